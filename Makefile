@@ -1,0 +1,31 @@
+# The two quick-start commands: `make demo` (the main job, embedded store) and `make test`.
+# Each creates .venv and installs the project into it when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TIKTOKEN_CACHE := $(abspath ../shared/tiktoken_cache)
+export TIKTOKEN_CACHE_DIR := $(if $(wildcard $(TIKTOKEN_CACHE)),$(TIKTOKEN_CACHE),$(TIKTOKEN_CACHE_DIR))
+
+.PHONY: install demo test test-compat lint
+
+$(BIN)/otel-llm: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(BIN)/otel-llm
+
+demo: install
+	$(BIN)/otel-llm demo
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+# The instrumentation suite again on the previous SDK majors (openai 2.x, anthropic 0.x).
+test-compat:
+	$(PYTHON) -m venv $(VENV)-compat
+	$(VENV)-compat/bin/pip install -q --upgrade pip
+	$(VENV)-compat/bin/pip install -q -e ".[dev]" "openai>=2,<3" "anthropic<1"
+	$(VENV)-compat/bin/python -m pytest -q tests/unit tests/integration/instrumentation

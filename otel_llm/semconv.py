@@ -1,0 +1,136 @@
+"""Every attribute, metric and environment-variable name otel-llm reads or writes.
+
+The GenAI semantic conventions are still "Development" upstream and their names move; keeping
+every key here means a rename is one edit, and no other module spells a key inline.
+"""
+
+from __future__ import annotations
+
+# --- GenAI semantic conventions: request -------------------------------------------------
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+GEN_AI_SYSTEM = "gen_ai.system"  # deprecated; read from foreign spans, never written
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k"
+GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
+GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+GEN_AI_REQUEST_SERVICE_TIER = "openai.request.service_tier"
+
+# --- GenAI semantic conventions: response ------------------------------------------------
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+GEN_AI_RESPONSE_SERVICE_TIER = "openai.response.service_tier"
+
+# --- GenAI semantic conventions: usage ---------------------------------------------------
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS = "gen_ai.usage.cache_write.input_tokens"
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation.input_tokens"  # older name
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+# Older names other instrumentations still write (read by the ClickHouse views only).
+GEN_AI_USAGE_PROMPT_TOKENS = "gen_ai.usage.prompt_tokens"
+GEN_AI_USAGE_COMPLETION_TOKENS = "gen_ai.usage.completion_tokens"
+
+# --- GenAI semantic conventions: content -------------------------------------------------
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+
+# --- General conventions ----------------------------------------------------------------
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+ERROR_TYPE = "error.type"
+ENDUSER_ID = "enduser.id"
+USER_ID = "user.id"
+SESSION_ID = "session.id"
+DEPLOYMENT_ENVIRONMENT = "deployment.environment.name"
+
+# --- otel-llm's own attributes -----------------------------------------------------------
+OTEL_LLM_FEATURE = "otel_llm.feature"
+OTEL_LLM_TAG_PREFIX = "otel_llm.tag."
+OTEL_LLM_COST_USD = "otel_llm.cost.usd"
+OTEL_LLM_COST_INPUT_USD = "otel_llm.cost.input_usd"
+OTEL_LLM_COST_OUTPUT_USD = "otel_llm.cost.output_usd"
+OTEL_LLM_COST_CACHE_READ_USD = "otel_llm.cost.cache_read_usd"
+OTEL_LLM_COST_CACHE_WRITE_USD = "otel_llm.cost.cache_write_usd"
+OTEL_LLM_COST_UNKNOWN_MODEL = "otel_llm.cost.unknown_model"
+OTEL_LLM_PRICING_VERSION = "otel_llm.pricing.version"
+OTEL_LLM_CACHE_HIT = "otel_llm.cache.hit"
+OTEL_LLM_CACHE_SAVINGS_USD = "otel_llm.cache.savings_usd"
+OTEL_LLM_USAGE_ESTIMATED = "otel_llm.usage.estimated"
+OTEL_LLM_BUDGET_EXCEEDED = "otel_llm.budget.exceeded"
+
+# --- Operation names (gen_ai.operation.name values) --------------------------------------
+OP_CHAT = "chat"
+OP_TEXT_COMPLETION = "text_completion"
+OP_EMBEDDINGS = "embeddings"
+OP_GENERATE_CONTENT = "generate_content"
+
+# --- Provider names (gen_ai.provider.name values) ----------------------------------------
+PROVIDER_OPENAI = "openai"
+PROVIDER_AZURE_OPENAI = "azure.ai.openai"
+PROVIDER_ANTHROPIC = "anthropic"
+PROVIDER_AWS_BEDROCK = "aws.bedrock"
+PROVIDER_GCP_VERTEX_AI = "gcp.vertex_ai"
+PROVIDER_GROQ = "groq"
+PROVIDER_DEEPSEEK = "deepseek"
+PROVIDER_XAI = "x_ai"
+PROVIDER_MISTRAL = "mistral_ai"
+PROVIDER_OPENROUTER = "openrouter"
+PROVIDER_TOGETHER = "together_ai"
+PROVIDER_UNKNOWN = "unknown"  # an OpenAI-compatible base_url we cannot name (localhost included)
+
+# --- Metrics -----------------------------------------------------------------------------
+METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
+METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"
+METRIC_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+METRIC_COST = "otel_llm.client.cost"
+METRIC_UNKNOWN_MODEL_CALLS = "otel_llm.client.unpriced_calls"
+GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+TOKEN_TYPE_INPUT = "input"
+TOKEN_TYPE_OUTPUT = "output"
+
+# Advised explicit bucket boundaries from the GenAI metrics conventions.
+TOKEN_USAGE_BUCKETS = (
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+)
+DURATION_BUCKETS = (
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+)
+
+# --- W3C baggage keys read by otel_llm.tag's fallback ------------------------------------
+BAGGAGE_FEATURE = "otel_llm.feature"
+BAGGAGE_USER_ID = "user.id"
+BAGGAGE_SESSION_ID = "session.id"
+
+# --- Environment variables ---------------------------------------------------------------
+ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+ENV_CONTENT_MAX_LENGTH = "OTEL_LLM_CONTENT_MAX_LENGTH"
+ENV_DEFAULT_FEATURE = "OTEL_LLM_DEFAULT_FEATURE"
+ENV_PRICES = "OTEL_LLM_PRICES"
+ENV_OPENAI_STREAM_USAGE = "OTEL_LLM_OPENAI_STREAM_USAGE"
+ENV_EMIT_LEGACY_CACHE_CREATION = "OTEL_LLM_EMIT_CACHE_CREATION_ATTRIBUTE"
+ENV_ANTHROPIC_SDK_SPANS = "OTEL_LLM_ANTHROPIC_SDK_SPANS"
+ENV_CLICKHOUSE_ENDPOINT = "OTEL_EXPORTER_CLICKHOUSE_ENDPOINT"
+ENV_CLICKHOUSE_DATABASE = "OTEL_EXPORTER_CLICKHOUSE_DATABASE"
+ENV_CLICKHOUSE_USERNAME = "OTEL_EXPORTER_CLICKHOUSE_USERNAME"
+ENV_CLICKHOUSE_PASSWORD = "OTEL_EXPORTER_CLICKHOUSE_PASSWORD"
+ENV_CLICKHOUSE_CREATE_SCHEMA = "OTEL_EXPORTER_CLICKHOUSE_CREATE_SCHEMA"
+ENV_CLICKHOUSE_TTL_DAYS = "OTEL_EXPORTER_CLICKHOUSE_TTL_DAYS"
+ENV_CLICKHOUSE_TIMEOUT = "OTEL_EXPORTER_CLICKHOUSE_TIMEOUT"
+ENV_CLICKHOUSE_COMPRESSION = "OTEL_EXPORTER_CLICKHOUSE_COMPRESSION"
+ENV_CLICKHOUSE_BUFFER_SPANS = "OTEL_EXPORTER_CLICKHOUSE_MAX_BUFFERED_SPANS"
+ENV_COLLECTOR_URL = "OTEL_LLM_COLLECTOR_URL"
