@@ -1,0 +1,36 @@
+"""Environment settings: bad values fall back to the default and say why."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from otel_llm._env import env_bool, env_choice, env_float, env_int
+
+
+def test_bad_values_fall_back_and_log(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("X_INT", "lots")
+    monkeypatch.setenv("X_BOOL", "maybe")
+    with caplog.at_level(logging.WARNING):
+        assert env_int("X_INT", 7) == 7
+        assert env_bool("X_BOOL", True) is True
+    assert "X_INT" in caplog.text and "X_BOOL" in caplog.text
+
+
+def test_good_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_INT", " 42 ")
+    monkeypatch.setenv("X_BOOL", "FALSE")
+    monkeypatch.setenv("X_FLOAT", "2.5")
+    monkeypatch.setenv("X_CHOICE", "span_only")
+    assert env_int("X_INT", 0) == 42
+    assert env_bool("X_BOOL", True) is False
+    assert env_float("X_FLOAT", 0.0) == 2.5
+    assert env_choice("X_CHOICE", "NO_CONTENT", ["NO_CONTENT", "SPAN_ONLY"]) == "SPAN_ONLY"
+
+
+def test_minimum_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_INT", "-1")
+    assert env_int("X_INT", 5, minimum=0) == 5
