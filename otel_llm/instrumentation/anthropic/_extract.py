@@ -1,0 +1,157 @@
+"""Pure functions from Anthropic request keyword arguments and responses to span attributes and usage.
+
+Nothing here touches a span, a client or the network, so every rule about Anthropic's shapes is
+unit-tested on plain objects. Everything is tolerant: the SDK's pydantic models, plain dicts (raw
+JSON, ``extra_body`` echoes) and malformed values all go through the same readers, and a value of
+the wrong type is dropped rather than recorded wrong or raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from dataclasses import replace
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm.usage import Usage, anthropic_usage
+
+__all__ = [
+    "RAW_USAGE_FIELDS",
+    "merge_raw_usage",
+    "raw_usage",
+    "request_attributes",
+    "response_attributes",
+    "usage_from_message",
+    "usage_from_raw",
+]
+
+# The usage fields Anthropic reports, as paths into the usage object. Streams report them in two
+# events; keeping them raw until the end lets the merge be "later replaces" on exactly these keys.
+RAW_USAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "input_tokens": ("input_tokens",),
+    "output_tokens": ("output_tokens",),
+    "cache_read_input_tokens": ("cache_read_input_tokens",),
+    "cache_creation_input_tokens": ("cache_creation_input_tokens",),
+    "ephemeral_1h_input_tokens": ("cache_creation", "ephemeral_1h_input_tokens"),
+    "thinking_tokens": ("output_tokens_details", "thinking_tokens"),
+}
+
+
+def _field(obj: object, name: str) -> Any:
+    """One field of an SDK model or of a dict, or None; never raises on a foreign shape."""
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # a broken property on a foreign object is "not reported", not our crash
+        return None
+
+
+def _path(obj: object, path: tuple[str, ...]) -> Any:
+    for name in path:
+        obj = _field(obj, name)
+    return obj
+
+
+def _count(value: object) -> int | None:
+    """A token count as reported, or None when it is missing or not a count at all."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if value >= 0 else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Request attributes from the keyword arguments of ``messages.create`` and its siblings.
+
+    The SDK's ``omit`` / ``NOT_GIVEN`` sentinels and values of the wrong type are skipped by the
+    type checks, so an argument the user did not pass never shows up as an attribute.
+    """
+    attrs: dict[str, Any] = {}
+    model = kwargs.get("model")
+    if isinstance(model, str):
+        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
+    max_tokens = kwargs.get("max_tokens")
+    if _count(max_tokens) is not None:
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = _count(max_tokens)
+    for key, attr in (
+        ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+        ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ):
+        value = _number(kwargs.get(key))
+        if value is not None:
+            attrs[attr] = value
+    top_k = _count(kwargs.get("top_k"))
+    if top_k is not None:
+        attrs[semconv.GEN_AI_REQUEST_TOP_K] = top_k
+    stops = kwargs.get("stop_sequences")
+    if isinstance(stops, list | tuple) and all(isinstance(s, str) for s in stops):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stops)
+    stream = kwargs.get("stream")
+    if isinstance(stream, bool):
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = stream
+    return attrs
+
+
+def response_attributes(message: object) -> dict[str, Any]:
+    """``gen_ai.response.*`` from a ``Message`` (or the ``message`` of a ``message_start`` event)."""
+    attrs: dict[str, Any] = {}
+    response_id = _field(message, "id")
+    if isinstance(response_id, str):
+        attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
+    model = _field(message, "model")
+    if isinstance(model, str):
+        attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
+    stop_reason = _field(message, "stop_reason")
+    if isinstance(stop_reason, str):
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [stop_reason]
+    return attrs
+
+
+def raw_usage(usage: object) -> dict[str, int]:
+    """The reported raw counts of one usage object; fields that are absent or malformed are left out."""
+    raw: dict[str, int] = {}
+    for key, path in RAW_USAGE_FIELDS.items():
+        value = _count(_path(usage, path))
+        if value is not None:
+            raw[key] = value
+    return raw
+
+
+def merge_raw_usage(merged: MutableMapping[str, int], usage: object) -> None:
+    """Fold one streamed usage report into ``merged``, in place.
+
+    ``message_delta`` usage is cumulative and may repeat the input and cache counts of
+    ``message_start``; a later reported value therefore replaces the earlier one and is never added.
+    """
+    merged.update(raw_usage(usage))
+
+
+def usage_from_raw(raw: Mapping[str, int]) -> Usage:
+    """Normalize merged raw counts once: input then includes cache reads and writes."""
+    usage = anthropic_usage(
+        raw.get("input_tokens"),
+        raw.get("output_tokens"),
+        cache_read_input_tokens=raw.get("cache_read_input_tokens", 0),
+        cache_creation_input_tokens=raw.get("cache_creation_input_tokens", 0),
+        cache_creation_1h_input_tokens=raw.get("ephemeral_1h_input_tokens", 0),
+    )
+    thinking = raw.get("thinking_tokens", 0)
+    if thinking and usage.output_tokens is not None:
+        # Reasoning is part of output_tokens already; a report above the total is not believed.
+        usage = replace(usage, reasoning_tokens=min(thinking, usage.output_tokens))
+    return usage
+
+
+def usage_from_message(message: object) -> Usage:
+    """Normalized usage of a complete ``Message``; empty when the response carried none."""
+    return usage_from_raw(raw_usage(_field(message, "usage")))
