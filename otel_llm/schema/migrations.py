@@ -1,0 +1,169 @@
+"""Versioned, idempotent migrations, and their single-node and cluster renderings.
+
+A version is applied once and recorded in ``schema_migrations``; re-running ``migrate`` applies
+only versions not recorded yet. Every statement is ``IF NOT EXISTS``, so a version interrupted
+halfway (process killed, server gone) is simply applied again. Released versions are never
+edited: a change to the schema is a new version at the end of ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from otel_llm.schema.objects import SchemaObject, Table, Target, View, quote_identifier, storage_name
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+__all__ = ["DEFAULT_DATABASE", "DEFAULT_TTL_DAYS", "MIGRATIONS", "Migration", "migrate", "render"]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_DATABASE = "otel"
+
+# Retention per table, in days (0 keeps rows forever). Raw spans are the bulk of the data and
+# the least useful after a month; per-call rows answer "why did this cost that" for a quarter;
+# the rollups are tiny and answer year-over-year questions. Applied when a table is created.
+DEFAULT_TTL_DAYS: Mapping[str, int] = {
+    "otel_traces": 30,
+    "otel_traces_trace_id_ts": 30,
+    "llm_calls": 180,
+    "llm_usage_hourly": 730,
+    "llm_usage_daily_user": 730,
+}
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    objects: Sequence[SchemaObject]
+
+
+_MIGRATIONS_TABLE = Table(
+    name="schema_migrations",
+    columns="schema_migrations.columns",
+    engine="ReplacingMergeTree",
+    order_by="Version",
+    sharded=False,
+)
+
+MIGRATIONS: Sequence[Migration] = (
+    Migration(
+        1,
+        "otel_traces in the clickhouseexporter layout, with its trace id lookup",
+        (
+            Table(
+                name="otel_traces",
+                columns="otel_traces.columns",
+                partition_by="toDate(Timestamp)",
+                order_by="(ServiceName, SpanName, toDateTime(Timestamp))",
+                ttl_column="toDateTime(Timestamp)",
+                settings="index_granularity = 8192, ttl_only_drop_parts = 1",
+                shard_key="cityHash64(TraceId)",
+            ),
+            Table(
+                name="otel_traces_trace_id_ts",
+                columns="otel_traces_trace_id_ts.columns",
+                partition_by="toDate(Start)",
+                order_by="(TraceId, Start)",
+                ttl_column="toDateTime(Start)",
+                settings="index_granularity = 8192, ttl_only_drop_parts = 1",
+                shard_key="cityHash64(TraceId)",
+            ),
+            View("otel_traces_trace_id_ts_mv", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts.view"),
+        ),
+    ),
+)
+
+
+def _tables(migrations: Sequence[Migration]) -> list[Table]:
+    tables = [_MIGRATIONS_TABLE]
+    tables += [obj for m in migrations for obj in m.objects if isinstance(obj, Table)]
+    return tables
+
+
+def _target(database: str, cluster: str | None, ttl_days: Mapping[str, int] | None) -> Target:
+    if not database:
+        raise ValueError("database must be a non-empty name")
+    if cluster is not None and not cluster:
+        raise ValueError("cluster must be a non-empty name or None")
+    tables = _tables(MIGRATIONS)
+    known = {t.name for t in tables if t.ttl_column}
+    unknown = set(ttl_days or {}) - known
+    if unknown:
+        raise ValueError(f"ttl_days names unknown tables {sorted(unknown)}; known: {sorted(known)}")
+    if any(int(days) < 0 for days in (ttl_days or {}).values()):
+        raise ValueError("ttl_days values must be >= 0 (0 keeps rows forever)")
+    return Target(
+        database=database,
+        cluster=cluster,
+        ttl_days={**DEFAULT_TTL_DAYS, **(ttl_days or {})},
+        storage={t.name: storage_name(t, cluster) for t in tables},
+    )
+
+
+def _preamble(target: Target) -> list[str]:
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {quote_identifier(target.database)}{target.on_cluster}",
+        *_MIGRATIONS_TABLE.statements(target),
+    ]
+
+
+def _statements(migration: Migration, target: Target) -> list[str]:
+    return [sql for obj in migration.objects for sql in obj.statements(target)]
+
+
+def render(
+    database: str = DEFAULT_DATABASE,
+    *,
+    cluster: str | None = None,
+    ttl_days: Mapping[str, int] | None = None,
+) -> list[str]:
+    """Every statement of every version, for review or for a cluster this process cannot reach.
+
+    With ``cluster`` set the statements carry ``ON CLUSTER``, use ``Replicated*`` engines, keep
+    rows in ``*_local`` tables under ``Distributed`` tables of the plain names, and create the
+    views on every node (see deploy/clickhouse-cluster/README.md).
+    """
+    target = _target(database, cluster, ttl_days)
+    statements = _preamble(target)
+    for migration in MIGRATIONS:
+        statements += _statements(migration, target)
+    return statements
+
+
+def migrate(
+    client: Client,
+    database: str = DEFAULT_DATABASE,
+    *,
+    ttl_days: Mapping[str, int] | None = None,
+) -> list[int]:
+    """Apply the versions not yet recorded in ``<database>.schema_migrations``; return them.
+
+    Single node only: a cluster is migrated by running ``render(cluster=...)`` once against any
+    node, since ``ON CLUSTER`` statements already reach every node.
+    """
+    target = _target(database, None, ttl_days)
+    for sql in _preamble(target):
+        client.command(sql)
+    recorded = client.query(f"SELECT DISTINCT Version FROM {target.qualified('schema_migrations')}")
+    applied = {row[0] for row in recorded.result_rows}
+    done: list[int] = []
+    for migration in MIGRATIONS:
+        if migration.version in applied:
+            continue
+        for sql in _statements(migration, target):
+            client.command(sql)
+        client.insert(
+            target.qualified("schema_migrations"),
+            [[migration.version, migration.description]],
+            column_names=["Version", "Description"],
+        )
+        _log.info("Applied schema version %d to %s: %s", migration.version, database, migration.description)
+        done.append(migration.version)
+    return done
+

@@ -1,0 +1,178 @@
+"""Schema objects described once and rendered for a single node or for a cluster.
+
+Writing the DDL twice (single node, cluster) is how the two drift apart; instead every table
+says only what differs between tables (columns, engine family, keys, TTL column) and the
+rendering decides ``ON CLUSTER``, ``Replicated*`` engines, ``*_local`` storage tables with a
+``Distributed`` table over them, and the dedup window setting of each engine kind.
+
+Column lists and view queries live in ``sql/*.sql``. They may name ``{db}`` and any table as
+``{table_name}``: a view's query is formatted with the names of the STORAGE tables, so on a
+cluster a view reads and writes the node's ``*_local`` tables and runs on every node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+__all__ = [
+    "DEDUP_WINDOW",
+    "Dictionary",
+    "PlainView",
+    "SchemaObject",
+    "Table",
+    "Target",
+    "View",
+    "quote_identifier",
+    "sql_text",
+    "storage_name",
+]
+
+# Blocks remembered per table for insert deduplication: a retried batch whose token is among the
+# last DEDUP_WINDOW inserts is dropped. Large enough for a retry spanning minutes of batches.
+DEDUP_WINDOW = 10_000
+
+# Replication paths use ClickHouse's own {shard}/{replica}/{database}/{table} macros.
+_SHARDED_PATH = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'"
+# Tables every node needs whole (prices, applied migrations) replicate across all nodes.
+_GLOBAL_PATH = "'/clickhouse/tables/all/{database}/{table}', '{replica}'"
+
+
+def sql_text(name: str) -> str:
+    """A SQL fragment shipped as package data (``otel_llm/schema/sql/<name>.sql``)."""
+    return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8").strip("\n").rstrip()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the statements go: a database, and a cluster name or None for one node."""
+
+    database: str
+    cluster: str | None
+    ttl_days: Mapping[str, int]
+    storage: Mapping[str, str]  # logical table name -> the name of the table holding its rows
+
+    @property
+    def on_cluster(self) -> str:
+        return f" ON CLUSTER {quote_identifier(self.cluster)}" if self.cluster else ""
+
+    def qualified(self, name: str) -> str:
+        return f"{quote_identifier(self.database)}.{quote_identifier(name)}"
+
+    def names(self) -> dict[str, str]:
+        """What a fragment may name: ``{db}``, ``{db_literal}`` and every table's storage."""
+        names = {"db": quote_identifier(self.database), "db_literal": _quote_literal(self.database)}
+        names.update({logical: self.qualified(stored) for logical, stored in self.storage.items()})
+        return names
+
+
+def storage_name(table: Table, cluster: str | None) -> str:
+    """The table that holds the rows: ``<name>_local`` under a Distributed table on a cluster."""
+    return f"{table.name}_local" if cluster and table.sharded else table.name
+
+
+@dataclass(frozen=True)
+class Table:
+    """A MergeTree-family table. ``engine_args`` are the engine's own (e.g. a version column)."""
+
+    name: str
+    columns: str  # fragment name in sql/
+    engine: str = "MergeTree"
+    order_by: str = "tuple()"
+    partition_by: str | None = None
+    ttl_column: str | None = None  # DateTime expression rows expire from, when a TTL applies
+    engine_args: str = ""
+    settings: str = ""
+    sharded: bool = True  # False: whole on every node (small reference tables)
+    shard_key: str = "rand()"
+
+    def statements(self, target: Target) -> list[str]:
+        storage = target.storage[self.name]
+        body = sql_text(self.columns).format_map(target.names())
+        lines = [
+            f"CREATE TABLE IF NOT EXISTS {target.qualified(storage)}{target.on_cluster}\n(\n{body}\n)",
+            f"ENGINE = {self._engine(target)}",
+        ]
+        if self.partition_by:
+            lines.append(f"PARTITION BY {self.partition_by}")
+        lines.append(f"ORDER BY {self.order_by}")
+        days = target.ttl_days.get(self.name, 0)
+        if self.ttl_column and days > 0:
+            lines.append(f"TTL {self.ttl_column} + toIntervalDay({int(days)})")
+        lines.append(f"SETTINGS {self._settings(target)}")
+        statements = ["\n".join(lines)]
+        if storage != self.name:
+            statements.append(
+                f"CREATE TABLE IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}"
+                f" AS {target.qualified(storage)}\n"
+                f"ENGINE = Distributed({_quote_literal(target.cluster or '')}, "
+                f"{_quote_literal(target.database)}, {_quote_literal(storage)}, {self.shard_key})"
+            )
+        return statements
+
+    def _engine(self, target: Target) -> str:
+        if not target.cluster:
+            return f"{self.engine}({self.engine_args})"
+        path = _SHARDED_PATH if self.sharded else _GLOBAL_PATH
+        args = f"{path}, {self.engine_args}" if self.engine_args else path
+        return f"Replicated{self.engine}({args})"
+
+    def _settings(self, target: Target) -> str:
+        window = "replicated_deduplication_window" if target.cluster else "non_replicated_deduplication_window"
+        parts = [f"{window} = {DEDUP_WINDOW}"]
+        if self.settings:
+            parts.append(self.settings)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class View:
+    """A materialized view writing into a table; on a cluster it exists on every node."""
+
+    name: str
+    target: str  # table name (logical); the storage table is resolved per target
+    query: str  # fragment name in sql/
+
+    def statements(self, target: Target) -> list[str]:
+        select = sql_text(self.query).format_map(target.names())
+        destination = target.qualified(target.storage[self.target])
+        return [
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}"
+            f" TO {destination}\nAS {select}"
+        ]
+
+
+@dataclass(frozen=True)
+class PlainView:
+    """A query with a name, computed at read time (e.g. the current price revision)."""
+
+    name: str
+    query: str  # fragment name in sql/
+
+    def statements(self, target: Target) -> list[str]:
+        select = sql_text(self.query).format_map(target.names())
+        return [f"CREATE VIEW IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}\nAS {select}"]
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """A dictionary whose full DDL body (source, layout, lifetime) is a fragment in sql/."""
+
+    name: str
+    body: str  # fragment name in sql/
+
+    def statements(self, target: Target) -> list[str]:
+        body = sql_text(self.body).format_map(target.names())
+        return [f"CREATE DICTIONARY IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}\n{body}"]
+
+
+SchemaObject = Table | View | PlainView | Dictionary
+
+
+def quote_identifier(identifier: str) -> str:
+    return "`" + identifier.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,0 +1,156 @@
+"""One DSN names the ClickHouse store; this module turns it into a clickhouse-connect client.
+
+Both kinds of store go through the same ``clickhouse_connect.get_client(dsn=...)`` call, so the
+exporter, the collector, the CLI and the migrations never branch on the backend:
+
+- ``chdb:///abs/dir`` — the embedded engine (chdb) keeping its data in that directory. It is the
+  default, so a laptop needs no server. chdb serves ONE data directory per process at a time
+  (opening a second path while clients of the first are open raises), and one process per
+  directory: services should send OTLP to the collector, which owns the directory.
+- ``http(s)://user:pass@host:8123[/db]`` — a ClickHouse server or ClickHouse Cloud.
+
+Resolution, in one place: argument, else ``OTEL_EXPORTER_CLICKHOUSE_ENDPOINT``, else the embedded
+default ``chdb://$XDG_DATA_HOME/otel-llm`` (``~/.local/share/otel-llm`` when XDG_DATA_HOME is
+unset). Credentials, timeout and compression follow the same order with their own
+``OTEL_EXPORTER_CLICKHOUSE_*`` variables; credentials written in the DSN apply when neither the
+argument nor the variable is set.
+
+A DSN may carry a password, so every log line shows ``redact_dsn(dsn)``, never the DSN itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from otel_llm import semconv
+from otel_llm._env import env_choice, env_float, env_str
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+__all__ = ["EMBEDDED_SCHEME", "connect", "default_data_dir", "redact_dsn", "resolve_dsn"]
+
+_log = logging.getLogger(__name__)
+
+EMBEDDED_SCHEME = "chdb"
+_SERVER_SCHEMES = ("http", "https")
+_SECRET_QUERY_KEYS = {"password", "access_token"}
+_REDACTED = "***"
+_COMPRESSIONS = ("auto", "none", "lz4", "zstd", "gzip", "br")
+
+
+def default_data_dir() -> Path:
+    """The embedded store's directory: per user, outside any project, like other tools' data."""
+    base = env_str("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "otel-llm"
+
+
+def resolve_dsn(dsn: str | None = None) -> str:
+    """The DSN to use: argument, else the endpoint variable, else the embedded default directory.
+
+    An unsupported scheme raises ``ValueError`` even when it comes from the environment: falling
+    back to the embedded store would silently write the user's data somewhere they did not ask.
+    """
+    source = "argument"
+    if not dsn:
+        dsn = env_str(semconv.ENV_CLICKHOUSE_ENDPOINT)
+        source = semconv.ENV_CLICKHOUSE_ENDPOINT
+    if not dsn:
+        return f"{EMBEDDED_SCHEME}://{default_data_dir()}"
+    scheme = urlsplit(dsn).scheme.lower()
+    if scheme not in (EMBEDDED_SCHEME, *_SERVER_SCHEMES):
+        raise ValueError(
+            f"Unsupported ClickHouse DSN {redact_dsn(dsn)!r} from {source}: "
+            "expected chdb:///dir, http://host:8123 or https://host:8443"
+        )
+    return dsn
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN with its password (userinfo or query parameter) replaced, safe for logs and errors."""
+    try:
+        parts = urlsplit(dsn)
+    except ValueError:
+        return _REDACTED
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:{_REDACTED}@{hostport}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, _REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def connect(
+    dsn: str | None = None,
+    *,
+    database: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    timeout_s: float | None = None,
+    compression: str | None = None,
+) -> Client:
+    """A clickhouse-connect client for the resolved DSN, embedded or server, through one call.
+
+    ``database`` becomes the client's default database and must already exist (clickhouse-connect
+    checks it); callers that create the schema connect without it and qualify table names.
+    ``timeout_s`` and ``compression`` only mean something over HTTP: the embedded engine runs in
+    this process, and passing HTTP options to it would only make clickhouse-connect warn.
+    """
+    resolved = resolve_dsn(dsn)
+    embedded = urlsplit(resolved).scheme.lower() == EMBEDDED_SCHEME
+    kwargs: dict[str, Any] = {"dsn": resolved}
+    if database:
+        kwargs["database"] = database
+    if embedded:
+        _ensure_data_dir(resolved)
+    else:
+        kwargs.update(_server_options(username, password, timeout_s, compression))
+    import clickhouse_connect  # deferred: importing it (and chdb) is slow and optional
+
+    _log.debug("Connecting to ClickHouse at %s", redact_dsn(resolved))
+    return clickhouse_connect.get_client(**kwargs)
+
+
+def _server_options(
+    username: str | None, password: str | None, timeout_s: float | None, compression: str | None
+) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    username = username or env_str(semconv.ENV_CLICKHOUSE_USERNAME)
+    password = password or env_str(semconv.ENV_CLICKHOUSE_PASSWORD)
+    if username:
+        options["username"] = username
+    if password:
+        options["password"] = password
+    if timeout_s is None:
+        timeout_s = env_float(semconv.ENV_CLICKHOUSE_TIMEOUT, 10.0, minimum=0.001)
+    if timeout_s <= 0:
+        raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
+    options["connect_timeout"] = timeout_s
+    options["send_receive_timeout"] = timeout_s
+    if compression is None:
+        compression = env_choice(semconv.ENV_CLICKHOUSE_COMPRESSION, "auto", _COMPRESSIONS)
+    options["compress"] = _compress_option(compression)
+    return options
+
+
+def _compress_option(value: str) -> bool | str:
+    """``none`` turns compression off, ``auto`` lets clickhouse-connect choose, else a codec name."""
+    lowered = value.strip().lower()
+    if lowered not in _COMPRESSIONS:
+        raise ValueError(f"Unsupported ClickHouse compression {value!r}: use one of {', '.join(_COMPRESSIONS)}")
+    return {"none": False, "auto": True}.get(lowered, lowered)
+
+
+def _ensure_data_dir(dsn: str) -> None:
+    """chdb creates its own files but not missing parents, e.g. a fresh ~/.local/share."""
+    path = urlsplit(dsn).path
+    if path and path not in (":memory:", "memory"):
+        Path(path).mkdir(parents=True, exist_ok=True)
