@@ -1,0 +1,289 @@
+"""The one span lifecycle every SDK module uses: start, response or error, end exactly once.
+
+An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, content policy) at
+``instrument()`` time. For each SDK call the SDK module's handler calls
+``telemetry.start_call(...)`` with what it extracted from the request, and gets an
+:class:`LLMCall`. Then, on the call object:
+
+- ``record_response(attributes, usage)`` when the response (or the end of a stream) is known:
+  sets response attributes, every usage attribute, cost (or ``otel_llm.cost.unknown_model``);
+- ``record_first_chunk()`` on a stream's first chunk (time to first chunk, attribute + metric);
+- ``record_error(exc)`` when the SDK raised (the caller then re-raises the SDK's exception);
+- ``end()`` once; later calls are no-ops, so a stream can end from whichever path comes first.
+
+Every method is guarded: a bug in here is logged once and swallowed, and never marks the
+user's span as failed. Metrics carry no user id (cardinality); the cost counter is broken down
+by provider, model, operation and feature only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+
+from otel_llm import semconv
+from otel_llm._env import env_bool
+from otel_llm.context import current_tag_attributes
+from otel_llm.instrumentation._content import ContentPolicy
+from otel_llm.instrumentation._guard import guard, report_bug
+from otel_llm.usage import Usage
+
+__all__ = ["LLMCall", "Telemetry", "error_type"]
+
+_NOT_LOADED: Any = object()
+
+
+def error_type(exc: BaseException) -> str:
+    """Low-cardinality error identifier: the HTTP status when the SDK reports one, else the class."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and not isinstance(status, bool):
+        return str(status)
+    return type(exc).__qualname__
+
+
+def _usd(value: Decimal) -> float:
+    return float(value)
+
+
+class Telemetry:
+    """Instruments shared by every call of one instrumentor, built once (never per call)."""
+
+    def __init__(self, tracer: Tracer, meter: Meter, content: ContentPolicy | None = None) -> None:
+        self.tracer = tracer
+        # Cleared by uninstrument: a wrapper that could not be removed then calls straight through.
+        self.active = True
+        self.content = content or ContentPolicy()
+        self.emit_cache_creation = env_bool(semconv.ENV_EMIT_LEGACY_CACHE_CREATION, True)
+        self.token_usage = meter.create_histogram(
+            semconv.METRIC_TOKEN_USAGE,
+            unit="{token}",
+            description="Tokens used per LLM call, by token type.",
+            explicit_bucket_boundaries_advisory=semconv.TOKEN_USAGE_BUCKETS,
+        )
+        self.duration = meter.create_histogram(
+            semconv.METRIC_OPERATION_DURATION,
+            unit="s",
+            description="Duration of LLM calls, streams until their last chunk.",
+            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+        )
+        self.time_to_first_chunk = meter.create_histogram(
+            semconv.METRIC_TIME_TO_FIRST_CHUNK,
+            unit="s",
+            description="Time from request to the first streamed chunk.",
+            explicit_bucket_boundaries_advisory=semconv.DURATION_BUCKETS,
+        )
+        self.cost = meter.create_counter(
+            semconv.METRIC_COST, unit="USD", description="Cost of LLM calls in US dollars."
+        )
+        self.unpriced_calls = meter.create_counter(
+            semconv.METRIC_UNKNOWN_MODEL_CALLS,
+            unit="{call}",
+            description="LLM calls whose model has no known price.",
+        )
+        self._price_book: Any = _NOT_LOADED
+
+    @property
+    def price_book(self) -> Any:
+        """The price book, loaded on first use: loading reads a bundled file, never at import."""
+        if self._price_book is _NOT_LOADED:
+            try:
+                from otel_llm.pricing import default_price_book
+
+                self._price_book = default_price_book()
+            except Exception as exc:
+                report_bug("lifecycle.price_book", exc)
+                self._price_book = None
+        return self._price_book
+
+    @guard("lifecycle.start_call")
+    def start_call(
+        self,
+        *,
+        operation: str,
+        provider: str,
+        request_model: str | None,
+        attributes: Mapping[str, Any],
+        server_address: str | None = None,
+        server_port: int | None = None,
+    ) -> LLMCall | None:
+        """Start the CLIENT span of one call; None only if our own code failed (call goes untraced)."""
+        base: dict[str, Any] = {
+            semconv.GEN_AI_OPERATION_NAME: operation,
+            semconv.GEN_AI_PROVIDER_NAME: provider,
+        }
+        if request_model:
+            base[semconv.GEN_AI_REQUEST_MODEL] = request_model
+        if server_address:
+            base[semconv.SERVER_ADDRESS] = server_address
+        if server_port:
+            base[semconv.SERVER_PORT] = server_port
+        metric_attrs = dict(base)
+        tags = current_tag_attributes()
+        span_attrs = {**attributes, **tags, **base}
+        name = f"{operation} {request_model}" if request_model else operation
+        span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
+        return LLMCall(self, span, metric_attrs, tags.get(semconv.OTEL_LLM_FEATURE))
+
+
+class LLMCall:
+    """One in-flight call: its span, its timing, and what is needed to price it at the end."""
+
+    __slots__ = (
+        "_ended",
+        "_feature",
+        "_first_chunk_at",
+        "_metric_attrs",
+        "_started",
+        "_telemetry",
+        "_usage",
+        "span",
+    )
+
+    def __init__(self, telemetry: Telemetry, span: Span, metric_attrs: dict[str, Any], feature: str | None):
+        self._telemetry = telemetry
+        self.span = span
+        self._metric_attrs = metric_attrs
+        self._feature = feature
+        self._started = time.perf_counter()
+        self._first_chunk_at: float | None = None
+        self._usage: Usage | None = None
+        self._ended = False
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def request_model(self) -> str | None:
+        return self._metric_attrs.get(semconv.GEN_AI_REQUEST_MODEL)
+
+    @property
+    def provider(self) -> str:
+        return self._metric_attrs[semconv.GEN_AI_PROVIDER_NAME]
+
+    @guard("lifecycle.record_first_chunk")
+    def record_first_chunk(self) -> None:
+        if self._first_chunk_at is not None:
+            return
+        self._first_chunk_at = now = time.perf_counter()
+        elapsed = now - self._started
+        self.span.set_attribute(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, elapsed)
+        self._telemetry.time_to_first_chunk.record(elapsed, self._metric_attrs)
+
+    @guard("lifecycle.record_response")
+    def record_response(
+        self, attributes: Mapping[str, Any], usage: Usage | None, *, service_tier: str | None = None
+    ) -> None:
+        """Response attributes, usage and cost. ``usage`` None (or empty) means "not reported"."""
+        span = self.span
+        span.set_attributes(attributes)
+        response_model = attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
+        if response_model:
+            self._metric_attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
+        if usage is None or usage.is_empty:
+            return
+        self._usage = usage
+        span.set_attributes(self._usage_attributes(usage))
+        self._record_cost(usage, response_model, service_tier)
+
+    def _usage_attributes(self, usage: Usage) -> dict[str, Any]:
+        attrs: dict[str, Any] = {
+            semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage.cache_read_tokens,
+            semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: usage.cache_write_tokens,
+            semconv.OTEL_LLM_USAGE_ESTIMATED: usage.estimated,
+            semconv.OTEL_LLM_CACHE_HIT: usage.cache_read_tokens > 0,
+        }
+        if usage.input_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
+        if usage.output_tokens is not None:
+            attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
+        if usage.reasoning_tokens:
+            attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
+        if self._telemetry.emit_cache_creation:
+            attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_write_tokens
+        return attrs
+
+    def _record_cost(self, usage: Usage, response_model: str | None, service_tier: str | None) -> None:
+        book = self._telemetry.price_book
+        if book is None:
+            return  # pricing failed to load: already logged; no cost rather than a wrong one
+        model = self.request_model or response_model
+        cost = (
+            book.cost(usage, model, self.provider, response_model=response_model, service_tier=service_tier)
+            if model
+            else None
+        )
+        if cost is None:
+            self.span.set_attribute(semconv.OTEL_LLM_COST_UNKNOWN_MODEL, True)
+            self._telemetry.unpriced_calls.add(1, self._cost_metric_attrs(response_model))
+            return
+        total = _usd(cost.total_usd)
+        self.span.set_attributes(
+            {
+                semconv.OTEL_LLM_COST_USD: total,
+                semconv.OTEL_LLM_COST_INPUT_USD: _usd(cost.input_usd),
+                semconv.OTEL_LLM_COST_OUTPUT_USD: _usd(cost.output_usd),
+                semconv.OTEL_LLM_COST_CACHE_READ_USD: _usd(cost.cache_read_usd),
+                semconv.OTEL_LLM_COST_CACHE_WRITE_USD: _usd(cost.cache_write_usd),
+                semconv.OTEL_LLM_CACHE_SAVINGS_USD: _usd(cost.cache_savings_usd),
+                semconv.OTEL_LLM_PRICING_VERSION: str(book.version),
+            }
+        )
+        self._telemetry.cost.add(total, self._cost_metric_attrs(response_model))
+
+    def _cost_metric_attrs(self, response_model: str | None) -> dict[str, Any]:
+        attrs = {
+            semconv.GEN_AI_PROVIDER_NAME: self.provider,
+            semconv.GEN_AI_OPERATION_NAME: self._metric_attrs[semconv.GEN_AI_OPERATION_NAME],
+            semconv.GEN_AI_REQUEST_MODEL: self.request_model or response_model or "",
+        }
+        if response_model:
+            attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
+        if self._feature:
+            attrs[semconv.OTEL_LLM_FEATURE] = self._feature
+        return attrs
+
+    @guard("lifecycle.record_error")
+    def record_error(self, exc: BaseException) -> None:
+        """The SDK raised: mark the span failed. The caller re-raises ``exc`` itself, untouched."""
+        kind = error_type(exc)
+        self._metric_attrs[semconv.ERROR_TYPE] = kind
+        span = self.span
+        span.set_attribute(semconv.ERROR_TYPE, kind)
+        span.record_exception(exc)
+        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__qualname__}: {exc}"))
+
+    def end(self) -> None:
+        """End the span and record the call's metrics, exactly once."""
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            self._record_metrics()
+        except Exception as exc:
+            report_bug("lifecycle.metrics", exc)
+        try:
+            self.span.end()
+        except Exception as exc:
+            report_bug("lifecycle.end", exc)
+
+    def _record_metrics(self) -> None:
+        telemetry = self._telemetry
+        attrs = self._metric_attrs
+        telemetry.duration.record(time.perf_counter() - self._started, attrs)
+        usage = self._usage
+        if usage is None:
+            return
+        if usage.input_tokens is not None:
+            telemetry.token_usage.record(
+                usage.input_tokens, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT}
+            )
+        if usage.output_tokens is not None:
+            telemetry.token_usage.record(
+                usage.output_tokens, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT}
+            )

@@ -1,0 +1,207 @@
+"""Stream proxies that end the call's span exactly once, however the user leaves the stream.
+
+An SDK module subclasses :class:`StreamRecorder` with two hooks:
+
+- ``on_chunk(chunk) -> bool``: accumulate what the final attributes need (ids, finish reasons,
+  usage, text for estimates); return False to HIDE the chunk from user code (used for the
+  usage-only chunk we asked for ourselves), True to pass it on;
+- ``on_end() -> (attributes, usage)``: the response attributes and usage to record.
+
+and wraps the SDK's stream object: ``SyncStreamProxy(stream, recorder)`` or
+``AsyncStreamProxy(stream, recorder)``. The proxy is a ``wrapt.ObjectProxy``, so
+``isinstance(proxy, openai.Stream)`` stays True and every attribute and helper method of the
+stream still works. The recorder finishes (records, then ends the span) on the first of:
+exhaustion, ``break`` (our iterator generator is closed), ``close()``, ``with``/``async with``
+exit, an SDK exception mid-stream (recorded as the call's error, then re-raised untouched), or
+garbage collection of an abandoned stream (``weakref.finalize`` on the proxy).
+
+An exception raised by the USER's code inside the loop is not the SDK's: the span ends normally.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import wrapt
+
+from otel_llm.instrumentation._guard import report_bug
+from otel_llm.instrumentation._lifecycle import LLMCall
+from otel_llm.usage import Usage
+
+__all__ = ["AsyncStreamProxy", "StreamRecorder", "SyncStreamProxy"]
+
+
+class StreamRecorder:
+    """Accumulates one stream's chunks and finishes its call once; subclassed per SDK."""
+
+    def __init__(self, call: LLMCall) -> None:
+        self.call = call
+        self._seen_first = False
+        self._finished = False
+
+    # --- hooks for SDK modules ---------------------------------------------------------------
+    def on_chunk(self, chunk: Any) -> bool:
+        return True
+
+    def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
+        return {}, None
+
+    def on_error(self, exc: BaseException) -> None:
+        """Extra work when the SDK raised mid-stream; the error itself is recorded by ``finish``."""
+
+    # --- driven by the proxies ---------------------------------------------------------------
+    def chunk(self, chunk: Any) -> bool:
+        """Feed one chunk; True if the user should see it. Never raises."""
+        if not self._seen_first:
+            self._seen_first = True
+            self.call.record_first_chunk()
+        try:
+            return self.on_chunk(chunk)
+        except Exception as exc:
+            report_bug(f"{type(self).__name__}.on_chunk", exc)
+            return True
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """Record what was streamed (or the SDK's error) and end the span; only the first call counts."""
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            if error is not None:
+                self.on_error(error)
+                self.call.record_error(error)
+            else:
+                attributes, usage = self.on_end()
+                self.call.record_response(attributes, usage)
+        except Exception as exc:
+            report_bug(f"{type(self).__name__}.finish", exc)
+        finally:
+            self.call.end()
+
+
+def _finish_abandoned(recorder: StreamRecorder) -> None:
+    try:
+        recorder.finish()
+    except Exception as exc:  # finish never raises, but a finalizer must be doubly sure
+        report_bug("stream.finalize", exc)
+
+
+class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """What both proxies share: the recorder, the GC finalizer, context-manager results."""
+
+    def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
+        super().__init__(wrapped)
+        self._self_recorder = recorder
+        # Holds the recorder, not the proxy, so the proxy can still be collected.
+        self._self_finalizer = weakref.finalize(self, _finish_abandoned, recorder)
+
+    def _self_finish(self, error: BaseException | None = None) -> None:
+        self._self_finalizer.detach()
+        self._self_recorder.finish(error)
+
+    def _self_entered(self, result: Any) -> Any:
+        # Streams return themselves from __enter__; hand back the proxy so tracing continues.
+        return self if result is self.__wrapped__ else result
+
+
+class SyncStreamProxy(_StreamProxy):
+    def __iter__(self) -> Iterator[Any]:
+        # A generator, so that `break` closes it (GeneratorExit) and the span ends right there.
+        recorder = self._self_recorder
+        try:
+            for chunk in self.__wrapped__:
+                if recorder.chunk(chunk):
+                    yield chunk
+        except GeneratorExit:
+            self._self_finish()
+            raise
+        except BaseException as exc:
+            self._self_finish(exc)
+            raise
+        self._self_finish()
+
+    def __next__(self) -> Any:
+        recorder = self._self_recorder
+        try:
+            while True:
+                chunk = self.__wrapped__.__next__()
+                if recorder.chunk(chunk):
+                    return chunk
+        except StopIteration:
+            self._self_finish()
+            raise
+        except BaseException as exc:
+            self._self_finish(exc)
+            raise
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_finish()
+
+    def __enter__(self) -> Any:
+        return self._self_entered(self.__wrapped__.__enter__())
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_finish()
+
+
+class AsyncStreamProxy(_StreamProxy):
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._self_iterate()
+
+    async def _self_iterate(self) -> AsyncIterator[Any]:
+        # An async generator: on `break` the event loop's asyncgen hook closes it soon after.
+        recorder = self._self_recorder
+        try:
+            async for chunk in self.__wrapped__:
+                if recorder.chunk(chunk):
+                    yield chunk
+        except GeneratorExit:
+            self._self_finish()
+            raise
+        except BaseException as exc:
+            self._self_finish(exc)
+            raise
+        self._self_finish()
+
+    async def __anext__(self) -> Any:
+        recorder = self._self_recorder
+        try:
+            while True:
+                chunk = await self.__wrapped__.__anext__()
+                if recorder.chunk(chunk):
+                    return chunk
+        except StopAsyncIteration:
+            self._self_finish()
+            raise
+        except BaseException as exc:
+            self._self_finish(exc)
+            raise
+
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._self_finish()
+
+    async def aclose(self) -> Any:
+        try:
+            return await self.__wrapped__.aclose()
+        finally:
+            self._self_finish()
+
+    async def __aenter__(self) -> Any:
+        return self._self_entered(await self.__wrapped__.__aenter__())
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_finish()

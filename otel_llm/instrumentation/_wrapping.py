@@ -1,0 +1,230 @@
+"""Table-driven wrapping: one row per SDK method, one generic wrapper for sync and async.
+
+An SDK module declares its methods as rows::
+
+    ROWS = (
+        Row("openai.resources.chat.completions", "Completions.create", sync_call(ChatHandler())),
+        Row("openai.resources.chat.completions", "AsyncCompletions.create", async_call(ChatHandler())),
+    )
+
+and a :class:`CallHandler` per kind of call, with two methods:
+
+- ``begin(telemetry, instance, kwargs) -> (LLMCall | None, kwargs)``: extract the request,
+  start the call; may return changed kwargs (e.g. stream options we inject);
+- ``complete(call, result) -> (value, owned)``: record the response and return what the user
+  receives. ``owned`` True means the value (a stream proxy) now ends the call; otherwise the
+  wrapper ends it.
+
+The wrapper adds everything else: it calls through untouched when OpenTelemetry's
+``suppress_instrumentation`` is set or when we are already inside one of our calls (a helper
+like ``parse`` calling ``create`` gives ONE span); it makes the span current during the SDK call
+(so HTTP spans nest under it); it records the SDK's exception and re-raises it untouched; and it
+guards the handler, so a bug of ours leaves the call and its result untouched.
+
+``wrap_rows`` skips a row whose module or method the installed SDK lacks (debug log), and
+returns the rows it did wrap, which ``unwrap_rows`` restores exactly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+from otel_llm.instrumentation._guard import report_bug
+from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+
+__all__ = [
+    "CallHandler",
+    "Row",
+    "WrappedRow",
+    "async_call",
+    "inside_llm_call",
+    "sync_call",
+    "unwrap_rows",
+    "wrap_rows",
+]
+
+_log = logging.getLogger(__name__)
+_INSIDE_KEY = otel_context.create_key("otel_llm.inside_call")
+
+Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
+WrapperFactory = Callable[[Telemetry], Wrapper]
+
+
+class CallHandler:
+    """What an SDK module supplies for one kind of call; see the module docstring."""
+
+    def begin(
+        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
+    ) -> tuple[LLMCall | None, dict[str, Any]]:
+        raise NotImplementedError
+
+    def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Row:
+    module: str
+    target: str  # "Class.method"
+    factory: WrapperFactory
+
+
+@dataclass(frozen=True)
+class WrappedRow:
+    owner: Any
+    attribute: str
+    original: Any
+    wrapper: Any
+
+
+def inside_llm_call() -> bool:
+    """True inside the SDK call of one of our spans: nested calls of ours are not traced again."""
+    return bool(otel_context.get_value(_INSIDE_KEY))
+
+
+def _should_trace() -> bool:
+    return is_instrumentation_enabled() and not otel_context.get_value(_INSIDE_KEY)
+
+
+def _begin(
+    handler: CallHandler, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
+) -> tuple[LLMCall | None, dict[str, Any], object | None]:
+    try:
+        call, call_kwargs = handler.begin(telemetry, instance, kwargs)
+        if call is None:
+            return None, kwargs, None
+        ctx = otel_context.set_value(_INSIDE_KEY, True, trace.set_span_in_context(call.span))
+        return call, call_kwargs, otel_context.attach(ctx)
+    except Exception as exc:
+        report_bug(f"{type(handler).__name__}.begin", exc)
+        return None, kwargs, None
+
+
+def _detach(token: object) -> None:
+    try:
+        otel_context.detach(token)  # type: ignore[arg-type]
+    except Exception as exc:
+        report_bug("wrapping.detach", exc)
+
+
+def _fail(call: LLMCall, exc: BaseException) -> None:
+    call.record_error(exc)
+    call.end()
+
+
+def _complete(handler: CallHandler, call: LLMCall, result: Any) -> Any:
+    try:
+        value, owned = handler.complete(call, result)
+    except Exception as exc:
+        report_bug(f"{type(handler).__name__}.complete", exc)
+        call.end()
+        return result
+    if not owned:
+        call.end()
+    return value
+
+
+def sync_call(handler: CallHandler) -> WrapperFactory:
+    def factory(telemetry: Telemetry) -> Wrapper:
+        def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if not telemetry.active or not _should_trace():
+                return wrapped(*args, **kwargs)
+            call, call_kwargs, token = _begin(handler, telemetry, instance, kwargs)
+            if call is None:
+                return wrapped(*args, **kwargs)
+            try:
+                result = wrapped(*args, **call_kwargs)
+            except BaseException as exc:
+                _fail(call, exc)
+                raise
+            finally:
+                _detach(token)
+            return _complete(handler, call, result)
+
+        return wrapper
+
+    return factory
+
+
+def async_call(handler: CallHandler) -> WrapperFactory:
+    def factory(telemetry: Telemetry) -> Wrapper:
+        async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if not telemetry.active or not _should_trace():
+                return await wrapped(*args, **kwargs)
+            call, call_kwargs, token = _begin(handler, telemetry, instance, kwargs)
+            if call is None:
+                return await wrapped(*args, **kwargs)
+            try:
+                result = await wrapped(*args, **call_kwargs)
+            except BaseException as exc:
+                _fail(call, exc)
+                raise
+            finally:
+                _detach(token)
+            return _complete(handler, call, result)
+
+        return wrapper
+
+    return factory
+
+
+def _resolve(row: Row) -> tuple[Any, str] | None:
+    try:
+        owner: Any = importlib.import_module(row.module)
+    except ImportError:
+        _log.debug("otel-llm: module %s not installed; skipping %s", row.module, row.target)
+        return None
+    *path, attribute = row.target.split(".")
+    for name in path:
+        owner = getattr(owner, name, None)
+        if owner is None:
+            break
+    if owner is None or not hasattr(owner, attribute):
+        _log.debug("otel-llm: %s.%s not in this SDK version; skipping", row.module, row.target)
+        return None
+    return owner, attribute
+
+
+def wrap_rows(rows: Iterable[Row], telemetry: Telemetry) -> list[WrappedRow]:
+    done: list[WrappedRow] = []
+    for row in rows:
+        try:
+            resolved = _resolve(row)
+            if resolved is None:
+                continue
+            owner, attribute = resolved
+            original = owner.__dict__.get(attribute, getattr(owner, attribute))
+            wrapt.wrap_function_wrapper(owner, attribute, row.factory(telemetry))
+            done.append(WrappedRow(owner, attribute, original, owner.__dict__.get(attribute)))
+        except Exception as exc:
+            report_bug(f"wrap {row.module}:{row.target}", exc)
+    return done
+
+
+def unwrap_rows(wrapped: Iterable[WrappedRow]) -> None:
+    """Restore exactly what ``wrap_rows`` replaced.
+
+    If another instrumentor wrapped the same method after us, its wrapper sits on top of ours;
+    restoring the original would silently remove it, so that method is left as is (logged), and
+    our wrapper inside it calls straight through because the instrumentor sets
+    ``telemetry.active = False``.
+    """
+    for row in wrapped:
+        current = row.owner.__dict__.get(row.attribute)
+        if current is row.wrapper:
+            setattr(row.owner, row.attribute, row.original)
+        else:
+            _log.warning(
+                "otel-llm: %s.%s was re-wrapped by another instrumentation; leaving it in place",
+                getattr(row.owner, "__name__", row.owner),
+                row.attribute,
+            )
