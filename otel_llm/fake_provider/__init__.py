@@ -1,0 +1,28 @@
+"""A local fake of the OpenAI and Anthropic APIs, for tests, benchmarks and ``otel-llm demo``.
+
+The real SDKs talk to it over real HTTP, so instrumentation is tested against the exact objects
+users get, with no API key and no network::
+
+    from otel_llm.fake_provider import FakeProvider, Script
+
+    with FakeProvider() as fp:
+        client = openai.OpenAI(base_url=fp.openai_base_url, api_key="test-key")
+        fp.enqueue(Script(status=429), Script(cached_tokens=1000, prompt_tokens=1200))
+        client.chat.completions.create(model="gpt-4o", messages=[...])   # retried once
+        assert len(fp.requests) == 2
+
+Endpoints: OpenAI ``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``,
+``/v1/completions`` (also under Azure's ``/openai/deployments/{name}/``), Anthropic
+``/v1/messages`` (also ``?beta=true`` and Vertex ``:rawPredict`` / ``:streamRawPredict``); JSON and
+SSE streams. Unscripted replies are deterministic: input tokens are the prompt's characters / 4
+(rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
+least 1,024 tokens is reported as cached, the way each provider's prompt cache reports it.
+
+``python -m otel_llm.fake_provider`` runs one standalone and prints the environment to point
+an app at it.
+"""
+
+from otel_llm.fake_provider._script import MISSING, RecordedRequest, Script
+from otel_llm.fake_provider._server import FakeProvider
+
+__all__ = ["MISSING", "FakeProvider", "RecordedRequest", "Script"]

@@ -1,0 +1,241 @@
+"""The HTTP side of the fake provider: a threaded HTTP/1.1 server on 127.0.0.1.
+
+It is on the measured path of the instrumentation benchmark, so it keeps connections alive,
+never sleeps, never logs, disables Nagle and writes each response in one ``sendall``.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from otel_llm.fake_provider import _anthropic, _openai
+from otel_llm.fake_provider._content import PromptCache
+from otel_llm.fake_provider._script import RecordedRequest, Script
+from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event
+
+__all__ = ["FakeProvider"]
+
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
+_Reply = JsonReply | StreamReply
+
+
+@dataclass(frozen=True)
+class _Route:
+    suffix: str
+    answer: Callable[[Exchange], _Reply]
+    error: Callable[[Exchange, int], JsonReply]
+
+
+def _vertex(ex: Exchange) -> _Reply:
+    """Vertex puts the model in the URL (``.../models/{model}:rawPredict``) and not in the body."""
+    model = ex.path.rsplit("/models/", 1)[-1].split(":", 1)[0]
+    return _anthropic.messages(ex, model=model)
+
+
+# Matched by path suffix, so the plain, Azure (/openai/deployments/{d}/...) and beta
+# (?beta=true) forms share one route. Order matters: "/chat/completions" before "/completions".
+_ROUTES = (
+    _Route("/chat/completions", _openai.chat, _openai.error),
+    _Route("/responses", _openai.responses, _openai.error),
+    _Route("/embeddings", _openai.embeddings, _openai.error),
+    _Route("/completions", _openai.completions, _openai.error),
+    _Route("/messages", _anthropic.messages, _anthropic.error),
+    _Route(":rawPredict", _vertex, _anthropic.error),
+    _Route(":streamRawPredict", _vertex, _anthropic.error),
+)
+
+
+def _status_line(status: int) -> bytes:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Overloaded" if status == 529 else "Error"
+    return f"HTTP/1.1 {status} {phrase}\r\n".encode()
+
+
+def _head(status: int, headers: Mapping[str, str]) -> bytes:
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return _status_line(status) + lines.encode() + b"\r\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: a test run or a benchmark must not print a line per request."""
+
+    def do_POST(self) -> None:
+        self.server.provider._serve(self)
+
+    do_GET = do_POST
+
+    def send_json(self, reply: JsonReply) -> None:
+        payload = json.dumps(reply.body, separators=(",", ":")).encode()
+        headers = {"content-type": "application/json", "content-length": str(len(payload)), **reply.headers}
+        self.wfile.write(_head(reply.status, headers) + payload)
+
+    def send_stream(self, reply: StreamReply) -> None:
+        headers = {
+            "content-type": "text/event-stream; charset=utf-8",
+            "cache-control": "no-cache",
+            "transfer-encoding": "chunked",
+            **reply.headers,
+        }
+        parts = [_head(200, headers)]
+        for event in reply.events:
+            data = encode_event(event)
+            parts.append(b"%x\r\n%s\r\n" % (len(data), data))
+        if not reply.disconnect:
+            parts.append(b"0\r\n\r\n")
+        self.wfile.write(b"".join(parts))
+        if reply.disconnect:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], provider: FakeProvider) -> None:
+        self.provider = provider
+        super().__init__(address, _Handler)
+
+
+class FakeProvider:
+    """OpenAI- and Anthropic-compatible endpoints on 127.0.0.1 that the real SDKs talk to.
+
+    Requests get the next queued :class:`Script` whose ``endpoint`` matches (FIFO), or the
+    default behaviour; every request is recorded, credentials removed.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._address = (host, port)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._scripts: list[Script] = []
+        self._requests: list[RecordedRequest] = []
+        self._serial = 0
+        self._cache = PromptCache()
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FakeProvider:
+        if self._server is None:
+            self._server = _Server(self._address, self)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name="otel-llm-fake-provider", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- addresses ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``: the Anthropic and Azure base URL."""
+        if self._server is None:
+            raise RuntimeError("FakeProvider is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    @property
+    def azure_endpoint(self) -> str:
+        return self.url
+
+    # --- control -----------------------------------------------------------------------
+
+    def enqueue(self, *scripts: Script) -> None:
+        with self._lock:
+            self._scripts.extend(scripts)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def pending(self) -> list[Script]:
+        """Scripts no request has consumed yet; a test that expected them all used asserts it is empty."""
+        with self._lock:
+            return list(self._scripts)
+
+    def reset(self) -> None:
+        """Forget queued scripts, recorded requests and the simulated prompt cache."""
+        with self._lock:
+            self._scripts.clear()
+            self._requests.clear()
+        self._cache.clear()
+
+    # --- serving -----------------------------------------------------------------------
+
+    def _take(self, recorded: RecordedRequest) -> tuple[Script, int]:
+        with self._lock:
+            self._requests.append(recorded)
+            self._serial += 1
+            for i, script in enumerate(self._scripts):
+                if script.matches(recorded.path):
+                    return self._scripts.pop(i), self._serial
+            return Script(), self._serial
+
+    def _serve(self, handler: _Handler) -> None:
+        url = urlsplit(handler.path)
+        raw = handler.rfile.read(int(handler.headers.get("content-length") or 0))
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = None
+        headers = {k.lower(): v for k, v in handler.headers.items() if k.lower() not in _SECRET_HEADERS}
+        recorded = RecordedRequest(handler.command, url.path, dict(parse_qsl(url.query)), body, headers)
+        script, serial = self._take(recorded)
+        route = next((r for r in _ROUTES if url.path.endswith(r.suffix)), None)
+        ex = Exchange(url.path, body if isinstance(body, dict) else {}, script, serial, int(time.time()), self._cache)
+        if route is None or handler.command != "POST":
+            handler.send_json(_openai.error(ex, 404))
+        elif not isinstance(body, dict):
+            handler.send_json(route.error(ex, 400))
+        elif script.status != 200:
+            handler.send_json(route.error(ex, script.status))
+        else:
+            reply = route.answer(ex)
+            if isinstance(reply, StreamReply):
+                handler.send_stream(reply)
+            else:
+                handler.send_json(reply)

@@ -1,0 +1,85 @@
+"""The shapes passed between the HTTP server and the two API modules.
+
+The API modules (``_openai``, ``_anthropic``) are pure: an :class:`Exchange` in, a
+:class:`JsonReply` or :class:`StreamReply` out. Only the server touches sockets, so the same
+failure injection (a dropped connection after K deltas) works for every endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from otel_llm.fake_provider._content import PromptCache
+from otel_llm.fake_provider._script import Script
+
+__all__ = ["Event", "Exchange", "JsonReply", "StreamReply", "encode_event", "retry_headers", "stream_of"]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request as the API modules see it: what was asked, and how to answer."""
+
+    path: str
+    body: Mapping[str, Any]
+    script: Script
+    serial: int
+    created: int
+    cache: PromptCache
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event; ``name`` is None for OpenAI chat's bare ``data:`` lines."""
+
+    data: Any
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class JsonReply:
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StreamReply:
+    """An SSE body; ``disconnect`` means close the socket after the events instead of ending."""
+
+    events: Sequence[Event]
+    disconnect: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def encode_event(event: Event) -> bytes:
+    data = event.data if isinstance(event.data, str) else json.dumps(event.data, separators=(",", ":"))
+    head = f"event: {event.name}\n" if event.name else ""
+    return f"{head}data: {data}\n\n".encode()
+
+
+def stream_of(
+    script: Script,
+    head: list[Event],
+    deltas: list[Event],
+    tail: list[Event],
+    error: Event,
+    headers: Mapping[str, str],
+) -> StreamReply:
+    """The stream as scripted: complete, or cut after ``fail_mid_stream`` deltas."""
+    cut = script.fail_mid_stream
+    if cut is None or cut >= len(deltas):
+        return StreamReply(head + deltas + tail, headers=headers)
+    events = head + deltas[:cut]
+    if script.fail_mode == "error_event":
+        return StreamReply([*events, error], headers=headers)
+    return StreamReply(events, disconnect=True, headers=headers)
+
+
+def retry_headers(script: Script) -> dict[str, str]:
+    """Retry-After in both spellings the SDKs read, for statuses they retry."""
+    if script.status not in (408, 409, 429, 529) and script.status < 500:
+        return {}
+    return {"retry-after-ms": str(script.retry_after_ms), "retry-after": str(-(-script.retry_after_ms // 1000))}
