@@ -1,0 +1,183 @@
+"""The price book: which price applies to a call, and what the call cost.
+
+Lookups run on every LLM call, so a model/provider pair is normalized once and the answer
+(hit or miss) is cached; a repeat costs one dict lookup. Unknown models give ``None``, never a
+$0, and one warning per model name, so a price gap is visible without flooding the log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+
+from otel_llm import semconv
+from otel_llm.pricing.cost import compute_cost
+from otel_llm.pricing.model import ALWAYS, Cost, ModelPrice
+from otel_llm.pricing.names import candidates, canonical_provider
+from otel_llm.pricing.overrides import Override, PriceFile
+from otel_llm.usage import Usage
+
+__all__ = ["PriceBook"]
+
+_log = logging.getLogger("otel_llm.pricing")
+
+# Provider-less lookups prefer the model's maker, then its clouds. "" is a user price for
+# "any provider".
+_PREFERENCE = (
+    "",
+    semconv.PROVIDER_OPENAI,
+    semconv.PROVIDER_ANTHROPIC,
+    semconv.PROVIDER_GCP_GEMINI,
+    semconv.PROVIDER_MISTRAL,
+    semconv.PROVIDER_COHERE,
+    semconv.PROVIDER_DEEPSEEK,
+    semconv.PROVIDER_XAI,
+    semconv.PROVIDER_GROQ,
+    semconv.PROVIDER_GCP_VERTEX_AI,
+    semconv.PROVIDER_AZURE_OPENAI,
+    semconv.PROVIDER_AWS_BEDROCK,
+)
+_CACHE_LIMIT = 4096  # distinct (model, provider) pairs; a runaway caller cannot grow it forever
+
+Slot = tuple[str, str]  # (provider, model)
+
+
+def _rank(provider: str) -> int:
+    return _PREFERENCE.index(provider) if provider in _PREFERENCE else len(_PREFERENCE)
+
+
+class PriceBook:
+    """An immutable set of prices with normalized lookup and cost computation."""
+
+    def __init__(self, prices: Iterable[ModelPrice], *, version: str, aliases: Mapping[str, str] | None = None) -> None:
+        history: dict[Slot, list[ModelPrice]] = {}
+        for price in prices:
+            history.setdefault((price.provider, price.model.lower()), []).append(price)
+        self._history = {slot: sorted(h, key=lambda p: p.effective_from) for slot, h in history.items()}
+        by_name: dict[str, list[str]] = {}
+        for provider, name in self._history:
+            by_name.setdefault(name, []).append(provider)
+        self._by_name = {name: min(providers, key=_rank) for name, providers in by_name.items()}
+        self._aliases = {k.lower(): v.lower() for k, v in (aliases or {}).items()}
+        self._resolved: dict[tuple[str, str | None], Slot | None] = {}
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        self.version = version
+
+    # --- building -----------------------------------------------------------------------
+    def with_overrides(self, price_file: PriceFile) -> PriceBook:
+        """A new book with the user's prices laid over this one's (see ``overrides``)."""
+        history = {slot: list(h) for slot, h in self._history.items()}
+        for override in price_file.overrides:
+            for slot in self._override_slots(override):
+                _apply(history, slot, override)
+        prices = [p for h in history.values() for p in h]
+        aliases = {**self._aliases, **price_file.aliases}
+        return PriceBook(prices, version=f"{self.version}+overrides-{price_file.sha256[:8]}", aliases=aliases)
+
+    def _override_slots(self, override: Override) -> list[Slot]:
+        name = override.model.lower()
+        if override.provider is not None:
+            return [(override.provider, name)]
+        known = [slot for slot in self._history if slot[1] == name]
+        return known or [("", name)]
+
+    # --- reading ------------------------------------------------------------------------
+    def entries(self) -> Iterator[ModelPrice]:
+        """Every price, dated versions included, in (provider, model, effective_from) order."""
+        for slot in sorted(self._history):
+            yield from self._history[slot]
+
+    def lookup(self, model: str, provider: str | None = None, *, at: date | None = None) -> ModelPrice | None:
+        """The price of ``model`` at ``provider`` in force on ``at`` (default: today), or None."""
+        key = (model, provider)
+        try:
+            slot = self._resolved[key]
+        except KeyError:
+            slot = self._resolve(model, provider)
+            with self._lock:
+                if len(self._resolved) >= _CACHE_LIMIT:
+                    self._resolved.clear()
+                self._resolved[key] = slot
+        if slot is None:
+            return None
+        history = self._history[slot]
+        if len(history) == 1 and history[0].effective_from == ALWAYS:
+            return history[0]
+        day = at or date.today()
+        current = [p for p in history if p.effective_from <= day]
+        return current[-1] if current else None
+
+    def _resolve(self, model: str, provider: str | None) -> Slot | None:
+        name = model.strip().lower()
+        name = self._aliases.get(name, name)
+        wanted = canonical_provider(provider)
+        for hint, candidate in candidates(name):
+            for p in (hint, wanted):
+                if p is not None and (p, candidate) in self._history:
+                    return (p, candidate)
+            generic = self._by_name.get(candidate)
+            if generic is not None:
+                return (generic, candidate)
+        return None
+
+    def cost(
+        self,
+        usage: Usage,
+        model: str | None,
+        provider: str | None = None,
+        *,
+        response_model: str | None = None,
+        service_tier: str | None = None,
+        batch: bool = False,
+    ) -> Cost | None:
+        """The cost of one call, or None when nothing was reported or no price is known.
+
+        The response model (often a dated snapshot) is tried first, then the request model.
+        Never raises: a failure of ours is logged once and the call is left unpriced.
+        """
+        if usage.is_empty:
+            return None
+        try:
+            price = None
+            for name in (response_model, model):
+                if name and (price := self.lookup(name, provider)) is not None:
+                    break
+            if price is None:
+                self._warn_unknown(response_model or model, provider)
+                return None
+            return compute_cost(price, usage, service_tier=service_tier, batch=batch)
+        except Exception:
+            self._warn_once("<cost error>", "otel-llm: pricing failed; the call is left unpriced", exc_info=True)
+            return None
+
+    def _warn_unknown(self, model: str | None, provider: str | None) -> None:
+        self._warn_once(
+            f"{provider}/{model}",
+            "otel-llm: no price for model %r (provider %r); its calls carry no cost. Add it to the file named by %s.",
+            model,
+            provider,
+            semconv.ENV_PRICES,
+        )
+
+    def _warn_once(self, key: str, message: str, *args: object, exc_info: bool = False) -> None:
+        with self._lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        _log.warning(message, *args, exc_info=exc_info)
+
+
+def _apply(history: dict[Slot, list[ModelPrice]], slot: Slot, override: Override) -> None:
+    versions = history.setdefault(slot, [])
+    base = versions[-1] if versions else ModelPrice(provider=slot[0], model=slot[1])
+    if override.effective_from is None:
+        merged = dataclasses.replace(base, **override.values)
+        versions[-1:] = [merged]
+    else:
+        merged = dataclasses.replace(base, **override.values, effective_from=override.effective_from)
+        versions[:] = [v for v in versions if v.effective_from != override.effective_from] + [merged]
+        versions.sort(key=lambda p: p.effective_from)

@@ -1,0 +1,117 @@
+"""Turning the model and provider names an SDK reports into price-book keys.
+
+The same model reaches us under many spellings: ``gpt-4o-2024-08-06`` (a dated snapshot),
+``azure/gpt-4o`` (a router prefix), ``us.anthropic.claude-3-5-sonnet-20240620-v1:0`` (Bedrock:
+region, vendor, version), ``claude-sonnet-4-5@20250929`` (Vertex), ``ft:gpt-4o-2024-08-06:acme::x``
+(a fine-tune). :func:`candidates` lists, most specific first, every name a price may be filed
+under, so the book tries an exact snapshot before falling back to its family, and never guesses
+across families. The snapshot builder uses the same provider table, so keys and lookups agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from otel_llm import semconv
+
+__all__ = ["candidates", "canonical_provider", "split_route"]
+
+# Every spelling of a provider we meet (LiteLLM provider ids, router prefixes, gen_ai names)
+# mapped to its ``gen_ai.provider.name`` value.
+_PROVIDERS: dict[str, str] = {
+    "openai": semconv.PROVIDER_OPENAI,
+    "text-completion-openai": semconv.PROVIDER_OPENAI,
+    "azure": semconv.PROVIDER_AZURE_OPENAI,
+    "azure_text": semconv.PROVIDER_AZURE_OPENAI,
+    "azure.ai.openai": semconv.PROVIDER_AZURE_OPENAI,
+    "anthropic": semconv.PROVIDER_ANTHROPIC,
+    "gemini": semconv.PROVIDER_GCP_GEMINI,
+    "gcp.gemini": semconv.PROVIDER_GCP_GEMINI,
+    "google": semconv.PROVIDER_GCP_GEMINI,
+    "vertex_ai": semconv.PROVIDER_GCP_VERTEX_AI,
+    "gcp.vertex_ai": semconv.PROVIDER_GCP_VERTEX_AI,
+    "mistral": semconv.PROVIDER_MISTRAL,
+    "mistral_ai": semconv.PROVIDER_MISTRAL,
+    "codestral": semconv.PROVIDER_MISTRAL,
+    "text-completion-codestral": semconv.PROVIDER_MISTRAL,
+    "cohere": semconv.PROVIDER_COHERE,
+    "cohere_chat": semconv.PROVIDER_COHERE,
+    "deepseek": semconv.PROVIDER_DEEPSEEK,
+    "xai": semconv.PROVIDER_XAI,
+    "x_ai": semconv.PROVIDER_XAI,
+    "groq": semconv.PROVIDER_GROQ,
+    "bedrock": semconv.PROVIDER_AWS_BEDROCK,
+    "bedrock_converse": semconv.PROVIDER_AWS_BEDROCK,
+    "aws.bedrock": semconv.PROVIDER_AWS_BEDROCK,
+}
+
+# Bedrock cross-region inference profiles put a geography before the vendor: "us.", "eu.", ...
+_BEDROCK_REGION = re.compile(r"^(?:us|eu|apac|ap|au|jp|ca|us-gov|global)\.(?=[a-z0-9-]+\.)")
+_BEDROCK_VENDOR = re.compile(r"^(?:anthropic|mistral|cohere|deepseek|openai|meta|amazon|xai|google)\.")
+_BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?$|:\d+$")
+# Dated snapshots: "-2024-08-06", "-20250929", Vertex's "@20250929" / "@001" / "@default".
+_DATE_SUFFIX = re.compile(r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|@[\w.-]+)$")
+
+
+def canonical_provider(provider: str | None) -> str | None:
+    """The ``gen_ai.provider.name`` for any known spelling; unknown spellings pass through."""
+    if not provider:
+        return None
+    lowered = provider.lower()
+    if lowered in _PROVIDERS:
+        return _PROVIDERS[lowered]
+    if lowered.startswith("vertex_ai"):  # LiteLLM's "vertex_ai-anthropic_models" and kin
+        return semconv.PROVIDER_GCP_VERTEX_AI
+    return lowered
+
+
+def split_route(name: str) -> tuple[str | None, str]:
+    """``"azure/gpt-4o"`` -> ``("azure.ai.openai", "gpt-4o")``; names without a known prefix pass.
+
+    Only the first segment is a route: ``groq/openai/gpt-oss-20b`` is Groq's ``openai/gpt-oss-20b``.
+    Google's ``models/`` resource prefix is dropped as well.
+    """
+    head, sep, rest = name.partition("/")
+    if not sep or not rest:
+        return None, name
+    if head == "models":
+        return None, rest
+    provider = _PROVIDERS.get(head)
+    if provider is None and head.startswith("vertex_ai"):
+        provider = semconv.PROVIDER_GCP_VERTEX_AI
+    return (provider, rest) if provider else (None, name)
+
+
+def _bedrock_forms(name: str) -> list[str]:
+    """Bedrock ids from most to least specific: region profile, vendor id, bare versioned, bare."""
+    forms: list[str] = []
+    without_region = _BEDROCK_REGION.sub("", name)
+    forms.append(without_region)
+    bare = _BEDROCK_VENDOR.sub("", without_region)
+    if bare != without_region:
+        forms.append(bare)
+        forms.append(_BEDROCK_VERSION.sub("", bare))
+    return forms
+
+
+def candidates(model: str) -> list[tuple[str | None, str]]:
+    """Every (provider hint, name) a price for ``model`` may be filed under, best first.
+
+    ``model`` must already be lower-cased. The provider hint comes from a route prefix
+    (``azure/``, ``bedrock/``...) and is None when the name itself says nothing about it.
+    """
+    hint, name = split_route(model)
+    names = [name]
+    if name.startswith("ft:"):  # ft:<base>:<org>:<suffix>:<id> is priced by its base
+        names.append(":".join(name.split(":")[:2]))
+    names.extend(_bedrock_forms(name))
+    undated = [_DATE_SUFFIX.sub("", n) for n in names]
+    # The name as given comes first even when it starts like a route: Groq's model id is
+    # literally "openai/gpt-oss-20b", and Google's "models/" prefix is only stripped after it.
+    out: list[tuple[str | None, str]] = [(None, model)]
+    seen = {model}
+    for n in [*names, *undated]:
+        if n and n not in seen:
+            seen.add(n)
+            out.append((hint, n))
+    return out
