@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "Row",
     "WrappedRow",
     "async_call",
+    "call_context",
     "inside_llm_call",
     "sync_call",
     "unwrap_rows",
@@ -95,6 +97,25 @@ def _should_trace() -> bool:
     return is_instrumentation_enabled() and not otel_context.get_value(_INSIDE_KEY)
 
 
+def _context_of(call: LLMCall) -> otel_context.Context:
+    return otel_context.set_value(_INSIDE_KEY, True, trace.set_span_in_context(call.span))
+
+
+@contextmanager
+def call_context(call: LLMCall) -> Iterator[None]:
+    """The call's context for SDK work done after the wrapped method returned.
+
+    A stream manager (anthropic ``messages.stream()``) sends its request only on ``__enter__``;
+    running that inside this block makes the call's span current (HTTP spans nest under it) and
+    marks the context as inside our call, exactly as during the wrapped method itself.
+    """
+    token = otel_context.attach(_context_of(call))
+    try:
+        yield
+    finally:
+        _detach(token)
+
+
 def _begin(
     handler: CallHandler, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
 ) -> tuple[LLMCall | None, dict[str, Any], object | None]:
@@ -102,8 +123,7 @@ def _begin(
         call, call_kwargs = handler.begin(telemetry, instance, kwargs)
         if call is None:
             return None, kwargs, None
-        ctx = otel_context.set_value(_INSIDE_KEY, True, trace.set_span_in_context(call.span))
-        return call, call_kwargs, otel_context.attach(ctx)
+        return call, call_kwargs, otel_context.attach(_context_of(call))
     except Exception as exc:
         report_bug(f"{type(handler).__name__}.begin", exc)
         return None, kwargs, None
