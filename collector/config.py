@@ -1,0 +1,153 @@
+"""The collector's settings, resolved in one place: flag > environment > YAML file > default.
+
+Every setting is one row of ``_SETTINGS`` (flag, env var, YAML key, type, default), so a new
+setting cannot be honoured by the flag parser and forgotten by the env or file reader. Bad
+environment values fall back and log why (``otel_llm._env``), as the OpenTelemetry SDK does; a bad
+flag or YAML file stops the start with a clear message, because a service that silently runs with
+a setting it was not given is worse than one that refuses to start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from otel_llm import semconv
+from otel_llm._env import env_float, env_int, env_str
+
+__all__ = ["CollectorConfig", "ConfigError", "add_arguments", "load_config"]
+
+DEFAULT_HOME = Path(".otel-llm") / "collector"
+
+
+class ConfigError(ValueError):
+    """A flag or the YAML file holds a value the collector cannot run with."""
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    """Everything the collector needs; tests and the ``otel-llm collector`` command build one."""
+
+    endpoint: str = ""  # ClickHouse DSN; empty means an embedded chdb dir beside the spool
+    database: str = "otel"
+    host: str = "127.0.0.1"
+    http_port: int = 4318
+    grpc_port: int = 4317  # 0 picks a free port; -1 disables the gRPC receiver
+    spool_dir: str = str(DEFAULT_HOME / "spool")
+    spool_max_bytes: int = 1 << 30
+    forward: tuple[str, ...] = ()
+    auth_token: str | None = field(default=None, repr=False)
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    max_body_bytes: int = 16 << 20
+    sql_max_rows: int = 100_000
+    sql_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("--tls-cert and --tls-key go together")
+        for name in ("spool_max_bytes", "max_body_bytes", "sql_max_rows"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+
+    @property
+    def dsn(self) -> str:
+        """The store DSN; the default embedded directory sits beside the spool it drains into."""
+        if self.endpoint:
+            return self.endpoint
+        return "chdb://" + str(Path(self.spool_dir).resolve().parent / "chdb")
+
+
+# (attribute, flag, env var, type) ; the YAML key is the attribute name.
+_SETTINGS: tuple[tuple[str, str, str, type], ...] = (
+    ("endpoint", "--endpoint", semconv.ENV_COLLECTOR_ENDPOINT, str),
+    ("database", "--database", semconv.ENV_COLLECTOR_DATABASE, str),
+    ("host", "--host", semconv.ENV_COLLECTOR_HOST, str),
+    ("http_port", "--http-port", semconv.ENV_COLLECTOR_HTTP_PORT, int),
+    ("grpc_port", "--grpc-port", semconv.ENV_COLLECTOR_GRPC_PORT, int),
+    ("spool_dir", "--spool-dir", semconv.ENV_COLLECTOR_SPOOL_DIR, str),
+    ("spool_max_bytes", "--spool-max-bytes", semconv.ENV_COLLECTOR_SPOOL_MAX_BYTES, int),
+    ("forward", "--forward", semconv.ENV_COLLECTOR_FORWARD, tuple),
+    ("auth_token", "--auth-token", semconv.ENV_COLLECTOR_AUTH_TOKEN, str),
+    ("tls_cert", "--tls-cert", semconv.ENV_COLLECTOR_TLS_CERT, str),
+    ("tls_key", "--tls-key", semconv.ENV_COLLECTOR_TLS_KEY, str),
+    ("max_body_bytes", "--max-body-bytes", semconv.ENV_COLLECTOR_MAX_BODY_BYTES, int),
+    ("sql_max_rows", "--sql-max-rows", semconv.ENV_COLLECTOR_SQL_MAX_ROWS, int),
+    ("sql_timeout", "--sql-timeout", semconv.ENV_COLLECTOR_SQL_TIMEOUT, float),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the collector's flags, so ``otel-llm collector`` and ``python -m collector`` match.
+
+    Every default is None: "not given" must stay distinguishable from "given the default" for
+    the precedence chain to work.
+    """
+    parser.add_argument("--config", metavar="FILE", help=f"YAML settings file (env {semconv.ENV_COLLECTOR_CONFIG})")
+    for attr, flag, env, kind in _SETTINGS:
+        help_text = f"env {env}; default {getattr(CollectorConfig, attr, None)!r}"
+        if kind is tuple:
+            parser.add_argument(flag, dest=attr, action="append", metavar="URL", help=help_text + " (repeatable)")
+        else:
+            parser.add_argument(flag, dest=attr, type=kind, help=help_text)
+
+
+def _from_file(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"config file {path} must hold a mapping of settings")
+    known = {attr for attr, *_ in _SETTINGS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"unknown settings in {path}: {', '.join(map(str, unknown))}")
+    return dict(data)
+
+
+def _coerce(attr: str, kind: type, value: Any) -> Any:
+    if kind is tuple:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(str(v).strip() for v in items if str(v).strip())
+    try:
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{attr}: expected {kind.__name__}, got {value!r}") from exc
+
+
+def _from_env(attr: str, env: str, kind: type, current: Any) -> Any:
+    if kind is int:
+        return env_int(env, current)
+    if kind is float:
+        return env_float(env, current)
+    raw = env_str(env)
+    if raw is None:
+        return current
+    return _coerce(attr, kind, raw)
+
+
+def load_config(argv: Sequence[str] | None = None, *, namespace: argparse.Namespace | None = None) -> CollectorConfig:
+    """Resolves flags (``argv`` or an already parsed ``namespace``), env, the YAML file and defaults."""
+    if namespace is None:
+        parser = argparse.ArgumentParser(prog="otel-llm collector")
+        add_arguments(parser)
+        namespace = parser.parse_args(argv)
+    flags = vars(namespace)
+    values: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(CollectorConfig)}
+    file_values = _from_file(flags.get("config") or env_str(semconv.ENV_COLLECTOR_CONFIG))
+    for attr, _flag, env, kind in _SETTINGS:
+        if attr in file_values and file_values[attr] is not None:
+            values[attr] = _coerce(attr, kind, file_values[attr])
+        values[attr] = _from_env(attr, env, kind, values[attr])
+        if flags.get(attr) is not None:
+            values[attr] = _coerce(attr, kind, flags[attr])
+    return CollectorConfig(**values)

@@ -1,0 +1,187 @@
+"""The drain: spooled requests to ClickHouse rows, one block per spool batch, exactly once.
+
+One thread, so the spool's intent/commit protocol has a single reader. For each batch it records
+the intent, inserts all its spans as one block whose ``insert_deduplication_token`` is derived
+from the batch's record ids, then commits. A crash anywhere in between replays the same batch
+with the same token, and ClickHouse (dedup window on every table, views included) drops the copy.
+
+ClickHouse being away is the normal case this is built for: the drain keeps the batch, backs off
+(capped), reconnects, and migrates the schema on every fresh connection (idempotent), so a server
+that comes back empty gets its tables before the first insert.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from collector.convert import COLUMNS, request_rows
+from collector.metrics import Counters
+from collector.otlp import decode_protobuf
+from collector.spool import Batch, Spool
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+__all__ = ["Drain"]
+
+_log = logging.getLogger(__name__)
+
+# A batch ClickHouse keeps refusing for a reason other than being away (bad data, a schema
+# it cannot take) is set aside after this many tries, so one poison request cannot stop the drain.
+_MAX_REFUSALS = 5
+_MAX_BACKOFF = 10.0
+
+
+class Drain:
+    """Moves spool batches into ``<database>.otel_traces`` on its own thread."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        connect: Callable[[], Client],
+        migrate: Callable[[Client], Any],
+        database: str,
+        counters: Counters,
+        *,
+        dead_letter_dir: Path,
+        max_records: int = 256,
+        max_bytes: int = 16 << 20,
+    ) -> None:
+        self._spool = spool
+        self._connect = connect
+        self._migrate = migrate
+        self._table = f"`{database}`.`otel_traces`"
+        self._counters = counters
+        self._dead_dir = dead_letter_dir
+        self._max_records = max_records
+        self._max_bytes = max_bytes
+        self._client: Client | None = None
+        self._refusals = 0
+        self._stop_at: float | None = None
+        self._wake = threading.Event()
+        self.status = "connecting"
+        self._thread = threading.Thread(target=self._run, name="spool drain", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        return self.status == "ready"
+
+    @property
+    def pending(self) -> int:
+        return self._spool.pending_records
+
+    def stop(self, timeout: float) -> None:
+        """Keeps draining for up to ``timeout`` seconds; what remains stays safe in the spool."""
+        self._stop_at = time.monotonic() + timeout
+        self._wake.set()
+        self._thread.join(timeout + 5.0)
+
+    def _stopping(self) -> bool:
+        if self._stop_at is None:
+            return False
+        return time.monotonic() >= self._stop_at or self._spool.pending_records == 0
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stopping():
+            if self._client is None and not self._open():
+                failures += 1
+                self._sleep(failures)
+                continue
+            batch = self._spool.next_batch(self._max_records, self._max_bytes, timeout=0.2)
+            if batch is None:
+                continue
+            if self._write(batch):
+                failures = 0
+            else:
+                failures += 1
+                self._sleep(failures)
+        self._close()
+
+    def _sleep(self, failures: int) -> None:
+        self._wake.wait(min(0.1 * 2**failures, _MAX_BACKOFF))
+
+    def _open(self) -> bool:
+        try:
+            client = self._connect()
+            self._migrate(client)
+        except Exception as exc:  # any failure to reach or migrate the store: retried, never fatal
+            self._counters.add("clickhouse_errors")
+            self.status = f"store unavailable: {type(exc).__name__}"
+            _log.warning("ClickHouse unavailable, spooling until it returns: %s", exc)
+            return False
+        self._client = client
+        self.status = "ready"
+        _log.info("ClickHouse connected; draining %d spooled requests", self._spool.pending_records)
+        return True
+
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _write(self, batch: Batch) -> bool:
+        try:
+            rows = [row for payload in batch.payloads for row in request_rows(decode_protobuf(payload))]
+        except Exception:
+            _log.exception("spool batch %s cannot be converted; setting it aside", batch.token)
+            self._set_aside(batch)
+            return True
+        self._spool.begin(batch)
+        try:
+            if rows:
+                self._client.insert(  # type: ignore[union-attr]
+                    self._table,
+                    rows,
+                    column_names=list(COLUMNS),
+                    settings={"insert_deduplication_token": batch.token},
+                )
+        except Exception as exc:
+            return self._failed(batch, exc)
+        self._spool.commit(batch)
+        self._refusals = 0
+        self._counters.add("spans_written", len(rows))
+        return True
+
+    def _failed(self, batch: Batch, exc: Exception) -> bool:
+        from clickhouse_connect.driver.exceptions import OperationalError
+
+        self._counters.add("clickhouse_errors")
+        if isinstance(exc, OperationalError):  # connection-level: the store is away, not the data bad
+            _log.warning("ClickHouse insert failed, will reconnect and retry: %s", exc)
+            self.status = f"store unavailable: {type(exc).__name__}"
+            self._close()
+            return False
+        self._refusals += 1
+        _log.warning("ClickHouse refused batch %s (try %d): %s", batch.token, self._refusals, exc)
+        if self._refusals >= _MAX_REFUSALS:
+            self._set_aside(batch)
+            return True
+        return False
+
+    def _set_aside(self, batch: Batch) -> None:
+        """Keeps the raw requests in ``dead_letter_dir`` (replayable with any OTLP sender)."""
+        self._dead_dir.mkdir(parents=True, exist_ok=True)
+        for index, payload in enumerate(batch.payloads):
+            (self._dead_dir / f"{batch.token}-{index}.pb").write_bytes(payload)
+        spans = sum(_span_count(p) for p in batch.payloads)
+        self._spool.commit(batch)
+        self._refusals = 0
+        self._counters.add("spans_dropped", spans)
+        _log.error("set aside %d spooled requests in %s", len(batch.payloads), self._dead_dir)
+
+
+def _span_count(payload: bytes) -> int:
+    try:
+        request = decode_protobuf(payload)
+    except ValueError:
+        return 0
+    return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)

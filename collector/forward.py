@@ -1,0 +1,164 @@
+"""Forwarding to upstream OTLP/HTTP receivers (Jaeger, Tempo, another collector).
+
+Each target gets its own bounded queue and its own thread, so a slow or dead Jaeger only fills
+its own queue: it never delays ClickHouse writes or another target. The queue holds the request
+as OTLP protobuf bytes, sent unchanged. When a queue is full the OLDEST request is dropped and
+counted, like the SDK's batch processor: the newest spans are the ones an operator looks for.
+
+Forwarding is best effort by design: the queue lives in memory, so a crash loses what had not
+yet been forwarded. ClickHouse, not the tracing backend, is the store of record; making every
+forward target durable would multiply the spool by the number of targets.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from collector.metrics import Counters
+
+__all__ = ["Forwarder", "RetryPolicy", "traces_url"]
+
+_log = logging.getLogger(__name__)
+
+_RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+def traces_url(url: str) -> str:
+    """``http://jaeger:4318`` and ``http://jaeger:4318/v1/traces`` both mean the traces endpoint."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"forward target must be an http(s) URL, got {url!r}")
+    path = parts.path if parts.path not in ("", "/") else "/v1/traces"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Jittered exponential backoff, capped; a Retry-After from the target wins when given."""
+
+    first_delay: float = 0.5
+    max_delay: float = 30.0
+    max_attempts: int = 8
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return min(self.first_delay * 2**attempt, self.max_delay) * random.uniform(0.8, 1.2)
+
+
+@dataclass
+class _Item:
+    body: bytes
+    spans: int
+
+
+class Forwarder:
+    """One upstream target: a bounded queue drained by a daemon thread."""
+
+    def __init__(
+        self,
+        url: str,
+        counters: Counters,
+        *,
+        max_queue: int = 1000,
+        timeout: float = 10.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.url = traces_url(url)
+        self._counters = counters
+        self._timeout = timeout
+        self._policy = policy or RetryPolicy()
+        self._queue: deque[_Item] = deque()
+        self._max_queue = max_queue
+        self._cond = threading.Condition()
+        self._stopping = threading.Event()
+        self._busy = False
+        self._thread = threading.Thread(target=self._run, name=f"forward {self.url}", daemon=True)
+        self._thread.start()
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def submit(self, body: bytes, spans: int) -> None:
+        """Queues a request; never blocks the receiver."""
+        with self._cond:
+            if len(self._queue) >= self._max_queue:
+                dropped = self._queue.popleft()
+                self._counters.add("spans_dropped", dropped.spans)
+                _log.warning("forward queue for %s is full; dropped the oldest request", self.url)
+            self._queue.append(_Item(body, spans))
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping.is_set():
+                    self._cond.wait()
+                if self._stopping.is_set():
+                    self._drop_all()
+                    return
+                item = self._queue.popleft()
+                self._busy = True
+            try:
+                self._deliver(item)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _drop_all(self) -> None:
+        if self._queue:
+            _log.warning("shutting down with %d requests not forwarded to %s", len(self._queue), self.url)
+        while self._queue:
+            self._counters.add("spans_dropped", self._queue.popleft().spans)
+
+    def _deliver(self, item: _Item) -> None:
+        for attempt in range(self._policy.max_attempts):
+            retry_after = self._post(item.body)
+            if retry_after is None:
+                self._counters.add("spans_forwarded", item.spans)
+                return
+            self._counters.add("forward_errors")
+            if retry_after < 0 or self._stopping.wait(self._policy.delay(attempt, retry_after or None)):
+                break
+        self._counters.add("spans_dropped", item.spans)
+        _log.warning("gave up forwarding %d spans to %s", item.spans, self.url)
+
+    def _post(self, body: bytes) -> float | None:
+        """None on success; else seconds to wait (0: use backoff) or -1 for a permanent failure."""
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/x-protobuf"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                response.read()
+            return None
+        except urllib.error.HTTPError as exc:
+            if exc.code not in _RETRYABLE_STATUS:
+                _log.warning("forward target %s refused a request: HTTP %d", self.url, exc.code)
+                return -1
+            header = exc.headers.get("Retry-After")
+            return float(header) if header and header.isdigit() else 0.0
+        except (urllib.error.URLError, OSError) as exc:
+            _log.debug("forward target %s unreachable: %s", self.url, exc)
+            return 0.0
+
+    def close(self, timeout: float) -> None:
+        """Delivers what is queued for up to ``timeout`` seconds, then stops retrying."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (self._queue or self._busy) and time.monotonic() < deadline:
+                self._cond.wait(max(0.0, deadline - time.monotonic()))
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._thread.join(max(0.0, deadline - time.monotonic()) + 1.0)

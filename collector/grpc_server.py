@@ -1,0 +1,71 @@
+"""The gRPC port (4317): the OTLP TraceService, sharing the HTTP receiver's ingest path.
+
+Refusals carry what the OTel exporters act on: RESOURCE_EXHAUSTED with a ``RetryInfo`` in the
+``google.rpc.retryinfo-bin`` trailer when the spool is full (the Python exporter reads exactly that
+key), UNAUTHENTICATED without the bearer token, INVALID_ARGUMENT for spans that cannot be
+stored. Messages over the size limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
+"""
+
+from __future__ import annotations
+
+import hmac
+from concurrent import futures
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.rpc.error_details_pb2 import RetryInfo
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull
+from collector.otlp import Accepted, response_message
+
+__all__ = ["start_grpc"]
+
+_RETRY_TRAILER = "google.rpc.retryinfo-bin"
+
+
+class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+    def __init__(self, ingest: Ingest, auth_token: str | None) -> None:
+        self._ingest = ingest
+        self._expected = f"Bearer {auth_token}".encode() if auth_token else None
+
+    def Export(
+        self, request: trace_service_pb2.ExportTraceServiceRequest, context: grpc.ServicerContext
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
+        if self._expected is not None:
+            given = dict(context.invocation_metadata()).get("authorization", "")
+            if not hmac.compare_digest(str(given).encode(), self._expected):
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+        try:
+            accepted: Accepted = self._ingest.export(request, None)
+        except SpoolFull:
+            retry = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS))
+            context.set_trailing_metadata(((_RETRY_TRAILER, retry.SerializeToString()),))
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector spool is full; retry later")
+        return response_message(accepted)
+
+
+def start_grpc(
+    ingest: Ingest,
+    *,
+    host: str,
+    port: int,
+    max_message_bytes: int,
+    auth_token: str | None,
+    tls: tuple[bytes, bytes] | None,
+    workers: int = 8,
+) -> tuple[grpc.Server, int]:
+    """Starts the server; returns it and the bound port (``port=0`` picks a free one)."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otlp-grpc"),
+        options=[("grpc.max_receive_message_length", max_message_bytes)],
+    )
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(ingest, auth_token), server)
+    address = f"{host}:{port}"
+    if tls is None:
+        bound = server.add_insecure_port(address)
+    else:
+        key, cert = tls
+        bound = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+    server.start()
+    return server, bound

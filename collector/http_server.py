@@ -1,0 +1,167 @@
+"""The HTTP port (4318): OTLP/HTTP traces, the read-only SQL endpoint, health and metrics.
+
+aiohttp serves it; everything that touches the disk or ClickHouse (decode, spool fsync, queries)
+runs in the default thread pool, so a slow fsync or query never stalls the event loop that is
+accepting other requests. Status codes follow the OTLP/HTTP spec: 200 with ``partial_success``
+when some spans were refused, 400 with a ``google.rpc.Status`` body for a malformed payload, 413
+over the size limit, 415 for an unknown content type, 429 + ``Retry-After`` when the spool is
+full. With a token configured every endpoint but ``/healthz`` needs ``Authorization: Bearer``;
+liveness probes carry no credentials and the answer reveals nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from google.protobuf import json_format
+from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from collector.drain import Drain
+from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull
+from collector.metrics import Counters
+from collector.otlp import PayloadError, PayloadTooLarge, decode_json, decode_protobuf, gunzip, response
+from collector.sql import SqlEndpoint, SqlError, SqlRefused
+
+__all__ = ["HttpDeps", "build_app"]
+
+_log = logging.getLogger(__name__)
+
+_PROTOBUF = "application/x-protobuf"
+_JSON = "application/json"
+_UNAUTHENTICATED_PATHS = frozenset({"/healthz"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class HttpDeps:
+    ingest: Ingest
+    sql: SqlEndpoint
+    drain: Drain
+    counters: Counters
+    max_body_bytes: int
+    auth_token: str | None
+
+
+def _status(code: int, http_status: int, message: str, *, as_json: bool, headers: dict | None = None) -> web.Response:
+    status = status_pb2.Status(code=code, message=message)
+    if as_json:
+        body, ctype = json_format.MessageToJson(status, indent=None).encode(), _JSON
+    else:
+        body, ctype = status.SerializeToString(), _PROTOBUF
+    return web.Response(status=http_status, body=body, content_type=ctype, headers=headers)
+
+
+def _auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in _UNAUTHENTICATED_PATHS:
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return web.json_response(
+                    {"error": "missing or wrong bearer token"},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return await handler(request)
+
+    return check
+
+
+def _decode(
+    body: bytes, content_type: str, encoding: str, limit: int
+) -> tuple[ExportTraceServiceRequest, bytes | None]:
+    if encoding == "gzip":
+        body = gunzip(body, limit)
+    elif encoding not in ("", "identity"):
+        raise PayloadError(f"unsupported Content-Encoding {encoding!r} (use gzip or none)")
+    if content_type == _JSON:
+        return decode_json(body), None
+    return decode_protobuf(body), body
+
+
+def build_app(deps: HttpDeps) -> web.Application:
+    middlewares = [_auth_middleware(deps.auth_token)] if deps.auth_token else []
+    app = web.Application(client_max_size=deps.max_body_bytes, middlewares=middlewares)
+
+    async def traces(request: web.Request) -> web.Response:
+        content_type = request.content_type
+        as_json = content_type == _JSON
+        if content_type not in (_PROTOBUF, _JSON):
+            return _status(code_pb2.INVALID_ARGUMENT, 415, f"unsupported Content-Type {content_type!r}", as_json=True)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _status(code_pb2.INVALID_ARGUMENT, 413, f"body exceeds {deps.max_body_bytes} bytes", as_json=as_json)
+        encoding = request.headers.get("Content-Encoding", "").lower()
+
+        def work() -> bytes:
+            decoded, raw = _decode(body, content_type, encoding, deps.max_body_bytes)
+            return response(deps.ingest.export(decoded, raw), as_json=as_json)
+
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(None, work)
+        except PayloadTooLarge as exc:
+            return _status(code_pb2.INVALID_ARGUMENT, 413, str(exc), as_json=as_json)
+        except PayloadError as exc:
+            return _status(code_pb2.INVALID_ARGUMENT, 400, str(exc), as_json=as_json)
+        except SpoolFull:
+            return _status(
+                code_pb2.RESOURCE_EXHAUSTED,
+                429,
+                "collector spool is full; retry later",
+                as_json=as_json,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        return web.Response(body=answer, content_type=content_type)
+
+    async def sql(request: web.Request) -> web.Response:
+        try:
+            document = await request.json()
+            query, parameters = document["query"], document.get("parameters") or {}
+            if not isinstance(query, str) or not isinstance(parameters, dict):
+                raise TypeError("query must be a string and parameters an object")
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body too large"}, status=413)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return web.json_response({"error": f'expected {{"query": "...", "parameters": {{}}}}: {exc}'}, status=400)
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(None, deps.sql.run, query, parameters)
+        except SqlRefused as exc:
+            return web.json_response({"error": str(exc)}, status=403)
+        except SqlError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.Response(text=json.dumps(result), content_type=_JSON)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(_request: web.Request) -> web.Response:
+        ready = deps.drain.ready
+        return web.json_response(
+            {"ready": ready, "store": deps.drain.status, "spool_pending_requests": deps.drain.pending},
+            status=200 if ready else 503,
+        )
+
+    async def metrics(_request: web.Request) -> web.Response:
+        return web.Response(text=deps.counters.prometheus(), content_type="text/plain", charset="utf-8")
+
+    app.add_routes(
+        [
+            web.post("/v1/traces", traces),
+            web.post("/v1/sql", sql),
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/metrics", metrics),
+        ]
+    )
+    return app

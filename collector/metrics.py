@@ -1,0 +1,56 @@
+"""The collector's own counters, served as Prometheus text on ``/metrics``.
+
+Plain integers behind a lock rather than the OTel SDK: the collector must not trace or meter
+itself through the pipeline it runs, and a scrape must work while ClickHouse is down.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+__all__ = ["Counters"]
+
+# name -> help text; every counter the collector keeps, so /metrics always lists all of them.
+_COUNTERS = {
+    "spans_received": "Spans accepted and durably spooled.",
+    "spans_rejected": "Spans refused (malformed ids, partial success) or whose request was refused.",
+    "spans_written": "Spans inserted into ClickHouse.",
+    "spans_dropped": "Spans given up on (dead-lettered batches, forward queues overflowing).",
+    "spans_forwarded": "Spans delivered to forward targets (summed over targets).",
+    "clickhouse_errors": "Failed ClickHouse inserts or connection attempts.",
+    "forward_errors": "Failed forward attempts.",
+    "requests_refused_full": "Requests answered 429 / RESOURCE_EXHAUSTED because the spool was full.",
+}
+
+
+class Counters:
+    """Monotonic counters plus gauges read at scrape time (spool bytes, queue depths)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values = dict.fromkeys(_COUNTERS, 0)
+        self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
+
+    def add(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self._values[name] += amount
+
+    def get(self, name: str) -> int:
+        with self._lock:
+            return self._values[name]
+
+    def gauge(self, name: str, help_text: str, read: Callable[[], float]) -> None:
+        self._gauges[name] = (help_text, read)
+
+    def prometheus(self) -> str:
+        with self._lock:
+            values = dict(self._values)
+        lines: list[str] = []
+        for name, value in values.items():
+            full = f"otel_llm_collector_{name}_total"
+            lines += [f"# HELP {full} {_COUNTERS[name]}", f"# TYPE {full} counter", f"{full} {value}"]
+        for name, (help_text, read) in self._gauges.items():
+            full = f"otel_llm_collector_{name}"
+            lines += [f"# HELP {full} {help_text}", f"# TYPE {full} gauge", f"{full} {read()}"]
+        return "\n".join(lines) + "\n"

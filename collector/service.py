@@ -1,0 +1,140 @@
+"""Wires the parts together, runs them, and shuts them down in the order that loses nothing.
+
+Start: spool (recovering what a crash left), forwarders, drain (connects to ClickHouse on its own
+thread and keeps retrying, so a store that is down at start does not stop the collector from
+accepting spans), then the two receivers. Once both ports are bound one JSON line goes to stdout
+(``{"event": "listening", "http_port": ..., "grpc_port": ...}``): with ``--http-port 0`` that is
+how a supervisor or a test learns the ports.
+
+Stop (SIGTERM / SIGINT): stop accepting first (so nothing is acknowledged that cannot be
+drained), then let forwarders and the drain finish within a grace period. Whatever the drain
+could not write stays in the spool for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import ssl
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from collector.config import CollectorConfig
+from collector.drain import Drain
+from collector.forward import Forwarder
+from collector.grpc_server import start_grpc
+from collector.http_server import HttpDeps, build_app
+from collector.ingest import Ingest
+from collector.metrics import Counters
+from collector.spool import Spool
+from collector.sql import SqlEndpoint
+from otel_llm.schema import migrate
+from otel_llm.store import connect, redact_dsn
+
+__all__ = ["run"]
+
+_log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def _ssl_context(config: CollectorConfig) -> ssl.SSLContext | None:
+    if not config.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(config.tls_cert, config.tls_key)
+    return context
+
+
+def _grpc_tls(config: CollectorConfig) -> tuple[bytes, bytes] | None:
+    if not config.tls_cert:
+        return None
+    return Path(config.tls_key).read_bytes(), Path(config.tls_cert).read_bytes()  # type: ignore[arg-type]
+
+
+async def _serve(config: CollectorConfig) -> None:
+    counters = Counters()
+    spool = Spool(config.spool_dir, config.spool_max_bytes)
+    counters.gauge("spool_bytes", "Undrained bytes in the spool.", lambda: spool.pending_bytes)
+    counters.gauge("spool_requests", "Undrained requests in the spool.", lambda: spool.pending_records)
+    forwarders = [Forwarder(url, counters) for url in config.forward]
+    counters.gauge(
+        "forward_queued_requests", "Requests waiting in forward queues.", lambda: sum(f.queued for f in forwarders)
+    )
+    dsn = config.dsn
+    drain = Drain(
+        spool,
+        lambda: connect(dsn),
+        lambda client: migrate(client, config.database),
+        config.database,
+        counters,
+        dead_letter_dir=Path(config.spool_dir).parent / "dead-letter",
+    )
+    sql = SqlEndpoint(
+        lambda: connect(dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
+    )
+    ingest = Ingest(spool, forwarders, counters)
+    drain.start()
+
+    grpc_server, grpc_port = (None, -1)
+    if config.grpc_port >= 0:
+        grpc_server, grpc_port = start_grpc(
+            ingest,
+            host=config.host,
+            port=config.grpc_port,
+            max_message_bytes=config.max_body_bytes,
+            auth_token=config.auth_token,
+            tls=_grpc_tls(config),
+        )
+    app = build_app(HttpDeps(ingest, sql, drain, counters, config.max_body_bytes, config.auth_token))
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.http_port, ssl_context=_ssl_context(config))
+    await site.start()
+    http_port = runner.addresses[0][1]
+    _log.info(
+        "collector listening on %s (http %d, grpc %d), store %s, spool %s, forwarding to %d targets",
+        config.host,
+        http_port,
+        grpc_port,
+        redact_dsn(dsn),
+        config.spool_dir,
+        len(forwarders),
+    )
+    print(json.dumps({"event": "listening", "http_port": http_port, "grpc_port": grpc_port}), flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    _log.info("shutting down: no new requests; draining for up to %.0f s", SHUTDOWN_GRACE_SECONDS)
+    if grpc_server is not None:
+        grpc_server.stop(grace=2.0).wait()
+    await runner.cleanup()
+    await loop.run_in_executor(None, _finish, forwarders, drain, sql, spool)
+    print(json.dumps({"event": "stopped", "spool_pending_requests": spool.pending_records}), flush=True)
+
+
+def _finish(forwarders: list[Forwarder], drain: Drain, sql: SqlEndpoint, spool: Spool) -> None:
+    for forwarder in forwarders:
+        forwarder.close(SHUTDOWN_GRACE_SECONDS)
+    drain.stop(SHUTDOWN_GRACE_SECONDS)
+    sql.close()
+    spool.close()
+
+
+def run(config: CollectorConfig) -> int:
+    """Runs until SIGTERM/SIGINT; returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(_serve(config))
+    except OSError as exc:  # a port in use, an unreadable spool or TLS file
+        _log.error("collector cannot start: %s", exc)
+        return 1
+    return 0

@@ -1,0 +1,277 @@
+"""A write-ahead spool on local disk: what makes an acknowledged span survive ``kill -9``.
+
+Requests are appended to segment files as length-prefixed, checksummed records and fsynced
+before the receiver acknowledges them. A drain takes records in batches; before it inserts a
+batch it records the batch's exact range (the "intent") in a small state file, so after a crash
+the same records are re-inserted as the same block with the same dedup token, and ClickHouse
+drops the repeat. That is the whole exactly-once argument: fsync before ack gives "nothing
+lost", a durable intent plus a deterministic token gives "nothing twice".
+
+Layout of ``directory``::
+
+    state.json                 {"spool_id": uuid, "committed": last id drained, "intent": [a, b] | null}
+    00000000000000000001.seg   records with ids from 1 on, appended in id order
+    ...
+
+A record is ``magic u32 | length u32 | crc32 u32 | id u64 | payload``. A torn tail (the process
+died mid-write) fails the length or checksum test and is truncated on open; nothing after it was
+ever acknowledged, because the ack waits for the fsync.
+
+The size bound applies to records not yet drained (what grows while ClickHouse is down); disk use
+is that plus at most one segment of drained records awaiting deletion.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["Batch", "Spool", "SpoolFull"]
+
+_log = logging.getLogger(__name__)
+
+_MAGIC = 0x4C4F4F53  # "SOOL" little-endian; tells a record start from garbage
+_HEADER_SIZE = 20
+_SEGMENT_SUFFIX = ".seg"
+_STATE = "state.json"
+
+
+class SpoolFull(Exception):
+    """The undrained backlog would pass ``max_bytes``; the sender should back off and retry."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consecutive records taken together; ``token`` names the ClickHouse block they become."""
+
+    first_id: int
+    last_id: int
+    payloads: list[bytes]
+    token: str
+
+
+@dataclass
+class _Record:
+    record_id: int
+    segment: Path
+    offset: int
+    length: int
+
+
+def _header(record_id: int, payload: bytes) -> bytes:
+    crc = zlib.crc32(record_id.to_bytes(8, "little") + payload)
+    return (
+        _MAGIC.to_bytes(4, "little")
+        + len(payload).to_bytes(4, "little")
+        + crc.to_bytes(4, "little")
+        + record_id.to_bytes(8, "little")
+    )
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Spool:
+    """Thread-safe: receivers append from many threads while one drain thread reads and commits."""
+
+    def __init__(self, directory: str | os.PathLike[str], max_bytes: int, *, segment_bytes: int = 8 << 20) -> None:
+        self._dir = Path(directory)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._max_bytes = max_bytes
+        self._segment_bytes = segment_bytes
+        self._lock = threading.Lock()
+        self._appended = threading.Condition(self._lock)
+        self._pending: deque[_Record] = deque()
+        self._pending_bytes = 0
+        state = self._read_state()
+        self.spool_id: str = state["spool_id"]
+        self._committed: int = state["committed"]
+        self._intent: tuple[int, int] | None = tuple(state["intent"]) if state["intent"] else None  # type: ignore[assignment]
+        last_id = self._recover()
+        self._next_id = max(last_id, self._committed) + 1
+        self._active: Path | None = None
+        self._active_file: BinaryIO | None = None
+        self._active_size = 0
+
+    # --- recovery --------------------------------------------------------------------------
+    def _read_state(self) -> dict:
+        path = self._dir / _STATE
+        if path.exists():
+            return json.loads(path.read_text())
+        state = {"spool_id": uuid.uuid4().hex, "committed": 0, "intent": None}
+        self._write_state(state)
+        return state
+
+    def _write_state(self, state: dict) -> None:
+        tmp = self._dir / (_STATE + ".tmp")
+        with open(tmp, "w") as fh:
+            json.dump(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self._dir / _STATE)
+        _fsync_dir(self._dir)
+
+    def _segments(self) -> list[Path]:
+        return sorted(self._dir.glob("*" + _SEGMENT_SUFFIX))
+
+    def _recover(self) -> int:
+        """Indexes undrained records, truncates a torn tail, deletes drained segments."""
+        last_id = 0
+        for segment in self._segments():
+            data = segment.read_bytes()
+            offset, kept = 0, 0
+            while offset < len(data):
+                parsed = self._parse(data, offset)
+                if parsed is None:
+                    _log.warning(
+                        "spool: truncating %d unreadable bytes at the end of %s (a write cut short by a crash)",
+                        len(data) - offset,
+                        segment.name,
+                    )
+                    with open(segment, "r+b") as fh:
+                        fh.truncate(offset)
+                        os.fsync(fh.fileno())
+                    break
+                record_id, length = parsed
+                last_id = max(last_id, record_id)
+                if record_id > self._committed:
+                    self._pending.append(_Record(record_id, segment, offset + _HEADER_SIZE, length))
+                    self._pending_bytes += _HEADER_SIZE + length
+                    kept += 1
+                offset += _HEADER_SIZE + length
+            if kept == 0:
+                segment.unlink()
+        if self._pending:
+            _log.info("spool: %d undrained records (%d bytes) recovered", len(self._pending), self._pending_bytes)
+        return last_id
+
+    @staticmethod
+    def _parse(data: bytes, offset: int) -> tuple[int, int] | None:
+        header = data[offset : offset + _HEADER_SIZE]
+        if len(header) < _HEADER_SIZE or int.from_bytes(header[0:4], "little") != _MAGIC:
+            return None
+        length = int.from_bytes(header[4:8], "little")
+        crc = int.from_bytes(header[8:12], "little")
+        record_id = int.from_bytes(header[12:20], "little")
+        payload = data[offset + _HEADER_SIZE : offset + _HEADER_SIZE + length]
+        if len(payload) < length or zlib.crc32(header[12:20] + payload) != crc:
+            return None
+        return record_id, length
+
+    # --- append (receivers) ----------------------------------------------------------------
+    def append(self, payload: bytes) -> int:
+        """Durably stores ``payload``; returns only after fsync, so the caller may acknowledge."""
+        size = _HEADER_SIZE + len(payload)
+        with self._lock:
+            if self._pending_bytes + size > self._max_bytes:
+                raise SpoolFull(f"spool holds {self._pending_bytes} undrained bytes (limit {self._max_bytes})")
+            record_id = self._next_id
+            fh = self._writable(size)
+            offset = self._active_size
+            fh.write(_header(record_id, payload) + payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+            self._next_id += 1
+            self._active_size += size
+            self._pending.append(_Record(record_id, self._active, offset + _HEADER_SIZE, len(payload)))  # type: ignore[arg-type]
+            self._pending_bytes += size
+            self._appended.notify_all()
+        return record_id
+
+    def _writable(self, size: int) -> BinaryIO:
+        if self._active_file is not None and self._active_size + size <= self._segment_bytes:
+            return self._active_file
+        if self._active_file is not None:
+            self._active_file.close()
+        self._active = self._dir / f"{self._next_id:020d}{_SEGMENT_SUFFIX}"
+        self._active_file = open(self._active, "ab")  # noqa: SIM115 - kept open across appends
+        self._active_size = self._active.stat().st_size
+        _fsync_dir(self._dir)
+        return self._active_file
+
+    # --- drain -----------------------------------------------------------------------------
+    def next_batch(self, max_records: int, max_bytes: int, timeout: float) -> Batch | None:
+        """The next records to insert, waiting up to ``timeout`` for some to arrive.
+
+        After a crash the first batch is exactly the recorded intent, so its token matches the
+        block that may already be in ClickHouse.
+        """
+        with self._lock:
+            if not self._pending:
+                self._appended.wait(timeout)
+            if not self._pending:
+                return None
+            if self._intent is not None:
+                first, last = self._intent
+                chosen = [r for r in self._pending if first <= r.record_id <= last]
+            else:
+                chosen, size = [], 0
+                for record in self._pending:
+                    if chosen and (len(chosen) >= max_records or size + record.length > max_bytes):
+                        break
+                    chosen.append(record)
+                    size += record.length
+        payloads = [self._read(record) for record in chosen]
+        first_id = self._intent[0] if self._intent else chosen[0].record_id
+        last_id = self._intent[1] if self._intent else chosen[-1].record_id
+        return Batch(first_id, last_id, payloads, f"{self.spool_id}-{first_id}-{last_id}")
+
+    @staticmethod
+    def _read(record: _Record) -> bytes:
+        with open(record.segment, "rb") as fh:
+            fh.seek(record.offset)
+            return fh.read(record.length)
+
+    def begin(self, batch: Batch) -> None:
+        """Records durably that ``batch`` is about to be inserted as one block."""
+        with self._lock:
+            if self._intent == (batch.first_id, batch.last_id):
+                return
+            self._intent = (batch.first_id, batch.last_id)
+            self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": list(self._intent)})
+
+    def commit(self, batch: Batch) -> None:
+        """Marks ``batch`` drained; deletes segments that hold nothing undrained any more."""
+        with self._lock:
+            self._committed = batch.last_id
+            self._intent = None
+            self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": None})
+            while self._pending and self._pending[0].record_id <= batch.last_id:
+                record = self._pending.popleft()
+                self._pending_bytes -= _HEADER_SIZE + record.length
+            live = {r.segment for r in self._pending}
+            for segment in self._segments():
+                if segment not in live and segment != self._active:
+                    segment.unlink()
+
+    # --- introspection ---------------------------------------------------------------------
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending_bytes
+
+    @property
+    def pending_records(self) -> int:
+        return len(self._pending)
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max_bytes
+
+    def close(self) -> None:
+        with self._lock:
+            if self._active_file is not None:
+                self._active_file.close()
+                self._active_file = None
