@@ -1,0 +1,44 @@
+"""``otel-llm``: see where the LLM money goes, get alerted before the invoice.
+
+One module per command family registers its sub-command; ``main`` only parses and dispatches,
+and turns the errors a user can fix (a bad DSN, a failing query, a bad --since) into one line
+on stderr and exit code 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from otel_llm.cli import alerts, collector, demo, migrate, prices, report, sql, top
+from otel_llm.cli.source import QueryError
+
+__all__ = ["build_parser", "main"]
+
+_COMMANDS = (demo, report, top, sql, alerts, prices, migrate, collector)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="otel-llm", description="Cost, tokens and cache savings of every LLM call, from ClickHouse.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _COMMANDS:
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["collector"]:  # the collector parses its own flags
+        return collector.run(argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except (QueryError, ValueError) as exc:
+        print(f"otel-llm {args.command}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,46 @@
+"""Options every store-reading command shares, and opening the query source they name."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+
+from otel_llm import semconv
+from otel_llm._env import env_str
+from otel_llm.cli._output import FORMATS
+from otel_llm.cli.source import ClickHouseSource, CollectorSource, QuerySource, check_identifier
+
+__all__ = ["add_format_option", "add_store_options", "open_source"]
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("store")
+    group.add_argument("--endpoint", default=None,
+                       help=f"ClickHouse DSN: chdb:///dir or http(s)://user:pass@host:8123 "
+                            f"(default ${semconv.ENV_CLICKHOUSE_ENDPOINT}, else the embedded store)")
+    group.add_argument("--database", default=env_str(semconv.ENV_CLICKHOUSE_DATABASE, "otel"),
+                       help=f"database of the otel-llm tables (default ${semconv.ENV_CLICKHOUSE_DATABASE} or otel)")
+    group.add_argument("--collector", default=env_str(semconv.ENV_COLLECTOR_URL),
+                       help=f"query through a running collector's SQL endpoint instead (default "
+                            f"${semconv.ENV_COLLECTOR_URL}; bearer token from ${semconv.ENV_COLLECTOR_AUTH_TOKEN})")
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default table)")
+
+
+@contextlib.contextmanager
+def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
+    """The collector when one is named (it owns the chdb directory while it runs), else the store."""
+    check_identifier(args.database)
+    if args.collector:
+        yield CollectorSource(args.collector, token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
+        return
+    from otel_llm.store import connect
+
+    client = connect(args.endpoint)
+    try:
+        yield ClickHouseSource(client)
+    finally:
+        client.close()

@@ -1,0 +1,74 @@
+"""``otel-llm alerts check --rules rules.yaml``: evaluate alert rules over the rollups.
+
+Exit code: 1 when any rule fires, 0 when none does, 2 when the rules file is bad, so cron and
+CI can act on it. Each firing rule prints one line starting with ``ALERT <name>``; ``--webhook``
+also POSTs them as JSON. A missing rules file means the default rules. ``--watch 5m`` repeats
+the check; the webhook is then called only when the set of firing rules grows, not every round.
+
+Rule kinds (threshold meaning, default): daily_spend (USD, 100), spend_spike (ratio to the
+baseline's average per window, 2), cache_hit_drop (drop of the hit rate, 0.2), user_share
+(fraction of budget_usd or of all spend, 0.01), request_cost (USD per call, 1), error_rate
+(errors/calls, 0.05), unpriced_model (unpriced calls tolerated, 0). Fields: name, kind,
+threshold, window, baseline, by (feature|model|provider|service), feature, service,
+budget_usd, min_calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+
+from otel_llm.alerts.evaluate import evaluate_all
+from otel_llm.alerts.notify import post_webhook
+from otel_llm.alerts.rules import RulesError, load_rules, parse_duration
+from otel_llm.cli._common import add_store_options, open_source
+from otel_llm.cli._time import parse_when
+
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("alerts", help="check alert rules (spend, spikes, cache, retries)")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser("check", help="evaluate the rules once, or every --watch interval",
+                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("--rules", default="otel-llm-alerts.yaml",
+                       help="YAML list of rules (default otel-llm-alerts.yaml; missing: the default rules)")
+    check.add_argument("--watch", default=None, metavar="INTERVAL", help="repeat every INTERVAL (e.g. 5m)")
+    check.add_argument("--count", type=int, default=None, help="with --watch: stop after this many checks")
+    check.add_argument("--webhook", default=None, metavar="URL", help="POST firing rules as JSON to this URL")
+    check.add_argument("--at", default=None, help="evaluate as of this ISO time instead of now (replays, tests)")
+    add_store_options(check)
+    check.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    try:
+        rules = load_rules(args.rules)
+    except RulesError as exc:
+        print(f"otel-llm alerts: bad rules file {args.rules}: {exc}", file=sys.stderr)
+        return 2
+    interval = parse_duration(args.watch).total_seconds() if args.watch else None
+    notified: set[str] = set()
+    rounds = 0
+    status = 0
+    with open_source(args) as source:
+        while True:
+            now = parse_when(args.at) if args.at else dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            firings = evaluate_all(rules, source, args.database, now)
+            for firing in firings:
+                print(firing.line, flush=True)
+            names = {f.rule.name for f in firings}
+            if args.webhook and firings and not names <= notified:
+                post_webhook(args.webhook, firings, now)
+            notified = names
+            status = 1 if firings else 0
+            rounds += 1
+            if interval is None or (args.count is not None and rounds >= args.count):
+                return status
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return status

@@ -1,0 +1,40 @@
+"""``otel-llm migrate``: create or upgrade the otel-llm tables (idempotent), or print their DDL."""
+
+from __future__ import annotations
+
+import argparse
+
+from otel_llm.cli._common import add_store_options
+from otel_llm.cli.source import check_identifier
+
+__all__ = ["add_parser"]
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("migrate", help="create or upgrade the schema", description=__doc__)
+    parser.add_argument("--print", action="store_true", dest="print_only",
+                        help="print the statements instead of running them")
+    parser.add_argument("--cluster", default=None, help="render for this ClickHouse cluster (ON CLUSTER)")
+    add_store_options(parser)
+    parser.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    from otel_llm import schema
+
+    database = check_identifier(args.database)
+    if args.print_only:
+        print(";\n\n".join(schema.render(database=database, cluster=args.cluster)) + ";")
+        return 0
+    if args.collector:
+        raise ValueError("migrate writes DDL: run it against the store (--endpoint), not the collector")
+    from otel_llm.store import connect, redact_dsn, resolve_dsn
+
+    client = connect(args.endpoint)
+    try:
+        applied = schema.migrate(client, database)
+    finally:
+        client.close()
+    done = f"applied version(s) {', '.join(map(str, applied))}" if applied else "already up to date"
+    print(f"{redact_dsn(resolve_dsn(args.endpoint))} database {database}: {done}")
+    return 0

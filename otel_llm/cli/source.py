@@ -1,0 +1,122 @@
+"""Where the CLI's SQL goes: a ClickHouse client (server or embedded chdb) or the collector's SQL endpoint.
+
+Every command talks to one small interface, :class:`QuerySource`, so a report reads the same
+whether the CLI opened the store itself or asks the collector that owns it (chdb allows one
+process per data directory, so while a collector runs, the CLI must go through it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
+
+__all__ = ["ClickHouseSource", "CollectorSource", "QueryError", "QuerySource", "Result", "check_identifier"]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class QueryError(Exception):
+    """A query failed; the message is safe to print (no credentials)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class QuerySource(Protocol):
+    """Run one SQL statement with ``{name:Type}`` parameters bound server-side."""
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False) -> Result:
+        ...
+
+
+def check_identifier(name: str) -> str:
+    """Database names are formatted into SQL (ClickHouse cannot bind them everywhere), so only
+    plain identifiers are accepted."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"invalid database name {name!r}: letters, digits and underscores only")
+    return name
+
+
+class ClickHouseSource:
+    """Queries through a clickhouse-connect client; ``readonly=True`` sets ClickHouse's own
+    ``readonly=1``, so the server, not a regex of ours, refuses writes."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False) -> Result:
+        from clickhouse_connect.driver.exceptions import ClickHouseError
+
+        settings = {"readonly": 1} if readonly else None
+        try:
+            result = self.client.query(sql, parameters=dict(parameters or {}), settings=settings)
+        except ClickHouseError as exc:
+            raise QueryError(str(exc).strip()) from exc
+        return Result(list(result.column_names), [tuple(r) for r in result.result_rows])
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date | Decimal):
+        return str(value)
+    return value
+
+
+def _typed(value: Any, type_name: str) -> Any:
+    """The collector sends Decimal and dates as strings (exact JSON); give them their type back."""
+    if not isinstance(value, str):
+        return value
+    base = type_name.removeprefix("Nullable(").removeprefix("LowCardinality(")
+    if base.startswith("Decimal"):
+        return Decimal(value)
+    if base.startswith("DateTime"):
+        return dt.datetime.fromisoformat(value)
+    if base.startswith("Date"):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+class CollectorSource:
+    """Queries through a running collector: ``POST {url}/v1/sql`` with JSON ``{"query", "parameters"}``
+    answered by ``{"columns": [...], "types": [...], "rows": [[...]]}``. The collector always runs
+    queries with ``readonly=1``, so ``readonly`` needs no flag here."""
+
+    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/") + "/v1/sql"
+        self.token = token
+        self.timeout_s = timeout_s
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False) -> Result:
+        params = {k: _param(v) for k, v in (parameters or {}).items()}
+        body = json.dumps({"query": sql, "parameters": params}).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                payload = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise QueryError(f"collector answered {exc.code}: {exc.read()[:500].decode(errors='replace')}") from exc
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise QueryError(f"collector at {self.url} unreachable: {exc}") from exc
+        types = payload.get("types") or [""] * len(payload["columns"])
+        rows = [tuple(_typed(v, t) for v, t in zip(row, types, strict=True)) for row in payload["rows"]]
+        return Result(list(payload["columns"]), rows)

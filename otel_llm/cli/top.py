@@ -1,0 +1,100 @@
+"""``otel-llm top``: where the money concentrates, and how context grows within a session.
+
+- ``types``: call types (feature x model x operation) by cost, with the cumulative share, and
+  ``in_top80`` marking the few types that make up 80% of the spend (the usual 20/80).
+- ``calls``: the most expensive single calls (from ``llm_calls``), with their trace ids.
+- ``context``: input tokens by turn within a session (calls ordered by time per ``session.id``),
+  averaged over sessions: the "context window tax" of long conversations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from typing import Any
+
+from otel_llm.cli._common import add_format_option, add_store_options, open_source
+from otel_llm.cli._output import render
+from otel_llm.cli._time import parse_when
+from otel_llm.cli.source import QuerySource, Result
+
+__all__ = ["SECTIONS", "add_parser", "top_calls", "top_context", "top_types"]
+
+SECTIONS = ("types", "calls", "context")
+_WINDOW = "Timestamp >= {since:DateTime('UTC')} AND Timestamp < {until:DateTime('UTC')}"
+
+
+def top_types(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
+    sql = (f"SELECT Feature AS feature, Model AS model, Operation AS operation, sum(Calls) AS calls,"
+           f" sum(CostUSD) AS cost_usd, if(sum(Calls) > 0, sum(CostUSD) / sum(Calls), 0) AS cost_per_call"
+           f" FROM {database}.llm_usage_hourly"
+           f" WHERE Hour >= toStartOfHour({{since:DateTime('UTC')}}) AND Hour < {{until:DateTime('UTC')}}"
+           f" GROUP BY feature, model, operation ORDER BY cost_usd DESC, feature, model, operation")
+    result = source.query(sql, params)
+    total = sum((Decimal(str(r[4])) for r in result.rows), Decimal(0))
+    rows, running = [], Decimal(0)
+    for row in result.rows[:limit]:
+        before = running
+        running += Decimal(str(row[4]))
+        share = running / total if total else Decimal(0)
+        rows.append((*row, share, total > 0 and before < total * Decimal("0.8")))
+    return Result([*result.columns, "cumulative_share", "in_top80"], rows)
+
+
+def top_calls(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
+    sql = (f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
+           f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
+           f" TraceId AS trace_id FROM {database}.llm_calls WHERE {_WINDOW}"
+           f" ORDER BY CostUSD DESC, Timestamp LIMIT {int(limit)}")
+    return source.query(sql, params)
+
+
+def top_context(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
+    sql = (f"SELECT turn, count() AS sessions, avg(InputTokens) AS avg_input_tokens,"
+           f" max(InputTokens) AS max_input_tokens, sum(CostUSD) AS cost_usd FROM ("
+           f" SELECT SessionId, InputTokens, CostUSD,"
+           f" row_number() OVER (PARTITION BY SessionId ORDER BY Timestamp, SpanId) AS turn"
+           f" FROM {database}.llm_calls WHERE SessionId != '' AND {_WINDOW})"
+           f" GROUP BY turn ORDER BY turn LIMIT {int(limit)}")
+    return source.query(sql, params)
+
+
+_RUNNERS = {"types": top_types, "calls": top_calls, "context": top_context}
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("top", help="most expensive call types and calls; context growth per turn",
+                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sections", nargs="*", metavar="SECTION",
+                        help=f"one or more of {', '.join(SECTIONS)} (default all)")
+    parser.add_argument("--since", default="7d", help="start: an age (7d, 24h) or an ISO date (default 7d)")
+    parser.add_argument("--until", default=None, help="end, exclusive (default now)")
+    parser.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
+    add_format_option(parser)
+    add_store_options(parser)
+    parser.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    until = parse_when(args.until) if args.until else dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    params = {"since": parse_when(args.since), "until": until}
+    sections = list(dict.fromkeys(args.sections or SECTIONS))
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise ValueError(f"unknown section(s) {', '.join(unknown)}; use {', '.join(SECTIONS)}")
+    with open_source(args) as source:
+        results = {name: _RUNNERS[name](source, args.database, params, args.limit) for name in sections}
+    if args.format == "json":
+        merged = {name: json.loads(render(r.columns, r.rows, "json")) for name, r in results.items()}
+        sys.stdout.write(json.dumps(merged, indent=2) + "\n")
+        return 0
+    for name, result in results.items():
+        if args.format == "table":
+            print(f"== {name} ==")
+        sys.stdout.write(render(result.columns, result.rows, args.format))
+        if args.format == "table":
+            print()
+    return 0
