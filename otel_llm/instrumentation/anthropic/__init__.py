@@ -1,0 +1,83 @@
+"""OpenTelemetry instrumentation for the ``anthropic`` SDK: one priced GenAI span per call.
+
+Usage (or just ``opentelemetry-instrument python app.py``; the entry point is
+``otel_llm_anthropic``)::
+
+    from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+
+    AnthropicInstrumentor().instrument()          # global providers, or tracer_provider=...
+    client = anthropic.Anthropic()
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=1024, messages=[...])
+
+Traced, sync and async: ``messages.create`` (``stream=False`` and ``stream=True``),
+``messages.parse``, ``messages.stream`` (the ``MessageStream`` helpers ``text_stream``,
+``get_final_message``, ``until_done``, ``close()``, ``with``/``async with``), the same methods
+under ``beta.messages``, and the ``AnthropicBedrock`` (``gen_ai.provider.name=aws.bedrock``)
+and ``AnthropicVertex`` (``gcp.vertex_ai``) clients. Methods a given SDK version lacks are
+skipped. Tested on anthropic 2.12 and 0.125.
+
+Usage is normalized: ``gen_ai.usage.input_tokens`` INCLUDES cache reads and cache writes
+(Anthropic's own ``input_tokens`` excludes them), and the cost prices 5-minute and 1-hour cache
+writes separately. A streamed message reports usage in ``message_start`` and again,
+cumulatively, in ``message_delta``; the two are merged field by field, never summed.
+
+The SDK's own spans (anthropic >= 1.x) -- ``OTEL_LLM_ANTHROPIC_SDK_SPANS``:
+anthropic 1.x/2.x emits its own CLIENT span (scope ``com.anthropic.sdk.python``) per API call
+whenever a tracer provider is registered. With ``off`` (the default) otel-llm switches that span
+off for exactly the calls it traces, so each call is ONE span, ours, carrying usage, cost and
+tags, and no backend counts a call twice. The SDK still sends ``traceparent`` (now naming our
+span) and still traces the calls otel-llm does not (``count_tokens``, files, batches). With
+``keep`` both spans are emitted, the SDK's as a child of ours; any query that sums tokens must
+then count only spans that carry ``otel_llm.*`` attributes. Enriching the SDK's span instead of
+emitting ours was rejected: it does not exist on anthropic 0.x or with
+``ANTHROPIC_OPEN_TELEMETRY=false``, and the SDK ends it on its own schedule, so the cost could
+not be written reliably. ``instrument(sdk_spans="keep")`` overrides the variable.
+
+Not traced: ``count_tokens``, batches, ``with_raw_response``/``with_streaming_response``
+(their calls give a span without usage, since reading the raw body ourselves would change what
+the user reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm._env import env_choice
+from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._lifecycle import Telemetry
+from otel_llm.instrumentation._wrapping import Row
+from otel_llm.instrumentation.anthropic._methods import ROWS
+from otel_llm.instrumentation.anthropic._sdk_spans import SdkSpanSilencer
+from otel_llm.instrumentation.anthropic.package import _instruments
+
+__all__ = ["SDK_SPANS_KEEP", "SDK_SPANS_OFF", "AnthropicInstrumentor"]
+
+SDK_SPANS_OFF = "off"
+SDK_SPANS_KEEP = "keep"
+
+
+class AnthropicInstrumentor(LLMInstrumentor):
+    """Wraps the anthropic SDK's Messages methods; ``uninstrument()`` restores them all."""
+
+    scope = "otel_llm.instrumentation.anthropic"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def wrap_table(self) -> Iterable[Row]:
+        return ROWS
+
+    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
+        self._silencer = SdkSpanSilencer()
+        mode = kwargs.get("sdk_spans") or env_choice(
+            semconv.ENV_ANTHROPIC_SDK_SPANS, SDK_SPANS_OFF, (SDK_SPANS_OFF, SDK_SPANS_KEEP)
+        )
+        if mode == SDK_SPANS_OFF:
+            self._silencer.install()
+
+    def _before_uninstrument(self, **kwargs: Any) -> None:
+        silencer: SdkSpanSilencer | None = getattr(self, "_silencer", None)
+        if silencer is not None:
+            silencer.uninstall()

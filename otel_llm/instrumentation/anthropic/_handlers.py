@@ -1,0 +1,93 @@
+"""The two kinds of Anthropic call: a message (``create``/``parse``) and a stream helper (``stream``).
+
+Both start the call the same way; they differ only in what the user gets back. Everything that
+is the same for sync and async lives here once; the wrap table picks ``sync_call`` or
+``async_call`` around the same handler.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
+from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
+from otel_llm.instrumentation._wrapping import CallHandler
+from otel_llm.instrumentation.anthropic._extract import (
+    request_attributes,
+    response_attributes,
+    usage_from_message,
+)
+from otel_llm.instrumentation.anthropic._streams import (
+    AsyncStreamManagerProxy,
+    MessageEventRecorder,
+    SyncStreamManagerProxy,
+)
+
+__all__ = ["MessageHandler", "StreamHelperHandler"]
+
+# Bedrock and Vertex clients share the first-party Messages resource classes, so the provider is
+# told by the client class the resource belongs to (by base-class name: stable from 0.x to 2.x,
+# and no import of the optional platform modules).
+_PLATFORM_BASES = {
+    "BaseBedrockClient": semconv.PROVIDER_AWS_BEDROCK,
+    "BaseMantleClient": semconv.PROVIDER_AWS_BEDROCK,
+    "BaseVertexClient": semconv.PROVIDER_GCP_VERTEX_AI,
+}
+
+
+@lru_cache(maxsize=64)
+def _platform_of(client_type: type) -> str | None:
+    for base in client_type.__mro__:
+        provider = _PLATFORM_BASES.get(base.__name__)
+        if provider:
+            return provider
+    return None
+
+
+def _stream_types() -> tuple[type, type]:
+    from anthropic import AsyncStream, Stream
+
+    return Stream, AsyncStream
+
+
+class MessageHandler(CallHandler):
+    """``messages.create`` (streamed or not) and ``messages.parse``, first-party and beta."""
+
+    def begin(
+        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
+    ) -> tuple[LLMCall | None, dict[str, Any]]:
+        client = getattr(instance, "_client", None)
+        host, port = endpoint_of(str(getattr(client, "base_url", "")))
+        provider = _platform_of(type(client)) or provider_for_host(host, semconv.PROVIDER_ANTHROPIC)
+        attributes = request_attributes(kwargs)
+        call = telemetry.start_call(
+            operation=semconv.OP_CHAT,
+            provider=provider,
+            request_model=attributes.get(semconv.GEN_AI_REQUEST_MODEL),
+            attributes=attributes,
+            server_address=host,
+            server_port=port,
+        )
+        return call, kwargs
+
+    def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
+        stream_type, async_stream_type = _stream_types()
+        if isinstance(result, stream_type):
+            return SyncStreamProxy(result, MessageEventRecorder(call)), True
+        if isinstance(result, async_stream_type):
+            return AsyncStreamProxy(result, MessageEventRecorder(call)), True
+        call.record_response(response_attributes(result), usage_from_message(result))
+        return result, False
+
+
+class StreamHelperHandler(MessageHandler):
+    """``messages.stream()``: nothing is sent yet; the returned manager sends it on enter."""
+
+    def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
+        recorder = MessageEventRecorder(call)
+        if hasattr(result, "__aenter__"):
+            return AsyncStreamManagerProxy(result, recorder), True
+        return SyncStreamManagerProxy(result, recorder), True

@@ -1,0 +1,3 @@
+"""The anthropic SDK versions this instrumentor supports (read by ``opentelemetry-instrument``)."""
+
+_instruments = ("anthropic >= 0.40",)
