@@ -29,16 +29,17 @@ def _series(result: Result) -> tuple[list[dt.datetime], dict[str, dict[dt.dateti
         if isinstance(moment, str):
             moment = dt.datetime.fromisoformat(moment)
         by_series[str(name) or "total"][moment] = float(cost)
-    ranked = sorted(by_series, key=lambda s: -sum(by_series[s].values()))
-    if len(ranked) > MAX_SERIES:
+    ranked = sorted(by_series, key=lambda s: (-sum(by_series[s].values()), s))
+    kept = ranked if len(ranked) <= MAX_SERIES else ranked[:MAX_SERIES - 1]
+    series = {name: by_series[name] for name in kept}
+    if len(kept) < len(ranked):
         other: dict[dt.datetime, float] = defaultdict(float)
-        for name in ranked[MAX_SERIES - 1:]:
-            for moment, cost in by_series.pop(name).items():
+        for name in ranked[len(kept):]:
+            for moment, cost in by_series[name].items():
                 other[moment] += cost
-        by_series = {name: by_series[name] for name in ranked[:MAX_SERIES - 1]}
-        by_series["other"] = dict(other)
-    times = sorted({t for points in by_series.values() for t in points})
-    return times, dict(by_series)
+        series["other"] = dict(other)
+    times = sorted({t for points in series.values() for t in points})
+    return times, series
 
 
 def draw_cost_chart(result: Result, path: str | Path) -> list[tuple[str, Color]]:
