@@ -155,3 +155,23 @@ ENV_COLLECTOR_SQL_TIMEOUT = "OTEL_LLM_COLLECTOR_SQL_TIMEOUT"
 # --- Appended by the price book (otel_llm/pricing): providers its snapshot covers --------
 PROVIDER_GCP_GEMINI = "gcp.gemini"
 PROVIDER_COHERE = "cohere"
+
+# --- Appended by the schema (otel_llm/schema): keys other instrumentations write, read only by
+# the llm_calls view so their spans are priced too (OpenLLMetry, OpenLIT, OpenInference). -----
+DEPLOYMENT_ENVIRONMENT_LEGACY = "deployment.environment"
+TELEMETRY_SDK_NAME = "telemetry.sdk.name"  # resource attribute; OpenLIT sets "openlit"
+OPENLIT_SDK_NAME = "openlit"
+OPENLIT_USAGE_COST = "gen_ai.usage.cost"
+OPENLIT_TIME_TO_FIRST_TOKEN = "gen_ai.server.time_to_first_token"
+OPENLLMETRY_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read_input_tokens"
+OPENLLMETRY_USAGE_CACHE_CREATION_INPUT_TOKENS = "gen_ai.usage.cache_creation_input_tokens"
+OPENLLMETRY_REQUEST_TYPE = "llm.request.type"
+OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
+OPENINFERENCE_MODEL_NAME = "llm.model_name"
+OPENINFERENCE_PROVIDER = "llm.provider"
+OPENINFERENCE_SYSTEM = "llm.system"
+OPENINFERENCE_TOKEN_COUNT_PROMPT = "llm.token_count.prompt"
+OPENINFERENCE_TOKEN_COUNT_COMPLETION = "llm.token_count.completion"
+OPENINFERENCE_TOKEN_COUNT_CACHE_READ = "llm.token_count.prompt_details.cache_read"
+OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE = "llm.token_count.prompt_details.cache_write"
+OPENINFERENCE_TOKEN_COUNT_REASONING = "llm.token_count.completion_details.reasoning"

@@ -1,9 +1,11 @@
 """The ClickHouse schema of otel-llm: versioned migrations, their cluster rendering, and prices.
 
 ``migrate(client)`` brings a database to the latest version (idempotent); ``render()`` returns
-the same statements as text, for review or for a cluster (``render(cluster="c")``).
+the same statements as text, for review or for a cluster (``render(cluster="c")``);
+``sync_prices(client)`` loads the price book as a new revision for the views to price with.
 """
 
 from otel_llm.schema.migrations import DEFAULT_DATABASE, DEFAULT_TTL_DAYS, MIGRATIONS, migrate, render
+from otel_llm.schema.prices import sync_prices
 
-__all__ = ["DEFAULT_DATABASE", "DEFAULT_TTL_DAYS", "MIGRATIONS", "migrate", "render"]
+__all__ = ["DEFAULT_DATABASE", "DEFAULT_TTL_DAYS", "MIGRATIONS", "migrate", "render", "sync_prices"]

@@ -9,20 +9,39 @@ edited: a change to the schema is a new version at the end of ``MIGRATIONS``.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from otel_llm.schema.objects import SchemaObject, Table, Target, View, quote_identifier, storage_name
+from otel_llm.schema.objects import (
+    Dictionary,
+    PlainView,
+    SchemaObject,
+    Table,
+    Target,
+    View,
+    quote_identifier,
+    storage_name,
+)
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["DEFAULT_DATABASE", "DEFAULT_TTL_DAYS", "MIGRATIONS", "Migration", "migrate", "render"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TTL_DAYS",
+    "MIGRATIONS",
+    "Migration",
+    "check_database",
+    "migrate",
+    "render",
+]
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE = "otel"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Retention per table, in days (0 keeps rows forever). Raw spans are the bulk of the data and
 # the least useful after a month; per-call rows answer "why did this cost that" for a quarter;
@@ -77,6 +96,59 @@ MIGRATIONS: Sequence[Migration] = (
             View("otel_traces_trace_id_ts_mv", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts.view"),
         ),
     ),
+    Migration(
+        2,
+        "llm_prices revisions and the effective-dated price dictionary over the latest one",
+        (
+            Table(
+                name="llm_prices",
+                columns="llm_prices.columns",
+                order_by="(Provider, Model, EffectiveFrom, Revision)",
+                sharded=False,
+            ),
+            PlainView("llm_prices_current", "llm_prices_current.view"),
+            Dictionary("llm_prices_dict", "llm_prices_dict.dictionary"),
+        ),
+    ),
+    Migration(
+        3,
+        "llm_calls: one typed, priced row per LLM call, from otel_traces",
+        (
+            Table(
+                name="llm_calls",
+                columns="llm_calls.columns",
+                partition_by="toDate(Timestamp)",
+                order_by="(ServiceName, Feature, Model, Timestamp)",
+                ttl_column="toDateTime(Timestamp)",
+                settings="ttl_only_drop_parts = 1",
+            ),
+            View("llm_calls_mv", "llm_calls", "llm_calls.view"),
+        ),
+    ),
+    Migration(
+        4,
+        "llm_usage_hourly and llm_usage_daily_user rollups of llm_calls",
+        (
+            Table(
+                name="llm_usage_hourly",
+                columns=("llm_usage_hourly.columns", "llm_usage_sums.columns", "llm_usage_hourly.states.columns"),
+                engine="AggregatingMergeTree",
+                partition_by="toYYYYMM(Hour)",
+                order_by="(ServiceName, Environment, Provider, Model, Operation, Feature, Hour)",
+                ttl_column="Hour",
+            ),
+            View("llm_usage_hourly_mv", "llm_usage_hourly", "llm_usage_hourly.view"),
+            Table(
+                name="llm_usage_daily_user",
+                columns=("llm_usage_daily_user.columns", "llm_usage_sums.columns"),
+                engine="AggregatingMergeTree",
+                partition_by="toYYYYMM(Day)",
+                order_by="(ServiceName, UserId, Day, Provider, Model, Feature)",
+                ttl_column="toDateTime(Day)",
+            ),
+            View("llm_usage_daily_user_mv", "llm_usage_daily_user", "llm_usage_daily_user.view"),
+        ),
+    ),
 )
 
 
@@ -86,9 +158,15 @@ def _tables(migrations: Sequence[Migration]) -> list[Table]:
     return tables
 
 
+def check_database(database: str) -> None:
+    """Reject names the schema cannot use: dictGet names its dictionary in a string literal,
+    where identifier quoting is not honoured, so the database must be a plain identifier."""
+    if not isinstance(database, str) or not _NAME.fullmatch(database):
+        raise ValueError(f"database must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), got {database!r}")
+
+
 def _target(database: str, cluster: str | None, ttl_days: Mapping[str, int] | None) -> Target:
-    if not database:
-        raise ValueError("database must be a non-empty name")
+    check_database(database)
     if cluster is not None and not cluster:
         raise ValueError("cluster must be a non-empty name or None")
     tables = _tables(MIGRATIONS)
@@ -103,6 +181,7 @@ def _target(database: str, cluster: str | None, ttl_days: Mapping[str, int] | No
         cluster=cluster,
         ttl_days={**DEFAULT_TTL_DAYS, **(ttl_days or {})},
         storage={t.name: storage_name(t, cluster) for t in tables},
+        dictionaries=tuple(o.name for m in MIGRATIONS for o in m.objects if isinstance(o, Dictionary)),
     )
 
 

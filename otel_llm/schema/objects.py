@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
+from otel_llm import semconv
+
 __all__ = [
     "DEDUP_WINDOW",
     "Dictionary",
@@ -52,6 +54,7 @@ class Target:
     cluster: str | None
     ttl_days: Mapping[str, int]
     storage: Mapping[str, str]  # logical table name -> the name of the table holding its rows
+    dictionaries: tuple[str, ...] = ()
 
     @property
     def on_cluster(self) -> str:
@@ -60,11 +63,36 @@ class Target:
     def qualified(self, name: str) -> str:
         return f"{quote_identifier(self.database)}.{quote_identifier(name)}"
 
-    def names(self) -> dict[str, str]:
-        """What a fragment may name: ``{db}``, ``{db_literal}`` and every table's storage."""
-        names = {"db": quote_identifier(self.database), "db_literal": _quote_literal(self.database)}
+    def names(self) -> dict[str, object]:
+        """What a fragment may name when formatted.
+
+        ``{db}``, ``{db_literal}``; every table by its logical name (qualified storage table);
+        every dictionary by name (a string literal, as dictGet wants it); ``{a[GEN_AI_SYSTEM]}``
+        any semconv name as a string literal, so SQL spells no attribute key of its own; and
+        ``{sql[fragment]}`` another fragment, so two views can share a column list.
+        """
+        names: dict[str, object] = {
+            "db": quote_identifier(self.database),
+            "db_literal": _quote_literal(self.database),
+            "a": _SemconvLiterals(),
+            "sql": _Fragments(self),
+        }
         names.update({logical: self.qualified(stored) for logical, stored in self.storage.items()})
+        names.update({name: _quote_literal(f"{self.database}.{name}") for name in self.dictionaries})
         return names
+
+
+class _SemconvLiterals:
+    def __getitem__(self, constant: str) -> str:
+        return _quote_literal(getattr(semconv, constant))
+
+
+@dataclass(frozen=True)
+class _Fragments:
+    target: Target
+
+    def __getitem__(self, name: str) -> str:
+        return sql_text(name).format_map(self.target.names())
 
 
 def storage_name(table: Table, cluster: str | None) -> str:
@@ -77,7 +105,7 @@ class Table:
     """A MergeTree-family table. ``engine_args`` are the engine's own (e.g. a version column)."""
 
     name: str
-    columns: str  # fragment name in sql/
+    columns: str | tuple[str, ...]  # fragment name(s) in sql/, joined in order
     engine: str = "MergeTree"
     order_by: str = "tuple()"
     partition_by: str | None = None
@@ -89,7 +117,8 @@ class Table:
 
     def statements(self, target: Target) -> list[str]:
         storage = target.storage[self.name]
-        body = sql_text(self.columns).format_map(target.names())
+        fragments = (self.columns,) if isinstance(self.columns, str) else self.columns
+        body = ",\n".join(sql_text(f) for f in fragments).format_map(target.names())
         lines = [
             f"CREATE TABLE IF NOT EXISTS {target.qualified(storage)}{target.on_cluster}\n(\n{body}\n)",
             f"ENGINE = {self._engine(target)}",

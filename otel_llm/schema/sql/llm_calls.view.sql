@@ -1,0 +1,129 @@
+-- otel_traces -> llm_calls. Reads otel-llm's keys first, then those of OpenLLMetry, OpenLIT and
+-- OpenInference, so a team's existing spans are priced too.
+--
+-- Token rule: InputTokens INCLUDES cache reads and writes, as otel-llm, OpenInference and
+-- OpenLLMetry report it. OpenLIT reports Anthropic's raw input_tokens, which EXCLUDE the cache:
+-- for Anthropic spans from OpenLIT (resource telemetry.sdk.name = 'openlit'), and for any span
+-- whose input is smaller than its cache reads plus writes (impossible if the cache were
+-- included), the cache tokens are added. Counts above 10^12 are garbage, not tokens, and are
+-- clamped so one bad span cannot overflow the Decimal arithmetic and fail its whole batch.
+--
+-- Price rule: a cost the span reports (otel_llm.cost.usd; OpenLIT's gen_ai.usage.cost when
+-- above 0, since OpenLIT writes 0 for models it cannot price) is the snapshot. Otherwise the
+-- price dictionary at the call's date, by (provider, response model), then (provider, request
+-- model), then the user's provider-less prices. Neither: CostUSD NULL, PriceKnown 0.
+WITH
+    lower(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_PROVIDER_NAME]}], SpanAttributes[{a[GEN_AI_SYSTEM]}],
+        SpanAttributes[{a[OPENINFERENCE_PROVIDER]}], SpanAttributes[{a[OPENINFERENCE_SYSTEM]}]])) AS raw_provider,
+    SpanAttributes[{a[GEN_AI_OPERATION_NAME]}] AS raw_operation,
+    SpanAttributes[{a[OPENLLMETRY_REQUEST_TYPE]}] AS request_type,
+    SpanAttributes[{a[OPENINFERENCE_SPAN_KIND]}] AS span_kind,
+    least(toUInt64OrZero(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_USAGE_INPUT_TOKENS]}], SpanAttributes[{a[GEN_AI_USAGE_PROMPT_TOKENS]}],
+        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_PROMPT]}]])), 1000000000000) AS reported_input,
+    toDate(Timestamp) AS day,
+    (Provider, lower(ResponseModel)) AS response_key,
+    (Provider, lower(RequestModel)) AS request_key,
+    ('', lower(ResponseModel)) AS any_response_key,
+    multiIf(
+        dictHas({llm_prices_dict}, response_key, day), response_key,
+        dictHas({llm_prices_dict}, request_key, day), request_key,
+        dictHas({llm_prices_dict}, any_response_key, day), any_response_key,
+        ('', lower(RequestModel))) AS price_key,
+    dictHas({llm_prices_dict}, price_key, day) AS in_dictionary,
+    dictGet({llm_prices_dict},
+        ('InputPrice', 'OutputPrice', 'CacheReadPrice', 'CacheWritePrice', 'Revision'), price_key, day) AS price,
+    if(InputTokens > CacheReadTokens + CacheWriteTokens, InputTokens - CacheReadTokens - CacheWriteTokens, 0)
+        AS uncached_input,
+    toDecimal128(
+        uncached_input * tupleElement(price, 'InputPrice')
+        + CacheReadTokens * tupleElement(price, 'CacheReadPrice')
+        + CacheWriteTokens * tupleElement(price, 'CacheWritePrice')
+        + OutputTokens * tupleElement(price, 'OutputPrice'), 12) AS dictionary_cost,
+    toDecimal128OrNull(SpanAttributes[{a[OTEL_LLM_COST_USD]}], 12) AS own_cost,
+    toDecimal128OrNull(SpanAttributes[{a[OPENLIT_USAGE_COST]}], 12) AS openlit_cost,
+    toDecimal128OrNull(SpanAttributes[{a[OTEL_LLM_CACHE_SAVINGS_USD]}], 12) AS own_savings,
+    toFloat64OrNull(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]}],
+        SpanAttributes[{a[OPENLIT_TIME_TO_FIRST_TOKEN]}]])) AS ttfc_seconds,
+    SpanAttributes[{a[GEN_AI_RESPONSE_FINISH_REASONS]}] AS finish_reasons
+SELECT
+    Timestamp,
+    TraceId,
+    SpanId,
+    ServiceName,
+    arrayFirst(x -> x != '', [
+        ResourceAttributes[{a[DEPLOYMENT_ENVIRONMENT]}], ResourceAttributes[{a[DEPLOYMENT_ENVIRONMENT_LEGACY]}]])
+        AS Environment,
+    transform(raw_provider,
+        ['az.ai.openai', 'azure', 'azure_openai', 'bedrock', 'aws', 'aws_bedrock', 'vertex_ai', 'vertexai',
+         'google', 'gemini', 'google_genai', 'mistralai', 'mistral', 'xai', 'together'],
+        [{a[PROVIDER_AZURE_OPENAI]}, {a[PROVIDER_AZURE_OPENAI]}, {a[PROVIDER_AZURE_OPENAI]},
+         {a[PROVIDER_AWS_BEDROCK]}, {a[PROVIDER_AWS_BEDROCK]}, {a[PROVIDER_AWS_BEDROCK]},
+         {a[PROVIDER_GCP_VERTEX_AI]}, {a[PROVIDER_GCP_VERTEX_AI]},
+         {a[PROVIDER_GCP_GEMINI]}, {a[PROVIDER_GCP_GEMINI]}, {a[PROVIDER_GCP_GEMINI]},
+         {a[PROVIDER_MISTRAL]}, {a[PROVIDER_MISTRAL]}, {a[PROVIDER_XAI]}, {a[PROVIDER_TOGETHER]}],
+        raw_provider) AS Provider,
+    arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_REQUEST_MODEL]}], SpanAttributes[{a[OPENINFERENCE_MODEL_NAME]}]]) AS RequestModel,
+    arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_RESPONSE_MODEL]}], SpanAttributes[{a[OPENINFERENCE_MODEL_NAME]}]]) AS ResponseModel,
+    if(ResponseModel != '', ResponseModel, RequestModel) AS Model,
+    multiIf(
+        raw_operation != '', raw_operation,
+        request_type = 'chat' OR span_kind = 'LLM', {a[OP_CHAT]},
+        request_type = 'completion', {a[OP_TEXT_COMPLETION]},
+        request_type = 'embedding' OR span_kind = 'EMBEDDING', {a[OP_EMBEDDINGS]},
+        '') AS Operation,
+    SpanAttributes[{a[OTEL_LLM_FEATURE]}] AS Feature,
+    arrayFirst(x -> x != '', [SpanAttributes[{a[USER_ID]}], SpanAttributes[{a[ENDUSER_ID]}]]) AS UserId,
+    arrayFirst(x -> x != '', [SpanAttributes[{a[SESSION_ID]}], SpanAttributes[{a[GEN_AI_CONVERSATION_ID]}]])
+        AS SessionId,
+    least(toUInt64OrZero(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]}],
+        SpanAttributes[{a[OPENLLMETRY_USAGE_CACHE_READ_INPUT_TOKENS]}],
+        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_READ]}]])), 1000000000000) AS CacheReadTokens,
+    least(toUInt64OrZero(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]}],
+        SpanAttributes[{a[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
+        SpanAttributes[{a[OPENLLMETRY_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
+        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE]}]])), 1000000000000) AS CacheWriteTokens,
+    reported_input + if(
+        (Provider = {a[PROVIDER_ANTHROPIC]} AND ResourceAttributes[{a[TELEMETRY_SDK_NAME]}] = {a[OPENLIT_SDK_NAME]})
+            OR reported_input < CacheReadTokens + CacheWriteTokens,
+        CacheReadTokens + CacheWriteTokens, 0) AS InputTokens,
+    least(toUInt64OrZero(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_USAGE_OUTPUT_TOKENS]}], SpanAttributes[{a[GEN_AI_USAGE_COMPLETION_TOKENS]}],
+        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_COMPLETION]}]])), 1000000000000) AS OutputTokens,
+    least(toUInt64OrZero(arrayFirst(x -> x != '', [
+        SpanAttributes[{a[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]}],
+        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_REASONING]}]])), 1000000000000) AS ReasoningTokens,
+    multiIf(own_cost >= 0, own_cost, openlit_cost > 0, openlit_cost, NULL) AS ReportedCostUSD,
+    multiIf(ReportedCostUSD IS NOT NULL, ReportedCostUSD, in_dictionary, dictionary_cost, NULL) AS CostUSD,
+    multiIf(
+        own_savings IS NOT NULL, own_savings,
+        in_dictionary, toDecimal128(
+            CacheReadTokens * (tupleElement(price, 'InputPrice') - tupleElement(price, 'CacheReadPrice')), 12),
+        NULL) AS CacheSavingsUSD,
+    multiIf(ReportedCostUSD IS NOT NULL, 'span', in_dictionary, 'prices', '') AS CostSource,
+    CostUSD IS NOT NULL AS PriceKnown,
+    multiIf(
+        ReportedCostUSD IS NOT NULL, SpanAttributes[{a[OTEL_LLM_PRICING_VERSION]}],
+        in_dictionary, tupleElement(price, 'Revision'),
+        '') AS PriceRevision,
+    Duration AS DurationNs,
+    if(ttfc_seconds >= 0, toUInt64(round(ttfc_seconds * 1e9)), NULL) AS TimeToFirstChunkNs,
+    StatusCode,
+    SpanAttributes[{a[ERROR_TYPE]}] AS ErrorType,
+    multiIf(
+        startsWith(finish_reasons, '['), JSONExtract(finish_reasons, 'Array(String)'),
+        finish_reasons != '', [finish_reasons],
+        []) AS FinishReasons,
+    SpanAttributes[{a[OTEL_LLM_CACHE_HIT]}] = 'true' OR CacheReadTokens > 0 AS CacheHit,
+    SpanAttributes[{a[OTEL_LLM_USAGE_ESTIMATED]}] = 'true' AS Estimated,
+    ScopeName AS Instrumentation
+FROM {otel_traces}
+WHERE (raw_operation != '' OR raw_provider != '' OR span_kind IN ('LLM', 'EMBEDDING'))
+    AND (RequestModel != '' OR ResponseModel != '')
+    AND raw_operation NOT IN ('invoke_agent', 'create_agent', 'execute_tool')

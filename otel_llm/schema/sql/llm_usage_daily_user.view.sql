@@ -1,0 +1,10 @@
+SELECT
+    ServiceName,
+    UserId,
+    toDate(Timestamp) AS Day,
+    Provider,
+    Model,
+    Feature,
+{sql[llm_usage_sums.select]}
+FROM {llm_calls}
+GROUP BY ServiceName, UserId, Day, Provider, Model, Feature

@@ -1,0 +1,12 @@
+    count() AS Calls,
+    countIf(StatusCode = 'Error' OR ErrorType != '') AS Errors,
+    countIf(PriceKnown = 0) AS UnpricedCalls,
+    countIf(CacheHit = 1) AS CacheHitCalls,
+    countIf(Estimated = 1) AS EstimatedCalls,
+    sum(InputTokens) AS InputTokens,
+    sum(OutputTokens) AS OutputTokens,
+    sum(CacheReadTokens) AS CacheReadTokens,
+    sum(CacheWriteTokens) AS CacheWriteTokens,
+    sum(ReasoningTokens) AS ReasoningTokens,
+    toDecimal128(sum(ifNull(CostUSD, 0)), 12) AS CostUSD,
+    toDecimal128(sum(ifNull(CacheSavingsUSD, 0)), 12) AS CacheSavingsUSD
