@@ -115,11 +115,12 @@ class ReplyText:
 
 
 def _split(text: str, chunks: int | None) -> list[str]:
+    """Word pieces by default; exactly ``chunks`` near-equal pieces when the script asks for a length."""
     if chunks is None:
         return _PIECE.findall(text) or [text]
-    size = max(1, -(-len(text) // chunks))
-    pieces = [text[i : i + size] for i in range(0, len(text), size)]
-    return pieces + [""] * (chunks - len(pieces))
+    size, longer = divmod(len(text), chunks)
+    bounds = [i * size + min(i, longer) for i in range(chunks + 1)]
+    return [text[bounds[i] : bounds[i + 1]] for i in range(chunks)]
 
 
 def plan_text(script: Script, max_tokens: Any, schema: Mapping[str, Any] | None) -> ReplyText:
@@ -129,7 +130,7 @@ def plan_text(script: Script, max_tokens: Any, schema: Mapping[str, Any] | None)
     elif schema is not None:
         text = json.dumps(_sample(schema, schema.get("$defs", {})))
     elif script.chunks is not None:
-        text = " ".join(f"tok{i}" for i in range(script.chunks))
+        return ReplyText(tuple(f"tok{i} " for i in range(script.chunks)), truncated=False)
     else:
         text = DEFAULT_TEXT
     pieces = _split(text, script.chunks)

@@ -27,6 +27,7 @@ __all__ = ["FakeProvider"]
 
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
 _Reply = JsonReply | StreamReply
+_AZURE_PREFIX = "/openai/deployments/"
 
 
 @dataclass(frozen=True)
@@ -123,8 +124,12 @@ class FakeProvider:
     default behaviour; every request is recorded, credentials removed.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, azure_deployments: Mapping[str, str] | None = None
+    ) -> None:
         self._address = (host, port)
+        # Azure answers with the model behind a deployment, not the deployment's name.
+        self._azure_deployments = dict(azure_deployments or {})
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -215,6 +220,15 @@ class FakeProvider:
                     return self._scripts.pop(i), self._serial
             return Script(), self._serial
 
+    def _effective(self, path: str, body: Any) -> dict[str, Any]:
+        """The body the reply is built from: on Azure paths the deployment's model, as Azure reports it."""
+        if not isinstance(body, dict):
+            return {}
+        if path.startswith(_AZURE_PREFIX):
+            deployment = path[len(_AZURE_PREFIX) :].split("/", 1)[0]
+            return {**body, "model": self._azure_deployments.get(deployment, body.get("model", deployment))}
+        return body
+
     def _serve(self, handler: _Handler) -> None:
         url = urlsplit(handler.path)
         raw = handler.rfile.read(int(handler.headers.get("content-length") or 0))
@@ -226,7 +240,7 @@ class FakeProvider:
         recorded = RecordedRequest(handler.command, url.path, dict(parse_qsl(url.query)), body, headers)
         script, serial = self._take(recorded)
         route = next((r for r in _ROUTES if url.path.endswith(r.suffix)), None)
-        ex = Exchange(url.path, body if isinstance(body, dict) else {}, script, serial, int(time.time()), self._cache)
+        ex = Exchange(url.path, self._effective(url.path, body), script, serial, int(time.time()), self._cache)
         if route is None or handler.command != "POST":
             handler.send_json(_openai.error(ex, 404))
         elif not isinstance(body, dict):
