@@ -19,10 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collector.convert import COLUMNS, request_rows
+from collector.convert import add_request
 from collector.metrics import Counters
 from collector.otlp import decode_protobuf
 from collector.spool import Batch, Spool
+from otel_llm.exporter._retry import RetryPolicy
+from otel_llm.exporter._rows import TraceColumns
+from otel_llm.exporter._writer import TraceWriter, is_retryable
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -34,7 +37,7 @@ _log = logging.getLogger(__name__)
 # A batch ClickHouse keeps refusing for a reason other than being away (bad data, a schema
 # it cannot take) is set aside after this many tries, so one poison request cannot stop the drain.
 _MAX_REFUSALS = 5
-_MAX_BACKOFF = 10.0
+_BACKOFF = RetryPolicy(initial_backoff_s=0.2, max_backoff_s=10.0)
 
 
 class Drain:
@@ -55,12 +58,12 @@ class Drain:
         self._spool = spool
         self._connect = connect
         self._migrate = migrate
-        self._table = f"`{database}`.`otel_traces`"
+        self._database = database
         self._counters = counters
         self._dead_dir = dead_letter_dir
         self._max_records = max_records
         self._max_bytes = max_bytes
-        self._client: Client | None = None
+        self._writer: TraceWriter | None = None
         self._refusals = 0
         self._stop_at: float | None = None
         self._wake = threading.Event()
@@ -92,7 +95,7 @@ class Drain:
     def _run(self) -> None:
         failures = 0
         while not self._stopping():
-            if self._client is None and not self._open():
+            if self._writer is None and not self._open():
                 failures += 1
                 self._sleep(failures)
                 continue
@@ -107,7 +110,7 @@ class Drain:
         self._close()
 
     def _sleep(self, failures: int) -> None:
-        self._wake.wait(min(0.1 * 2**failures, _MAX_BACKOFF))
+        self._wake.wait(_BACKOFF.delay(failures))
 
     def _open(self) -> bool:
         try:
@@ -118,44 +121,38 @@ class Drain:
             self.status = f"store unavailable: {type(exc).__name__}"
             _log.warning("ClickHouse unavailable, spooling until it returns: %s", exc)
             return False
-        self._client = client
+        self._writer = TraceWriter(client, self._database)
         self.status = "ready"
         _log.info("ClickHouse connected; draining %d spooled requests", self._spool.pending_records)
         return True
 
     def _close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def _write(self, batch: Batch) -> bool:
+        columns = TraceColumns()
         try:
-            rows = [row for payload in batch.payloads for row in request_rows(decode_protobuf(payload))]
+            for payload in batch.payloads:
+                add_request(columns, decode_protobuf(payload))
         except Exception:
             _log.exception("spool batch %s cannot be converted; setting it aside", batch.token)
             self._set_aside(batch)
             return True
         self._spool.begin(batch)
         try:
-            if rows:
-                self._client.insert(  # type: ignore[union-attr]
-                    self._table,
-                    rows,
-                    column_names=list(COLUMNS),
-                    settings={"insert_deduplication_token": batch.token},
-                )
+            self._writer.write(columns, batch.token)  # type: ignore[union-attr]
         except Exception as exc:
             return self._failed(batch, exc)
         self._spool.commit(batch)
         self._refusals = 0
-        self._counters.add("spans_written", len(rows))
+        self._counters.add("spans_written", len(columns))
         return True
 
     def _failed(self, batch: Batch, exc: Exception) -> bool:
-        from clickhouse_connect.driver.exceptions import OperationalError
-
         self._counters.add("clickhouse_errors")
-        if isinstance(exc, OperationalError):  # connection-level: the store is away, not the data bad
+        if is_retryable(exc):  # the store is away or overloaded, the data is fine: reconnect, retry
             _log.warning("ClickHouse insert failed, will reconnect and retry: %s", exc)
             self.status = f"store unavailable: {type(exc).__name__}"
             self._close()

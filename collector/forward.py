@@ -13,7 +13,6 @@ forward target durable would multiply the spool by the number of targets.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 import urllib.error
@@ -23,12 +22,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from collector.metrics import Counters
+from otel_llm.exporter._retry import RetryPolicy
 
-__all__ = ["Forwarder", "RetryPolicy", "traces_url"]
+__all__ = ["Forwarder", "traces_url"]
 
 _log = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+_MAX_ATTEMPTS = 8
+_POLICY = RetryPolicy(initial_backoff_s=0.5)
 
 
 def traces_url(url: str) -> str:
@@ -38,20 +40,6 @@ def traces_url(url: str) -> str:
         raise ValueError(f"forward target must be an http(s) URL, got {url!r}")
     path = parts.path if parts.path not in ("", "/") else "/v1/traces"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Jittered exponential backoff, capped; a Retry-After from the target wins when given."""
-
-    first_delay: float = 0.5
-    max_delay: float = 30.0
-    max_attempts: int = 8
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_delay)
-        return min(self.first_delay * 2**attempt, self.max_delay) * random.uniform(0.8, 1.2)
 
 
 @dataclass
@@ -70,12 +58,12 @@ class Forwarder:
         *,
         max_queue: int = 1000,
         timeout: float = 10.0,
-        policy: RetryPolicy | None = None,
+        policy: RetryPolicy = _POLICY,
     ) -> None:
         self.url = traces_url(url)
         self._counters = counters
         self._timeout = timeout
-        self._policy = policy or RetryPolicy()
+        self._policy = policy
         self._queue: deque[_Item] = deque()
         self._max_queue = max_queue
         self._cond = threading.Condition()
@@ -122,13 +110,15 @@ class Forwarder:
             self._counters.add("spans_dropped", self._queue.popleft().spans)
 
     def _deliver(self, item: _Item) -> None:
-        for attempt in range(self._policy.max_attempts):
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
             retry_after = self._post(item.body)
             if retry_after is None:
                 self._counters.add("spans_forwarded", item.spans)
                 return
             self._counters.add("forward_errors")
-            if retry_after < 0 or self._stopping.wait(self._policy.delay(attempt, retry_after or None)):
+            # A Retry-After from the target wins over our backoff, within the same cap.
+            delay = min(retry_after, self._policy.max_backoff_s) if retry_after > 0 else self._policy.delay(attempt)
+            if retry_after < 0 or self._stopping.wait(delay):
                 break
         self._counters.add("spans_dropped", item.spans)
         _log.warning("gave up forwarding %d spans to %s", item.spans, self.url)

@@ -125,6 +125,8 @@ def build_app(deps: HttpDeps) -> web.Application:
         return web.Response(body=answer, content_type=content_type)
 
     async def sql(request: web.Request) -> web.Response:
+        if not deps.drain.ready:  # the schema is created by the drain's first connection
+            return web.json_response({"error": f"store not ready: {deps.drain.status}"}, status=503)
         try:
             document = await request.json()
             query, parameters = document["query"], document.get("parameters") or {}

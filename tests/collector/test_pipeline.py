@@ -1,0 +1,113 @@
+"""Real OTLP exporters -> a collector subprocess -> chdb, read back through the SQL endpoint."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.collector.conftest import TOKEN, emit, unique_service
+from tests.collector.harness import RunningCollector, start_collector
+
+SPANS_BY_SERVICE = "SELECT count() FROM otel_traces WHERE ServiceName = {s:String}"
+
+
+def http_exporter(collector: RunningCollector) -> HttpExporter:
+    return HttpExporter(endpoint=collector.url + "/v1/traces", headers=collector.auth_headers)
+
+
+def test_http_exporter_spans_land_in_otel_traces_with_exporter_spellings(collector: RunningCollector) -> None:
+    service = unique_service("http")
+    ids = emit(http_exporter(collector), service, 50, {"gen_ai.request.model": "gpt-4o", "flags": [True, False]})
+
+    assert collector.wait_for(SPANS_BY_SERVICE, 50, s=service) == 50
+    rows = collector.sql(
+        "SELECT SpanId, SpanKind, StatusCode, StatusMessage, ScopeName, ScopeVersion, SpanAttributes['index'],"
+        " SpanAttributes['flags'], Events.Name, Events.Attributes, Duration > 0"
+        " FROM otel_traces WHERE ServiceName = {s:String} ORDER BY toUInt32(SpanAttributes['index'])",
+        s=service,
+    )
+    assert [r[0] for r in rows] == ids
+    first, second = rows[0], rows[1]
+    assert first[1:] == ["Client", "Unset", "", "tests.collector", "1.2.3", "0", "[true,false]", ["an event"],
+                         [{"n": "1.5"}], 1]  # fmt: skip
+    assert second[2:4] == ["Error", "boom"]
+
+
+def test_grpc_exporter_spans_land_in_otel_traces(collector: RunningCollector) -> None:
+    service = unique_service("grpc")
+    exporter = GrpcExporter(
+        endpoint=f"127.0.0.1:{collector.grpc_port}", insecure=True, headers=(("authorization", f"Bearer {TOKEN}"),)
+    )
+    ids = emit(exporter, service, 40)
+
+    assert collector.wait_for(SPANS_BY_SERVICE, 40, s=service) == 40
+    stored = collector.sql("SELECT SpanId FROM otel_traces WHERE ServiceName = {s:String}", s=service)
+    assert sorted(r[0] for r in stored) == sorted(ids)
+
+
+def test_metrics_count_what_was_received_and_written(collector: RunningCollector) -> None:
+    before = collector.metric("spans_written_total")
+    service = unique_service("metrics")
+    emit(http_exporter(collector), service, 10)
+    collector.wait_for(SPANS_BY_SERVICE, 10, s=service)
+
+    assert collector.metric("spans_written_total") >= before + 10
+    assert collector.metric("spans_received_total") >= collector.metric("spans_written_total")
+    assert collector.metric("spool_requests") == 0
+    status, body = collector.get("/readyz")
+    assert (status, b'"ready": true' in body) == (200, True)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    """A minimal OTLP/HTTP receiver standing in for Jaeger: keeps every request body."""
+
+    bodies: list[bytes]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        assert self.path == "/v1/traces"
+        self.bodies.append(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[str, list[bytes]]]:
+    bodies: list[bytes] = []
+    handler = type("Receiver", (_Receiver,), {"bodies": bodies})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
+    server.shutdown()
+
+
+def test_forward_target_gets_the_same_spans_as_clickhouse(tmp_path: Path, upstream: tuple[str, list[bytes]]) -> None:
+    url, bodies = upstream
+    running = start_collector(tmp_path, "--forward", url, "--forward", "http://127.0.0.1:9/v1/traces")
+    try:
+        service = unique_service("fwd")
+        ids = emit(HttpExporter(endpoint=running.url + "/v1/traces"), service, 30)
+        running.wait_for(SPANS_BY_SERVICE, 30, s=service)
+
+        forwarded = []
+        for body in bodies:
+            request = ExportTraceServiceRequest.FromString(body)
+            forwarded += [s.span_id.hex() for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        assert sorted(forwarded) == sorted(ids)
+        # The second target is a closed port: its failures are counted, and ClickHouse got every span anyway.
+        assert running.metric("forward_errors_total") >= 1
+    finally:
+        assert running.stop() == 0
