@@ -1,0 +1,160 @@
+"""A span exporter that stores every span in ClickHouse, where otel-llm's views price and roll it up.
+
+Under ``opentelemetry-instrument`` (with ``opentelemetry-distro`` installed, which applies the
+variable)::
+
+    OTEL_TRACES_EXPORTER=otlp,clickhouse opentelemetry-instrument python app.py
+
+keeps sending to Jaeger/Tempo and also fills ClickHouse. In code::
+
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from otel_llm.exporter import ClickHouseSpanExporter
+
+    provider.add_span_processor(BatchSpanProcessor(ClickHouseSpanExporter(endpoint="chdb:///var/lib/otel-llm")))
+
+Settings (keyword argument, else variable, else default):
+
+=================================================  =====================================================
+``endpoint`` / ``OTEL_EXPORTER_CLICKHOUSE_ENDPOINT``  ``chdb:///dir`` (embedded) or ``http(s)://host:8123``;
+                                                      default ``chdb://~/.local/share/otel-llm``
+``database`` / ``..._DATABASE``                       ``otel``
+``username``, ``password`` / ``..._USERNAME``, ...    server credentials (also accepted in the DSN)
+``create_schema`` / ``..._CREATE_SCHEMA``             on for chdb, off for a server (run ``otel-llm migrate``)
+``ttl_days`` / ``..._TTL_DAYS``                       retention of raw spans; default the schema's (30)
+``timeout_s`` / ``..._TIMEOUT``                       seconds per server request; default 10
+``compression`` / ``..._COMPRESSION``                 ``auto``, ``none``, ``lz4``, ``zstd``, ``gzip``, ``br``
+``max_buffered_spans`` / ``..._MAX_BUFFERED_SPANS``   spans kept while the store is away; default 100000
+=================================================  =====================================================
+
+``export()`` never blocks on the store: spans are regrouped into inserts of up to 50,000 rows or
+1 s on the exporter's own thread, which opens the store lazily. Failed inserts are retried with
+backoff under the same ``insert_deduplication_token`` (stored once); past the buffer bound the
+oldest spans are dropped and counted (``stats()``). Note that chdb lets one process own a data
+directory: services with several processes should send OTLP to ``otel-llm collector`` instead.
+
+For the collector, the pieces are public: :func:`stringify_value` / :func:`stringify_attributes`
+(attribute values as the Go exporter writes them), :class:`TraceColumns` (rows), and
+:class:`TraceWriter` with :func:`is_retryable` (the deduplicated insert).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_llm.exporter._config import ExporterConfig, resolve_config
+from otel_llm.exporter._retry import RetryPolicy, Waiter
+from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns, spans_to_columns
+from otel_llm.exporter._values import stringify_attributes, stringify_value
+from otel_llm.exporter._worker import ExportStats, ExportWorker
+from otel_llm.exporter._writer import Sink, TraceWriter, is_retryable
+from otel_llm.schema import migrate
+from otel_llm.store import connect  # imports clickhouse-connect (and chdb) only when called
+
+__all__ = [
+    "COLUMN_NAMES",
+    "ClickHouseSpanExporter",
+    "ExportStats",
+    "ExporterConfig",
+    "RetryPolicy",
+    "Sink",
+    "TraceColumns",
+    "TraceWriter",
+    "Waiter",
+    "is_retryable",
+    "open_sink",
+    "spans_to_columns",
+    "stringify_attributes",
+    "stringify_value",
+]
+
+_log = logging.getLogger(__name__)
+
+
+def open_sink(config: ExporterConfig) -> Sink:
+    """Connect (on the calling thread), create the schema when asked, and return the writer."""
+    client = connect(
+        config.endpoint,
+        username=config.username,
+        password=config.password,
+        timeout_s=config.timeout_s,
+        compression=config.compression,
+    )
+    try:
+        if config.create_schema:
+            migrate(client, config.database, ttl_days=config.schema_ttl_days)
+    except BaseException:
+        client.close()
+        raise
+    return TraceWriter(client, config.database)
+
+
+class ClickHouseSpanExporter(SpanExporter):
+    """Spans into ``otel_traces`` (the OTel Collector contrib layout), exactly once, off the app's path."""
+
+    def __init__(
+        self,
+        *,
+        endpoint: str | None = None,
+        database: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        create_schema: bool | None = None,
+        ttl_days: int | None = None,
+        timeout_s: float | None = None,
+        compression: str | None = None,
+        max_buffered_spans: int | None = None,
+        max_batch_spans: int | None = None,
+        max_batch_age_s: float | None = None,
+        retry: RetryPolicy | None = None,
+        sink_factory: Callable[[ExporterConfig], Sink] | None = None,
+        waiter: Waiter | None = None,
+    ) -> None:
+        """Bad arguments raise ``ValueError`` here; nothing connects until the first insert.
+
+        ``sink_factory`` and ``waiter`` are seams (a wrapped writer, a fake clock), as the OTLP
+        exporters accept a session: the defaults are :func:`open_sink` and real time.
+        """
+        self._config = resolve_config(
+            endpoint=endpoint,
+            database=database,
+            username=username,
+            password=password,
+            create_schema=create_schema,
+            ttl_days=ttl_days,
+            timeout_s=timeout_s,
+            compression=compression,
+            max_buffered_spans=max_buffered_spans,
+            max_batch_spans=max_batch_spans,
+            max_batch_age_s=max_batch_age_s,
+        )
+        factory = sink_factory or open_sink
+        config = self._config
+        self._worker = ExportWorker(config, lambda: factory(config), retry or RetryPolicy(), waiter or Waiter())
+
+    @property
+    def config(self) -> ExporterConfig:
+        return self._config
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Hand the spans to the exporter's thread; returns at once, whatever the store is doing."""
+        try:
+            accepted = self._worker.enqueue(spans)
+        except Exception:  # a bug of ours must not reach the SDK's thread
+            _log.exception("ClickHouse exporter could not accept %d spans", len(spans))
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS if accepted else SpanExportResult.FAILURE
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Write everything received so far; False if that did not finish within the timeout."""
+        return self._worker.flush(timeout_millis / 1000)
+
+    def shutdown(self, timeout_millis: int = 30_000) -> None:
+        """Flush within the timeout, then stop; what is still unwritten is dropped and counted."""
+        self._worker.shutdown(timeout_millis / 1000)
+
+    def stats(self) -> ExportStats:
+        return self._worker.stats()

@@ -1,0 +1,140 @@
+"""Attribute values as the OTel Collector's ClickHouse exporter writes them into ``Map(..., String)``.
+
+Why mirror Go byte for byte: a team that already runs the contrib ``clickhouseexporter`` puts our
+views on its ``otel_traces`` table, and its rows and ours must compare equal in SQL
+(``SpanAttributes['gen_ai.usage.input_tokens'] = '12'`` must match both). That exporter calls
+pdata's ``Value.AsString()``:
+
+- strings as they are; ``None`` (an empty value) as ``""``;
+- booleans ``true`` / ``false``; integers in decimal;
+- doubles like Go's ``encoding/json`` (ES6 number formatting): ``1`` not ``1.0``, ``0.00001`` not
+  ``1e-05``, ``1e-7`` not ``1e-07``, ``1e+21``; NaN and infinities as Go's odd
+  ``json: unsupported value: NaN`` text (kept so that such rows are recognisably the same);
+- bytes as standard base64;
+- sequences and mappings as compact JSON, mapping keys sorted, ``<``, ``>``, ``&``, U+2028 and
+  U+2029 escaped as ``\\u003c``-style sequences like Go's ``json.Marshal``; a sequence holding a
+  NaN or an infinity becomes ``""`` (Go's marshal fails and the error is ignored).
+
+Reuse (the collector): ``stringify_value`` takes plain Python values, so an OTLP protobuf
+``AnyValue`` is converted with its natural Python value (``string_value`` -> ``str``,
+``array_value`` -> ``list``, ``kvlist_value`` -> ``dict``, ``bytes_value`` -> ``bytes``) and
+passed here; ``stringify_attributes`` does a whole mapping.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["stringify_attributes", "stringify_value"]
+
+_JSON_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_TABLE = str.maketrans(
+    {**{chr(c): f"\\u{c:04x}" for c in range(0x20)}, **_JSON_ESCAPES}
+    # A lone surrogate is what invalid UTF-8 becomes in Python; Go escapes invalid UTF-8 as U+FFFD.
+    | {chr(c): "\\ufffd" for c in range(0xD800, 0xE000)}
+)
+
+
+class _UnsupportedFloat(ValueError):
+    """Go's json.Marshal refuses NaN and infinities; the whole value then stringifies to ``""``."""
+
+
+def stringify_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]:
+    """A span, resource, event or link attribute mapping as ``Map(String, String)`` values."""
+    if not attributes:
+        return {}
+    if type(attributes) is not dict:
+        # The SDK's BoundedAttributes (behind a MappingProxyType) copies to a plain dict in one C
+        # call; iterating it through the Mapping ABC instead costs more than the conversion itself.
+        copy = getattr(attributes, "copy", None)
+        attributes = copy() if copy is not None else dict(attributes)
+    return {
+        key: value if type(value) is str else str(value) if type(value) is int else stringify_value(value)
+        for key, value in attributes.items()
+    }
+
+
+def stringify_value(value: Any) -> str:
+    """One attribute value as Go's pdata ``Value.AsString()`` spells it."""
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _go_float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, str):  # a str subclass
+        return str(value)
+    try:
+        return _json(value)
+    except _UnsupportedFloat:
+        return ""
+
+
+def _go_float(value: float) -> str:
+    """Go's ``float64AsString``: shortest round-trip digits, fixed notation in [1e-6, 1e21)."""
+    if math.isnan(value):
+        return "json: unsupported value: NaN"
+    if math.isinf(value):
+        return "json: unsupported value: " + ("+Inf" if value > 0 else "-Inf")
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    text = repr(value)  # Python's repr has the same shortest round-trip digits as Go
+    magnitude = abs(value)
+    if magnitude < 1e-6 or magnitude >= 1e21:
+        # Python already uses exponent form here, with Go's two-digit minimum; Go then trims e-0X.
+        mantissa, _, exponent = text.partition("e")
+        if exponent.startswith("-0"):
+            exponent = "-" + exponent[2:]
+        return f"{mantissa}e{exponent}"
+    if "e" in text:  # Python switches to exponents earlier than Go (below 1e-4, from 1e16)
+        return format(Decimal(text), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _json(value: Any) -> str:
+    """Compact JSON as Go's ``json.Marshal`` writes a pdata slice or map (after ``AsRaw``)."""
+    if type(value) is str or isinstance(value, str):
+        return '"' + str(value).translate(_JSON_TABLE) + '"'
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise _UnsupportedFloat(value)
+        return _go_float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return '"' + base64.b64encode(value).decode("ascii") + '"'
+    if isinstance(value, Mapping):
+        items = sorted(((str(k), v) for k, v in value.items()), key=lambda item: item[0])
+        return "{" + ",".join(_json(k) + ":" + _json(v) for k, v in items) + "}"
+    return "[" + ",".join(_json(item) for item in value) + "]"

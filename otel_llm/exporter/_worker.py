@@ -1,0 +1,297 @@
+"""The exporter's own thread: regroup spans into big inserts, retry what fails, bound the memory.
+
+Why a thread of its own: the BatchSpanProcessor hands over 512 spans at a time and waits for
+``export()`` to return; ClickHouse wants few large inserts, and the store may be slow, down, or
+(embedded) take a second and 230 MB to open. So ``export()`` only appends to a list, and this
+thread converts, inserts, waits and retries. It opens the store on its first insert, never on
+the app's start path, and runs with instrumentation suppressed so our inserts are not traced.
+
+Guarantees: spans are written in arrival order; a batch that fails with a transient error keeps
+its dedup token and is retried with jittered backoff; the spans held (waiting, converted, in
+flight) never exceed ``max_buffered_spans`` (the oldest are dropped, counted and logged); a
+permanent error rejects that batch only. Nothing here raises into the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, set_value
+from opentelemetry.sdk.trace import ReadableSpan
+
+from otel_llm.exporter._config import ExporterConfig
+from otel_llm.exporter._retry import RetryPolicy, Waiter
+from otel_llm.exporter._rows import TraceColumns, spans_to_columns
+from otel_llm.exporter._writer import Sink, is_retryable
+
+__all__ = ["ExportStats", "ExportWorker"]
+
+_log = logging.getLogger("otel_llm.exporter")
+_LOG_EVERY_S = 60.0  # a long outage logs a line a minute per kind of trouble, not one per batch
+
+
+@dataclass(frozen=True)
+class ExportStats:
+    """Counters since start (or since a fork), for code and tests to read: ``exporter.stats()``."""
+
+    received_spans: int = 0
+    written_spans: int = 0
+    dropped_spans: int = 0  # buffer full, or still unwritten at shutdown
+    rejected_spans: int = 0  # a permanent error refused their batch
+    buffered_spans: int = 0
+    inserts: int = 0
+    failed_inserts: int = 0  # attempts that will be retried
+    last_error: str | None = None
+
+
+@dataclass
+class _Batch:
+    columns: TraceColumns
+    token: str
+    attempts: int = 0
+    not_before: float = 0.0
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
+class ExportWorker:
+    def __init__(
+        self,
+        config: ExporterConfig,
+        sink_factory: Callable[[], Sink],
+        retry: RetryPolicy,
+        waiter: Waiter,
+    ) -> None:
+        self._config = config
+        self._sink_factory = sink_factory
+        self._retry = retry
+        self._waiter = waiter
+        self._reset()
+        # A forked child must not inherit the parent's spans, connection or (dead) thread. A weak
+        # reference, as in the SDK's BatchSpanProcessor, so the hook does not keep us alive.
+        reinit = weakref.WeakMethod(self._reset)
+        os.register_at_fork(after_in_child=lambda: (method := reinit()) and method())
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._pending: list[ReadableSpan] = []
+        self._pending_since = 0.0
+        self._ready: deque[_Batch] = deque()
+        self._ready_spans = 0
+        self._inflight = 0
+        self._flushers = 0
+        self._stopping = False
+        self._stop_deadline = 0.0
+        self._counts = {f.name: 0 for f in fields(ExportStats) if f.name not in ("buffered_spans", "last_error")}
+        self._last_error: str | None = None
+        self._logged_at: dict[str, float] = {}
+        self._sink: Sink | None = None
+        self._thread = threading.Thread(target=self._run, name="otel-llm-clickhouse-exporter", daemon=True)
+        self._thread.start()
+
+    # --- called from the SDK's threads ---------------------------------------------------------
+
+    def enqueue(self, spans: Sequence[ReadableSpan]) -> bool:
+        with self._cond:
+            if self._stopping:
+                return False
+            if not self._pending:
+                self._pending_since = self._waiter.now()
+            self._pending.extend(spans)
+            self._counts["received_spans"] += len(spans)
+            self._enforce_bound()
+            if len(self._pending) >= self._config.max_batch_spans:
+                self._cond.notify_all()
+        return True
+
+    def flush(self, timeout_s: float) -> bool:
+        """True once every span received before the call is written, dropped or rejected."""
+        with self._cond:
+            target = self._counts["received_spans"]
+            self._flushers += 1
+            self._cond.notify_all()
+            try:
+                return self._cond.wait_for(lambda: self._settled() >= target, timeout_s)
+            finally:
+                self._flushers -= 1
+
+    def shutdown(self, timeout_s: float) -> None:
+        with self._cond:
+            if self._stopping:
+                return
+            self._stopping = True
+            self._stop_deadline = self._waiter.now() + timeout_s
+            self._cond.notify_all()
+        self._thread.join(timeout_s)
+
+    def stats(self) -> ExportStats:
+        with self._cond:
+            buffered = len(self._pending) + self._ready_spans + self._inflight
+            return ExportStats(**self._counts, buffered_spans=buffered, last_error=self._last_error)
+
+    # --- the worker thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))  # this thread's context only
+        try:
+            while True:
+                with self._cond:
+                    work = self._next_work()
+                if work is None:
+                    break
+                if isinstance(work, _Batch):
+                    self._attempt(work)
+                else:
+                    self._convert(work)
+        except Exception:  # a bug of ours: say so once, never take the app down
+            _log.exception("ClickHouse exporter thread stopped; spans will no longer be stored")
+        finally:
+            self._close_sink()
+
+    def _next_work(self) -> _Batch | list[ReadableSpan] | None:
+        """Under the lock: the next batch due for an attempt, spans due for conversion, or None to stop."""
+        while True:
+            now = self._waiter.now()
+            if self._stopping and now >= self._stop_deadline:
+                self._drop_everything()
+                return None
+            if self._ready and self._ready[0].not_before <= now:
+                batch = self._ready.popleft()
+                self._ready_spans -= len(batch)
+                self._inflight += len(batch)
+                return batch
+            urgent = self._stopping or self._flushers > 0
+            full = len(self._pending) >= self._config.max_batch_spans
+            aged = now - self._pending_since >= self._config.max_batch_age_s
+            if self._pending and (urgent or full or aged):
+                spans = self._pending[: self._config.max_batch_spans]
+                del self._pending[: len(spans)]
+                self._pending_since = now
+                self._inflight += len(spans)
+                return spans
+            if self._stopping and not self._pending and not self._ready:
+                return None
+            self._waiter.wait(self._cond, self._wait_timeout(now))
+
+    def _wait_timeout(self, now: float) -> float | None:
+        deadlines = []
+        if self._ready:
+            deadlines.append(self._ready[0].not_before)
+        if self._pending:
+            deadlines.append(self._pending_since + self._config.max_batch_age_s)
+        if self._stopping:
+            deadlines.append(self._stop_deadline)
+        return max(min(deadlines) - now, 0.0) if deadlines else None
+
+    def _convert(self, spans: list[ReadableSpan]) -> None:
+        try:
+            columns = spans_to_columns(spans)
+        except Exception as error:  # a bug of ours on some span: lose this batch, keep going
+            _log.exception("Could not convert %d spans to rows; dropping them", len(spans))
+            self._settle(len(spans), "rejected_spans", error)
+            return
+        batch = _Batch(columns, columns.dedup_token())
+        with self._cond:
+            if self._ready:  # an older batch is waiting to be retried: keep the order
+                self._inflight -= len(batch)
+                self._ready.append(batch)
+                self._ready_spans += len(batch)
+                return
+        self._attempt(batch)
+
+    def _attempt(self, batch: _Batch) -> None:
+        try:
+            if self._sink is None:
+                self._sink = self._sink_factory()
+            self._sink.write(batch.columns, batch.token)
+        except Exception as error:
+            if is_retryable(error):
+                self._requeue(batch, error)
+            else:
+                self._log_trouble("rejected", "ClickHouse refused %d spans (not retried): %r", len(batch), error)
+                self._settle(len(batch), "rejected_spans", error)
+            return
+        with self._cond:
+            self._counts["inserts"] += 1
+        self._settle(len(batch), "written_spans", None)
+
+    def _requeue(self, batch: _Batch, error: Exception) -> None:
+        batch.attempts += 1
+        delay = self._retry.delay(batch.attempts)
+        self._log_trouble("retry", "ClickHouse insert failed, retrying in %.1fs (attempt %d): %r",
+                          delay, batch.attempts, error)
+        with self._cond:
+            batch.not_before = self._waiter.now() + delay
+            self._counts["failed_inserts"] += 1
+            self._last_error = repr(error)
+            self._inflight -= len(batch)
+            self._ready.appendleft(batch)
+            self._ready_spans += len(batch)
+            self._enforce_bound()
+            self._cond.notify_all()
+
+    def _settle(self, count: int, outcome: str, error: Exception | None) -> None:
+        with self._cond:
+            self._inflight -= count
+            self._counts[outcome] += count
+            if error is not None:
+                self._last_error = repr(error)
+            self._cond.notify_all()
+
+    # --- under the lock ------------------------------------------------------------------------
+
+    def _settled(self) -> int:
+        c = self._counts
+        return c["written_spans"] + c["dropped_spans"] + c["rejected_spans"]
+
+    def _enforce_bound(self) -> None:
+        """Drop the oldest spans not in flight until the total fits ``max_buffered_spans``."""
+        excess = len(self._pending) + self._ready_spans + self._inflight - self._config.max_buffered_spans
+        dropped = 0
+        while excess > 0 and self._ready:
+            batch = self._ready.popleft()
+            self._ready_spans -= len(batch)
+            excess -= len(batch)
+            dropped += len(batch)
+        if excess > 0 and self._pending:
+            cut = min(excess, len(self._pending))
+            del self._pending[:cut]
+            dropped += cut
+        if dropped:
+            self._counts["dropped_spans"] += dropped
+            self._log_trouble("dropped", "ClickHouse exporter buffer full (%d spans): dropped the oldest %d "
+                              "(%d so far)", self._config.max_buffered_spans, dropped, self._counts["dropped_spans"])
+
+    def _drop_everything(self) -> None:
+        lost = len(self._pending) + self._ready_spans
+        if lost:
+            self._counts["dropped_spans"] += lost
+            _log.warning("ClickHouse exporter shut down with %d spans not stored", lost)
+        self._pending.clear()
+        self._ready.clear()
+        self._ready_spans = 0
+        self._cond.notify_all()
+
+    def _log_trouble(self, kind: str, message: str, *args: object) -> None:
+        now = self._waiter.now()
+        last = self._logged_at.get(kind)
+        if last is None or now - last >= _LOG_EVERY_S:
+            self._logged_at[kind] = now
+            _log.warning(message, *args)
+        else:
+            _log.debug(message, *args)
+
+    def _close_sink(self) -> None:
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            try:
+                sink.close()
+            except Exception:
+                _log.debug("Closing the ClickHouse client failed", exc_info=True)
