@@ -142,6 +142,7 @@ class LLMCall:
         "_telemetry",
         "_usage",
         "span",
+        "state",
     )
 
     def __init__(self, telemetry: Telemetry, span: Span, metric_attrs: dict[str, Any], feature: str | None):
@@ -153,6 +154,12 @@ class LLMCall:
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
         self._ended = False
+        # The SDK handler's own per-call data, from ``begin`` to ``complete`` (e.g. request kwargs).
+        self.state: Any = None
+
+    @property
+    def telemetry(self) -> Telemetry:
+        return self._telemetry
 
     @property
     def ended(self) -> bool:
@@ -179,7 +186,10 @@ class LLMCall:
     def record_response(
         self, attributes: Mapping[str, Any], usage: Usage | None, *, service_tier: str | None = None
     ) -> None:
-        """Response attributes, usage and cost. ``usage`` None (or empty) means "not reported"."""
+        """Response attributes, usage and cost. ``usage`` None (or empty) means "not reported".
+
+        The service tier for pricing defaults to the one the response reports.
+        """
         span = self.span
         span.set_attributes(attributes)
         response_model = attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
@@ -189,7 +199,7 @@ class LLMCall:
             return
         self._usage = usage
         span.set_attributes(self._usage_attributes(usage))
-        self._record_cost(usage, response_model, service_tier)
+        self._record_cost(usage, response_model, service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER))
 
     def _usage_attributes(self, usage: Usage) -> dict[str, Any]:
         attrs: dict[str, Any] = {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import wrapt
@@ -30,7 +31,10 @@ from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.usage import Usage
 
-__all__ = ["AsyncStreamProxy", "StreamRecorder", "SyncStreamProxy"]
+__all__ = ["AsyncStreamProxy", "StreamManagerProxy", "StreamRecorder", "SyncStreamProxy"]
+
+# Recorders of streams opened inside a StreamManagerProxy's __enter__ (None elsewhere).
+_collected: ContextVar[list[StreamRecorder] | None] = ContextVar("otel_llm_stream_recorders", default=None)
 
 
 class StreamRecorder:
@@ -96,6 +100,9 @@ class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_recorder = recorder
         # Holds the recorder, not the proxy, so the proxy can still be collected.
         self._self_finalizer = weakref.finalize(self, _finish_abandoned, recorder)
+        collected = _collected.get()
+        if collected is not None:
+            collected.append(recorder)
 
     def _self_finish(self, error: BaseException | None = None) -> None:
         self._self_finalizer.detach()
@@ -205,3 +212,48 @@ class AsyncStreamProxy(_StreamProxy):
             return await self.__wrapped__.__aexit__(*exc_info)
         finally:
             self._self_finish()
+
+
+class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A helper's stream manager whose ``__enter__`` makes the request through a wrapped method.
+
+    ``client.chat.completions.stream()`` returns a manager that calls the (wrapped, traced)
+    ``create(stream=True)`` only in ``__enter__`` and then reads that raw stream through its own
+    event wrapper. Every chunk still passes our raw-stream proxy, but the helper's ``with`` exit
+    closes the HTTP response behind our back. This proxy collects the stream recorders created
+    during ``__enter__`` and finishes them on ``__exit__``, so the span ends with the block.
+    """
+
+    def __init__(self, wrapped: Any) -> None:
+        super().__init__(wrapped)
+        self._self_recorders: list[StreamRecorder] = []
+
+    def _self_finish_all(self) -> None:
+        for recorder in self._self_recorders:
+            recorder.finish()
+
+    def __enter__(self) -> Any:
+        token = _collected.set(self._self_recorders)
+        try:
+            return self.__wrapped__.__enter__()
+        finally:
+            _collected.reset(token)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_finish_all()
+
+    async def __aenter__(self) -> Any:
+        token = _collected.set(self._self_recorders)
+        try:
+            return await self.__wrapped__.__aenter__()
+        finally:
+            _collected.reset(token)
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_finish_all()

@@ -41,6 +41,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._stream import StreamManagerProxy
 
 __all__ = [
     "CallHandler",
@@ -49,6 +50,7 @@ __all__ = [
     "async_call",
     "call_context",
     "inside_llm_call",
+    "stream_manager_call",
     "sync_call",
     "unwrap_rows",
     "wrap_rows",
@@ -191,6 +193,24 @@ def async_call(handler: CallHandler) -> WrapperFactory:
             finally:
                 _detach(token)
             return _complete(handler, call, result)
+
+        return wrapper
+
+    return factory
+
+
+def stream_manager_call() -> WrapperFactory:
+    """For helpers returning a stream manager that calls a wrapped method on ``__enter__``.
+
+    No span of its own: the wrapped method it calls makes the span; see ``StreamManagerProxy``.
+    """
+
+    def factory(telemetry: Telemetry) -> Wrapper:
+        def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            manager = wrapped(*args, **kwargs)
+            if not telemetry.active or not _should_trace():
+                return manager
+            return StreamManagerProxy(manager)
 
         return wrapper
 

@@ -1,0 +1,174 @@
+"""Pure extraction from OpenAI requests and responses: kwargs and SDK objects in, attributes out.
+
+No span, no HTTP: every function takes what the SDK method received or returned and returns
+plain data, so it is unit-tested on its own and shared by the sync, async, streamed and raw
+paths. Everything is tolerant: a missing or malformed field is skipped (never guessed, never
+raised on), because the provider, a proxy or an older SDK may send anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm.usage import Usage, openai_usage
+
+__all__ = [
+    "field",
+    "request_attributes",
+    "response_attributes",
+    "usage_from_response",
+    "usage_from_usage_object",
+]
+
+# kwargs name -> attribute, for values passed through as they are (numbers).
+_NUMERIC_REQUEST_PARAMS = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+)
+_MAX_TOKENS_PARAMS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+# Responses API status / incomplete reason -> the chat-style finish reason semconv expects.
+_RESPONSES_FINISH = {
+    "completed": "stop",
+    "max_output_tokens": "length",
+    "content_filter": "content_filter",
+}
+_UNFINISHED = ("in_progress", "queued")
+
+
+def field(obj: Any, name: str) -> Any:
+    """``obj.name`` for SDK models, ``obj[name]`` for dicts; None if absent."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    return value if isinstance(value, (int, float)) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Request attributes of any OpenAI create/parse call (chat, responses, embeddings, completions).
+
+    The SDK's ``omit``/``NOT_GIVEN`` sentinels are neither numbers nor strings, so they drop out
+    with every other value of the wrong type.
+    """
+    attrs: dict[str, Any] = {}
+    for name, key in _NUMERIC_REQUEST_PARAMS:
+        value = _number(kwargs.get(name))
+        if value is not None:
+            attrs[key] = value
+    for name in _MAX_TOKENS_PARAMS:
+        value = _int(kwargs.get(name))
+        if value is not None:
+            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
+            break
+    seed = _int(kwargs.get("seed"))
+    if seed is not None:
+        attrs[semconv.GEN_AI_REQUEST_SEED] = seed
+    n = _int(kwargs.get("n"))
+    if n is not None and n != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = n
+    stop = kwargs.get("stop")
+    if isinstance(stop, str):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop]
+    elif isinstance(stop, Sequence) and stop and all(isinstance(s, str) for s in stop):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
+    if kwargs.get("stream") is True:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    tier = _str(kwargs.get("service_tier"))
+    if tier:
+        attrs[semconv.GEN_AI_REQUEST_SERVICE_TIER] = tier
+    encoding = _str(kwargs.get("encoding_format"))
+    if encoding:
+        attrs[semconv.GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
+    output_type = _output_type(kwargs)
+    if output_type:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
+    return attrs
+
+
+def _output_type(kwargs: Mapping[str, Any]) -> str | None:
+    fmt = kwargs.get("response_format")
+    if fmt is None or isinstance(fmt, (int, float)):
+        text = field(kwargs.get("text"), "format")  # Responses API: text={"format": {...}}
+        fmt = text
+    if isinstance(fmt, type):  # parse(response_format=PydanticModel)
+        return "json"
+    kind = _str(field(fmt, "type")) if fmt is not None else None
+    if kind in ("json_object", "json_schema"):
+        return "json"
+    return "text" if kind == "text" else None
+
+
+def usage_from_usage_object(usage: Any) -> Usage | None:
+    """Normalize any OpenAI usage object: chat/completions/embeddings or Responses API naming."""
+    if usage is None:
+        return None
+    if field(usage, "input_tokens") is not None or field(usage, "output_tokens") is not None:
+        prompt, completion = field(usage, "input_tokens"), field(usage, "output_tokens")
+        prompt_details, completion_details = field(usage, "input_tokens_details"), field(usage, "output_tokens_details")
+    else:
+        prompt, completion = field(usage, "prompt_tokens"), field(usage, "completion_tokens")
+        prompt_details = field(usage, "prompt_tokens_details")
+        completion_details = field(usage, "completion_tokens_details")
+    normalized = openai_usage(
+        prompt,
+        completion,
+        cached_tokens=field(prompt_details, "cached_tokens"),
+        reasoning_tokens=field(completion_details, "reasoning_tokens"),
+        input_audio_tokens=field(prompt_details, "audio_tokens"),
+        output_audio_tokens=field(completion_details, "audio_tokens"),
+    )
+    cache_write = _int(field(prompt_details, "cache_write_tokens"))
+    if cache_write and cache_write > 0:
+        normalized = replace(normalized, cache_write_tokens=cache_write)
+    return None if normalized.is_empty else normalized
+
+
+def usage_from_response(response: Any) -> Usage | None:
+    """Usage of a complete response object (ChatCompletion, Response, embeddings, Completion)."""
+    return usage_from_usage_object(field(response, "usage"))
+
+
+def _finish_reasons(response: Any) -> list[str]:
+    choices = field(response, "choices")
+    if isinstance(choices, Sequence) and not isinstance(choices, (str, bytes)):
+        return [r for r in (_str(field(c, "finish_reason")) for c in choices) if r]
+    status = _str(field(response, "status"))
+    if status is None or status in _UNFINISHED:
+        return []
+    reason = _str(field(field(response, "incomplete_details"), "reason"))
+    return [_RESPONSES_FINISH.get(reason or status, reason or status)]
+
+
+def response_attributes(response: Any) -> dict[str, Any]:
+    """id, model, finish reasons and service tier of a complete response (or a stream's summary)."""
+    attrs: dict[str, Any] = {}
+    response_id = _str(field(response, "id"))
+    if response_id:
+        attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
+    model = _str(field(response, "model"))
+    if model:
+        attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
+    reasons = _finish_reasons(response)
+    if reasons:
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+    tier = _str(field(response, "service_tier"))
+    if tier:
+        attrs[semconv.GEN_AI_RESPONSE_SERVICE_TIER] = tier
+    return attrs

@@ -1,0 +1,126 @@
+"""The OpenAI call handler: request -> span, response (plain, streamed or raw) -> attributes.
+
+One handler class serves every OpenAI operation; a row of the wrap table picks the operation
+and the stream recorder. This module imports ``openai``, so the package ``__init__`` imports it
+only when instrumenting (a missing SDK must not break entry-point loading).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+
+from otel_llm import semconv
+from otel_llm._env import env_choice
+from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
+from otel_llm.instrumentation._raw import is_raw_response, raw_response_proxy
+from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
+from otel_llm.instrumentation._wrapping import CallHandler
+from otel_llm.instrumentation.openai._extract import request_attributes, response_attributes, usage_from_response
+from otel_llm.instrumentation.openai._messages import request_content, response_content
+from otel_llm.instrumentation.openai._streams import ChatStreamRecorder, ResponsesStreamRecorder
+
+__all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "RESPONSES", "OpenAIHandler"]
+
+STREAM_USAGE_INJECT = "inject"
+_STREAM_USAGE_CHOICES = ("off", STREAM_USAGE_INJECT)
+_AZURE_CLIENTS = ("AzureOpenAI", "AsyncAzureOpenAI")
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What ``complete`` needs from ``begin``: the kwargs actually sent, and whether we added usage."""
+
+    kwargs: Mapping[str, Any]
+    injected_usage: bool
+
+
+def _provider_and_endpoint(instance: Any) -> tuple[str, str | None, int | None]:
+    client = getattr(instance, "_client", None)
+    base_url = getattr(client, "base_url", None)
+    host, port = endpoint_of(str(base_url)) if base_url is not None else (None, None)
+    if type(client).__name__ in _AZURE_CLIENTS:
+        return semconv.PROVIDER_AZURE_OPENAI, host, port
+    return provider_for_host(host, semconv.PROVIDER_OPENAI), host, port
+
+
+def _with_stream_usage(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """kwargs asking for the final usage chunk, or None if the user already set include_usage."""
+    options = kwargs.get("stream_options")
+    if isinstance(options, Mapping):
+        if "include_usage" in options:
+            return None
+        return {**kwargs, "stream_options": {**options, "include_usage": True}}
+    if options is None or not isinstance(options, (str, int, float, list)):  # absent or omit/NOT_GIVEN
+        return {**kwargs, "stream_options": {"include_usage": True}}
+    return None
+
+
+@dataclass(frozen=True)
+class OpenAIHandler(CallHandler):
+    operation: str
+    stream_kind: str | None = None  # "chat" (chunks with choices) or "responses" (events)
+
+    def begin(
+        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
+    ) -> tuple[LLMCall | None, dict[str, Any]]:
+        provider, host, port = _provider_and_endpoint(instance)
+        model = kwargs.get("model")
+        sent = kwargs
+        injected = False
+        if (
+            self.stream_kind == "chat"
+            and kwargs.get("stream") is True
+            and env_choice(semconv.ENV_OPENAI_STREAM_USAGE, "off", _STREAM_USAGE_CHOICES) == STREAM_USAGE_INJECT
+        ):
+            changed = _with_stream_usage(kwargs)
+            if changed is not None:
+                sent, injected = changed, True
+        call = telemetry.start_call(
+            operation=self.operation,
+            provider=provider,
+            request_model=model if isinstance(model, str) else None,
+            attributes=request_attributes(kwargs),
+            server_address=host,
+            server_port=port,
+        )
+        if call is None:
+            return None, kwargs
+        call.state = _Request(sent, injected)
+        if telemetry.content.enabled:
+            system, inputs = request_content(kwargs)
+            telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
+        return call, sent
+
+    def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
+        if is_raw_response(result):
+            return raw_response_proxy(result, call, self._complete_parsed), True
+        return self._complete_parsed(call, result)
+
+    def _complete_parsed(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
+        if isinstance(result, openai.Stream):
+            return SyncStreamProxy(result, self._recorder(call)), True
+        if isinstance(result, openai.AsyncStream):
+            return AsyncStreamProxy(result, self._recorder(call)), True
+        call.record_response(response_attributes(result), usage_from_response(result))
+        content = call.telemetry.content
+        if content.enabled:
+            content.record(call.span, output_messages=response_content(result))
+        return result, False
+
+    def _recorder(self, call: LLMCall) -> StreamRecorder:
+        request: _Request = call.state
+        content = call.telemetry.content
+        if self.stream_kind == "responses":
+            return ResponsesStreamRecorder(call, content)
+        return ChatStreamRecorder(call, content, request.kwargs, hide_usage_chunk=request.injected_usage)
+
+
+CHAT = OpenAIHandler(semconv.OP_CHAT, stream_kind="chat")
+COMPLETIONS = OpenAIHandler(semconv.OP_TEXT_COMPLETION, stream_kind="chat")
+RESPONSES = OpenAIHandler(semconv.OP_CHAT, stream_kind="responses")
+EMBEDDINGS = OpenAIHandler(semconv.OP_EMBEDDINGS)
