@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from otel_llm.pricing.model import LongContextTier, ModelPrice
+from otel_llm.pricing.model import SERVICE_TIERS, LongContextTier, ModelPrice
 from otel_llm.pricing.names import canonical_provider, split_route
 
 __all__ = ["is_litellm_map", "litellm_prices"]
@@ -92,7 +92,9 @@ def _tiers(entry: Mapping[str, Any]) -> tuple[LongContextTier, ...]:
         by_key.setdefault(slot, {})[_TIER_STEMS[match["stem"]]] = price
     return tuple(
         LongContextTier(threshold=threshold, service_tier=tier, **prices)
-        for (threshold, tier), prices in sorted(by_key.items())
+        for (threshold, tier), prices in sorted(
+            by_key.items(), key=lambda kv: (kv[0][0], SERVICE_TIERS.index(kv[0][1]))
+        )
     )
 
 

@@ -66,20 +66,18 @@ def canonical_provider(provider: str | None) -> str | None:
 
 
 def split_route(name: str) -> tuple[str | None, str]:
-    """``"azure/gpt-4o"`` -> ``("azure.ai.openai", "gpt-4o")``; names without a known prefix pass.
+    """``"azure/gpt-4o"`` -> ``("azure.ai.openai", "gpt-4o")``: the first segment names a provider.
 
-    Only the first segment is a route: ``groq/openai/gpt-oss-20b`` is Groq's ``openai/gpt-oss-20b``.
-    Google's ``models/`` resource prefix is dropped as well.
+    Only the first segment is a route (``groq/openai/gpt-oss-20b`` is Groq's ``openai/gpt-oss-20b``,
+    and lookups try the whole name first for exactly that reason). Google's ``models/`` resource
+    prefix is dropped and names no provider.
     """
     head, sep, rest = name.partition("/")
-    if not sep or not rest:
+    if not sep or not head or not rest:
         return None, name
     if head == "models":
         return None, rest
-    provider = _PROVIDERS.get(head)
-    if provider is None and head.startswith("vertex_ai"):
-        provider = semconv.PROVIDER_GCP_VERTEX_AI
-    return (provider, rest) if provider else (None, name)
+    return canonical_provider(head), rest
 
 
 def _bedrock_forms(name: str) -> list[str]:
