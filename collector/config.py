@@ -48,6 +48,7 @@ class CollectorConfig:
     max_body_bytes: int = 16 << 20
     sql_max_rows: int = 100_000
     sql_timeout: float = 30.0
+    shutdown_grace: float = 10.0  # seconds to finish forwarding and draining after SIGTERM
 
     def __post_init__(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
@@ -80,6 +81,7 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
     ("max_body_bytes", "--max-body-bytes", semconv.ENV_COLLECTOR_MAX_BODY_BYTES, int),
     ("sql_max_rows", "--sql-max-rows", semconv.ENV_COLLECTOR_SQL_MAX_ROWS, int),
     ("sql_timeout", "--sql-timeout", semconv.ENV_COLLECTOR_SQL_TIMEOUT, float),
+    ("shutdown_grace", "--shutdown-grace", semconv.ENV_COLLECTOR_SHUTDOWN_GRACE, float),
 )
 
 

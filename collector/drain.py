@@ -110,7 +110,12 @@ class Drain:
         self._close()
 
     def _sleep(self, failures: int) -> None:
-        self._wake.wait(_BACKOFF.delay(failures))
+        """Backs off; ``stop`` cuts the current wait short and caps later ones at its deadline."""
+        delay = _BACKOFF.delay(failures)
+        if self._stop_at is not None:
+            delay = min(delay, max(0.0, self._stop_at - time.monotonic()))
+        self._wake.wait(delay)
+        self._wake.clear()
 
     def _open(self) -> bool:
         try:

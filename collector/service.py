@@ -19,6 +19,7 @@ import logging
 import signal
 import ssl
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -38,8 +39,6 @@ from otel_llm.store import connect, redact_dsn
 __all__ = ["run"]
 
 _log = logging.getLogger(__name__)
-
-SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def _ssl_context(config: CollectorConfig) -> ssl.SSLContext | None:
@@ -113,18 +112,20 @@ async def _serve(config: CollectorConfig) -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
 
-    _log.info("shutting down: no new requests; draining for up to %.0f s", SHUTDOWN_GRACE_SECONDS)
+    _log.info("shutting down: no new requests; draining for up to %.1f s", config.shutdown_grace)
     if grpc_server is not None:
         grpc_server.stop(grace=2.0).wait()
     await runner.cleanup()
-    await loop.run_in_executor(None, _finish, forwarders, drain, sql, spool)
+    await loop.run_in_executor(None, _finish, config.shutdown_grace, forwarders, drain, sql, spool)
     print(json.dumps({"event": "stopped", "spool_pending_requests": spool.pending_records}), flush=True)
 
 
-def _finish(forwarders: list[Forwarder], drain: Drain, sql: SqlEndpoint, spool: Spool) -> None:
+def _finish(grace: float, forwarders: list[Forwarder], drain: Drain, sql: SqlEndpoint, spool: Spool) -> None:
+    """Forward targets and ClickHouse finish in parallel: each has its own thread and the same grace."""
+    deadline = time.monotonic() + grace
     for forwarder in forwarders:
-        forwarder.close(SHUTDOWN_GRACE_SECONDS)
-    drain.stop(SHUTDOWN_GRACE_SECONDS)
+        forwarder.close(max(0.0, deadline - time.monotonic()))
+    drain.stop(max(0.0, deadline - time.monotonic()))
     sql.close()
     spool.close()
 

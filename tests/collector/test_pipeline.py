@@ -96,7 +96,8 @@ def upstream() -> Iterator[tuple[str, list[bytes]]]:
 
 def test_forward_target_gets_the_same_spans_as_clickhouse(tmp_path: Path, upstream: tuple[str, list[bytes]]) -> None:
     url, bodies = upstream
-    running = start_collector(tmp_path, "--forward", url, "--forward", "http://127.0.0.1:9/v1/traces")
+    dead = "http://127.0.0.1:9/v1/traces"
+    running = start_collector(tmp_path, "--forward", url, "--forward", dead, "--shutdown-grace", "1")
     try:
         service = unique_service("fwd")
         ids = emit(HttpExporter(endpoint=running.url + "/v1/traces"), service, 30)
