@@ -18,6 +18,10 @@ from otel_llm.cli.source import QuerySource, check_identifier
 __all__ = ["Firing", "evaluate", "evaluate_all"]
 
 _HOUR = dt.timedelta(hours=1)
+# With a baseline, rows are read from the baseline's start; these split them in two.
+_BASE_START = "{base_start:DateTime('UTC')}"
+_IN_WINDOW = "Hour >= {start:DateTime('UTC')}"
+_IN_BASELINE = "Hour < {start:DateTime('UTC')}"
 _GROUP_COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "service": "ServiceName"}
 
 
@@ -65,9 +69,9 @@ class _Query:
             self.params["service"] = rule.service
         self.filters = "".join(f" AND {f}" for f in filters)
 
-    def hourly(self, select: str, since: str = "{start:DateTime}") -> str:
+    def hourly(self, select: str, since: str = "{start:DateTime('UTC')}") -> str:
         return (f"SELECT {self.group} AS g, {select} FROM {self.db}.llm_usage_hourly"
-                f" WHERE Hour >= {since} AND Hour < {{end:DateTime}}{self.filters}"
+                f" WHERE Hour >= {since} AND Hour < {{end:DateTime('UTC')}}{self.filters}"
                 f" GROUP BY g ORDER BY g")
 
 
@@ -85,8 +89,7 @@ def _baseline_params(q: _Query) -> tuple[dict[str, object], float]:
 
 def _spike(q: _Query, source: QuerySource) -> dict[str, float]:
     params, windows_in_baseline = _baseline_params(q)
-    sql = q.hourly("sumIf(CostUSD, Hour >= {start:DateTime}) AS cur, sumIf(CostUSD, Hour < {start:DateTime}) AS base",
-                   since="{base_start:DateTime}")
+    sql = q.hourly(f"sumIf(CostUSD, {_IN_WINDOW}) AS cur, sumIf(CostUSD, {_IN_BASELINE}) AS base", since=_BASE_START)
     fired = {}
     for g, cur, base in source.query(sql, params).rows:
         expected = float(base) / windows_in_baseline
@@ -97,18 +100,17 @@ def _spike(q: _Query, source: QuerySource) -> dict[str, float]:
 
 def _cache_drop(q: _Query, source: QuerySource) -> dict[str, float]:
     params, _ = _baseline_params(q)
-    now, then = "Hour >= {start:DateTime}", "Hour < {start:DateTime}"
+    now, then = _IN_WINDOW, _IN_BASELINE
     sql = q.hourly(
-        f"sumIf(Calls, {now}) AS cur_calls, sumIf(CacheReadTokens, {now}) AS cur_read,"
-        f" sumIf(InputTokens, {now}) AS cur_in, sumIf(Calls, {then}) AS base_calls,"
-        f" sumIf(CacheReadTokens, {then}) AS base_read, sumIf(InputTokens, {then}) AS base_in",
-        since="{base_start:DateTime}")
+        f"sumIf(Calls, {now}) AS cur_calls, sumIf(CacheHitCalls, {now}) AS cur_hits,"
+        f" sumIf(Calls, {then}) AS base_calls, sumIf(CacheHitCalls, {then}) AS base_hits",
+        since=_BASE_START)
     fired = {}
-    for g, cur_calls, cur_read, cur_in, base_calls, base_read, base_in in source.query(sql, params).rows:
-        if min(cur_calls, base_calls) < q.rule.min_calls or not cur_in or not base_in:
+    for g, cur_calls, cur_hits, base_calls, base_hits in source.query(sql, params).rows:
+        if min(cur_calls, base_calls) < max(q.rule.min_calls, 1):
             continue
-        drop = base_read / base_in - cur_read / cur_in
-        if drop >= q.rule.threshold and drop > 0:
+        drop = base_hits / base_calls - cur_hits / cur_calls
+        if drop > 0 and drop >= q.rule.threshold:
             fired[g] = drop
     return fired
 
@@ -128,7 +130,7 @@ def _user_share(q: _Query, source: QuerySource) -> dict[str, float]:
 def _request_cost(q: _Query, source: QuerySource) -> dict[str, float]:
     params = {**q.params, "threshold": q.rule.threshold}
     sql = (f"SELECT {q.group} AS g, max(CostUSD) AS worst FROM {q.db}.llm_calls"
-           f" WHERE Timestamp >= {{start:DateTime}} AND Timestamp < {{end:DateTime}}"
+           f" WHERE Timestamp >= {{start:DateTime('UTC')}} AND Timestamp < {{end:DateTime('UTC')}}"
            f" AND CostUSD > {{threshold:Float64}}{q.filters} GROUP BY g ORDER BY g")
     return {g: float(worst) for g, worst in source.query(sql, params).rows}
 

@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_RULES", "KINDS", "Rule", "RulesError", "load_rules", "parse_
 KINDS: dict[str, tuple[float, str, str | None, str]] = {
     "daily_spend": (100.0, "1d", None, "USD spent in the window"),
     "spend_spike": (2.0, "1h", "7d", "ratio of the window's spend to the baseline's average per window"),
-    "cache_hit_drop": (0.2, "1h", "7d", "drop of the cache hit rate (0..1) from the baseline"),
+    "cache_hit_drop": (0.2, "1h", "7d", "drop of the share of calls hitting the cache (0..1) from the baseline"),
     "user_share": (0.01, "1d", None, "fraction of budget_usd (else of all spend) one user spent"),
     "request_cost": (1.0, "1h", None, "USD of a single call"),
     "error_rate": (0.05, "1h", None, "errors / calls (retry storms)"),

@@ -4,7 +4,7 @@
 the grouping keys (``feature``, ``model``, ``provider``, ``user``, ``service``, ``day``) then
 ``calls``, ``cost_usd``, ``input_tokens`` (cache included), ``output_tokens`` (reasoning
 included), ``cache_read_tokens``, ``cache_write_tokens``, ``reasoning_tokens``,
-``cache_hit_rate`` (cache_read_tokens / input_tokens), ``cache_savings_usd``, ``errors`` and
+``cache_hit_rate`` (share of calls that read from the prompt cache), ``cache_savings_usd``, ``errors`` and
 ``unpriced_calls``. Groups come sorted by cost, most expensive first.
 
 Windows are whole rollup buckets: a bucket counts when it overlaps [since, until), so hours
@@ -40,7 +40,7 @@ METRICS = (
     ("cache_read_tokens", "sum(CacheReadTokens)"),
     ("cache_write_tokens", "sum(CacheWriteTokens)"),
     ("reasoning_tokens", "sum(ReasoningTokens)"),
-    ("cache_hit_rate", "if(sum(InputTokens) > 0, sum(CacheReadTokens) / sum(InputTokens), 0)"),
+    ("cache_hit_rate", "if(sum(Calls) > 0, sum(CacheHitCalls) / sum(Calls), 0)"),
     ("cache_savings_usd", "sum(CacheSavingsUSD)"),
     ("errors", "sum(Errors)"),
     ("unpriced_calls", "sum(UnpricedCalls)"),
@@ -104,11 +104,12 @@ def run_report(source: QuerySource, query: ReportQuery, database: str) -> Result
 
 
 def _total_row(result: Result, n_keys: int) -> tuple[Any, ...]:
-    """The TOTAL line of the table: sums of the summable metrics, the hit rate recomputed."""
+    """The TOTAL line of the table: sums of the summable metrics, the hit rate over all calls
+    (each group's hit calls are its rate times its calls, an integer, so rounding recovers it)."""
     rows = result.dicts()
-    totals = {name: sum((Decimal(str(r[name])) for r in rows), Decimal(0)) for name in _SUMMABLE}
-    hit = totals["cache_read_tokens"] / totals["input_tokens"] if totals["input_tokens"] else Decimal(0)
-    totals["cache_hit_rate"] = hit
+    totals: dict[str, Any] = {name: sum((Decimal(str(r[name])) for r in rows), Decimal(0)) for name in _SUMMABLE}
+    hit_calls = sum(round(float(r["cache_hit_rate"]) * int(r["calls"])) for r in rows)
+    totals["cache_hit_rate"] = hit_calls / float(totals["calls"]) if totals["calls"] else 0.0
     values = [totals[name] for name, _ in METRICS]
     return ("TOTAL", *[""] * (n_keys - 1), *values)
 
