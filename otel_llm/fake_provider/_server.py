@@ -23,11 +23,17 @@ from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event
 
-__all__ = ["FakeProvider"]
+__all__ = ["FAIL_FIRST_HEADER", "FakeProvider"]
 
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
 _Reply = JsonReply | StreamReply
 _AZURE_PREFIX = "/openai/deployments/"
+# An app with no access to the control API (the example app under ``opentelemetry-instrument``)
+# asks for a retried failure with this header: the first attempt (the SDKs number attempts in
+# x-stainless-retry-count) gets the named status, the SDK's own retry then succeeds. A real
+# provider ignores the header.
+FAIL_FIRST_HEADER = "x-fake-provider-fail-first"
+_RETRY_COUNT_HEADER = "x-stainless-retry-count"
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,9 @@ class FakeProvider:
         headers = {k.lower(): v for k, v in handler.headers.items() if k.lower() not in _SECRET_HEADERS}
         recorded = RecordedRequest(handler.command, url.path, dict(parse_qsl(url.query)), body, headers)
         script, serial = self._take(recorded)
+        fail_first = headers.get(FAIL_FIRST_HEADER, "")
+        if fail_first.isdigit() and headers.get(_RETRY_COUNT_HEADER, "0") == "0":
+            script = Script(status=int(fail_first))
         route = next((r for r in _ROUTES if url.path.endswith(r.suffix)), None)
         ex = Exchange(url.path, self._effective(url.path, body), script, serial, int(time.time()), self._cache)
         if route is None or handler.command != "POST":

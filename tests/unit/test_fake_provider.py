@@ -8,9 +8,12 @@ documented rules: input tokens = characters / 4 rounded up; output tokens = repl
 from __future__ import annotations
 
 import base64
+import importlib.util
 import re
 import subprocess
 import sys
+from collections import Counter
+from pathlib import Path
 
 import anthropic
 import httpx2
@@ -18,12 +21,13 @@ import openai
 import pydantic
 import pytest
 
-from otel_llm.fake_provider import MISSING, FakeProvider, Script
+from otel_llm.fake_provider import FAIL_FIRST_HEADER, MISSING, FakeProvider, Script
 
 USER = [{"role": "user", "content": "Summarize the quarterly report."}]  # 31 chars -> 8 tokens
 PROMPT_TOKENS = 8
 REPLY = "This is a deterministic reply from the otel-llm fake provider."
 REPLY_TOKENS = 10  # the default reply streams one word per piece
+EXAMPLE_APP = Path(__file__).resolve().parents[2] / "examples" / "app.py"
 LONG = "x" * 4096 * 2  # 2,048 tokens: above both providers' 1,024-token cache minimum
 
 
@@ -513,3 +517,42 @@ def test_standalone_server_prints_its_urls() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_fail_first_header_fails_only_the_first_attempt(
+    anthropic_client: anthropic.Anthropic, fake_provider: FakeProvider
+) -> None:
+    msg = anthropic_client.messages.create(
+        model="claude-haiku-4-5", max_tokens=100, messages=USER, extra_headers={FAIL_FIRST_HEADER: "429"}
+    )
+    assert msg.content[0].type == "text"
+    assert [r.headers["x-stainless-retry-count"] for r in fake_provider.requests] == ["0", "1"]
+
+
+# --- the example app against the fake ----------------------------------------------------
+
+
+def test_example_app_exercises_caching_streams_and_a_retry(
+    fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_provider.openai_base_url)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_provider.anthropic_base_url)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    spec = importlib.util.spec_from_file_location("example_app", EXAMPLE_APP)
+    assert spec is not None and spec.loader is not None
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+
+    app.main()
+
+    assert "12 answers" in capsys.readouterr().out
+    requests = fake_provider.requests
+    by_path = Counter(r.path for r in requests)
+    assert by_path == {"/v1/chat/completions": 9, "/v1/messages": 5}
+    streamed = Counter(r.path for r in requests if r.body.get("stream"))
+    assert streamed == {"/v1/chat/completions": 2, "/v1/messages": 2}
+    retries = [r for r in requests if r.headers["x-stainless-retry-count"] != "0"]
+    assert len(retries) == 2 and all(r.headers[FAIL_FIRST_HEADER] == "429" for r in retries)
+    cached = [r for r in requests if r.path == "/v1/messages" and isinstance(r.body.get("system"), list)]
+    assert len(cached) == 3  # one cache write, then two reads of the same contract

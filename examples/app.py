@@ -1,0 +1,109 @@
+"""A small LLM app with two features and two customers, calling both OpenAI and Anthropic.
+
+It is written the way an ordinary app is: no OpenTelemetry code at all. Run it under
+``opentelemetry-instrument`` and otel-llm turns every call into a priced span, attributed to the
+feature and end user named by ``otel_llm.tag``. The calls are chosen to exercise what cost
+tracking gets wrong elsewhere: a prompt served from OpenAI's cache, an Anthropic cache write
+and then read, streams on both SDKs, and a rate-limited call that the SDK retries.
+
+The SDKs read ``OPENAI_BASE_URL`` / ``ANTHROPIC_BASE_URL`` themselves, so pointing them at
+``python -m otel_llm.fake_provider`` needs no code change; without API keys a dummy key is used,
+which only the fake provider accepts.
+"""
+
+from __future__ import annotations
+
+import os
+
+import anthropic
+import openai
+
+import otel_llm
+
+OPENAI_MODEL = "gpt-4o-mini"
+ANTHROPIC_MODEL = "claude-haiku-4-5"
+MAX_TOKENS = 300
+
+# A contract long enough (> 1,024 tokens) for both providers to cache it as a prompt prefix.
+CONTRACT = "\n".join(
+    f"Clause {n}. The supplier shall deliver batch {n} within {n + 10} days of the purchase order, "
+    f"and the customer shall pay invoice {n} within 30 days of delivery, failing which interest accrues."
+    for n in range(1, 41)
+)
+SUPPORT_PROMPT = "You are a concise, friendly support agent for a B2B invoicing product."
+# Honoured only by the fake provider (the first attempt gets this status, the SDK retries);
+# a real API ignores an unknown header.
+FAIL_FIRST_ATTEMPT = {"x-fake-provider-fail-first": "429"}
+
+
+def _clients() -> tuple[openai.OpenAI, anthropic.Anthropic]:
+    return (
+        openai.OpenAI(api_key=os.environ.get("OPENAI_API_KEY") or "dummy-key", max_retries=2),
+        anthropic.Anthropic(api_key=os.environ.get("ANTHROPIC_API_KEY") or "dummy-key", max_retries=2),
+    )
+
+
+def analyze_document(gpt: openai.OpenAI, claude: anthropic.Anthropic, questions: list[str]) -> list[str]:
+    """The same contract with each question: the second request onwards reads the prompt cache."""
+    answers = []
+    for question in questions:
+        resp = gpt.chat.completions.create(
+            model=OPENAI_MODEL,
+            max_completion_tokens=MAX_TOKENS,
+            messages=[{"role": "system", "content": CONTRACT}, {"role": "user", "content": question}],
+        )
+        answers.append(resp.choices[0].message.content or "")
+    cached_contract = [{"type": "text", "text": CONTRACT, "cache_control": {"type": "ephemeral"}}]
+    for question in questions:
+        msg = claude.messages.create(
+            model=ANTHROPIC_MODEL,
+            max_tokens=MAX_TOKENS,
+            system=cached_contract,
+            messages=[{"role": "user", "content": question}],
+        )
+        answers.append("".join(block.text for block in msg.content if block.type == "text"))
+    return answers
+
+
+def support_chat(gpt: openai.OpenAI, claude: anthropic.Anthropic, message: str) -> list[str]:
+    """Streamed answers from both providers, and one call that is rate limited once and retried."""
+    stream = gpt.chat.completions.create(
+        model=OPENAI_MODEL,
+        max_completion_tokens=MAX_TOKENS,
+        messages=[{"role": "system", "content": SUPPORT_PROMPT}, {"role": "user", "content": message}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    streamed = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    with claude.messages.stream(
+        model=ANTHROPIC_MODEL,
+        max_tokens=MAX_TOKENS,
+        system=SUPPORT_PROMPT,
+        messages=[{"role": "user", "content": message}],
+    ) as claude_stream:
+        claude_streamed = "".join(claude_stream.text_stream)
+    retried = gpt.chat.completions.create(
+        model=OPENAI_MODEL,
+        max_completion_tokens=MAX_TOKENS,
+        messages=[{"role": "user", "content": f"Summarize in one line: {message}"}],
+        extra_headers=FAIL_FIRST_ATTEMPT,
+    )
+    return [streamed, claude_streamed, retried.choices[0].message.content or ""]
+
+
+def main() -> None:
+    gpt, claude = _clients()
+    with gpt, claude:
+        with otel_llm.tag(feature="document_analysis", user_id="acme_corp_001"):
+            answers = analyze_document(gpt, claude, ["When is invoice 7 due?", "Which clause covers batch 12?"])
+        with otel_llm.tag(feature="document_analysis", user_id="globex_002"):
+            answers += analyze_document(gpt, claude, ["What interest applies to late payment?"])
+        with otel_llm.tag(feature="support_chat", user_id="globex_002"):
+            answers += support_chat(gpt, claude, "I was charged twice for invoice 42.")
+        with otel_llm.tag(feature="support_chat", user_id="acme_corp_001"):
+            answers += support_chat(gpt, claude, "How do I export my invoices to CSV?")
+    print(f"example app: {len(answers)} answers from {OPENAI_MODEL} and {ANTHROPIC_MODEL}")
+
+
+if __name__ == "__main__":
+    main()
