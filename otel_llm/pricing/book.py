@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from otel_llm import semconv
-from otel_llm.pricing.cost import compute_cost
+from otel_llm.pricing.cost import Rates, base_rates, compute_cost, long_context_rates, tier_of
 from otel_llm.pricing.model import ALWAYS, Cost, ModelPrice
 from otel_llm.pricing.names import candidates, canonical_provider
 from otel_llm.pricing.overrides import Override, PriceFile
@@ -63,6 +63,8 @@ class PriceBook:
         self._by_name = {name: min(providers, key=_rank) for name, providers in by_name.items()}
         self._aliases = {k.lower(): v.lower() for k, v in (aliases or {}).items()}
         self._resolved: dict[tuple[str, str | None], Slot | None] = {}
+        # Base rates per (price, service tier); keyed by id() since this book keeps every price alive.
+        self._rates: dict[tuple[int, str], Rates] = {}
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self.version = version
@@ -149,7 +151,14 @@ class PriceBook:
             if price is None:
                 self._warn_unknown(response_model or model, provider)
                 return None
-            return compute_cost(price, usage, service_tier=service_tier, batch=batch)
+            tier = tier_of(service_tier, batch)
+            rates = long_context_rates(price, tier, usage.input_tokens or 0) if price.tiers else None
+            if rates is None:
+                key = (id(price), tier)
+                rates = self._rates.get(key)
+                if rates is None:
+                    rates = self._rates[key] = base_rates(price, tier)
+            return compute_cost(price, rates, usage)
         except Exception:
             self._warn_once("<cost error>", "otel-llm: pricing failed; the call is left unpriced", exc_info=True)
             return None

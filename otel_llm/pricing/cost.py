@@ -3,8 +3,9 @@
 The rules, in the order they are applied:
 
 1. Service tier: ``batch=True`` uses the batch prices, ``service_tier`` "priority" or "flex"
-   the prices of that tier. A price the tier does not list falls back to the standard price of
-   the same kind (e.g. LiteLLM has no batch price for 1-hour cache writes).
+   the prices of that tier; any other tier ("default", "auto", "scale") the standard prices.
+   A price the tier does not list falls back to the standard price of the same kind (e.g.
+   LiteLLM has no batch price for 1-hour cache writes).
 2. Long context: when the request's total input (cache included) exceeds a tier's threshold,
    the highest such tier's prices replace the base prices for the whole request, for the same
    service tier if listed, else the standard tier of that threshold. A price the tier does not
@@ -14,6 +15,9 @@ The rules, in the order they are applied:
    price, or the input price when the model lists none; 5-minute cache writes at the
    cache-write price, 1-hour writes at the 1-hour price, each falling back to the next cheaper
    known price (1h -> 5m -> input); output (reasoning included) at the output price.
+
+Rates are resolved separately from the arithmetic so the book can cache them per price and
+tier: resolving is most of the work, and it is the same for every call to a model.
 """
 
 from __future__ import annotations
@@ -21,91 +25,119 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from otel_llm.pricing.model import Cost, LongContextTier, ModelPrice
+from otel_llm.pricing.model import Cost, ModelPrice
 from otel_llm.usage import Usage
 
-__all__ = ["Rates", "compute_cost", "rates_for"]
+__all__ = ["Rates", "base_rates", "compute_cost", "long_context_rates", "tier_of"]
 
 _ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
 class Rates:
-    """The per-token prices that apply to one call, after tier selection."""
+    """The per-token prices that apply to one call, every fallback already applied."""
 
     input: Decimal
     output: Decimal
-    cache_read: Decimal | None
-    cache_write: Decimal | None
-    cache_write_1h: Decimal | None
+    cache_read: Decimal
+    cache_write: Decimal
+    cache_write_1h: Decimal
 
 
-def _first(*values: Decimal | None) -> Decimal | None:
-    return next((v for v in values if v is not None), None)
+def _or(value: Decimal | None, fallback: Decimal | None) -> Decimal | None:
+    return fallback if value is None else value
 
 
-def _base_rates(price: ModelPrice, tier: str) -> Rates:
+def tier_of(service_tier: str | None, batch: bool) -> str:
+    if batch:
+        return "batch"
+    return service_tier if service_tier in ("priority", "flex") else "standard"
+
+
+def _rates(
+    input: Decimal | None,
+    output: Decimal | None,
+    cache_read: Decimal | None,
+    cache_write: Decimal | None,
+    cache_write_1h: Decimal | None,
+) -> Rates:
+    input_price = input or _ZERO
+    write_5m = _or(cache_write, input_price) or _ZERO
+    return Rates(
+        input=input_price,
+        output=output or _ZERO,
+        cache_read=_or(cache_read, input_price) or _ZERO,
+        cache_write=write_5m,
+        cache_write_1h=_or(cache_write_1h, write_5m) or _ZERO,
+    )
+
+
+def _listed(price: ModelPrice, tier: str) -> tuple[Decimal | None, ...]:
+    """(input, output, cache_read, cache_write, cache_write_1h) for a tier, before fallbacks."""
     p = price
     if tier == "batch":
-        return Rates(
-            _first(p.batch_input, p.input) or _ZERO,
-            _first(p.batch_output, p.output) or _ZERO,
-            _first(p.batch_cache_read, p.cache_read),
-            _first(p.batch_cache_write, p.cache_write),
+        return (
+            _or(p.batch_input, p.input),
+            _or(p.batch_output, p.output),
+            _or(p.batch_cache_read, p.cache_read),
+            _or(p.batch_cache_write, p.cache_write),
             p.cache_write_1h,
         )
-    if tier in ("priority", "flex"):
-        prefix = tier + "_"
-        return Rates(
-            _first(getattr(p, prefix + "input"), p.input) or _ZERO,
-            _first(getattr(p, prefix + "output"), p.output) or _ZERO,
-            _first(getattr(p, prefix + "cache_read"), p.cache_read),
+    if tier == "priority":
+        return (
+            _or(p.priority_input, p.input),
+            _or(p.priority_output, p.output),
+            _or(p.priority_cache_read, p.cache_read),
             p.cache_write,
             p.cache_write_1h,
         )
-    return Rates(p.input or _ZERO, p.output or _ZERO, p.cache_read, p.cache_write, p.cache_write_1h)
+    if tier == "flex":
+        return (
+            _or(p.flex_input, p.input),
+            _or(p.flex_output, p.output),
+            _or(p.flex_cache_read, p.cache_read),
+            p.cache_write,
+            p.cache_write_1h,
+        )
+    return (p.input, p.output, p.cache_read, p.cache_write, p.cache_write_1h)
 
 
-def _long_context(tiers: tuple[LongContextTier, ...], tier: str, input_tokens: int) -> LongContextTier | None:
-    crossed = [t for t in tiers if input_tokens > t.threshold and t.service_tier in (tier, "standard")]
+def base_rates(price: ModelPrice, tier: str) -> Rates:
+    return _rates(*_listed(price, tier))
+
+
+def long_context_rates(price: ModelPrice, tier: str, input_tokens: int) -> Rates | None:
+    """The rates of the highest long-context tier ``input_tokens`` crosses, or None."""
+    crossed = [t for t in price.tiers if input_tokens > t.threshold and t.service_tier in (tier, "standard")]
     if not crossed:
         return None
     top = max(t.threshold for t in crossed)
     at_top = [t for t in crossed if t.threshold == top]
-    return next((t for t in at_top if t.service_tier == tier), at_top[0])
+    lc = next((t for t in at_top if t.service_tier == tier), at_top[0])
+    base = _listed(price, tier)
+    listed = (lc.input, lc.output, lc.cache_read, lc.cache_write, lc.cache_write_1h)
+    return _rates(*(_or(mine, fallback) for mine, fallback in zip(listed, base, strict=True)))
 
 
-def rates_for(price: ModelPrice, usage: Usage, service_tier: str | None, batch: bool) -> Rates:
-    tier = "batch" if batch else (service_tier or "standard").lower()
-    base = _base_rates(price, tier)
-    lc = _long_context(price.tiers, tier, usage.input_tokens or 0) if price.tiers else None
-    if lc is None:
-        return base
-    return Rates(
-        _first(lc.input, base.input) or _ZERO,
-        _first(lc.output, base.output) or _ZERO,
-        _first(lc.cache_read, base.cache_read),
-        _first(lc.cache_write, base.cache_write),
-        _first(lc.cache_write_1h, base.cache_write_1h),
-    )
-
-
-def compute_cost(price: ModelPrice, usage: Usage, *, service_tier: str | None = None, batch: bool = False) -> Cost:
-    r = rates_for(price, usage, service_tier, batch)
+def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
     uncached = usage.uncached_input_tokens
-    audio_in = min(usage.input_audio_tokens, uncached) if price.input_audio is not None else 0
-    input_usd = (uncached - audio_in) * r.input + audio_in * (price.input_audio or _ZERO)
+    if usage.input_audio_tokens and price.input_audio is not None:
+        audio_in = min(usage.input_audio_tokens, uncached)
+        input_usd = (uncached - audio_in) * r.input + audio_in * price.input_audio
+    else:
+        input_usd = uncached * r.input
 
-    read_price = _first(r.cache_read, r.input) or _ZERO
-    cache_read_usd = usage.cache_read_tokens * read_price
-    write_5m_price = _first(r.cache_write, r.input) or _ZERO
-    write_1h_price = _first(r.cache_write_1h, write_5m_price) or _ZERO
+    cache_read = usage.cache_read_tokens
+    cache_read_usd = cache_read * r.cache_read
     write_1h = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
-    cache_write_usd = (usage.cache_write_tokens - write_1h) * write_5m_price + write_1h * write_1h_price
+    cache_write_usd = (usage.cache_write_tokens - write_1h) * r.cache_write + write_1h * r.cache_write_1h
 
     output = usage.output_tokens or 0
-    audio_out = min(usage.output_audio_tokens, output) if price.output_audio is not None else 0
-    output_usd = (output - audio_out) * r.output + audio_out * (price.output_audio or _ZERO)
+    if usage.output_audio_tokens and price.output_audio is not None:
+        audio_out = min(usage.output_audio_tokens, output)
+        output_usd = (output - audio_out) * r.output + audio_out * price.output_audio
+    else:
+        output_usd = output * r.output
 
     return Cost(
         total_usd=input_usd + cache_read_usd + cache_write_usd + output_usd,
@@ -113,6 +145,6 @@ def compute_cost(price: ModelPrice, usage: Usage, *, service_tier: str | None = 
         output_usd=output_usd,
         cache_read_usd=cache_read_usd,
         cache_write_usd=cache_write_usd,
-        cache_savings_usd=usage.cache_read_tokens * r.input - cache_read_usd,
+        cache_savings_usd=cache_read * r.input - cache_read_usd,
         model_key=price.model,
     )
