@@ -134,7 +134,9 @@ MIGRATIONS: Sequence[Migration] = (
                 columns=("llm_usage_hourly.columns", "llm_usage_sums.columns", "llm_usage_hourly.states.columns"),
                 engine="AggregatingMergeTree",
                 partition_by="toYYYYMM(Hour)",
-                order_by="(ServiceName, Environment, Provider, Model, Operation, Feature, Hour)",
+                order_by=(
+                    "(ServiceName, Environment, Provider, Model, PriceProvider, PriceModel, Operation, Feature, Hour)"
+                ),
                 ttl_column="Hour",
             ),
             View("llm_usage_hourly_mv", "llm_usage_hourly", "llm_usage_hourly.view"),
@@ -143,7 +145,7 @@ MIGRATIONS: Sequence[Migration] = (
                 columns=("llm_usage_daily_user.columns", "llm_usage_sums.columns"),
                 engine="AggregatingMergeTree",
                 partition_by="toYYYYMM(Day)",
-                order_by="(ServiceName, UserId, Day, Provider, Model, Feature)",
+                order_by="(ServiceName, UserId, Day, Provider, Model, PriceProvider, PriceModel, Feature)",
                 ttl_column="toDateTime(Day)",
             ),
             View("llm_usage_daily_user_mv", "llm_usage_daily_user", "llm_usage_daily_user.view"),

@@ -1,6 +1,8 @@
 -- One typed row per LLM call. Money is Decimal(38, 12): exact, and wide enough that no token
 -- count can overflow it. CostUSD is the snapshot at insert time (the span's own cost, else the
 -- price dictionary at the call's date); NULL with PriceKnown = 0 when neither knows the model.
+-- (PriceProvider, PriceModel) is the dictionary key the call matched (response model, else
+-- request model, else a provider-less price), so "cost at today's prices" can look it up again.
     Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
     TraceId String CODEC(ZSTD(1)),
     SpanId String CODEC(ZSTD(1)),
@@ -10,6 +12,8 @@
     RequestModel LowCardinality(String),
     ResponseModel LowCardinality(String),
     Model LowCardinality(String),
+    PriceProvider LowCardinality(String),
+    PriceModel LowCardinality(String),
     Operation LowCardinality(String),
     Feature LowCardinality(String),
     UserId String CODEC(ZSTD(1)),

@@ -70,6 +70,8 @@ SELECT
     arrayFirst(x -> x != '', [
         SpanAttributes[{a[GEN_AI_RESPONSE_MODEL]}], SpanAttributes[{a[OPENINFERENCE_MODEL_NAME]}]]) AS ResponseModel,
     if(ResponseModel != '', ResponseModel, RequestModel) AS Model,
+    if(in_dictionary, tupleElement(price_key, 1), Provider) AS PriceProvider,
+    if(in_dictionary, tupleElement(price_key, 2), lower(Model)) AS PriceModel,
     multiIf(
         raw_operation != '', raw_operation,
         request_type = 'chat' OR span_kind = 'LLM', {a[OP_CHAT]},

@@ -3,4 +3,6 @@
     Day Date,
     Provider LowCardinality(String),
     Model LowCardinality(String),
+    PriceProvider LowCardinality(String),
+    PriceModel LowCardinality(String),
     Feature LowCardinality(String)

@@ -2,6 +2,8 @@
     Environment LowCardinality(String),
     Provider LowCardinality(String),
     Model LowCardinality(String),
+    PriceProvider LowCardinality(String),
+    PriceModel LowCardinality(String),
     Operation LowCardinality(String),
     Feature LowCardinality(String),
     Hour DateTime

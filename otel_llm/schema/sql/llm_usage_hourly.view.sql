@@ -3,6 +3,8 @@ SELECT
     Environment,
     Provider,
     Model,
+    PriceProvider,
+    PriceModel,
     Operation,
     Feature,
     toStartOfHour(Timestamp) AS Hour,
@@ -10,4 +12,4 @@ SELECT
     quantilesState(0.5, 0.9, 0.99)(DurationNs) AS DurationQuantiles,
     uniqState(nullIf(UserId, '')) AS Users
 FROM {llm_calls}
-GROUP BY ServiceName, Environment, Provider, Model, Operation, Feature, Hour
+GROUP BY ServiceName, Environment, Provider, Model, PriceProvider, PriceModel, Operation, Feature, Hour
