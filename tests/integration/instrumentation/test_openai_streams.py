@@ -1,0 +1,128 @@
+"""However a user leaves an OpenAI stream, its span ends exactly once, with what was streamed."""
+
+from __future__ import annotations
+
+import gc
+
+import openai
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from otel_llm import semconv
+from otel_llm.fake_provider import FakeProvider, Script
+from tests.integration.instrumentation.openai_helpers import attrs, chat, one_span, our_spans
+
+pytestmark = pytest.mark.usefixtures("openai_instrumentor")
+
+
+def test_early_break_ends_the_span_at_once(openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter):
+    stream = openai_client.chat.completions.create(**chat(stream=True))
+    for _chunk in stream:
+        break
+    span = one_span(span_exporter)
+    assert span.status.status_code is StatusCode.UNSET
+    stream.close()
+    assert len(our_spans(span_exporter)) == 1
+
+
+def test_close_ends_the_span(openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter) -> None:
+    stream = openai_client.chat.completions.create(**chat(stream=True))
+    next(stream)
+    stream.close()
+    one_span(span_exporter)
+
+
+def test_with_block_ends_the_span(openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter) -> None:
+    with openai_client.chat.completions.create(**chat(stream=True)) as stream:
+        assert isinstance(stream, openai.Stream)
+        next(stream)
+    one_span(span_exporter)
+
+
+async def test_async_close_and_with(
+    async_openai_client: openai.AsyncOpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    stream = await async_openai_client.chat.completions.create(**chat(stream=True))
+    await stream.__anext__()
+    await stream.close()
+    async with await async_openai_client.chat.completions.create(**chat(stream=True)) as entered:
+        async for _chunk in entered:
+            break
+    assert len(our_spans(span_exporter)) == 2
+
+
+def test_abandoned_stream_ends_on_garbage_collection(
+    openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    stream = openai_client.chat.completions.create(**chat(stream=True))
+    next(stream)
+    assert our_spans(span_exporter) == []
+    del stream
+    gc.collect()
+    one_span(span_exporter)
+
+
+@pytest.mark.parametrize("mode", ["disconnect", "error_event"])
+def test_sdk_error_mid_stream_is_recorded_and_reraised(
+    mode: str, fake_provider: FakeProvider, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    fake_provider.enqueue(Script(fail_mid_stream=2, fail_mode=mode))  # type: ignore[arg-type]
+    stream = openai_client.chat.completions.create(**chat(stream=True))
+    with pytest.raises(openai.OpenAIError) as caught:
+        list(stream)
+    span = one_span(span_exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert attrs(span)[semconv.ERROR_TYPE] in (
+        type(caught.value).__qualname__,
+        str(getattr(caught.value, "status_code", "")),
+    )
+
+
+def test_user_exception_in_the_loop_does_not_fail_the_span(
+    openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    with pytest.raises(KeyError):
+        for _chunk in openai_client.chat.completions.create(**chat(stream=True)):
+            raise KeyError("user bug")
+    gc.collect()
+    assert one_span(span_exporter).status.status_code is StatusCode.UNSET
+
+
+def test_stream_tokens_are_estimated_without_changing_the_request(
+    fake_provider: FakeProvider, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    chunks = list(openai_client.chat.completions.create(**chat(stream=True)))
+    assert "stream_options" not in fake_provider.requests[-1].body
+    assert all(c.choices for c in chunks)
+    a = attrs(one_span(span_exporter))
+    assert a[semconv.OTEL_LLM_USAGE_ESTIMATED] is True
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+    assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
+    assert a[semconv.OTEL_LLM_COST_USD] > 0
+
+
+def test_injected_stream_usage_is_exact_and_its_chunk_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+    fake_provider: FakeProvider,
+    openai_client: openai.OpenAI,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
+    fake_provider.enqueue(Script(prompt_tokens=1200, completion_tokens=7))
+    chunks = list(openai_client.chat.completions.create(**chat(stream=True)))
+    assert fake_provider.requests[-1].body["stream_options"] == {"include_usage": True}
+    assert chunks and all(c.choices for c in chunks), "the usage-only chunk must not reach user code"
+    a = attrs(one_span(span_exporter))
+    assert a[semconv.OTEL_LLM_USAGE_ESTIMATED] is False
+    assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 1200
+    assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 7
+
+
+def test_users_own_include_usage_chunk_is_kept(
+    monkeypatch: pytest.MonkeyPatch, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
+    chunks = list(openai_client.chat.completions.create(**chat(stream=True, stream_options={"include_usage": True})))
+    assert chunks[-1].usage is not None and not chunks[-1].choices
+    assert attrs(one_span(span_exporter))[semconv.OTEL_LLM_USAGE_ESTIMATED] is False
