@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from otel_llm.alerts.rules import Rule
 from otel_llm.cli.source import QuerySource, check_identifier
@@ -80,11 +81,11 @@ def _spend(q: _Query, source: QuerySource) -> dict[str, float]:
     return {g: float(cost) for g, cost in rows if float(cost) > q.rule.threshold}
 
 
-def _baseline_params(q: _Query) -> tuple[dict[str, object], float]:
+def _baseline_params(q: _Query) -> tuple[dict[str, object], Decimal]:
     assert q.rule.baseline is not None
     base_hours = _hours(q.rule.baseline)
     params = {**q.params, "base_start": q.start - _HOUR * base_hours}
-    return params, base_hours / _hours(q.rule.window)
+    return params, Decimal(base_hours) / Decimal(_hours(q.rule.window))
 
 
 def _spike(q: _Query, source: QuerySource) -> dict[str, float]:
@@ -92,9 +93,10 @@ def _spike(q: _Query, source: QuerySource) -> dict[str, float]:
     sql = q.hourly(f"sumIf(CostUSD, {_IN_WINDOW}) AS cur, sumIf(CostUSD, {_IN_BASELINE}) AS base", since=_BASE_START)
     fired = {}
     for g, cur, base in source.query(sql, params).rows:
-        expected = float(base) / windows_in_baseline
-        if expected > 0 and float(cur) > q.rule.threshold * expected:
-            fired[g] = float(cur) / expected  # the ratio, comparable with the threshold
+        # Decimal, so a spike of exactly 3.5x reads 3.5, not 3.5000000000000004.
+        expected = Decimal(str(base)) / windows_in_baseline
+        if expected > 0 and Decimal(str(cur)) > Decimal(str(q.rule.threshold)) * expected:
+            fired[g] = float(Decimal(str(cur)) / expected)  # the ratio, comparable with the threshold
     return fired
 
 
