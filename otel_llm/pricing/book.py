@@ -16,7 +16,7 @@ from datetime import date
 from otel_llm import semconv
 from otel_llm.pricing.cost import Rates, base_rates, compute_cost, long_context_rates, tier_of
 from otel_llm.pricing.model import ALWAYS, Cost, ModelPrice
-from otel_llm.pricing.names import candidates, canonical_provider
+from otel_llm.pricing.names import candidates, canonical_provider, undated
 from otel_llm.pricing.overrides import Override, PriceFile
 from otel_llm.usage import Usage
 
@@ -71,21 +71,32 @@ class PriceBook:
 
     # --- building -----------------------------------------------------------------------
     def with_overrides(self, price_file: PriceFile) -> PriceBook:
-        """A new book with the user's prices laid over this one's (see ``overrides``)."""
+        """A new book with the user's prices laid over this one's (see ``overrides``).
+
+        An entry for ``gpt-4o`` also covers the dated snapshots filed under it
+        (``gpt-4o-2024-08-06``...) unless the file names those too: SDKs report the dated name
+        as the response model, and a negotiated price for the family must reach those calls.
+        """
+        named = {o.model.lower() for o in price_file.overrides}
         history = {slot: list(h) for slot, h in self._history.items()}
         for override in price_file.overrides:
-            for slot in self._override_slots(override):
+            for slot in self._override_slots(override, named):
                 _apply(history, slot, override)
         prices = [p for h in history.values() for p in h]
         aliases = {**self._aliases, **price_file.aliases}
         return PriceBook(prices, version=f"{self.version}+overrides-{price_file.sha256[:8]}", aliases=aliases)
 
-    def _override_slots(self, override: Override) -> list[Slot]:
+    def _override_slots(self, override: Override, named: set[str]) -> list[Slot]:
         name = override.model.lower()
-        if override.provider is not None:
-            return [(override.provider, name)]
-        known = [slot for slot in self._history if slot[1] == name]
-        return known or [("", name)]
+        known = [
+            (provider, model)
+            for provider, model in self._history
+            if (override.provider is None or provider == override.provider)
+            and (model == name or (model not in named and undated(model) == name))
+        ]
+        if not any(model == name for _, model in known):
+            known.append((override.provider or "", name))
+        return known
 
     # --- reading ------------------------------------------------------------------------
     def entries(self) -> Iterator[ModelPrice]:

@@ -83,19 +83,11 @@ def _listed(price: ModelPrice, tier: str) -> tuple[Decimal | None, ...]:
             _or(p.batch_cache_write, p.cache_write),
             p.cache_write_1h,
         )
-    if tier == "priority":
+    if tier in ("priority", "flex"):  # fields priority_input, flex_input, ...
         return (
-            _or(p.priority_input, p.input),
-            _or(p.priority_output, p.output),
-            _or(p.priority_cache_read, p.cache_read),
-            p.cache_write,
-            p.cache_write_1h,
-        )
-    if tier == "flex":
-        return (
-            _or(p.flex_input, p.input),
-            _or(p.flex_output, p.output),
-            _or(p.flex_cache_read, p.cache_read),
+            _or(getattr(p, tier + "_input"), p.input),
+            _or(getattr(p, tier + "_output"), p.output),
+            _or(getattr(p, tier + "_cache_read"), p.cache_read),
             p.cache_write,
             p.cache_write_1h,
         )

@@ -14,7 +14,7 @@ import re
 
 from otel_llm import semconv
 
-__all__ = ["candidates", "canonical_provider", "split_route"]
+__all__ = ["candidates", "canonical_provider", "split_route", "undated"]
 
 # Every spelling of a provider we meet (LiteLLM provider ids, router prefixes, gen_ai names)
 # mapped to its ``gen_ai.provider.name`` value.
@@ -80,6 +80,11 @@ def split_route(name: str) -> tuple[str | None, str]:
     return canonical_provider(head), rest
 
 
+def undated(name: str) -> str:
+    """``gpt-4o-2024-08-06`` -> ``gpt-4o``; a name without a date suffix is returned unchanged."""
+    return _DATE_SUFFIX.sub("", name)
+
+
 def _bedrock_forms(name: str) -> list[str]:
     """Bedrock ids from most to least specific: region profile, vendor id, bare versioned, bare."""
     forms: list[str] = []
@@ -103,12 +108,12 @@ def candidates(model: str) -> list[tuple[str | None, str]]:
     if name.startswith("ft:"):  # ft:<base>:<org>:<suffix>:<id> is priced by its base
         names.append(":".join(name.split(":")[:2]))
     names.extend(_bedrock_forms(name))
-    undated = [_DATE_SUFFIX.sub("", n) for n in names]
+    families = [undated(n) for n in names]
     # The name as given comes first even when it starts like a route: Groq's model id is
     # literally "openai/gpt-oss-20b", and Google's "models/" prefix is only stripped after it.
     out: list[tuple[str | None, str]] = [(None, model)]
     seen = {model}
-    for n in [*names, *undated]:
+    for n in [*names, *families]:
         if n and n not in seen:
             seen.add(n)
             out.append((hint, n))

@@ -24,7 +24,9 @@ priority_output, priority_cache_read, flex_input, flex_output, flex_cache_read, 
 output_audio. Other keys: ``provider``, ``mode``, ``effective_from`` (YYYY-MM-DD). The
 ``models:`` level may be left out (model names at the top level, ``aliases`` reserved).
 
-A price the entry does not list keeps the snapshot's value for that model. An entry with an
+A price the entry does not list keeps the snapshot's value for that model. An entry for a
+model also covers its dated snapshots (``gpt-4o`` covers ``gpt-4o-2024-08-06``, the name the
+API reports back) unless the file lists those as well. An entry with an
 ``effective_from`` adds a dated price instead of replacing the old one, so ClickHouse can price
 older calls at the older rate.
 

@@ -70,6 +70,26 @@ def test_yaml_per_1m_and_per_1k_beat_the_snapshot(tmp_path: Path, snapshot: Pric
     assert snapshot.lookup("gpt-4o", "openai").input == D("0.0000025")  # the snapshot book is untouched
 
 
+def test_a_family_entry_covers_its_dated_snapshots_unless_they_are_named(snapshot: PriceBook) -> None:
+    data = {
+        "models": {
+            "gpt-4o": {"input_cost_per_1m": 2},
+            "gpt-4o-2024-05-13": {"provider": "openai", "input_cost_per_1m": 4},
+        }
+    }
+    book = snapshot.with_overrides(parse_price_data(data))
+    usage = Usage(input_tokens=1_000_000, output_tokens=0)
+
+    dated = book.cost(usage, "gpt-4o", "openai", response_model="gpt-4o-2024-08-06")
+    named = book.cost(usage, "gpt-4o", "openai", response_model="gpt-4o-2024-05-13")
+    other_family = book.cost(usage, "gpt-4o-mini", "openai", response_model="gpt-4o-mini-2024-07-18")
+
+    assert dated is not None and (dated.model_key, dated.total_usd) == ("gpt-4o-2024-08-06", D("2"))
+    assert named is not None and named.total_usd == D("4")
+    assert other_family is not None and other_family.total_usd == D("0.15")  # the snapshot's $0.15/M
+    assert book.lookup("gpt-4o-2024-08-06", "azure.ai.openai").input == D("0.000002")
+
+
 def test_json_file_same_format(tmp_path: Path, snapshot: PriceBook) -> None:
     data = {
         "models": {
@@ -82,7 +102,9 @@ def test_json_file_same_format(tmp_path: Path, snapshot: PriceBook) -> None:
     assert price is not None
     assert (price.input, price.cache_write_1h, price.output) == (D("0.0000025"), D("0.000005"), D("0.000015"))
     dated = book.lookup("claude-sonnet-4-5-20250929", "anthropic")
-    assert dated is not None and dated.input == D("0.000003")  # only the named key was overridden
+    assert dated is not None and dated.input == D("0.0000025")
+    vertex = book.lookup("claude-sonnet-4-5", "gcp.vertex_ai")
+    assert vertex is not None and vertex.input == D("0.000003")  # the entry named its provider
 
 
 def test_models_may_sit_at_the_top_level(snapshot: PriceBook) -> None:
