@@ -1,0 +1,91 @@
+"""``sql``, ``top``, ``prices`` and ``migrate`` against the test store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from otel_llm.cli import main
+from tests.cli.conftest import Call, Run, as_json, insert_calls
+
+D = dt.datetime
+WINDOW = ["--since", "2026-11-01", "--until", "2026-12-01"]
+
+
+def test_sql_reads_and_refuses_writes(store: Any, run: Run) -> None:
+    client, database = store
+    insert_calls(client, database, [Call(D(2026, 11, 20, 10), cost="0.25"), Call(D(2026, 11, 20, 11), cost="0.5")])
+    code, out, _ = run("sql", f"SELECT count() AS n, sum(CostUSD) AS cost FROM {database}.llm_calls",
+                       "--format", "json")
+    assert code == 0
+    assert as_json(out) == [{"n": 2, "cost": 0.75}]
+    code, _, err = run("sql", f"DROP TABLE {database}.llm_calls")
+    assert code == 2 and "readonly" in err.lower()
+    assert client.command(f"EXISTS TABLE {database}.llm_calls") == 1
+
+
+def test_top_types_marks_the_few_that_cost_80_percent(store: Any, run: Run) -> None:
+    client, database = store
+    calls = [Call(D(2026, 11, 20, 10), "summarize", cost="0.70"),
+             Call(D(2026, 11, 20, 10), "chat", "gpt-4o-mini", cost="0.20"),
+             *[Call(D(2026, 11, 20, 11), "classify", "gpt-4o-mini", cost="0.025")] * 4]
+    insert_calls(client, database, calls)
+    code, out, _ = run("top", "types", "--format", "json", *WINDOW)
+    assert code == 0
+    rows = as_json(out)["types"]
+    assert [(r["feature"], r["calls"], r["cost_usd"], r["cumulative_share"], r["in_top80"]) for r in rows] == [
+        ("summarize", 1, 0.7, 0.7, True),
+        ("chat", 1, 0.2, 0.9, True),
+        ("classify", 4, 0.1, 1.0, False),
+    ]
+    assert rows[2]["cost_per_call"] == 0.025
+
+
+def test_top_calls_and_context_growth(store: Any, run: Run) -> None:
+    client, database = store
+    t0 = D(2026, 11, 20, 10)
+    conversation = [Call(t0 + dt.timedelta(minutes=i), session=s, input=100 * (i + 1) + extra, cost=f"0.00{i + 1}")
+                    for s, extra in (("s1", 0), ("s2", 50)) for i in range(3)]
+    insert_calls(client, database, [*conversation, Call(t0, cost="0.9", user="big")])
+    _, out, _ = run("top", "calls", "context", "--limit", "2", "--format", "json", *WINDOW)
+    result = as_json(out)
+    assert [(c["user"], c["cost_usd"]) for c in result["calls"]] == [("big", 0.9), ("", 0.003)]
+    assert [(t["turn"], t["sessions"], t["avg_input_tokens"]) for t in result["context"]] == [
+        (1, 2, 125.0), (2, 2, 225.0)]
+    code, out, _ = run("top", *WINDOW)
+    assert code == 0 and "== types ==" in out and "== context ==" in out
+    assert run("top", "everything")[0] == 2
+
+
+def test_prices_show_known_and_unknown(capsys: Any) -> None:
+    assert main(["prices", "show", "gpt-4o", "--format", "json"]) == 0
+    fields = {r["field"]: r["value"] for r in as_json(capsys.readouterr().out)}
+    assert fields["provider"] == "openai"
+    assert fields["input_per_1m"] == 2.5
+    assert fields["output_per_1m"] == 10.0
+    assert main(["prices", "show", "no-such-model-xyz"]) == 1
+    assert "no price known" in capsys.readouterr().out
+
+
+def test_prices_import_syncs_into_the_store_and_prices_new_rows(store: Any, run: Run, tmp_path: Path) -> None:
+    client, database = store
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models:\n  house-model:\n    provider: openai\n    input_cost_per_1m: 1\n"
+                      "    output_cost_per_1m: 4\n")
+    code, out, _ = run("prices", "import", str(prices))
+    assert code == 0 and "llm_prices" in out
+    insert_calls(client, database, [Call(D(2026, 11, 20, 10), model="house-model", input=1000, output=500, cost=None)])
+    # The span carried no cost, so the view priced it from the synced dictionary: 1000*1e-6 + 500*4e-6.
+    assert client.command(f"SELECT toString(CostUSD) FROM {database}.llm_calls") == "0.003"
+    prices.write_text("models:\n  house-model:\n    input_cost_per_1m: -1\n")
+    code, _, err = run("prices", "import", str(prices))
+    assert code == 2 and "house-model" in err
+
+
+def test_migrate_is_idempotent_and_prints_ddl(store: Any, run: Run, capsys: Any) -> None:
+    code, out, _ = run("migrate")
+    assert code == 0 and "already up to date" in out
+    assert main(["migrate", "--print", "--database", "analytics"]) == 0
+    ddl = capsys.readouterr().out
+    assert "CREATE TABLE IF NOT EXISTS `analytics`.`llm_calls`" in ddl
