@@ -11,6 +11,8 @@ import logging
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otel_llm.pricing import Cost, ModelPrice, PriceBook, snapshot_price_book
 from otel_llm.usage import Usage, anthropic_usage, openai_usage
@@ -198,6 +200,47 @@ def test_response_model_first_then_request_model(book: PriceBook) -> None:
 
 def test_no_usage_reported_gives_no_cost(book: PriceBook) -> None:
     assert book.cost(Usage(), "gpt-4o", "openai") is None
+
+
+_SNAPSHOT_MODELS = sorted({(p.provider, p.model) for p in snapshot_price_book().entries()})
+_counts = st.integers(min_value=0, max_value=2_000_000)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    model=st.sampled_from(_SNAPSHOT_MODELS),
+    fresh=_counts,
+    output=_counts,
+    cache_read=_counts,
+    cache_write=_counts,
+    write_1h=_counts,
+    tier=st.sampled_from([None, "default", "priority", "flex", "scale"]),
+    batch=st.booleans(),
+)
+def test_any_usage_on_any_snapshot_model_gives_consistent_parts(
+    model: tuple[str, str],
+    fresh: int,
+    output: int,
+    cache_read: int,
+    cache_write: int,
+    write_1h: int,
+    tier: str | None,
+    batch: bool,
+) -> None:
+    usage = anthropic_usage(
+        fresh,
+        output,
+        cache_read_input_tokens=cache_read,
+        cache_creation_input_tokens=cache_write,
+        cache_creation_1h_input_tokens=write_1h,
+    )
+    cost = snapshot_price_book().cost(usage, model[1], model[0], service_tier=tier, batch=batch)
+
+    assert cost is not None
+    _parts_add_up(cost)
+    assert min(cost.input_usd, cost.output_usd, cost.cache_read_usd, cost.cache_write_usd) >= 0
+    if fresh == output == cache_read == cache_write == 0:
+        assert cost.total_usd == 0
 
 
 def _price(**prices: D) -> ModelPrice:
