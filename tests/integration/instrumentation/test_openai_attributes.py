@@ -18,7 +18,7 @@ import otel_llm
 from otel_llm import semconv
 from otel_llm.fake_provider import FakeProvider, Script
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
-from tests.integration.instrumentation.openai_helpers import MODEL, attrs, chat, one_span, our_spans
+from tests.integration.instrumentation.test_openai_fixtures import MODEL, attrs, chat, one_span, our_spans
 
 instrumented = pytest.mark.usefixtures("openai_instrumentor")
 

@@ -11,7 +11,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_llm import semconv
 from otel_llm.fake_provider import MISSING, FakeProvider, Script
-from tests.integration.instrumentation.openai_helpers import attrs, chat, one_span
+from tests.integration.instrumentation.test_openai_fixtures import attrs, chat, one_span
 
 pytestmark = pytest.mark.usefixtures("openai_instrumentor")
 

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_llm import semconv
-from tests.integration.instrumentation.openai_helpers import MODEL, attrs, chat, one_span
+from tests.integration.instrumentation.test_openai_fixtures import MODEL, attrs, chat, one_span
 
 pytestmark = pytest.mark.usefixtures("openai_instrumentor")
 

@@ -1,4 +1,4 @@
-"""Request builders and span readers shared by the OpenAI instrumentation tests (no tests here)."""
+"""Request builders and span readers shared by the OpenAI instrumentation tests (imported by name, holds no tests)."""
 
 from __future__ import annotations
 
