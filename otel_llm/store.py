@@ -21,6 +21,7 @@ A DSN may carry a password, so every log line shows ``redact_dsn(dsn)``, never t
 from __future__ import annotations
 
 import logging
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,15 +77,14 @@ def redact_dsn(dsn: str) -> str:
         parts = urlsplit(dsn)
     except ValueError:
         return _REDACTED
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if parts.password is None and not any(k.lower() in _SECRET_QUERY_KEYS for k, _ in pairs):
+        return dsn  # nothing secret; also keeps "chdb:///dir" intact (urlunsplit would drop the //)
     netloc = parts.netloc
     if parts.password is not None:
         userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:{_REDACTED}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, _REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs])
+        netloc = f"{userinfo.split(':', 1)[0]}:{_REDACTED}@{hostport}"
+    query = urlencode([(k, _REDACTED if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in pairs], safe="*")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -101,8 +101,9 @@ def connect(
 
     ``database`` becomes the client's default database and must already exist (clickhouse-connect
     checks it); callers that create the schema connect without it and qualify table names.
-    ``timeout_s`` and ``compression`` only mean something over HTTP: the embedded engine runs in
-    this process, and passing HTTP options to it would only make clickhouse-connect warn.
+    ``timeout_s`` (whole seconds, rounded up; default 10) and ``compression`` (auto, none, lz4,
+    zstd, gzip, br) only mean something over HTTP: the embedded engine runs in this process, and
+    passing HTTP options to it would only make clickhouse-connect warn.
     """
     resolved = resolve_dsn(dsn)
     embedded = urlsplit(resolved).scheme.lower() == EMBEDDED_SCHEME
@@ -133,8 +134,8 @@ def _server_options(
         timeout_s = env_float(semconv.ENV_CLICKHOUSE_TIMEOUT, 10.0, minimum=0.001)
     if timeout_s <= 0:
         raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
-    options["connect_timeout"] = timeout_s
-    options["send_receive_timeout"] = timeout_s
+    # clickhouse-connect takes whole seconds (it truncates, and 0 is refused): round up.
+    options["connect_timeout"] = options["send_receive_timeout"] = math.ceil(timeout_s)
     if compression is None:
         compression = env_choice(semconv.ENV_CLICKHOUSE_COMPRESSION, "auto", _COMPRESSIONS)
     options["compress"] = _compress_option(compression)
