@@ -111,8 +111,9 @@ def _endpoint(argument: str | None) -> str:
         if argument:
             raise
         raw = env_str(semconv.ENV_CLICKHOUSE_ENDPOINT) or ""
-        _log.error("%s=%r is not a ClickHouse DSN; spans will not be stored", semconv.ENV_CLICKHOUSE_ENDPOINT,
-                   redact_dsn(raw))
+        _log.error(
+            "%s=%r is not a ClickHouse DSN; spans will not be stored", semconv.ENV_CLICKHOUSE_ENDPOINT, redact_dsn(raw)
+        )
         return raw
 
 

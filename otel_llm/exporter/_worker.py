@@ -102,12 +102,14 @@ class ExportWorker:
         with self._cond:
             if self._stopping:
                 return False
-            if not self._pending:
+            starts_batch = not self._pending
+            if starts_batch:
                 self._pending_since = self._waiter.now()
             self._pending.extend(spans)
             self._counts["received_spans"] += len(spans)
             self._enforce_bound()
-            if len(self._pending) >= self._config.max_batch_spans:
+            # Wake the worker when a batch starts (it then sleeps until the batch is due) or is full.
+            if starts_batch or len(self._pending) >= self._config.max_batch_spans:
                 self._cond.notify_all()
         return True
 
@@ -225,8 +227,9 @@ class ExportWorker:
     def _requeue(self, batch: _Batch, error: Exception) -> None:
         batch.attempts += 1
         delay = self._retry.delay(batch.attempts)
-        self._log_trouble("retry", "ClickHouse insert failed, retrying in %.1fs (attempt %d): %r",
-                          delay, batch.attempts, error)
+        self._log_trouble(
+            "retry", "ClickHouse insert failed, retrying in %.1fs (attempt %d): %r", delay, batch.attempts, error
+        )
         with self._cond:
             batch.not_before = self._waiter.now() + delay
             self._counts["failed_inserts"] += 1
@@ -266,8 +269,13 @@ class ExportWorker:
             dropped += cut
         if dropped:
             self._counts["dropped_spans"] += dropped
-            self._log_trouble("dropped", "ClickHouse exporter buffer full (%d spans): dropped the oldest %d "
-                              "(%d so far)", self._config.max_buffered_spans, dropped, self._counts["dropped_spans"])
+            self._log_trouble(
+                "dropped",
+                "ClickHouse exporter buffer full (%d spans): dropped the oldest %d (%d so far)",
+                self._config.max_buffered_spans,
+                dropped,
+                self._counts["dropped_spans"],
+            )
 
     def _drop_everything(self) -> None:
         lost = len(self._pending) + self._ready_spans

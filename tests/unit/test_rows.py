@@ -65,8 +65,13 @@ def test_values_are_stringified_as_the_go_exporter_does(value: object, expected:
 
 
 def _context(trace_id: int, span_id: int, state: str = "") -> SpanContext:
-    return SpanContext(trace_id, span_id, is_remote=False, trace_flags=TraceFlags(1),
-                       trace_state=TraceState.from_header([state]) if state else TraceState())
+    return SpanContext(
+        trace_id,
+        span_id,
+        is_remote=False,
+        trace_flags=TraceFlags(1),
+        trace_state=TraceState.from_header([state]) if state else TraceState(),
+    )
 
 
 @pytest.fixture
