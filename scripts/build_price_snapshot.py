@@ -62,6 +62,8 @@ _VERTEX_FAMILIES = frozenset(
         "vertex_ai-openai_models",
     }
 )
+# "azure/gpt-4o" and "anthropic.claude-..." are the names SDKs report; deeper keys are not.
+_MAX_ROUTE_DEPTH = {"azure": 1, "azure_text": 1, "bedrock": 0, "bedrock_converse": 0}
 # Bedrock lists every vendor it hosts; keep the vendors above (optionally behind a region profile).
 _BEDROCK_VENDORS = re.compile(r"^(?:[a-z-]+\.)?(?:anthropic|mistral|cohere|deepseek|openai|xai|google)\.")
 
@@ -77,7 +79,7 @@ def keep(key: str, entry: Mapping[str, Any]) -> bool:
         return False
     if provider not in _PROVIDERS and provider not in _VERTEX_FAMILIES:
         return False
-    if provider.startswith(("azure", "bedrock")) and key.count("/") > (provider.startswith("azure")):
+    if key.count("/") > _MAX_ROUTE_DEPTH.get(provider, 99):
         return False
     return not provider.startswith("bedrock") or bool(_BEDROCK_VENDORS.match(key.lower()))
 

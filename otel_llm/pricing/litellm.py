@@ -14,10 +14,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from otel_llm.pricing.model import SERVICE_TIERS, LongContextTier, ModelPrice
+from otel_llm.pricing.model import SERVICE_TIERS, LongContextTier, ModelPrice, decimal_price
 from otel_llm.pricing.names import canonical_provider, split_route
 
 __all__ = ["is_litellm_map", "litellm_prices"]
@@ -71,14 +71,11 @@ def is_litellm_map(data: object) -> bool:
 
 
 def _price(value: object) -> Decimal | None:
-    """A per-token price as an exact Decimal, via the float's shortest repr (2.5e-06, not 2.49..)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
+    """LiteLLM writes the odd non-price into price fields; those count as "not listed"."""
     try:
-        price = Decimal(repr(value) if isinstance(value, float) else str(value))
-    except InvalidOperation:
+        return decimal_price(value)
+    except ValueError:
         return None
-    return price if price.is_finite() and price >= 0 else None
 
 
 def _tiers(entry: Mapping[str, Any]) -> tuple[LongContextTier, ...]:

@@ -9,15 +9,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-__all__ = ["ALWAYS", "SERVICE_TIERS", "Cost", "LongContextTier", "ModelPrice"]
+__all__ = ["ALWAYS", "SERVICE_TIERS", "Cost", "LongContextTier", "ModelPrice", "decimal_price"]
 
 # A snapshot price has no known start; ClickHouse's range dictionary still needs a date.
 ALWAYS = date(1970, 1, 1)
 
 # Service tiers that have prices of their own ("standard" is the plain price).
 SERVICE_TIERS = ("standard", "batch", "priority", "flex")
+
+
+def decimal_price(value: object) -> Decimal:
+    """A price from JSON/YAML as an exact Decimal; ValueError if it is not a finite price >= 0.
+
+    A float goes through its shortest repr, so 2.5e-06 becomes Decimal("0.0000025") and not
+    the binary neighbour Decimal(2.5e-06) = 0.00000249999999999999989...
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        price = Decimal(repr(value) if isinstance(value, float) else str(value))
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not price.is_finite() or price < 0:
+        raise ValueError(f"{value!r} is not a price")
+    return price
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,12 +44,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from otel_llm.pricing.litellm import is_litellm_map, litellm_prices
-from otel_llm.pricing.model import ModelPrice
+from otel_llm.pricing.model import ModelPrice, decimal_price
 from otel_llm.pricing.names import canonical_provider, split_route
 
 __all__ = ["Override", "PriceFile", "load_price_file", "parse_price_data"]
@@ -83,15 +83,10 @@ class PriceFile:
 
 
 def _decimal(model: str, key: str, value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise ValueError(f"{model}.{key}: {value!r} is not a number")
     try:
-        price = Decimal(repr(value) if isinstance(value, float) else str(value))
-    except InvalidOperation:
-        raise ValueError(f"{model}.{key}: {value!r} is not a number") from None
-    if not price.is_finite() or price < 0:
-        raise ValueError(f"{model}.{key}: {value!r} is not a price")
-    return price
+        return decimal_price(value)
+    except ValueError as exc:
+        raise ValueError(f"{model}.{key}: {exc}") from None
 
 
 def _date(model: str, value: object) -> date:
