@@ -5,7 +5,22 @@ the same statements as text, for review or for a cluster (``render(cluster="c")`
 ``sync_prices(client)`` loads the price book as a new revision for the views to price with.
 """
 
-from otel_llm.schema.migrations import DEFAULT_DATABASE, DEFAULT_TTL_DAYS, MIGRATIONS, migrate, render
+from otel_llm.schema.migrations import (
+    DEFAULT_DATABASE,
+    DEFAULT_TTL_DAYS,
+    MIGRATIONS,
+    migrate,
+    render,
+    render_script,
+)
 from otel_llm.schema.prices import sync_prices
 
-__all__ = ["DEFAULT_DATABASE", "DEFAULT_TTL_DAYS", "MIGRATIONS", "migrate", "render", "sync_prices"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TTL_DAYS",
+    "MIGRATIONS",
+    "migrate",
+    "render",
+    "render_script",
+    "sync_prices",
+]

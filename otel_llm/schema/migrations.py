@@ -36,6 +36,7 @@ __all__ = [
     "check_database",
     "migrate",
     "render",
+    "render_script",
 ]
 
 _log = logging.getLogger(__name__)
@@ -215,6 +216,16 @@ def render(
     for migration in MIGRATIONS:
         statements += _statements(migration, target)
     return statements
+
+
+def render_script(
+    database: str = DEFAULT_DATABASE,
+    *,
+    cluster: str | None = None,
+    ttl_days: Mapping[str, int] | None = None,
+) -> str:
+    """``render()`` as one SQL script (``;``-terminated statements) for clickhouse-client."""
+    return "".join(f"{sql};\n\n" for sql in render(database, cluster=cluster, ttl_days=ttl_days))
 
 
 def migrate(

@@ -1,0 +1,93 @@
+"""The cluster rendering, checked as text: it cannot run here (no ClickHouse cluster)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from otel_llm.schema import DEFAULT_TTL_DAYS, render, render_script
+
+SHARDED = ("otel_traces", "otel_traces_trace_id_ts", "llm_calls", "llm_usage_hourly", "llm_usage_daily_user")
+EVERY_NODE = ("schema_migrations", "llm_prices")  # whole on every node, so no Distributed table
+VIEWS = ("otel_traces_trace_id_ts_mv", "llm_calls_mv", "llm_usage_hourly_mv", "llm_usage_daily_user_mv")
+
+
+def _create(statements: list[str], name: str) -> str:
+    pattern = re.compile(rf"^CREATE (TABLE|MATERIALIZED VIEW|VIEW|DICTIONARY) IF NOT EXISTS `otel`\.`{name}`[ \n]")
+    found = [s for s in statements if pattern.match(s)]
+    assert len(found) == 1, f"{name}: {len(found)} statements"
+    return found[0]
+
+
+def test_every_cluster_statement_runs_on_the_cluster() -> None:
+    statements = render(cluster="c")
+    assert statements and all(" ON CLUSTER `c`" in s.split("\n", 1)[0] for s in statements)
+
+
+def test_sharded_tables_are_replicated_locals_under_distributed_tables() -> None:
+    statements = render(cluster="c")
+    for name in SHARDED:
+        local = _create(statements, f"{name}_local")
+        assert re.search(r"ENGINE = Replicated\w*MergeTree\('/clickhouse/tables/\{shard\}/", local), name
+        assert "replicated_deduplication_window = 10000" in local
+        assert "non_replicated" not in local
+        distributed = _create(statements, name)
+        assert f"AS `otel`.`{name}_local`\nENGINE = Distributed('c', 'otel', '{name}_local'," in distributed
+
+
+def test_reference_tables_replicate_to_every_node_without_a_distributed_table() -> None:
+    statements = render(cluster="c")
+    for name in EVERY_NODE:
+        table = _create(statements, name)
+        assert "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/" in table or (
+            "ENGINE = ReplicatedMergeTree('/clickhouse/tables/all/" in table
+        )
+        assert not [s for s in statements if f"`otel`.`{name}_local`" in s]
+
+
+def test_views_run_on_every_node_and_read_and_write_the_local_tables() -> None:
+    statements = render(cluster="c")
+    for name in VIEWS:
+        view = _create(statements, name)
+        assert re.search(r" TO `otel`\.`\w+_local`\n", view), name
+        assert re.search(r"FROM `otel`\.`\w+_local`", view), name
+    assert "'otel.llm_prices_dict'" in _create(statements, "llm_calls_mv")
+
+
+def test_the_single_node_rendering_has_no_cluster_parts() -> None:
+    text = "\n".join(render())
+    assert "ON CLUSTER" not in text and "Replicated" not in text and "Distributed" not in text
+    assert "_local" not in text
+    assert text.count("non_replicated_deduplication_window = 10000") == len(SHARDED) + len(EVERY_NODE)
+
+
+def test_ttl_days_override_the_defaults_per_table_and_zero_keeps_forever() -> None:
+    statements = render(ttl_days={"otel_traces": 7, "llm_calls": 0})
+    assert "TTL toDateTime(Timestamp) + toIntervalDay(7)\n" in _create(statements, "otel_traces")
+    assert "TTL" not in _create(statements, "llm_calls")
+    hourly_days = DEFAULT_TTL_DAYS["llm_usage_hourly"]
+    assert f"TTL Hour + toIntervalDay({hourly_days})\n" in _create(statements, "llm_usage_hourly")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"ttl_days": {"otel_spans": 3}}, "unknown tables"),
+        ({"ttl_days": {"otel_traces": -1}}, ">= 0"),
+        ({"database": "my-db"}, "plain identifier"),
+        ({"cluster": ""}, "cluster"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        render(**kwargs)
+
+
+def test_the_committed_cluster_ddl_is_the_current_rendering() -> None:
+    """deploy/clickhouse-cluster/schema.sql is generated; a schema change must regenerate it."""
+    committed = (Path(__file__).parents[2] / "deploy" / "clickhouse-cluster" / "schema.sql").read_text()
+    assert committed == render_script(cluster="otel_cluster"), (
+        "regenerate: python -m otel_llm.schema --cluster otel_cluster > deploy/clickhouse-cluster/schema.sql"
+    )
