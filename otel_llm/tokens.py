@@ -65,6 +65,21 @@ def count_text_tokens(text: str, model: str | None) -> int | None:
     return None if encoding is None else _count(encoding, text)
 
 
+def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
+    """Dicts as they are; SDK objects (a returned message appended back into ``messages``)
+    through their pydantic ``model_dump``; anything else is not countable."""
+    if isinstance(obj, Mapping):
+        return obj
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        try:
+            dumped = dump(exclude_none=True)
+        except Exception:  # a foreign object with a model_dump of another signature
+            return None
+        return dumped if isinstance(dumped, Mapping) else None
+    return None
+
+
 def _value_tokens(encoding: Any, key: str, value: Any) -> int | None:
     if value is None:
         return 0
@@ -75,26 +90,31 @@ def _value_tokens(encoding: Any, key: str, value: Any) -> int | None:
         for part in value:
             if isinstance(part, str):
                 total += _count(encoding, part)
-            elif isinstance(part, Mapping) and part.get("type") in _TEXT_PART_TYPES:
-                total += _count(encoding, str(part.get("text", "")))
-            else:
+                continue
+            fields = _as_mapping(part)
+            if fields is None or fields.get("type") not in _TEXT_PART_TYPES:
                 return None  # an image, audio or file part: its token cost is not text's
+            total += _count(encoding, str(fields.get("text", "")))
         return total
     # Tool calls and other structured fields are counted as the JSON the API sends.
     return _count(encoding, json.dumps(value, separators=(",", ":"), default=str))
 
 
-def count_message_tokens(messages: Iterable[Mapping[str, Any]], model: str | None) -> int | None:
+def count_message_tokens(messages: Iterable[Any], model: str | None) -> int | None:
     """Prompt tokens of a chat request, counted the way the OpenAI cookbook does.
 
-    None when no encoding is available or a message holds a non-text part (an image's tokens
-    depend on its size and detail, which a text encoding cannot know).
+    Messages may be dicts or the SDK's own message objects. None when no encoding is available,
+    a message is neither, or it holds a non-text part (an image's tokens depend on its size and
+    detail, which a text encoding cannot know).
     """
     encoding = _encoding(encoding_name_for(model))
     if encoding is None:
         return None
     total = _REPLY_PRIMING
-    for message in messages:
+    for item in messages:
+        message = _as_mapping(item)
+        if message is None:
+            return None
         total += _TOKENS_PER_MESSAGE
         for key, value in message.items():
             tokens = _value_tokens(encoding, key, value)

@@ -121,3 +121,16 @@ def test_an_encoding_that_cannot_load_gives_none_and_logs_once(
 
     assert results == [None, None, None]
     assert len([r for r in caplog.records if "o200k_base" in r.getMessage()]) == 1
+
+
+def test_sdk_message_objects_count_like_their_dicts() -> None:
+    from openai.types.chat import ChatCompletionMessage
+
+    returned = ChatCompletionMessage(role="assistant", content="Things working well together.")
+    as_object = count_message_tokens([{"role": "user", "content": "hi"}, returned], "gpt-4o")
+    as_dict = count_message_tokens(
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Things working well together."}], "gpt-4o"
+    )
+
+    assert as_object == as_dict is not None
+    assert count_message_tokens([object()], "gpt-4o") is None
