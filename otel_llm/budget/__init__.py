@@ -31,9 +31,11 @@ plus the exporter's batch delay (seconds), and never counted twice for this proc
 """
 
 from otel_llm.budget._budget import Budget, Ticket
+from otel_llm.budget._estimate import estimate_call
 from otel_llm.budget._hooks import Reservation, after_call, before_call
 from otel_llm.budget._ledger import Amount
 from otel_llm.budget._limits import Limit
+from otel_llm.budget._refresh import refresh_from_store
 from otel_llm.budget._types import BudgetExceeded, Estimate
 
 __all__ = [
@@ -46,4 +48,6 @@ __all__ = [
     "Ticket",
     "after_call",
     "before_call",
+    "estimate_call",
+    "refresh_from_store",
 ]

@@ -64,14 +64,14 @@ class Budget:
     ) -> None:
         self.limits: tuple[Limit, ...] = tuple(limits)
         self.tiers = tiers
-        self._clock = clock
+        self.clock = clock
         self._ledger = Ledger()
         self._warned: set[CounterKey] = set()
 
     def check(self, attributes: Mapping[str, object], estimate: Estimate) -> Ticket:
         """Reserve ``estimate`` on every applicable limit, or raise :class:`BudgetExceeded`."""
         call = CallInfo.from_attributes(attributes, self.tiers)
-        now = self._clock()
+        now = self.clock()
         wanted = estimate.amount()
         charges: list[tuple[CounterKey, Amount]] = []
         exceeded: list[Limit] = []
@@ -116,12 +116,13 @@ class Budget:
         """What ``limit`` has counted for ``key`` in its current window."""
         index = self.limits.index(limit)
         with self._ledger.lock:
-            return self._ledger.spent((index, key, limit.window_start(self._clock())))
+            return self._ledger.spent((index, key, limit.window_start(self.clock())))
 
-    def set_store_totals(self, limit: Limit, totals: Mapping[str, Amount]) -> None:
-        """Record totals the store reports for ``limit``'s current window (see the ledger's doc)."""
+    def set_store_totals(self, limit: Limit, totals: Mapping[str, Amount], *, at: float | None = None) -> None:
+        """Record totals the store reports for ``limit``'s window at ``at`` (default now); a key the
+        store does not list keeps its local count (see the ledger's doc)."""
         index = self.limits.index(limit)
-        window = limit.window_start(self._clock())
+        window = limit.window_start(self.clock() if at is None else at)
         with self._ledger.lock:
             for key, amount in totals.items():
                 self._ledger.set_store((index, key, window), amount)

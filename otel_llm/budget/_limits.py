@@ -31,14 +31,17 @@ class CallInfo:
     tier: str | None
 
     @classmethod
+    def of(cls, user: str | None, feature: str | None, tier_of: TierOf | None) -> CallInfo:
+        tier = None
+        if user is not None and tier_of is not None:
+            tier = tier_of.get(user) if isinstance(tier_of, Mapping) else tier_of(user)
+        return cls(user, feature, tier)
+
+    @classmethod
     def from_attributes(cls, attributes: Mapping[str, object], tier_of: TierOf | None) -> CallInfo:
         user = attributes.get(semconv.ENDUSER_ID) or attributes.get(semconv.USER_ID)
         feature = attributes.get(semconv.OTEL_LLM_FEATURE)
-        user_str = None if user is None else str(user)
-        tier = None
-        if user_str is not None and tier_of is not None:
-            tier = tier_of.get(user_str) if isinstance(tier_of, Mapping) else tier_of(user_str)
-        return cls(user_str, None if feature is None else str(feature), tier)
+        return cls.of(None if user is None else str(user), None if feature is None else str(feature), tier_of)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,47 @@
+"""The pre-call estimate: prompt tokens from tiktoken, output capped by the request's max tokens,
+priced with the price book as if nothing were cached (the most the call can cost at that size).
+
+Output is only counted when the request caps it (``max_tokens`` / ``max_completion_tokens``):
+an uncapped request has no honest output estimate, and inventing one would refuse calls on a
+guess. The settle after the call counts the real output either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from otel_llm.budget._types import Estimate
+from otel_llm.usage import Usage
+
+if TYPE_CHECKING:
+    from otel_llm.pricing import PriceBook
+
+__all__ = ["estimate_call"]
+
+
+def estimate_call(
+    model: str | None,
+    provider: str | None,
+    *,
+    messages: Iterable[Mapping[str, Any]] | None = None,
+    system: str | None = None,
+    max_output_tokens: int | None = None,
+    book: PriceBook | None = None,
+) -> Estimate:
+    """Estimate one request. Unknown tokenizer: 0 prompt tokens (tiktoken logs why); unknown
+    price: ``cost_usd`` None. Either way the call is checked with what is known, never a guess."""
+    from otel_llm.tokens import count_message_tokens, count_text_tokens
+
+    prompt = count_message_tokens(list(messages), model) if messages else 0
+    if system:
+        prompt = (prompt or 0) + (count_text_tokens(system, model) or 0)
+    output = max_output_tokens if isinstance(max_output_tokens, int) and max_output_tokens > 0 else 0
+    tokens = (prompt or 0) + output
+    if book is None:
+        from otel_llm.pricing import default_price_book
+
+        book = default_price_book()
+    usage = Usage(input_tokens=prompt or 0, output_tokens=output, estimated=True)
+    cost = book.cost(usage, model, provider) if model else None
+    return Estimate(tokens, cost.total_usd if cost is not None else None)

@@ -1,0 +1,63 @@
+"""Refreshing a budget's counters from the ClickHouse rollups, so several processes converge.
+
+Day windows read ``llm_usage_daily_user`` (one row per user, feature and model per day); hour
+windows read ``llm_calls`` for the current hour, because no rollup keeps users by hour. Rows are
+grouped by user and feature and charged to each limit's counters with the same selection
+(``Limit.key_for``) as live calls, so tiers and filters mean the same thing in both places.
+Day buckets are the store's calendar days: run the store in UTC, as the budget's windows are.
+
+Staleness: the store knows a call once its exporter flushed it (about a second with the
+ClickHouse exporter's defaults; longer through a collector's spool), so another process's
+spending is seen up to that delay plus the refresh interval late. This process's own calls are
+never counted twice (see the ledger).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from otel_llm.budget._budget import Budget
+from otel_llm.budget._ledger import Amount
+from otel_llm.budget._limits import CallInfo, Limit
+
+if TYPE_CHECKING:
+    from otel_llm.cli.source import QuerySource
+
+__all__ = ["refresh_from_store"]
+
+_SUMS = "sum(InputTokens) + sum(OutputTokens) AS tokens, sum(ifNull(CostUSD, 0)) AS cost"
+
+
+def _sql(limit: Limit, database: str) -> str:
+    if limit.window == "day":
+        return (f"SELECT UserId, Feature, {_SUMS} FROM {database}.llm_usage_daily_user"
+                " WHERE Day = toDate({start:DateTime('UTC')}) GROUP BY UserId, Feature")
+    return (f"SELECT UserId, Feature, {_SUMS} FROM {database}.llm_calls"
+            " WHERE Timestamp >= {start:DateTime('UTC')} AND Timestamp < {end:DateTime('UTC')}"
+            " GROUP BY UserId, Feature")
+
+
+def refresh_from_store(budget: Budget, source: QuerySource, database: str = "otel") -> None:
+    """Set every limit's store totals for its current window; call it every few seconds or minutes,
+    e.g. from a timer thread, with ``otel_llm.cli.source.ClickHouseSource(client)``."""
+    from otel_llm.cli.source import check_identifier
+
+    check_identifier(database)
+    now = budget.clock()
+    for limit in budget.limits:
+        start = limit.window_start(now)
+        params: dict[str, Any] = {
+            "start": datetime.fromtimestamp(start, timezone.utc).replace(tzinfo=None),
+            "end": datetime.fromtimestamp(start + (3600 if limit.window == "hour" else 86400), timezone.utc)
+            .replace(tzinfo=None),
+        }
+        totals: dict[str, Amount] = defaultdict(Amount)
+        for user, feature, tokens, cost in source.query(_sql(limit, database), params).rows:
+            call = CallInfo.of(user or None, feature or None, budget.tiers)
+            key = limit.key_for(call)
+            if key is not None:
+                totals[key] = totals[key] + Amount(int(tokens), Decimal(str(cost)))
+        budget.set_store_totals(limit, totals, at=now)
