@@ -1,0 +1,85 @@
+"""The zero-code-change promise, end to end: ``opentelemetry-instrument python examples/app.py``.
+
+The example app runs in a subprocess, exactly as a user would start it, against the fake
+provider served by this test process; spans come back through the console exporter. Nothing in
+the app or the command line names otel-llm: the instrumentors load through their entry points.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from otel_llm import semconv
+from otel_llm.fake_provider import FakeProvider
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "examples" / "app.py"
+INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+
+
+def _console_spans(stdout: str) -> list[dict[str, Any]]:
+    """The JSON span objects the console exporter printed, skipping the app's own output."""
+    decoder = json.JSONDecoder()
+    spans, pos = [], 0
+    while (start := stdout.find("\n{", pos)) != -1:
+        obj, pos = decoder.raw_decode(stdout, start + 1)
+        spans.append(obj)
+    return spans
+
+
+@pytest.fixture
+def app_spans(fake_provider: FakeProvider) -> list[dict[str, Any]]:
+    if not APP.exists() or not INSTRUMENT.exists():
+        pytest.skip("needs examples/app.py and opentelemetry-instrument in this environment")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "ANTHROPIC_"))},
+        "OPENAI_BASE_URL": fake_provider.openai_base_url,
+        "ANTHROPIC_BASE_URL": fake_provider.anthropic_base_url,
+        "OTEL_SERVICE_NAME": "otel-llm-e2e",
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+    }
+    done = subprocess.run(
+        [str(INSTRUMENT), sys.executable, str(APP)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return _console_spans("\n" + done.stdout)
+
+
+def test_every_openai_call_is_one_priced_tagged_span_without_secrets(
+    app_spans: list[dict[str, Any]], fake_provider: FakeProvider
+) -> None:
+    openai_spans = [s for s in app_spans if s["attributes"].get(semconv.GEN_AI_PROVIDER_NAME) == "openai"]
+    first_attempts = [
+        r
+        for r in fake_provider.requests
+        if r.path.endswith("/chat/completions") and r.headers.get("x-stainless-retry-count", "0") == "0"
+    ]
+    assert first_attempts, "the app made no OpenAI call"
+    assert len(openai_spans) == len(first_attempts)  # one span per call: retries and helpers add none
+    for span in openai_spans:
+        a = span["attributes"]
+        assert span["kind"] == "SpanKind.CLIENT"
+        assert span["name"] == f"chat {a[semconv.GEN_AI_REQUEST_MODEL]}"
+        assert a[semconv.OTEL_LLM_COST_USD] > 0
+        assert a[semconv.OTEL_LLM_FEATURE] in ("document_analysis", "support_chat")
+        assert a[semconv.ENDUSER_ID]
+        assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+    cached = [s for s in openai_spans if s["attributes"][semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] > 0]
+    assert cached and all(s["attributes"][semconv.OTEL_LLM_CACHE_SAVINGS_USD] > 0 for s in cached)
+    exported = json.dumps(app_spans)
+    assert "dummy-key" not in exported and "authorization" not in exported.lower()  # no secret in any span
