@@ -21,6 +21,8 @@ CALLS = 20_000
 
 
 def per_call_us(fn: Callable[[], object], calls: int = CALLS) -> float:
+    for _ in range(calls // 10):  # warm-up: first-sight resolution and caches out of the samples
+        fn()
     samples = []
     for _ in range(ROUNDS):
         start = time.perf_counter()

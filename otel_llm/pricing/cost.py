@@ -119,10 +119,13 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
     else:
         input_usd = uncached * r.input
 
+    # Most calls have no cache traffic: skip the Decimal arithmetic for those parts.
     cache_read = usage.cache_read_tokens
-    cache_read_usd = cache_read * r.cache_read
-    write_1h = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
-    cache_write_usd = (usage.cache_write_tokens - write_1h) * r.cache_write + write_1h * r.cache_write_1h
+    cache_read_usd = cache_read * r.cache_read if cache_read else _ZERO
+    cache_write_usd = _ZERO
+    if usage.cache_write_tokens:
+        write_1h = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
+        cache_write_usd = (usage.cache_write_tokens - write_1h) * r.cache_write + write_1h * r.cache_write_1h
 
     output = usage.output_tokens or 0
     if usage.output_audio_tokens and price.output_audio is not None:
@@ -137,6 +140,6 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
         output_usd=output_usd,
         cache_read_usd=cache_read_usd,
         cache_write_usd=cache_write_usd,
-        cache_savings_usd=cache_read * r.input - cache_read_usd,
+        cache_savings_usd=cache_read * r.input - cache_read_usd if cache_read else _ZERO,
         model_key=price.model,
     )
