@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from otel_llm.schema.objects import (
     Dictionary,
-    PlainView,
     SchemaObject,
     Table,
     Target,
@@ -94,7 +93,7 @@ MIGRATIONS: Sequence[Migration] = (
                 settings="index_granularity = 8192, ttl_only_drop_parts = 1",
                 shard_key="cityHash64(TraceId)",
             ),
-            View("otel_traces_trace_id_ts_mv", "otel_traces_trace_id_ts", "otel_traces_trace_id_ts.view"),
+            View("otel_traces_trace_id_ts_mv", "otel_traces_trace_id_ts.view", target="otel_traces_trace_id_ts"),
         ),
     ),
     Migration(
@@ -107,7 +106,7 @@ MIGRATIONS: Sequence[Migration] = (
                 order_by="(Provider, Model, EffectiveFrom, Revision)",
                 sharded=False,
             ),
-            PlainView("llm_prices_current", "llm_prices_current.view"),
+            View("llm_prices_current", "llm_prices_current.view"),
             Dictionary("llm_prices_dict", "llm_prices_dict.dictionary"),
         ),
     ),
@@ -123,7 +122,7 @@ MIGRATIONS: Sequence[Migration] = (
                 ttl_column="toDateTime(Timestamp)",
                 settings="ttl_only_drop_parts = 1",
             ),
-            View("llm_calls_mv", "llm_calls", "llm_calls.view"),
+            View("llm_calls_mv", "llm_calls.view", target="llm_calls"),
         ),
     ),
     Migration(
@@ -140,7 +139,7 @@ MIGRATIONS: Sequence[Migration] = (
                 ),
                 ttl_column="Hour",
             ),
-            View("llm_usage_hourly_mv", "llm_usage_hourly", "llm_usage_hourly.view"),
+            View("llm_usage_hourly_mv", "llm_usage_hourly.view", target="llm_usage_hourly"),
             Table(
                 name="llm_usage_daily_user",
                 columns=("llm_usage_daily_user.columns", "llm_usage_sums.columns"),
@@ -149,7 +148,7 @@ MIGRATIONS: Sequence[Migration] = (
                 order_by="(ServiceName, UserId, Day, Provider, Model, PriceProvider, PriceModel, Feature)",
                 ttl_column="toDateTime(Day)",
             ),
-            View("llm_usage_daily_user_mv", "llm_usage_daily_user", "llm_usage_daily_user.view"),
+            View("llm_usage_daily_user_mv", "llm_usage_daily_user.view", target="llm_usage_daily_user"),
         ),
     ),
 )

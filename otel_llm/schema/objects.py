@@ -21,7 +21,6 @@ from otel_llm import semconv
 __all__ = [
     "DEDUP_WINDOW",
     "Dictionary",
-    "PlainView",
     "SchemaObject",
     "Table",
     "Target",
@@ -157,31 +156,23 @@ class Table:
 
 @dataclass(frozen=True)
 class View:
-    """A materialized view writing into a table; on a cluster it exists on every node."""
+    """A view; with a ``target`` table, a materialized view writing into it on every node.
+
+    Without a target it is a plain view, a query with a name computed at read time (e.g. the
+    current price revision).
+    """
 
     name: str
-    target: str  # table name (logical); the storage table is resolved per target
     query: str  # fragment name in sql/
+    target: str | None = None  # logical table name; the storage table is resolved per target
 
     def statements(self, target: Target) -> list[str]:
         select = sql_text(self.query).format_map(target.names())
+        head = f"{target.qualified(self.name)}{target.on_cluster}"
+        if self.target is None:
+            return [f"CREATE VIEW IF NOT EXISTS {head}\nAS {select}"]
         destination = target.qualified(target.storage[self.target])
-        return [
-            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}"
-            f" TO {destination}\nAS {select}"
-        ]
-
-
-@dataclass(frozen=True)
-class PlainView:
-    """A query with a name, computed at read time (e.g. the current price revision)."""
-
-    name: str
-    query: str  # fragment name in sql/
-
-    def statements(self, target: Target) -> list[str]:
-        select = sql_text(self.query).format_map(target.names())
-        return [f"CREATE VIEW IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}\nAS {select}"]
+        return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {head} TO {destination}\nAS {select}"]
 
 
 @dataclass(frozen=True)
@@ -196,7 +187,7 @@ class Dictionary:
         return [f"CREATE DICTIONARY IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}\n{body}"]
 
 
-SchemaObject = Table | View | PlainView | Dictionary
+SchemaObject = Table | View | Dictionary
 
 
 def quote_identifier(identifier: str) -> str:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from otel_llm.schema import DEFAULT_TTL_DAYS, render, render_script
+from otel_llm.schema.__main__ import main as schema_main
 
 SHARDED = ("otel_traces", "otel_traces_trace_id_ts", "llm_calls", "llm_usage_hourly", "llm_usage_daily_user")
 EVERY_NODE = ("schema_migrations", "llm_prices")  # whole on every node, so no Distributed table
@@ -85,9 +85,9 @@ def test_bad_arguments_are_refused(kwargs: dict, message: str) -> None:
         render(**kwargs)
 
 
-def test_the_committed_cluster_ddl_is_the_current_rendering() -> None:
-    """deploy/clickhouse-cluster/schema.sql is generated; a schema change must regenerate it."""
-    committed = (Path(__file__).parents[2] / "deploy" / "clickhouse-cluster" / "schema.sql").read_text()
-    assert committed == render_script(cluster="otel_cluster"), (
-        "regenerate: python -m otel_llm.schema --cluster otel_cluster > deploy/clickhouse-cluster/schema.sql"
-    )
+def test_the_command_line_prints_the_script_with_ttl_overrides(capsys: pytest.CaptureFixture[str]) -> None:
+    assert schema_main(["--cluster", "c", "--database", "llm", "--ttl-days", "llm_calls=90"]) == 0
+    script = capsys.readouterr().out
+    assert script == render_script("llm", cluster="c", ttl_days={"llm_calls": 90})
+    assert script.count(";\n\n") == len(render("llm", cluster="c"))
+    assert "TTL toDateTime(Timestamp) + toIntervalDay(90)" in script
