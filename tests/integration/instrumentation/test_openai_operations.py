@@ -5,7 +5,7 @@ Real ``openai`` SDK over real HTTP to the fake provider on 127.0.0.1.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -42,7 +42,8 @@ def _assert_priced_span(exporter: InMemorySpanExporter, operation: str, model: s
     return a
 
 
-SYNC_CALLS: dict[str, tuple[str, str, Callable[[openai.OpenAI], Any]]] = {
+# Each builder serves both clients: with AsyncOpenAI it returns the awaitable.
+CALLS: dict[str, tuple[str, str, Callable[[Any], Any]]] = {
     "chat.create": ("chat", MODEL, lambda c: c.chat.completions.create(**chat())),
     "chat.parse": ("chat", MODEL, lambda c: c.chat.completions.parse(**chat(response_format=Greeting))),
     "responses.create": ("chat", MODEL, lambda c: c.responses.create(model=MODEL, input="hello")),
@@ -60,9 +61,9 @@ SYNC_CALLS: dict[str, tuple[str, str, Callable[[openai.OpenAI], Any]]] = {
 }
 
 
-@pytest.mark.parametrize("name", SYNC_CALLS)
+@pytest.mark.parametrize("name", CALLS)
 def test_sync_call(name: str, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter) -> None:
-    operation, model, call = SYNC_CALLS[name]
+    operation, model, call = CALLS[name]
     result = call(openai_client)
     assert isinstance(result, pydantic.BaseModel)
     a = _assert_priced_span(span_exporter, operation, model)
@@ -72,29 +73,11 @@ def test_sync_call(name: str, openai_client: openai.OpenAI, span_exporter: InMem
         assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS]
 
 
-ASYNC_CALLS: dict[str, tuple[str, str, Callable[[openai.AsyncOpenAI], Awaitable[Any]]]] = {
-    "chat.create": ("chat", MODEL, lambda c: c.chat.completions.create(**chat())),
-    "chat.parse": ("chat", MODEL, lambda c: c.chat.completions.parse(**chat(response_format=Greeting))),
-    "responses.create": ("chat", MODEL, lambda c: c.responses.create(model=MODEL, input="hello")),
-    "responses.parse": ("chat", MODEL, lambda c: c.responses.parse(model=MODEL, input="hello")),
-    "embeddings.create": (
-        "embeddings",
-        "text-embedding-3-small",
-        lambda c: c.embeddings.create(model="text-embedding-3-small", input="hello"),
-    ),
-    "completions.create": (
-        "text_completion",
-        "gpt-3.5-turbo-instruct",
-        lambda c: c.completions.create(model="gpt-3.5-turbo-instruct", prompt="hello"),
-    ),
-}
-
-
-@pytest.mark.parametrize("name", ASYNC_CALLS)
+@pytest.mark.parametrize("name", CALLS)
 async def test_async_call(
     name: str, async_openai_client: openai.AsyncOpenAI, span_exporter: InMemorySpanExporter
 ) -> None:
-    operation, model, call = ASYNC_CALLS[name]
+    operation, model, call = CALLS[name]
     result = await call(async_openai_client)
     assert isinstance(result, pydantic.BaseModel)
     _assert_priced_span(span_exporter, operation, model)
