@@ -12,6 +12,8 @@ import argparse
 import contextlib
 import datetime as dt
 import importlib.util
+import io
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -19,7 +21,6 @@ from pathlib import Path
 from types import ModuleType
 
 from otel_llm.cli import report
-from otel_llm.cli._output import FORMATS
 from otel_llm.cli.source import ClickHouseSource, check_identifier
 
 __all__ = ["add_parser", "run_demo"]
@@ -36,7 +37,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="embedded store directory (default: the embedded default, ~/.local/share/otel-llm)")
     parser.add_argument("--database", default="otel", help="database name (default otel)")
     parser.add_argument("--rounds", type=int, default=3, help="how many times to run the example app (default 3)")
-    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="table, or one JSON object {feature: [...], model: [...], user: [...]} of report rows")
     parser.set_defaults(func=command)
 
 
@@ -97,7 +99,8 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
             "OPENAI_API_KEY": "demo-key", "ANTHROPIC_API_KEY": "demo-key",
         }):
             for done in range(1, rounds + 1):
-                app.main()
+                with contextlib.redirect_stdout(io.StringIO()):  # the app's own prints; stdout is the report
+                    app.main()
                 progress(done, rounds)
             print(file=sys.stderr)
     finally:
@@ -125,11 +128,17 @@ def command(args: argparse.Namespace) -> int:
     try:
         source = ClickHouseSource(client)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        as_json: dict[str, object] = {}
         for by in _DEMO_GROUPINGS:
             query = report.ReportQuery(by, now - dt.timedelta(days=1), now + dt.timedelta(hours=1), _SERVICE)
-            if args.format == "table":
+            result = report.run_report(source, query, database)
+            if args.format == "json":
+                as_json[by[0]] = json.loads(report.format_report(result, query, "json"))
+            else:
                 print(f"\n== cost by {by[0]} (otel-llm report --by {by[0]}) ==")
-            sys.stdout.write(report.format_report(report.run_report(source, query, database), query, args.format))
+                sys.stdout.write(report.format_report(result, query, "table"))
+        if args.format == "json":
+            print(json.dumps(as_json, indent=2))
     finally:
         client.close()
     print(f"\nExplore further: otel-llm report --endpoint {dsn} --database {database} --by user --by model",
