@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anthropic
@@ -44,7 +45,8 @@ def sdk_tracing(tracer_provider: TracerProvider) -> dict[str, Any]:
     return {"open_telemetry": {"tracer_provider": tracer_provider}} if SDK_HAS_OWN_SPANS else {}
 
 
-def start_instrumentor(
+@contextmanager
+def instrumenting(
     tracer_provider: TracerProvider, meter_provider: MeterProvider, **options: Any
 ) -> Iterator[AnthropicInstrumentor]:
     instrumentor = AnthropicInstrumentor()
@@ -57,7 +59,8 @@ def start_instrumentor(
 
 @pytest.fixture
 def instrumented(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[AnthropicInstrumentor]:
-    yield from start_instrumentor(tracer_provider, meter_provider)
+    with instrumenting(tracer_provider, meter_provider) as instrumentor:
+        yield instrumentor
 
 
 @pytest.fixture
