@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -26,7 +27,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from collector.drain import Drain
 from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull
 from collector.metrics import Counters
-from collector.otlp import PayloadError, PayloadTooLarge, decode_json, decode_protobuf, gunzip, response
+from collector.otlp import PayloadError, decode_json, decode_protobuf, response
 from collector.sql import SqlEndpoint, SqlError, SqlRefused
 
 __all__ = ["HttpDeps", "build_app"]
@@ -77,13 +78,7 @@ def _auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[w
     return check
 
 
-def _decode(
-    body: bytes, content_type: str, encoding: str, limit: int
-) -> tuple[ExportTraceServiceRequest, bytes | None]:
-    if encoding == "gzip":
-        body = gunzip(body, limit)
-    elif encoding not in ("", "identity"):
-        raise PayloadError(f"unsupported Content-Encoding {encoding!r} (use gzip or none)")
+def _decode(body: bytes, content_type: str) -> tuple[ExportTraceServiceRequest, bytes | None]:
     if content_type == _JSON:
         return decode_json(body), None
     return decode_protobuf(body), body
@@ -99,19 +94,19 @@ def build_app(deps: HttpDeps) -> web.Application:
         if content_type not in (_PROTOBUF, _JSON):
             return _status(code_pb2.INVALID_ARGUMENT, 415, f"unsupported Content-Type {content_type!r}", as_json=True)
         try:
-            body = await request.read()
+            body = await request.read()  # aiohttp inflates gzip/deflate and counts the inflated size
         except web.HTTPRequestEntityTooLarge:
-            return _status(code_pb2.INVALID_ARGUMENT, 413, f"body exceeds {deps.max_body_bytes} bytes", as_json=as_json)
-        encoding = request.headers.get("Content-Encoding", "").lower()
+            message = f"body exceeds {deps.max_body_bytes} bytes (after decompression)"
+            return _status(code_pb2.INVALID_ARGUMENT, 413, message, as_json=as_json)
+        except RequestPayloadError as exc:
+            return _status(code_pb2.INVALID_ARGUMENT, 400, f"cannot read body: {exc}", as_json=as_json)
 
         def work() -> bytes:
-            decoded, raw = _decode(body, content_type, encoding, deps.max_body_bytes)
+            decoded, raw = _decode(body, content_type)
             return response(deps.ingest.export(decoded, raw), as_json=as_json)
 
         try:
             answer = await asyncio.get_running_loop().run_in_executor(None, work)
-        except PayloadTooLarge as exc:
-            return _status(code_pb2.INVALID_ARGUMENT, 413, str(exc), as_json=as_json)
         except PayloadError as exc:
             return _status(code_pb2.INVALID_ARGUMENT, 400, str(exc), as_json=as_json)
         except SpoolFull:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +22,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 __all__ = [
     "Accepted",
     "PayloadError",
-    "PayloadTooLarge",
     "accept",
     "decode_json",
     "decode_protobuf",
-    "gunzip",
     "response",
     "response_message",
 ]
@@ -40,22 +37,6 @@ _HEX_ID_KEYS = ("traceId", "spanId", "parentSpanId")
 
 class PayloadError(ValueError):
     """The body is not a valid OTLP trace request; the message says what is wrong (HTTP 400)."""
-
-
-class PayloadTooLarge(PayloadError):
-    """The body, once decompressed, is larger than the configured limit (HTTP 413)."""
-
-
-def gunzip(body: bytes, limit: int) -> bytes:
-    """Decompresses without ever holding more than ``limit`` bytes: a zip bomb gets 413, not OOM."""
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise PayloadError(f"body is not valid gzip: {exc}") from exc
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"decompressed body exceeds {limit} bytes")
-    return out
 
 
 def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:

@@ -77,18 +77,25 @@ class SqlEndpoint:
                 if self._client is None:
                     self._client = self._connect()
                 result = self._client.query(query, parameters=dict(parameters or {}), settings=self._settings)
+                # Rows stream in lazily: an error can surface while reading them, so inside the try.
+                return {
+                    "columns": list(result.column_names),
+                    "types": [t.name for t in result.column_types],
+                    "rows": [[_json_value(v) for v in row] for row in result.result_rows],
+                }
             except ClickHouseError as exc:
+                # A failed statement can leave chdb's result stream unusable for the next query
+                # (seen after a multi-statement query): start the next one on a fresh client.
+                self._reset()
                 if "READONLY" in str(exc):
                     raise SqlRefused(str(exc)) from exc
                 raise SqlError(str(exc)) from exc
-        return {
-            "columns": list(result.column_names),
-            "types": [t.name for t in result.column_types],
-            "rows": [[_json_value(v) for v in row] for row in result.result_rows],
-        }
+
+    def _reset(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def close(self) -> None:
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
+            self._reset()

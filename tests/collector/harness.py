@@ -80,6 +80,13 @@ class RunningCollector:
             assert time.monotonic() < deadline, f"collector not ready:\n{self.log()}"
             time.sleep(0.1)
 
+    def wait_metric(self, name: str, at_least: float, timeout: float = 30.0) -> float:
+        """Counters move just after the row is visible (commit first, count second): poll."""
+        deadline = time.monotonic() + timeout
+        while (value := self.metric(name)) < at_least and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return value
+
     def metric(self, name: str) -> float:
         _status, body = self.get("/metrics")
         for line in body.decode().splitlines():

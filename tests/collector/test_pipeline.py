@@ -56,9 +56,9 @@ def test_metrics_count_what_was_received_and_written(collector: RunningCollector
     before = collector.metric("spans_written_total")
     service = unique_service("metrics")
     emit(http_exporter(collector), service, 10)
-    collector.wait_for(SPANS_BY_SERVICE, 10, s=service)
+    assert collector.wait_for(SPANS_BY_SERVICE, 10, s=service) == 10
 
-    assert collector.metric("spans_written_total") >= before + 10
+    assert collector.wait_metric("spans_written_total", before + 10) >= before + 10
     assert collector.metric("spans_received_total") >= collector.metric("spans_written_total")
     assert collector.metric("spool_requests") == 0
     status, body = collector.get("/readyz")
