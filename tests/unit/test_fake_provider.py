@@ -258,6 +258,12 @@ def test_azure_deployment_name_maps_to_its_model() -> None:
 # --- Anthropic messages -----------------------------------------------------------------
 
 
+def _cache_creation(usage: object) -> dict[str, int]:
+    """usage.cache_creation: a typed model in recent SDKs, an extra dict field in older ones."""
+    value = usage.cache_creation  # type: ignore[attr-defined]
+    return value if isinstance(value, dict) else value.model_dump()
+
+
 def test_messages_json_with_scripted_cache_usage(
     anthropic_client: anthropic.Anthropic, fake_provider: FakeProvider
 ) -> None:
@@ -271,8 +277,7 @@ def test_messages_json_with_scripted_cache_usage(
     u = msg.usage
     assert (u.input_tokens, u.output_tokens) == (50, REPLY_TOKENS)
     assert (u.cache_read_input_tokens, u.cache_creation_input_tokens) == (1000, 300)
-    assert u.cache_creation is not None
-    assert (u.cache_creation.ephemeral_5m_input_tokens, u.cache_creation.ephemeral_1h_input_tokens) == (200, 100)
+    assert _cache_creation(u) == {"ephemeral_5m_input_tokens": 200, "ephemeral_1h_input_tokens": 100}
 
 
 def test_raw_message_stream_reports_usage_twice_cumulatively(
@@ -329,7 +334,22 @@ def test_beta_messages_and_beta_query_path(anthropic_client: anthropic.Anthropic
     assert "x-api-key" not in fake_provider.requests[0].headers
 
 
+def test_vertex_client_json_and_stream(fake_provider: FakeProvider) -> None:
+    client = anthropic.AnthropicVertex(
+        region="us-east5", project_id="proj", access_token="vertex-token", base_url=fake_provider.url + "/v1"
+    )
+    msg = client.messages.create(model="claude-haiku-4-5@20251001", max_tokens=100, messages=USER)
+    assert msg.model == "claude-haiku-4-5@20251001"  # Vertex names the model in the URL, not the body
+    with client.messages.stream(model="claude-haiku-4-5@20251001", max_tokens=100, messages=USER) as stream:
+        assert stream.get_final_message().usage.output_tokens == REPLY_TOKENS
+    paths = [r.path.rsplit(":", 1)[-1] for r in fake_provider.requests]
+    assert paths == ["rawPredict", "streamRawPredict"]
+    assert "authorization" not in fake_provider.requests[0].headers
+
+
 def test_messages_parse_returns_pydantic_instance(anthropic_client: anthropic.Anthropic) -> None:
+    if not hasattr(anthropic_client.messages, "parse"):
+        pytest.skip("messages.parse arrived in a later anthropic SDK")
     msg = anthropic_client.messages.parse(
         model="claude-haiku-4-5", max_tokens=100, messages=USER, output_format=Verdict
     )
@@ -343,12 +363,7 @@ def test_simulated_anthropic_cache_write_then_read(anthropic_client: anthropic.A
     second = anthropic_client.messages.create(model="claude-haiku-4-5", max_tokens=100, system=system, messages=USER)
     assert first.usage.input_tokens == second.usage.input_tokens == PROMPT_TOKENS  # excludes the cache
     assert (first.usage.cache_creation_input_tokens, first.usage.cache_read_input_tokens) == (2048, 0)
-    assert first.usage.cache_creation is not None
-    written = {
-        "5m": first.usage.cache_creation.ephemeral_5m_input_tokens,
-        "1h": first.usage.cache_creation.ephemeral_1h_input_tokens,
-    }
-    assert written[ttl] == 2048
+    assert _cache_creation(first.usage)[f"ephemeral_{ttl}_input_tokens"] == 2048
     assert (second.usage.cache_creation_input_tokens, second.usage.cache_read_input_tokens) == (0, 2048)
 
 
