@@ -1,0 +1,97 @@
+"""Queries through a running collector (``--collector URL``), started by ``otel-llm collector``.
+
+The collector owns the chdb directory, so this process never opens it: the store is filled by
+one subprocess before the collector starts, and every read goes through the collector's SQL
+endpoint, exactly what a laptop running the collector does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from otel_llm import semconv
+from otel_llm.cli import main
+from tests.cli.conftest import as_json
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "cli-test-token"
+FILL = """
+import datetime as dt, sys
+from otel_llm.schema import migrate
+from otel_llm.store import connect
+from tests.cli.conftest import Call, insert_calls
+client = connect(sys.argv[1])
+migrate(client, "otel")
+at = dt.datetime(2026, 11, 20, 10)
+insert_calls(client, "otel", [Call(at, "chat", cost="0.125", cache_read=40), Call(at, "search", cost="0.5"),
+                             Call(at, "search", cost="0.25", error=True)])
+client.close()
+"""
+
+
+def _ready(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(url + "/readyz", headers={"Authorization": f"Bearer {TOKEN}"})
+            with urllib.request.urlopen(request, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)
+    raise AssertionError("collector not ready")
+
+
+@pytest.fixture(scope="module")
+def collector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    work = tmp_path_factory.mktemp("cli-collector")
+    dsn = f"chdb://{work / 'chdb'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    subprocess.run([sys.executable, "-c", FILL, dsn], cwd=REPO, env=env, check=True, timeout=120)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "otel_llm.cli", "collector", "--endpoint", dsn, "--database", "otel",
+         "--http-port", "0", "--grpc-port", "0", "--spool-dir", str(work / "spool"), "--auth-token", TOKEN],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        event = json.loads(process.stdout.readline())
+        url = f"http://127.0.0.1:{event['http_port']}"
+        _ready(url, time.monotonic() + 60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def test_report_through_the_collector_matches_the_store(
+    collector_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, TOKEN)
+    code = main(["report", "--collector", collector_url, "--format", "json", "--since", "2026-11-20",
+                 "--until", "2026-11-21"])
+    assert code == 0
+    rows = as_json(capsys.readouterr().out)
+    assert [(r["feature"], r["calls"], r["cost_usd"], r["errors"], r["cache_hit_rate"]) for r in rows] == [
+        ("search", 2, 0.75, 1, 0.0), ("chat", 1, 0.125, 0, 1.0)]
+
+
+def test_sql_through_the_collector_is_read_only_and_needs_the_token(
+    collector_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_URL, collector_url)
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, TOKEN)
+    assert main(["sql", "SELECT count() AS n FROM otel.llm_calls", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "n\n3\n"
+    assert main(["sql", "DROP TABLE otel.llm_calls"]) == 2
+    assert "403" in capsys.readouterr().err
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, "wrong")
+    assert main(["sql", "SELECT 1"]) == 2
+    assert "401" in capsys.readouterr().err
