@@ -16,8 +16,8 @@ from typing import Any
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from otel_llm.exporter._rows import SPAN_KIND_NAMES, STATUS_CODE_NAMES, TraceColumns
-from otel_llm.exporter._values import stringify_value
+from otel_llm.exporter import TraceColumns, stringify_value
+from otel_llm.exporter._rows import SPAN_KIND_NAMES, STATUS_CODE_NAMES
 
 __all__ = ["add_request"]
 

@@ -21,11 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from collector.convert import add_request
 from collector.metrics import Counters
-from collector.otlp import decode_protobuf
+from collector.otlp import PayloadError, decode_protobuf
 from collector.spool import Batch, Spool
-from otel_llm.exporter._retry import RetryPolicy
-from otel_llm.exporter._rows import TraceColumns
-from otel_llm.exporter._writer import TraceWriter, is_retryable
+from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryable
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -137,23 +135,28 @@ class Drain:
             self._writer = None
 
     def _write(self, batch: Batch) -> bool:
-        columns = TraceColumns()
         try:
-            for payload in batch.payloads:
-                add_request(columns, decode_protobuf(payload))
-        except Exception:
-            _log.exception("spool batch %s cannot be converted; setting it aside", batch.token)
-            self._set_aside(batch)
-            return True
-        self._spool.begin(batch)
-        try:
+            columns = self._columns(batch)
+            self._spool.begin(batch)
             self._writer.write(columns, batch.token)  # type: ignore[union-attr]
-        except Exception as exc:
+        except Exception as exc:  # the store's refusal, or a bug of ours: never the end of the drain
             return self._failed(batch, exc)
         self._spool.commit(batch)
         self._refusals = 0
         self._counters.add("spans_written", len(columns))
         return True
+
+    def _columns(self, batch: Batch) -> TraceColumns:
+        """All spans of the batch; a request that no longer decodes is set aside, not the batch."""
+        columns = TraceColumns()
+        for index, payload in enumerate(batch.payloads):
+            try:
+                request = decode_protobuf(payload)
+            except PayloadError:
+                self._keep(f"{batch.token}-{index}", payload, spans=0)
+                continue
+            add_request(columns, request)
+        return columns
 
     def _failed(self, batch: Batch, exc: Exception) -> bool:
         self._counters.add("clickhouse_errors")
@@ -163,27 +166,27 @@ class Drain:
             self._close()
             return False
         self._refusals += 1
-        _log.warning("ClickHouse refused batch %s (try %d): %s", batch.token, self._refusals, exc)
-        if self._refusals >= _MAX_REFUSALS:
-            self._set_aside(batch)
-            return True
-        return False
-
-    def _set_aside(self, batch: Batch) -> None:
-        """Keeps the raw requests in ``dead_letter_dir`` (replayable with any OTLP sender)."""
-        self._dead_dir.mkdir(parents=True, exist_ok=True)
+        _log.warning("batch %s failed (try %d): %r", batch.token, self._refusals, exc)
+        if self._refusals < _MAX_REFUSALS:
+            return False
         for index, payload in enumerate(batch.payloads):
-            (self._dead_dir / f"{batch.token}-{index}.pb").write_bytes(payload)
-        spans = sum(_span_count(p) for p in batch.payloads)
+            self._keep(f"{batch.token}-{index}", payload, spans=_span_count(payload))
         self._spool.commit(batch)
         self._refusals = 0
+        return True
+
+    def _keep(self, name: str, payload: bytes, spans: int) -> None:
+        """Sets a request aside in ``dead_letter_dir``: raw OTLP protobuf, replayable with curl."""
+        self._dead_dir.mkdir(parents=True, exist_ok=True)
+        path = self._dead_dir / f"{name}.pb"
+        path.write_bytes(payload)
         self._counters.add("spans_dropped", spans)
-        _log.error("set aside %d spooled requests in %s", len(batch.payloads), self._dead_dir)
+        _log.error("set aside a spooled request (%d spans) in %s", spans, path)
 
 
 def _span_count(payload: bytes) -> int:
     try:
         request = decode_protobuf(payload)
-    except ValueError:
+    except PayloadError:
         return 0
     return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from collector.metrics import Counters
-from otel_llm.exporter._retry import RetryPolicy
+from otel_llm.exporter import RetryPolicy
 
 __all__ = ["Forwarder", "traces_url"]
 

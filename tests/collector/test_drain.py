@@ -1,0 +1,110 @@
+"""The drain against a real ClickHouse engine (the session's chdb): the crash-replay window."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+from collector.drain import Drain
+from collector.metrics import Counters
+from collector.spool import Spool
+from otel_llm import semconv
+from otel_llm.store import connect
+from tests.fixtures.store import Store
+
+
+def llm_request(first: int, count: int) -> bytes:
+    now = time.time_ns()
+    attributes = [
+        KeyValue(key=semconv.GEN_AI_OPERATION_NAME, value=AnyValue(string_value="chat")),
+        KeyValue(key=semconv.GEN_AI_PROVIDER_NAME, value=AnyValue(string_value="openai")),
+        KeyValue(key=semconv.GEN_AI_REQUEST_MODEL, value=AnyValue(string_value="gpt-4o-mini")),
+        KeyValue(key=semconv.GEN_AI_USAGE_INPUT_TOKENS, value=AnyValue(int_value=100)),
+        KeyValue(key=semconv.GEN_AI_USAGE_OUTPUT_TOKENS, value=AnyValue(int_value=20)),
+    ]
+    spans = [
+        Span(
+            trace_id=(first + i).to_bytes(16, "big"),
+            span_id=(first + i).to_bytes(8, "big"),
+            name="chat gpt-4o-mini",
+            kind=Span.SPAN_KIND_CLIENT,
+            start_time_unix_nano=now,
+            end_time_unix_nano=now + 1_000_000,
+            attributes=attributes,
+        )
+        for i in range(count)
+    ]
+    resource = Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value="drain-test"))])
+    request = ExportTraceServiceRequest(
+        resource_spans=[ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=spans)])]
+    )
+    return request.SerializeToString()
+
+
+def run_drain(spool: Spool, store_dsn: str, database: str, tmp_path: Path) -> Counters:
+    counters = Counters()
+    drain = Drain(
+        spool,
+        lambda: connect(store_dsn),
+        lambda _client: None,  # the store fixture already migrated the database
+        database,
+        counters,
+        dead_letter_dir=tmp_path / "dead",
+        max_records=2,
+    )
+    drain.start()
+    deadline = time.monotonic() + 30
+    while spool.pending_records and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drain.stop(5)
+    return counters
+
+
+def test_batches_replayed_after_a_crash_before_commit_are_stored_once(
+    tmp_path: Path, store: Store, store_dsn: str
+) -> None:
+    client, database = store
+    spool_dir = tmp_path / "spool"
+    spool = Spool(spool_dir, 1 << 20)
+    for n in range(3):
+        spool.append(llm_request(first=1 + 10 * n, count=4))
+    spool.close()
+    before_drain = tmp_path / "before"
+    shutil.copytree(spool_dir, before_drain)
+
+    counters = run_drain(Spool(spool_dir, 1 << 20), store_dsn, database, tmp_path)
+    assert counters.get("spans_written") == 12
+
+    # kill -9 after every insert and before any commit leaves the spool exactly as before the drain.
+    shutil.rmtree(spool_dir)
+    shutil.copytree(before_drain, spool_dir)
+    replay = Spool(spool_dir, 1 << 20)
+    assert replay.pending_records == 3
+    run_drain(replay, store_dsn, database, tmp_path)
+
+    assert replay.pending_records == 0
+    assert client.command(f"SELECT count() FROM `{database}`.otel_traces") == 12
+    assert client.command(f"SELECT uniqExact(SpanId) FROM `{database}`.otel_traces") == 12
+    assert client.command(f"SELECT count() FROM `{database}`.llm_calls") == 12
+    assert client.command(f"SELECT sum(InputTokens) FROM `{database}`.llm_calls") == 1200
+
+
+def test_an_unreadable_spooled_request_is_set_aside_and_its_batch_still_written(
+    tmp_path: Path, store: Store, store_dsn: str
+) -> None:
+    client, database = store
+    spool = Spool(tmp_path / "spool", 1 << 20)
+    spool.append(b"\x0a\x03not a valid request")  # valid length prefix, invalid content
+    spool.append(llm_request(first=100, count=2))
+
+    counters = run_drain(spool, store_dsn, database, tmp_path)
+
+    assert client.command(f"SELECT count() FROM `{database}`.otel_traces") == 2
+    assert [p.read_bytes() for p in (tmp_path / "dead").iterdir()] == [b"\x0a\x03not a valid request"]
+    assert counters.get("spans_written") == 2
