@@ -152,8 +152,14 @@ def spans_to_columns(spans: Iterable[ReadableSpan]) -> TraceColumns:
         start = span.start_time or 0
         end = span.end_time or start
         status = span.status
-        events = span.events
-        links = span.links
+        # The SDK's own sequences: the public .events / .links copy a locked deque on every access,
+        # which costs more than converting the (usually absent) events themselves.
+        events = getattr(span, "_events", None)
+        if events is None:
+            events = span.events
+        links = getattr(span, "_links", None)
+        if links is None:
+            links = span.links
         add(
             start,
             format(context.trace_id, "032x"),

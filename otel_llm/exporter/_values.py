@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -52,6 +53,10 @@ _JSON_TABLE = str.maketrans(
 )
 
 
+# Characters a JSON string must escape; a comma-joined tuple without them becomes JSON by concatenation.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
+
+
 class _UnsupportedFloat(ValueError):
     """Go's json.Marshal refuses NaN and infinities; the whole value then stringifies to ``""``."""
 
@@ -65,10 +70,12 @@ def stringify_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]
         # call; iterating it through the Mapping ABC instead costs more than the conversion itself.
         copy = getattr(attributes, "copy", None)
         attributes = copy() if copy is not None else dict(attributes)
-    return {
-        key: value if type(value) is str else str(value) if type(value) is int else stringify_value(value)
-        for key, value in attributes.items()
-    }
+    out: dict[str, str] = {}
+    for key, value in attributes.items():
+        kind = type(value)
+        # Strings and ints are most attribute values: spare them the general function call.
+        out[key] = value if kind is str else str(value) if kind is int else stringify_value(value)
+    return out
 
 
 def stringify_value(value: Any) -> str:
@@ -89,6 +96,11 @@ def stringify_value(value: Any) -> str:
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, str):  # a str subclass
         return str(value)
+    if type(value) is tuple and value and all(type(item) is str for item in value):
+        # The SDK stores sequences as tuples; string tuples (finish reasons...) are the common case.
+        joined = '","'.join(value)
+        if _NEEDS_ESCAPE.search(joined) is None:
+            return '["' + joined + '"]'
     try:
         return _json(value)
     except _UnsupportedFloat:
@@ -97,23 +109,19 @@ def stringify_value(value: Any) -> str:
 
 def _go_float(value: float) -> str:
     """Go's ``float64AsString``: shortest round-trip digits, fixed notation in [1e-6, 1e21)."""
+    text = repr(value)  # Python's repr has the same shortest round-trip digits as Go
+    if "e" not in text and "n" not in text:  # repr's fixed range, 1e-4 <= |value| < 1e16, or zero
+        return text[:-2] if text.endswith(".0") else text
     if math.isnan(value):
         return "json: unsupported value: NaN"
     if math.isinf(value):
         return "json: unsupported value: " + ("+Inf" if value > 0 else "-Inf")
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    text = repr(value)  # Python's repr has the same shortest round-trip digits as Go
-    magnitude = abs(value)
-    if magnitude < 1e-6 or magnitude >= 1e21:
-        # Python already uses exponent form here, with Go's two-digit minimum; Go then trims e-0X.
-        mantissa, _, exponent = text.partition("e")
-        if exponent.startswith("-0"):
-            exponent = "-" + exponent[2:]
-        return f"{mantissa}e{exponent}"
-    if "e" in text:  # Python switches to exponents earlier than Go (below 1e-4, from 1e16)
+    if 1e-6 <= abs(value) < 1e21:  # repr already uses an exponent here, Go not yet
         return format(Decimal(text), "f")
-    return text[:-2] if text.endswith(".0") else text
+    mantissa, _, exponent = text.partition("e")  # both use exponents; Go trims e-0X to e-X
+    if exponent.startswith("-0"):
+        exponent = "-" + exponent[2:]
+    return f"{mantissa}e{exponent}"
 
 
 def _json(value: Any) -> str:
