@@ -16,6 +16,7 @@ from otel_llm.instrumentation.anthropic._extract import (
     usage_from_message,
     usage_from_raw,
 )
+from otel_llm.instrumentation.anthropic._messages import StreamedContent
 from otel_llm.usage import Usage
 
 
@@ -207,3 +208,29 @@ class _Exploding:
 
 def test_a_broken_attribute_reads_as_not_reported() -> None:
     assert usage_from_message(_Exploding()).is_empty
+
+
+def test_streamed_content_rebuilds_text_thinking_and_tool_calls_by_block_index() -> None:
+    events = [
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use", "id": "tu_9", "name": "f"}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm "}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"a":'}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "ok"}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": " 1}"}},
+        {"type": "content_block_delta", "index": 7, "delta": {"type": "text_delta", "text": "orphan"}},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use"}},
+    ]
+    content = StreamedContent()
+    for event in events:
+        content.add(event)
+    assert content.messages("tool_use") == [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "reasoning", "content": "hmm ok"},
+                {"type": "tool_call", "id": "tu_9", "name": "f", "arguments": '{"a": 1}'},
+            ],
+            "finish_reason": "tool_use",
+        }
+    ]

@@ -17,6 +17,7 @@ from otel_llm.usage import Usage, anthropic_usage
 
 __all__ = [
     "RAW_USAGE_FIELDS",
+    "field",
     "merge_raw_usage",
     "raw_usage",
     "request_attributes",
@@ -37,7 +38,7 @@ RAW_USAGE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _field(obj: object, name: str) -> Any:
+def field(obj: object, name: str) -> Any:
     """One field of an SDK model or of a dict, or None; never raises on a foreign shape."""
     if obj is None:
         return None
@@ -51,7 +52,7 @@ def _field(obj: object, name: str) -> Any:
 
 def _path(obj: object, path: tuple[str, ...]) -> Any:
     for name in path:
-        obj = _field(obj, name)
+        obj = field(obj, name)
     return obj
 
 
@@ -105,13 +106,13 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 def response_attributes(message: object) -> dict[str, Any]:
     """``gen_ai.response.*`` from a ``Message`` (or the ``message`` of a ``message_start`` event)."""
     attrs: dict[str, Any] = {}
-    response_id = _field(message, "id")
+    response_id = field(message, "id")
     if isinstance(response_id, str):
         attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
-    model = _field(message, "model")
+    model = field(message, "model")
     if isinstance(model, str):
         attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
-    stop_reason = _field(message, "stop_reason")
+    stop_reason = field(message, "stop_reason")
     if isinstance(stop_reason, str):
         attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [stop_reason]
     return attrs
@@ -154,4 +155,4 @@ def usage_from_raw(raw: Mapping[str, int]) -> Usage:
 
 def usage_from_message(message: object) -> Usage:
     """Normalized usage of a complete ``Message``; empty when the response carried none."""
-    return usage_from_raw(raw_usage(_field(message, "usage")))
+    return usage_from_raw(raw_usage(field(message, "usage")))

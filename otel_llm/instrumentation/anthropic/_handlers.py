@@ -20,6 +20,7 @@ from otel_llm.instrumentation.anthropic._extract import (
     response_attributes,
     usage_from_message,
 )
+from otel_llm.instrumentation.anthropic._messages import request_content, response_content
 from otel_llm.instrumentation.anthropic._streams import (
     AsyncStreamManagerProxy,
     MessageEventRecorder,
@@ -71,6 +72,9 @@ class MessageHandler(CallHandler):
             server_address=host,
             server_port=port,
         )
+        if call is not None and telemetry.content.enabled:
+            system, inputs = request_content(kwargs)
+            telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
         return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
@@ -80,6 +84,8 @@ class MessageHandler(CallHandler):
         if isinstance(result, async_stream_type):
             return AsyncStreamProxy(result, MessageEventRecorder(call)), True
         call.record_response(response_attributes(result), usage_from_message(result))
+        if call.telemetry.content.enabled:
+            call.telemetry.content.record(call.span, output_messages=response_content(result))
         return result, False
 
 

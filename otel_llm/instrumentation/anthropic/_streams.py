@@ -27,6 +27,7 @@ from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import call_context
 from otel_llm.instrumentation.anthropic._extract import merge_raw_usage, response_attributes, usage_from_raw
+from otel_llm.instrumentation.anthropic._messages import StreamedContent
 from otel_llm.usage import Usage
 
 __all__ = ["AsyncStreamManagerProxy", "MessageEventRecorder", "SyncStreamManagerProxy"]
@@ -41,6 +42,8 @@ class MessageEventRecorder(StreamRecorder):
         super().__init__(call)
         self._attributes: dict[str, Any] = {}
         self._raw_usage: dict[str, int] = {}
+        # Rebuilding the reply costs work per event, so only when content capture is on.
+        self._content = StreamedContent() if call.telemetry.content.enabled else None
 
     def on_chunk(self, chunk: Any) -> bool:
         kind = getattr(chunk, "type", None)
@@ -53,9 +56,14 @@ class MessageEventRecorder(StreamRecorder):
             if isinstance(stop_reason, str):
                 self._attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [stop_reason]
             merge_raw_usage(self._raw_usage, getattr(chunk, "usage", None))
+        if self._content is not None:
+            self._content.add(chunk)
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
+        if self._content is not None:
+            reasons = self._attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS) or [None]
+            self.call.telemetry.content.record(self.call.span, output_messages=self._content.messages(reasons[0]))
         return self._attributes, usage_from_raw(self._raw_usage)
 
 

@@ -95,6 +95,7 @@ def test_create_is_one_client_span_with_request_response_and_usage(
     assert attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == message.usage.output_tokens
     assert attrs[semconv.OTEL_LLM_COST_USD] > 0
     assert "test-key" not in str(attrs)
+    assert semconv.GEN_AI_INPUT_MESSAGES not in attrs and semconv.GEN_AI_OUTPUT_MESSAGES not in attrs  # off by default
 
 
 def test_cost_with_cache_read_and_both_cache_writes_matches_the_price_book(
