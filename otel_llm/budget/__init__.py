@@ -31,8 +31,8 @@ plus the exporter's batch delay (seconds), and never counted twice for this proc
 """
 
 from otel_llm.budget._budget import Budget, Ticket
-from otel_llm.budget._estimate import estimate_call
-from otel_llm.budget._hooks import Reservation, after_call, before_call
+from otel_llm.budget._estimate import estimate_call, estimate_request
+from otel_llm.budget._hooks import Reservation, after_call, before_call, before_request
 from otel_llm.budget._ledger import Amount
 from otel_llm.budget._limits import Limit
 from otel_llm.budget._refresh import refresh_from_store
@@ -48,6 +48,8 @@ __all__ = [
     "Ticket",
     "after_call",
     "before_call",
+    "before_request",
     "estimate_call",
+    "estimate_request",
     "refresh_from_store",
 ]

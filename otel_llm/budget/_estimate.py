@@ -17,7 +17,9 @@ from otel_llm.usage import Usage
 if TYPE_CHECKING:
     from otel_llm.pricing import PriceBook
 
-__all__ = ["estimate_call"]
+__all__ = ["estimate_call", "estimate_request"]
+
+_OUTPUT_CAPS = ("max_tokens", "max_completion_tokens", "max_output_tokens")  # chat, o-series, Responses
 
 
 def estimate_call(
@@ -25,17 +27,18 @@ def estimate_call(
     provider: str | None,
     *,
     messages: Iterable[Mapping[str, Any]] | None = None,
-    system: str | None = None,
+    text: str | None = None,
     max_output_tokens: int | None = None,
     book: PriceBook | None = None,
 ) -> Estimate:
-    """Estimate one request. Unknown tokenizer: 0 prompt tokens (tiktoken logs why); unknown
-    price: ``cost_usd`` None. Either way the call is checked with what is known, never a guess."""
+    """Estimate one request: ``messages`` (chat) plus ``text`` (a system prompt, instructions or a
+    plain-text input). Unknown tokenizer: 0 prompt tokens (tiktoken logs why); unknown price:
+    ``cost_usd`` None. Either way the call is checked with what is known, never a guess."""
     from otel_llm.tokens import count_message_tokens, count_text_tokens
 
     prompt = count_message_tokens(list(messages), model) if messages else 0
-    if system:
-        prompt = (prompt or 0) + (count_text_tokens(system, model) or 0)
+    if text:
+        prompt = (prompt or 0) + (count_text_tokens(text, model) or 0)
     output = max_output_tokens if isinstance(max_output_tokens, int) and max_output_tokens > 0 else 0
     tokens = (prompt or 0) + output
     if book is None:
@@ -45,3 +48,27 @@ def estimate_call(
     usage = Usage(input_tokens=prompt or 0, output_tokens=output, estimated=True)
     cost = book.cost(usage, model, provider) if model else None
     return Estimate(tokens, cost.total_usd if cost is not None else None)
+
+
+def _text_of(value: Any) -> str:
+    """A system prompt / instructions / input as text: a string, or the text of content blocks."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "\n".join(b.get("text", "") for b in value if isinstance(b, Mapping) and isinstance(b.get("text"), str))
+    return ""
+
+
+def estimate_request(model: str | None, provider: str | None, request: Mapping[str, Any]) -> Estimate:
+    """:func:`estimate_call` from an SDK call's keyword arguments: chat ``messages``, Anthropic
+    ``system``, Responses ``instructions``/``input``, and whichever max-tokens cap the API uses."""
+    messages = request.get("messages")
+    extra = [_text_of(request.get(key)) for key in ("system", "instructions", "prompt")]
+    raw_input = request.get("input")
+    if isinstance(raw_input, list) and messages is None:
+        messages = [m for m in raw_input if isinstance(m, Mapping)]
+    else:
+        extra.append(_text_of(raw_input))
+    cap = next((request[k] for k in _OUTPUT_CAPS if request.get(k)), None)
+    return estimate_call(model, provider, messages=messages if isinstance(messages, list) else None,
+                         text="\n".join(t for t in extra if t) or None, max_output_tokens=cap)

@@ -12,15 +12,16 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from otel_llm.budget._estimate import estimate_request
 from otel_llm.budget._types import BudgetExceeded, Estimate
 from otel_llm.usage import Usage
 
 if TYPE_CHECKING:
     from otel_llm.budget._budget import Budget, Ticket
 
-__all__ = ["Reservation", "after_call", "before_call", "install", "installed", "uninstall"]
+__all__ = ["Reservation", "after_call", "before_call", "before_request", "install", "installed", "uninstall"]
 
 _log = logging.getLogger("otel_llm.budget")
 _lock = threading.Lock()
@@ -88,6 +89,16 @@ def before_call(attributes: Mapping[str, object], estimate: Callable[[], Estimat
         except Exception:
             _log.warning("budget: checking the call failed; letting it through", exc_info=True)
     return Reservation(tuple(tickets))
+
+
+def before_request(
+    attributes: Mapping[str, object], model: str | None, provider: str | None, request: Mapping[str, Any]
+) -> Reservation | None:
+    """:func:`before_call` with the estimate built from the SDK call's keyword arguments: the one
+    line an instrumentation adds before sending a request."""
+    if not _installed:
+        return None
+    return before_call(attributes, lambda: estimate_request(model, provider, request))
 
 
 def after_call(reservation: Reservation | None, usage: Usage | None, cost_usd: Decimal | None) -> None:

@@ -6,11 +6,23 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from otel_llm import semconv
-from otel_llm.budget import Amount, Budget, Estimate, Limit, estimate_call, refresh_from_store
+from otel_llm.budget import (
+    Amount,
+    Budget,
+    BudgetExceeded,
+    Estimate,
+    Limit,
+    before_request,
+    estimate_call,
+    estimate_request,
+    refresh_from_store,
+)
 from otel_llm.cli.source import ClickHouseSource
 from otel_llm.pricing import default_price_book
-from otel_llm.tokens import count_message_tokens
+from otel_llm.tokens import count_message_tokens, count_text_tokens
 from otel_llm.usage import Usage
 from tests.cli.conftest import Call, insert_calls
 
@@ -29,6 +41,33 @@ def test_estimate_counts_the_prompt_and_the_output_cap_at_list_price() -> None:
     assert estimate_call("gpt-4o", "openai", messages=MESSAGES).tokens == prompt
     unknown = estimate_call("no-such-model-xyz", None, messages=MESSAGES, max_output_tokens=5)
     assert unknown.cost_usd is None and unknown.tokens > 5
+
+
+def test_estimate_request_reads_each_api_shape() -> None:
+    contract = "Clause 1. The supplier shall deliver within ten days."
+    question = [{"role": "user", "content": "When is invoice 7 due?"}]
+    anthropic_kwargs = {"model": "claude-haiku-4-5", "max_tokens": 300, "messages": question,
+                        "system": [{"type": "text", "text": contract, "cache_control": {"type": "ephemeral"}}]}
+    expected = (count_message_tokens(question, "claude-haiku-4-5") or 0) + (
+        count_text_tokens(contract, "claude-haiku-4-5") or 0) + 300
+    assert estimate_request("claude-haiku-4-5", "anthropic", anthropic_kwargs).tokens == expected
+    responses_kwargs = {"model": "gpt-4o", "instructions": contract, "input": "Summarize.", "max_output_tokens": 50}
+    expected = (count_text_tokens(contract + "\n" + "Summarize.", "gpt-4o") or 0) + 50
+    assert estimate_request("gpt-4o", "openai", responses_kwargs).tokens == expected
+    chat_kwargs = {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 10}
+    assert estimate_request("gpt-4o", "openai", chat_kwargs) == estimate_call(
+        "gpt-4o", "openai", messages=MESSAGES, max_output_tokens=10)
+
+
+def test_before_request_refuses_a_prompt_bigger_than_the_budget() -> None:
+    attrs = {semconv.OTEL_LLM_FEATURE: "search"}
+    request = {"messages": MESSAGES, "max_tokens": 100}
+    assert before_request(attrs, "gpt-4o", "openai", request) is None  # no budget installed
+    with Budget([Limit(per="feature", max_tokens=120)]):
+        with pytest.raises(BudgetExceeded):
+            before_request(attrs, "gpt-4o", "openai", request)  # prompt + 100 > 120
+        reservation = before_request(attrs, "gpt-4o", "openai", {"messages": MESSAGES, "max_tokens": 10})
+        assert reservation is not None and reservation.span_attributes == {}
 
 
 def test_refresh_adds_what_other_processes_spent_today(store: Any) -> None:
