@@ -12,16 +12,21 @@
 -- above 0, since OpenLIT writes 0 for models it cannot price) is the snapshot. Otherwise the
 -- price dictionary at the call's date, by (provider, response model), then (provider, request
 -- model), then the user's provider-less prices. Neither: CostUSD NULL, PriceKnown 0.
+--
+-- The maps are cast once to Map(String, String): a lookup in a LowCardinality-keyed map costs
+-- several times more, and this view makes some thirty of them per span.
 WITH
+    CAST(SpanAttributes, 'Map(String, String)') AS span,
+    CAST(ResourceAttributes, 'Map(String, String)') AS resource,
     lower(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_PROVIDER_NAME]}], SpanAttributes[{a[GEN_AI_SYSTEM]}],
-        SpanAttributes[{a[OPENINFERENCE_PROVIDER]}], SpanAttributes[{a[OPENINFERENCE_SYSTEM]}]])) AS raw_provider,
-    SpanAttributes[{a[GEN_AI_OPERATION_NAME]}] AS raw_operation,
-    SpanAttributes[{a[OPENLLMETRY_REQUEST_TYPE]}] AS request_type,
-    SpanAttributes[{a[OPENINFERENCE_SPAN_KIND]}] AS span_kind,
+        span[{a[GEN_AI_PROVIDER_NAME]}], span[{a[GEN_AI_SYSTEM]}],
+        span[{a[OPENINFERENCE_PROVIDER]}], span[{a[OPENINFERENCE_SYSTEM]}]])) AS raw_provider,
+    span[{a[GEN_AI_OPERATION_NAME]}] AS raw_operation,
+    span[{a[OPENLLMETRY_REQUEST_TYPE]}] AS request_type,
+    span[{a[OPENINFERENCE_SPAN_KIND]}] AS span_kind,
     least(toUInt64OrZero(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_USAGE_INPUT_TOKENS]}], SpanAttributes[{a[GEN_AI_USAGE_PROMPT_TOKENS]}],
-        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_PROMPT]}]])), 1000000000000) AS reported_input,
+        span[{a[GEN_AI_USAGE_INPUT_TOKENS]}], span[{a[GEN_AI_USAGE_PROMPT_TOKENS]}],
+        span[{a[OPENINFERENCE_TOKEN_COUNT_PROMPT]}]])), 1000000000000) AS reported_input,
     toDate(Timestamp) AS day,
     (Provider, lower(ResponseModel)) AS response_key,
     (Provider, lower(RequestModel)) AS request_key,
@@ -41,20 +46,20 @@ WITH
         + CacheReadTokens * tupleElement(price, 'CacheReadPrice')
         + CacheWriteTokens * tupleElement(price, 'CacheWritePrice')
         + OutputTokens * tupleElement(price, 'OutputPrice'), 12) AS dictionary_cost,
-    toDecimal128OrNull(SpanAttributes[{a[OTEL_LLM_COST_USD]}], 12) AS own_cost,
-    toDecimal128OrNull(SpanAttributes[{a[OPENLIT_USAGE_COST]}], 12) AS openlit_cost,
-    toDecimal128OrNull(SpanAttributes[{a[OTEL_LLM_CACHE_SAVINGS_USD]}], 12) AS own_savings,
+    toDecimal128OrNull(span[{a[OTEL_LLM_COST_USD]}], 12) AS own_cost,
+    toDecimal128OrNull(span[{a[OPENLIT_USAGE_COST]}], 12) AS openlit_cost,
+    toDecimal128OrNull(span[{a[OTEL_LLM_CACHE_SAVINGS_USD]}], 12) AS own_savings,
     toFloat64OrNull(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]}],
-        SpanAttributes[{a[OPENLIT_TIME_TO_FIRST_TOKEN]}]])) AS ttfc_seconds,
-    SpanAttributes[{a[GEN_AI_RESPONSE_FINISH_REASONS]}] AS finish_reasons
+        span[{a[GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]}],
+        span[{a[OPENLIT_TIME_TO_FIRST_TOKEN]}]])) AS ttfc_seconds,
+    span[{a[GEN_AI_RESPONSE_FINISH_REASONS]}] AS finish_reasons
 SELECT
     Timestamp,
     TraceId,
     SpanId,
     ServiceName,
     arrayFirst(x -> x != '', [
-        ResourceAttributes[{a[DEPLOYMENT_ENVIRONMENT]}], ResourceAttributes[{a[DEPLOYMENT_ENVIRONMENT_LEGACY]}]])
+        resource[{a[DEPLOYMENT_ENVIRONMENT]}], resource[{a[DEPLOYMENT_ENVIRONMENT_LEGACY]}]])
         AS Environment,
     transform(raw_provider,
         ['az.ai.openai', 'azure', 'azure_openai', 'bedrock', 'aws', 'aws_bedrock', 'vertex_ai', 'vertexai',
@@ -66,9 +71,9 @@ SELECT
          {a[PROVIDER_MISTRAL]}, {a[PROVIDER_MISTRAL]}, {a[PROVIDER_XAI]}, {a[PROVIDER_TOGETHER]}],
         raw_provider) AS Provider,
     arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_REQUEST_MODEL]}], SpanAttributes[{a[OPENINFERENCE_MODEL_NAME]}]]) AS RequestModel,
+        span[{a[GEN_AI_REQUEST_MODEL]}], span[{a[OPENINFERENCE_MODEL_NAME]}]]) AS RequestModel,
     arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_RESPONSE_MODEL]}], SpanAttributes[{a[OPENINFERENCE_MODEL_NAME]}]]) AS ResponseModel,
+        span[{a[GEN_AI_RESPONSE_MODEL]}], span[{a[OPENINFERENCE_MODEL_NAME]}]]) AS ResponseModel,
     if(ResponseModel != '', ResponseModel, RequestModel) AS Model,
     if(in_dictionary, tupleElement(price_key, 1), Provider) AS PriceProvider,
     if(in_dictionary, tupleElement(price_key, 2), lower(Model)) AS PriceModel,
@@ -78,29 +83,29 @@ SELECT
         request_type = 'completion', {a[OP_TEXT_COMPLETION]},
         request_type = 'embedding' OR span_kind = 'EMBEDDING', {a[OP_EMBEDDINGS]},
         '') AS Operation,
-    SpanAttributes[{a[OTEL_LLM_FEATURE]}] AS Feature,
-    arrayFirst(x -> x != '', [SpanAttributes[{a[USER_ID]}], SpanAttributes[{a[ENDUSER_ID]}]]) AS UserId,
-    arrayFirst(x -> x != '', [SpanAttributes[{a[SESSION_ID]}], SpanAttributes[{a[GEN_AI_CONVERSATION_ID]}]])
+    span[{a[OTEL_LLM_FEATURE]}] AS Feature,
+    arrayFirst(x -> x != '', [span[{a[USER_ID]}], span[{a[ENDUSER_ID]}]]) AS UserId,
+    arrayFirst(x -> x != '', [span[{a[SESSION_ID]}], span[{a[GEN_AI_CONVERSATION_ID]}]])
         AS SessionId,
     least(toUInt64OrZero(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]}],
-        SpanAttributes[{a[OPENLLMETRY_USAGE_CACHE_READ_INPUT_TOKENS]}],
-        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_READ]}]])), 1000000000000) AS CacheReadTokens,
+        span[{a[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]}],
+        span[{a[OPENLLMETRY_USAGE_CACHE_READ_INPUT_TOKENS]}],
+        span[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_READ]}]])), 1000000000000) AS CacheReadTokens,
     least(toUInt64OrZero(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]}],
-        SpanAttributes[{a[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
-        SpanAttributes[{a[OPENLLMETRY_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
-        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE]}]])), 1000000000000) AS CacheWriteTokens,
+        span[{a[GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]}],
+        span[{a[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
+        span[{a[OPENLLMETRY_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
+        span[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE]}]])), 1000000000000) AS CacheWriteTokens,
     reported_input + if(
-        (Provider = {a[PROVIDER_ANTHROPIC]} AND ResourceAttributes[{a[TELEMETRY_SDK_NAME]}] = {a[OPENLIT_SDK_NAME]})
+        (Provider = {a[PROVIDER_ANTHROPIC]} AND resource[{a[TELEMETRY_SDK_NAME]}] = {a[OPENLIT_SDK_NAME]})
             OR reported_input < CacheReadTokens + CacheWriteTokens,
         CacheReadTokens + CacheWriteTokens, 0) AS InputTokens,
     least(toUInt64OrZero(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_USAGE_OUTPUT_TOKENS]}], SpanAttributes[{a[GEN_AI_USAGE_COMPLETION_TOKENS]}],
-        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_COMPLETION]}]])), 1000000000000) AS OutputTokens,
+        span[{a[GEN_AI_USAGE_OUTPUT_TOKENS]}], span[{a[GEN_AI_USAGE_COMPLETION_TOKENS]}],
+        span[{a[OPENINFERENCE_TOKEN_COUNT_COMPLETION]}]])), 1000000000000) AS OutputTokens,
     least(toUInt64OrZero(arrayFirst(x -> x != '', [
-        SpanAttributes[{a[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]}],
-        SpanAttributes[{a[OPENINFERENCE_TOKEN_COUNT_REASONING]}]])), 1000000000000) AS ReasoningTokens,
+        span[{a[GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]}],
+        span[{a[OPENINFERENCE_TOKEN_COUNT_REASONING]}]])), 1000000000000) AS ReasoningTokens,
     multiIf(own_cost >= 0, own_cost, openlit_cost > 0, openlit_cost, NULL) AS ReportedCostUSD,
     multiIf(ReportedCostUSD IS NOT NULL, ReportedCostUSD, in_dictionary, dictionary_cost, NULL) AS CostUSD,
     multiIf(
@@ -111,19 +116,19 @@ SELECT
     multiIf(ReportedCostUSD IS NOT NULL, 'span', in_dictionary, 'prices', '') AS CostSource,
     CostUSD IS NOT NULL AS PriceKnown,
     multiIf(
-        ReportedCostUSD IS NOT NULL, SpanAttributes[{a[OTEL_LLM_PRICING_VERSION]}],
+        ReportedCostUSD IS NOT NULL, span[{a[OTEL_LLM_PRICING_VERSION]}],
         in_dictionary, tupleElement(price, 'Revision'),
         '') AS PriceRevision,
     Duration AS DurationNs,
     if(ttfc_seconds >= 0, toUInt64(round(ttfc_seconds * 1e9)), NULL) AS TimeToFirstChunkNs,
     StatusCode,
-    SpanAttributes[{a[ERROR_TYPE]}] AS ErrorType,
+    span[{a[ERROR_TYPE]}] AS ErrorType,
     multiIf(
         startsWith(finish_reasons, '['), JSONExtract(finish_reasons, 'Array(String)'),
         finish_reasons != '', [finish_reasons],
         []) AS FinishReasons,
-    SpanAttributes[{a[OTEL_LLM_CACHE_HIT]}] = 'true' OR CacheReadTokens > 0 AS CacheHit,
-    SpanAttributes[{a[OTEL_LLM_USAGE_ESTIMATED]}] = 'true' AS Estimated,
+    span[{a[OTEL_LLM_CACHE_HIT]}] = 'true' OR CacheReadTokens > 0 AS CacheHit,
+    span[{a[OTEL_LLM_USAGE_ESTIMATED]}] = 'true' AS Estimated,
     ScopeName AS Instrumentation
 FROM {otel_traces}
 WHERE (raw_operation != '' OR raw_provider != '' OR span_kind IN ('LLM', 'EMBEDDING'))
