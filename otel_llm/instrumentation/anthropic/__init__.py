@@ -33,9 +33,9 @@ emitting ours was rejected: it does not exist on anthropic 0.x or with
 ``ANTHROPIC_OPEN_TELEMETRY=false``, and the SDK ends it on its own schedule, so the cost could
 not be written reliably. ``instrument(sdk_spans="keep")`` overrides the variable.
 
-Not traced: ``count_tokens``, batches, ``with_raw_response``/``with_streaming_response``
-(their calls give a span without usage, since reading the raw body ourselves would change what
-the user reads).
+The ``with_raw_response`` and ``with_streaming_response`` forms are traced once too: the span
+gets the response when the user calls ``.parse()``, and ends without usage if they never do.
+Not traced: ``count_tokens``, batches, files (the SDK's own spans, if any, still cover them).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
 from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
+from otel_llm.instrumentation._raw import is_raw_response, raw_response_proxy
 from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
 from otel_llm.instrumentation.anthropic._extract import (
@@ -78,6 +79,11 @@ class MessageHandler(CallHandler):
         return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
+        if is_raw_response(result):  # with_raw_response / with_streaming_response
+            return raw_response_proxy(result, call, self._complete_parsed), True
+        return self._complete_parsed(call, result)
+
+    def _complete_parsed(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         stream_type, async_stream_type = _stream_types()
         if isinstance(result, stream_type):
             return SyncStreamProxy(result, MessageEventRecorder(call)), True

@@ -285,3 +285,29 @@ def test_uninstrument_restores_every_method(
     client = anthropic.Anthropic(base_url=fake_provider.anthropic_base_url, api_key="k", **sdk_tracing(tracer_provider))
     client.messages.create(**ask())
     assert all(s.instrumentation_scope.name != AnthropicInstrumentor.scope for s in span_exporter.get_finished_spans())
+
+
+def test_raw_response_is_one_span_completed_by_parse(
+    traced_client: anthropic.Anthropic, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    fake_provider.enqueue(CACHED, Script(chunks=4))
+    raw = traced_client.messages.with_raw_response.create(**ask())
+    assert raw.headers["request-id"].startswith("req_")
+    message = raw.parse()
+    assert raw.parse() is message
+    assert_cached_call_priced(only_span(span_exporter))
+
+    raw_stream = traced_client.messages.with_raw_response.create(**ask(stream=True))
+    events = [event.type for event in raw_stream.parse()]
+    assert events.count("content_block_delta") == 4
+    spans = span_exporter.get_finished_spans()
+    assert len(spans) == 2 and (spans[1].attributes or {})[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 4
+
+
+async def test_async_streaming_response_is_one_span(
+    async_traced_client: anthropic.AsyncAnthropic, span_exporter: InMemorySpanExporter
+) -> None:
+    async with async_traced_client.messages.with_streaming_response.create(**ask()) as response:
+        message = await response.parse()
+    span = only_span(span_exporter)
+    assert (span.attributes or {})[semconv.GEN_AI_RESPONSE_ID] == message.id
