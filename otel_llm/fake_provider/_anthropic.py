@@ -8,6 +8,7 @@ a stream reports usage twice, in ``message_start`` and cumulatively again in ``m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +17,21 @@ from otel_llm.fake_provider._content import (
     MIN_CACHEABLE_TOKENS,
     apply_malformed,
     count_tokens,
+    pick_tool,
     plan_text,
     prefix_tokens,
     response_model,
     texts,
 )
-from otel_llm.fake_provider._wire import Event, Exchange, JsonReply, StreamReply, retry_headers, stream_of
+from otel_llm.fake_provider._wire import (
+    Event,
+    Exchange,
+    JsonReply,
+    StreamReply,
+    retry_headers,
+    status_phrase,
+    stream_of,
+)
 
 __all__ = ["error", "messages"]
 
@@ -111,9 +121,8 @@ def _error_body(kind: str, message: str) -> dict[str, Any]:
 
 def error(ex: Exchange, status: int) -> JsonReply:
     kind = _ERROR_KINDS.get(status, "api_error")
-    message = ex.script.error_message or {429: "Number of requests has exceeded your rate limit."}.get(
-        status, "Internal server error"
-    )
+    defaults = {429: "Number of requests has exceeded your rate limit.", 529: "Overloaded"}
+    message = ex.script.error_message or defaults.get(status, status_phrase(status))
     body = {**_error_body(kind, message), "request_id": f"req_fake{ex.serial:020d}"}
     return JsonReply(status, body, {**_headers(ex), **retry_headers(ex.script)})
 
@@ -123,18 +132,39 @@ def _schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return fmt.get("schema", {}) if fmt.get("type") == "json_schema" else None
 
 
+def _forced_tool(body: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    choice = body.get("tool_choice") or {}
+    kind = choice.get("type") if isinstance(choice, Mapping) else None
+    name = "" if kind == "any" else choice.get("name") if kind == "tool" else None
+    return pick_tool(body.get("tools") or [], name, "input_schema")
+
+
+def _tool_input(text: str) -> Any:
+    """The parsed tool input; a scripted non-JSON text yields an empty input, as a cut-off call would."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {}
+
+
 def messages(ex: Exchange, model: str | None = None) -> JsonReply | StreamReply:
     """``model`` comes from the URL on platforms that put it there instead of the body (Vertex)."""
     body = ex.body
-    reply = plan_text(ex.script, body.get("max_tokens"), _schema(body))
+    tool = _forced_tool(body)
+    reply = plan_text(ex.script, body.get("max_tokens"), tool[1] if tool else _schema(body))
     counts = _counts(ex, len(reply.pieces))
-    stop_reason = "max_tokens" if reply.truncated else "end_turn"
+    stop_reason = "max_tokens" if reply.truncated else "tool_use" if tool else "end_turn"
+    if tool:
+        opening = {"type": "tool_use", "id": f"toolu_fake{ex.serial:020d}", "name": tool[0], "input": {}}
+        final = {**opening, "input": _tool_input(reply.text)}
+    else:
+        opening, final = {"type": "text", "text": ""}, {"type": "text", "text": reply.text}
     message: dict[str, Any] = {
         "id": f"msg_fake{ex.serial:020d}",
         "type": "message",
         "role": "assistant",
         "model": response_model(str(model or body.get("model"))),
-        "content": [{"type": "text", "text": reply.text}],
+        "content": [final],
         "stop_reason": stop_reason,
         "stop_sequence": None,
     }
@@ -147,37 +177,32 @@ def messages(ex: Exchange, model: str | None = None) -> JsonReply | StreamReply:
     if not body.get("stream"):
         return JsonReply(200, with_usage(message, counts.usage(counts.output)), _headers(ex))
 
+    def event(kind: str, **fields: Any) -> Event:
+        return Event({"type": kind, **fields}, kind)
+
+    def delta(piece: str) -> dict[str, str]:
+        if tool:
+            return {"type": "input_json_delta", "partial_json": piece}
+        return {"type": "text_delta", "text": piece}
+
     started = {**message, "content": [], "stop_reason": None}
     delta_usage = counts.usage(counts.output)
     del delta_usage["cache_creation"], delta_usage["service_tier"]
     head = [
-        Event(
-            {"type": "message_start", "message": with_usage(started, counts.usage(min(counts.output, 1)))},
-            "message_start",
-        ),
-        Event(
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-            "content_block_start",
-        ),
-        Event({"type": "ping"}, "ping"),
+        event("message_start", message=with_usage(started, counts.usage(min(counts.output, 1)))),
+        event("content_block_start", index=0, content_block=opening),
+        event("ping"),
     ]
-    deltas = [
-        Event(
-            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}},
-            "content_block_delta",
-        )
-        for piece in reply.pieces
-    ]
+    deltas = [event("content_block_delta", index=0, delta=delta(piece)) for piece in reply.pieces]
     tail = [
-        Event({"type": "content_block_stop", "index": 0}, "content_block_stop"),
+        event("content_block_stop", index=0),
         Event(
             with_usage(
-                {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None}},
-                delta_usage,
+                {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None}}, delta_usage
             ),
             "message_delta",
         ),
-        Event({"type": "message_stop"}, "message_stop"),
+        event("message_stop"),
     ]
     err = Event(_error_body("overloaded_error", ex.script.error_message or "Overloaded"), "error")
     return stream_of(ex.script, head, deltas, tail, err, _headers(ex))

@@ -26,6 +26,7 @@ __all__ = [
     "ReplyText",
     "apply_malformed",
     "count_tokens",
+    "pick_tool",
     "plan_text",
     "prefix_tokens",
     "response_model",
@@ -137,6 +138,20 @@ def plan_text(script: Script, max_tokens: Any, schema: Mapping[str, Any] | None)
     if isinstance(max_tokens, int) and 0 < max_tokens < len(pieces):
         return ReplyText(tuple(pieces[:max_tokens]), truncated=True)
     return ReplyText(tuple(pieces), truncated=False)
+
+
+def pick_tool(tools: list[Any], name: str | None, schema_key: str) -> tuple[str, Mapping[str, Any]] | None:
+    """The forced tool and its argument schema: ``name`` "" means any tool, None means none is forced.
+
+    The real APIs answer in text unless ``tool_choice`` forces a tool, so the fake calls a tool
+    exactly then, with arguments that satisfy the tool's schema.
+    """
+    if name is None:
+        return None
+    for tool in tools:
+        if isinstance(tool, Mapping) and (name == "" or tool.get("name") == name):
+            return str(tool.get("name")), tool.get(schema_key) or {}
+    return None
 
 
 def _sample(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:

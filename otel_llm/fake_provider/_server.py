@@ -6,7 +6,6 @@ never sleeps, never logs, disables Nagle and writes each response in one ``senda
 
 from __future__ import annotations
 
-import http
 import json
 import socket
 import threading
@@ -18,10 +17,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _openai
+from otel_llm.fake_provider import _anthropic, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
-from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event
+from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
 
 __all__ = ["FAIL_FIRST_HEADER", "FakeProvider"]
 
@@ -53,7 +52,7 @@ def _vertex(ex: Exchange) -> _Reply:
 # (?beta=true) forms share one route. Order matters: "/chat/completions" before "/completions".
 _ROUTES = (
     _Route("/chat/completions", _openai.chat, _openai.error),
-    _Route("/responses", _openai.responses, _openai.error),
+    _Route("/responses", _responses.responses, _openai.error),
     _Route("/embeddings", _openai.embeddings, _openai.error),
     _Route("/completions", _openai.completions, _openai.error),
     _Route("/messages", _anthropic.messages, _anthropic.error),
@@ -62,17 +61,9 @@ _ROUTES = (
 )
 
 
-def _status_line(status: int) -> bytes:
-    try:
-        phrase = http.HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Overloaded" if status == 529 else "Error"
-    return f"HTTP/1.1 {status} {phrase}\r\n".encode()
-
-
 def _head(status: int, headers: Mapping[str, str]) -> bytes:
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    return _status_line(status) + lines.encode() + b"\r\n"
+    return f"HTTP/1.1 {status} {status_phrase(status)}\r\n{lines}\r\n".encode()
 
 
 class _Handler(BaseHTTPRequestHandler):

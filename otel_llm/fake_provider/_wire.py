@@ -7,6 +7,7 @@ failure injection (a dropped connection after K deltas) works for every endpoint
 
 from __future__ import annotations
 
+import http
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,16 @@ from typing import Any
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import Script
 
-__all__ = ["Event", "Exchange", "JsonReply", "StreamReply", "encode_event", "retry_headers", "stream_of"]
+__all__ = [
+    "Event",
+    "Exchange",
+    "JsonReply",
+    "StreamReply",
+    "encode_event",
+    "retry_headers",
+    "status_phrase",
+    "stream_of",
+]
 
 
 @dataclass(frozen=True)
@@ -83,3 +93,10 @@ def retry_headers(script: Script) -> dict[str, str]:
     if script.status not in (408, 409, 429, 529) and script.status < 500:
         return {}
     return {"retry-after-ms": str(script.retry_after_ms), "retry-after": str(-(-script.retry_after_ms // 1000))}
+
+
+def status_phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Overloaded" if status == 529 else "Error"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -373,6 +374,67 @@ def test_short_prefix_is_not_cached(anthropic_client: anthropic.Anthropic) -> No
         msg = anthropic_client.messages.create(model="claude-haiku-4-5", max_tokens=100, system=system, messages=USER)
         assert (msg.usage.cache_creation_input_tokens, msg.usage.cache_read_input_tokens) == (0, 0)
         assert msg.usage.input_tokens == 10  # (9 + 31) characters / 4
+
+
+# --- tool calls: forced by tool_choice, as the real APIs do -------------------------------
+
+WEATHER = {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}}
+CHAT_TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}]
+
+
+def test_chat_tool_call_json_stream_and_auto(openai_client: openai.OpenAI) -> None:
+    resp = openai_client.chat.completions.create(
+        model="gpt-4o", messages=USER, tools=CHAT_TOOLS, tool_choice="required"
+    )
+    call = resp.choices[0].message.tool_calls[0]
+    assert resp.choices[0].finish_reason == "tool_calls" and resp.choices[0].message.content is None
+    assert (call.function.name, json.loads(call.function.arguments)) == ("get_weather", {"city": "sample", "days": 1})
+    with openai_client.chat.completions.stream(
+        model="gpt-4o",
+        messages=USER,
+        tools=CHAT_TOOLS,
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    ) as stream:
+        final = stream.get_final_completion()
+    streamed = final.choices[0].message.tool_calls[0]
+    assert streamed.function.arguments == call.function.arguments and streamed.id.startswith("call_")
+    auto = openai_client.chat.completions.create(model="gpt-4o", messages=USER, tools=CHAT_TOOLS)
+    assert auto.choices[0].message.content == REPLY and auto.choices[0].message.tool_calls is None
+
+
+def test_responses_function_call_json_and_stream(openai_client: openai.OpenAI) -> None:
+    tools = [{"type": "function", "name": "get_weather", "parameters": WEATHER, "strict": False}]
+    resp = openai_client.responses.create(model="gpt-4o", input="Weather?", tools=tools, tool_choice="required")
+    item = resp.output[0]
+    assert item.type == "function_call" and item.name == "get_weather"
+    assert json.loads(item.arguments) == {"city": "sample", "days": 1}
+    with openai_client.responses.stream(
+        model="gpt-4o", input="Weather?", tools=tools, tool_choice="required"
+    ) as stream:
+        kinds = [e.type for e in stream]
+        final = stream.get_final_response()
+    assert "response.function_call_arguments.delta" in kinds and "response.output_text.delta" not in kinds
+    assert final.output[0].type == "function_call" and final.output[0].arguments == item.arguments
+
+
+def test_anthropic_tool_use_json_and_stream(anthropic_client: anthropic.Anthropic) -> None:
+    tools = [{"name": "get_weather", "description": "Weather by city", "input_schema": WEATHER}]
+    msg = anthropic_client.messages.create(
+        model="claude-haiku-4-5", max_tokens=100, messages=USER, tools=tools, tool_choice={"type": "any"}
+    )
+    assert msg.stop_reason == "tool_use"
+    block = msg.content[0]
+    assert block.type == "tool_use" and (block.name, block.input) == ("get_weather", {"city": "sample", "days": 1})
+    with anthropic_client.messages.stream(
+        model="claude-haiku-4-5",
+        max_tokens=100,
+        messages=USER,
+        tools=tools,
+        tool_choice={"type": "tool", "name": "get_weather"},
+    ) as stream:
+        final = stream.get_final_message()
+    assert final.content[0].type == "tool_use" and final.content[0].input == block.input
+    assert final.usage.output_tokens == msg.usage.output_tokens > 0
 
 
 # --- errors and the SDKs' own retries ----------------------------------------------------
