@@ -87,6 +87,13 @@ class RunningCollector:
             time.sleep(0.1)
         return value
 
+    def wait_drained(self, timeout: float = 60.0) -> float:
+        """Waits for an empty spool; returns the requests still in it."""
+        deadline = time.monotonic() + timeout
+        while (left := self.metric("spool_requests")) > 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return left
+
     def metric(self, name: str) -> float:
         _status, body = self.get("/metrics")
         for line in body.decode().splitlines():
