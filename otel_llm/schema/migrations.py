@@ -235,8 +235,10 @@ def migrate(
 ) -> list[int]:
     """Apply the versions not yet recorded in ``<database>.schema_migrations``; return them.
 
-    Single node only: a cluster is migrated by running ``render(cluster=...)`` once against any
-    node, since ``ON CLUSTER`` statements already reach every node.
+    Retention named in ``ttl_days`` is also applied to tables that already exist, when it
+    differs from theirs, so changing the setting and restarting takes effect. Single node only:
+    a cluster is migrated by running ``render(cluster=...)`` once against any node, since
+    ``ON CLUSTER`` statements already reach every node.
     """
     target = _target(database, None, ttl_days)
     for sql in _preamble(target):
@@ -256,5 +258,21 @@ def migrate(
         )
         _log.info("Applied schema version %d to %s: %s", migration.version, database, migration.description)
         done.append(migration.version)
+    _apply_ttl(client, target, ttl_days or {})
     return done
+
+
+def _apply_ttl(client: Client, target: Target, ttl_days: Mapping[str, int]) -> None:
+    tables = {t.name: t for t in _tables(MIGRATIONS)}
+    for name, days in ttl_days.items():
+        ttl = tables[name].ttl(days)
+        current = client.command(
+            "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+            parameters={"db": target.database, "t": name},
+        )
+        if (ttl is None and " TTL " not in current) or (ttl is not None and f" TTL {ttl}" in current):
+            continue
+        change = f"MODIFY TTL {ttl}" if ttl else "REMOVE TTL"
+        client.command(f"ALTER TABLE {target.qualified(name)} {change}")
+        _log.info("Retention of %s.%s set to %s", target.database, name, f"{days} days" if ttl else "forever")
 

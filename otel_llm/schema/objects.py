@@ -42,7 +42,8 @@ _GLOBAL_PATH = "'/clickhouse/tables/all/{database}/{table}', '{replica}'"
 
 def sql_text(name: str) -> str:
     """A SQL fragment shipped as package data (``otel_llm/schema/sql/<name>.sql``)."""
-    return resources.files(__package__).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8").strip("\n").rstrip()
+    text = resources.files(__package__).joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return text.strip("\n").rstrip()
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def storage_name(table: Table, cluster: str | None) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """A MergeTree-family table. ``engine_args`` are the engine's own (e.g. a version column)."""
+    """A MergeTree-family table (``engine`` names the family without its ``Replicated`` prefix)."""
 
     name: str
     columns: str | tuple[str, ...]  # fragment name(s) in sql/, joined in order
@@ -109,7 +110,6 @@ class Table:
     order_by: str = "tuple()"
     partition_by: str | None = None
     ttl_column: str | None = None  # DateTime expression rows expire from, when a TTL applies
-    engine_args: str = ""
     settings: str = ""
     sharded: bool = True  # False: whole on every node (small reference tables)
     shard_key: str = "rand()"
@@ -125,9 +125,9 @@ class Table:
         if self.partition_by:
             lines.append(f"PARTITION BY {self.partition_by}")
         lines.append(f"ORDER BY {self.order_by}")
-        days = target.ttl_days.get(self.name, 0)
-        if self.ttl_column and days > 0:
-            lines.append(f"TTL {self.ttl_column} + toIntervalDay({int(days)})")
+        ttl = self.ttl(target.ttl_days.get(self.name, 0))
+        if ttl:
+            lines.append(f"TTL {ttl}")
         lines.append(f"SETTINGS {self._settings(target)}")
         statements = ["\n".join(lines)]
         if storage != self.name:
@@ -139,12 +139,14 @@ class Table:
             )
         return statements
 
+    def ttl(self, days: int) -> str | None:
+        """The TTL expression for ``days`` of retention; None keeps rows forever."""
+        return f"{self.ttl_column} + toIntervalDay({int(days)})" if self.ttl_column and days > 0 else None
+
     def _engine(self, target: Target) -> str:
         if not target.cluster:
-            return f"{self.engine}({self.engine_args})"
-        path = _SHARDED_PATH if self.sharded else _GLOBAL_PATH
-        args = f"{path}, {self.engine_args}" if self.engine_args else path
-        return f"Replicated{self.engine}({args})"
+            return f"{self.engine}()"
+        return f"Replicated{self.engine}({_SHARDED_PATH if self.sharded else _GLOBAL_PATH})"
 
     def _settings(self, target: Target) -> str:
         window = "replicated_deduplication_window" if target.cluster else "non_replicated_deduplication_window"

@@ -74,3 +74,22 @@ def test_every_merge_tree_has_a_dedup_window(store: Store) -> None:
     assert rows
     missing = [name for name, ddl in rows if "non_replicated_deduplication_window = 10000" not in ddl]
     assert missing == []
+
+
+def _create_query(store: Store, table: str) -> str:
+    client, database = store
+    return client.command(
+        "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+        parameters={"db": database, "t": table},
+    )
+
+
+def test_a_changed_retention_is_applied_to_existing_tables(store: Store) -> None:
+    client, database = store
+    assert " TTL toDateTime(Timestamp) + toIntervalDay(30) " in _create_query(store, "otel_traces")
+
+    migrate(client, database, ttl_days={"otel_traces": 7, "llm_calls": 0})
+
+    assert " TTL toDateTime(Timestamp) + toIntervalDay(7) " in _create_query(store, "otel_traces")
+    assert " TTL " not in _create_query(store, "llm_calls")
+    assert " TTL Hour + toIntervalDay(730) " in _create_query(store, "llm_usage_hourly")  # not named: unchanged
