@@ -12,6 +12,7 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExport
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from otel_llm import semconv
 from tests.collector.conftest import TOKEN, emit, unique_service
 from tests.collector.harness import RunningCollector, start_collector
 
@@ -38,6 +39,28 @@ def test_http_exporter_spans_land_in_otel_traces_with_exporter_spellings(collect
     assert first[1:] == ["Client", "Unset", "", "tests.collector", "1.2.3", "0", "[true,false]", ["an event"],
                          [{"n": "1.5"}], 1]  # fmt: skip
     assert second[2:4] == ["Error", "boom"]
+
+
+def test_genai_spans_reach_llm_calls_through_the_views(collector: RunningCollector) -> None:
+    service = unique_service("llm")
+    attributes = {
+        semconv.GEN_AI_OPERATION_NAME: "chat",
+        semconv.GEN_AI_PROVIDER_NAME: "openai",
+        semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_USAGE_INPUT_TOKENS: 1000,
+        semconv.GEN_AI_USAGE_OUTPUT_TOKENS: 50,
+        semconv.OTEL_LLM_FEATURE: "search",
+    }
+    emit(http_exporter(collector), service, 8, attributes)
+
+    query = "SELECT count() FROM llm_calls WHERE ServiceName = {s:String}"
+    assert collector.wait_for(query, 8, s=service) == 8
+    rows = collector.sql(
+        "SELECT Provider, Model, Operation, Feature, sum(InputTokens), sum(OutputTokens) FROM llm_calls"
+        " WHERE ServiceName = {s:String} GROUP BY ALL",
+        s=service,
+    )
+    assert rows == [["openai", "gpt-4o-mini", "chat", "search", 8000, 400]]
 
 
 def test_grpc_exporter_spans_land_in_otel_traces(collector: RunningCollector) -> None:
