@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
-from test_anthropic_fixtures import MODEL, ask, sdk_tracing
+from test_anthropic_fixtures import MODEL, ask, only_span, sdk_tracing
 
 import otel_llm
 from otel_llm import semconv
@@ -38,12 +38,6 @@ CACHED = Script(
 # claude-sonnet-4-6: $3/M input, $15/M output, $0.30/M cache read, $3.75/M 5m write, $6/M 1h write.
 CACHED_COST_USD = 0.009075  # 50*3e-6 + 2000*3e-7 + 300*3.75e-6 + 200*6e-6 + 400*15e-6
 CACHED_SAVINGS_USD = 0.0054  # 2000 * (3e-6 - 3e-7)
-
-
-def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    spans = exporter.get_finished_spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    return spans[0]
 
 
 def assert_cached_call_priced(span: ReadableSpan) -> None:
@@ -122,7 +116,7 @@ async def test_async_create_streamed_merges_usage_without_double_counting(
     assert (span.attributes or {})[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] > 0
 
 
-async def test_async_create_is_one_span(
+async def test_async_create_is_only_span(
     async_traced_client: anthropic.AsyncAnthropic, span_exporter: InMemorySpanExporter
 ) -> None:
     message = await async_traced_client.messages.create(**ask())
@@ -135,7 +129,7 @@ class Greeting(BaseModel):
 
 
 @pytest.mark.skipif(not hasattr(anthropic.resources.messages.Messages, "parse"), reason="no messages.parse")
-def test_parse_returns_the_parsed_message_and_one_span(
+def test_parse_returns_the_parsed_message_and_only_span(
     traced_client: anthropic.Anthropic, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
     parsed = traced_client.messages.parse(**ask(), output_format=Greeting)
@@ -304,7 +298,7 @@ def test_raw_response_is_one_span_completed_by_parse(
     assert len(spans) == 2 and (spans[1].attributes or {})[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] == 4
 
 
-async def test_async_streaming_response_is_one_span(
+async def test_async_streaming_response_is_only_span(
     async_traced_client: anthropic.AsyncAnthropic, span_exporter: InMemorySpanExporter
 ) -> None:
     async with async_traced_client.messages.with_streaming_response.create(**ask()) as response:

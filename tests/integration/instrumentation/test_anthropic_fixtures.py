@@ -36,8 +36,11 @@ def ask(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def our_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    return [s for s in exporter.get_finished_spans() if s.instrumentation_scope.name == OUR_SCOPE]
+def only_span(exporter: InMemorySpanExporter) -> ReadableSpan:
+    """The one finished span; fails listing them all when there are more (a duplicate SDK span)."""
+    spans = exporter.get_finished_spans()
+    assert len(spans) == 1, [s.name for s in spans]
+    return spans[0]
 
 
 def sdk_tracing(tracer_provider: TracerProvider) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import test_anthropic_fixtures as fixtures
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
-from test_anthropic_fixtures import ask
+from test_anthropic_fixtures import ask, only_span
 
 from otel_llm import semconv
 from otel_llm.fake_provider import FakeProvider, Script
@@ -27,12 +27,6 @@ async_traced_client = fixtures.async_traced_client
 
 # 12 input tokens, 30 read from cache, 40 written; the reply streams 6 text deltas.
 USAGE = Script(input_tokens=12, output_tokens=9, cache_read_tokens=30, cache_write_5m_tokens=40, chunks=6)
-
-
-def one_span(exporter: InMemorySpanExporter) -> ReadableSpan:
-    spans = exporter.get_finished_spans()
-    assert len(spans) == 1, [s.name for s in spans]
-    return spans[0]
 
 
 def assert_full_usage(span: ReadableSpan) -> None:
@@ -57,7 +51,7 @@ def test_create_stream_read_to_the_end(
     with stream:
         deltas = [e for e in stream if e.type == "content_block_delta"]
     assert len(deltas) == 6
-    assert_full_usage(one_span(span_exporter))
+    assert_full_usage(only_span(span_exporter))
 
 
 def test_create_stream_break_ends_the_span_at_once(
@@ -68,7 +62,7 @@ def test_create_stream_break_ends_the_span_at_once(
     for event in stream:
         if event.type == "content_block_delta":
             break
-    span = one_span(span_exporter)  # before close() and before the stream is collected
+    span = only_span(span_exporter)  # before close() and before the stream is collected
     attrs = span.attributes or {}
     assert attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 82  # known from message_start
     assert semconv.GEN_AI_RESPONSE_FINISH_REASONS not in attrs  # message_delta never arrived
@@ -81,7 +75,7 @@ def test_close_before_reading_ends_the_span(
 ) -> None:
     stream = traced_client.messages.create(**ask(stream=True))
     stream.close()
-    span = one_span(span_exporter)
+    span = only_span(span_exporter)
     assert semconv.GEN_AI_USAGE_INPUT_TOKENS not in (span.attributes or {})
     assert span.status.status_code is StatusCode.UNSET
 
@@ -99,7 +93,7 @@ def test_sdk_error_mid_stream_marks_the_span_and_reaches_the_user(
         for _ in stream:
             pass
     assert not isinstance(raised.value, AssertionError)
-    span = one_span(span_exporter)
+    span = only_span(span_exporter)
     assert span.status.status_code is StatusCode.ERROR
     recorded = [e.attributes["exception.type"] for e in span.events if e.name == "exception"]
     assert len(recorded) == 1 and str(recorded[0]).endswith(type(raised.value).__qualname__)
@@ -114,7 +108,7 @@ def test_user_error_inside_the_loop_is_not_the_calls_error(
     with pytest.raises(UserBug), traced_client.messages.create(**ask(stream=True)) as stream:
         for _ in stream:
             raise UserBug
-    assert one_span(span_exporter).status.status_code is StatusCode.UNSET
+    assert only_span(span_exporter).status.status_code is StatusCode.UNSET
 
 
 def test_abandoned_stream_is_ended_by_garbage_collection(
@@ -125,7 +119,7 @@ def test_abandoned_stream_is_ended_by_garbage_collection(
     assert span_exporter.get_finished_spans() == ()
     del stream
     gc.collect()
-    one_span(span_exporter)
+    only_span(span_exporter)
 
 
 def test_stream_helper_text_stream_and_final_message(
@@ -137,7 +131,7 @@ def test_stream_helper_text_stream_and_final_message(
         text = "".join(stream.text_stream)
         final = stream.get_final_message()
     assert final.content[0].text == text
-    span = one_span(span_exporter)
+    span = only_span(span_exporter)
     assert_full_usage(span)
     assert (span.attributes or {})[semconv.GEN_AI_RESPONSE_ID] == final.id
 
@@ -146,8 +140,8 @@ def test_stream_helper_closed_early(traced_client: anthropic.Anthropic, span_exp
     with traced_client.messages.stream(**ask()) as stream:
         next(iter(stream))
         stream.close()
-        one_span(span_exporter)
-    one_span(span_exporter)
+        only_span(span_exporter)
+    only_span(span_exporter)
 
 
 def test_stream_helper_never_entered_sends_nothing_and_ends_on_collection(
@@ -157,7 +151,7 @@ def test_stream_helper_never_entered_sends_nothing_and_ends_on_collection(
     del manager
     gc.collect()
     assert fake_provider.requests == []
-    one_span(span_exporter)
+    only_span(span_exporter)
 
 
 def test_beta_stream_helper(
@@ -166,7 +160,7 @@ def test_beta_stream_helper(
     fake_provider.enqueue(USAGE)
     with traced_client.beta.messages.stream(**ask()) as stream:
         stream.until_done()
-    assert_full_usage(one_span(span_exporter))
+    assert_full_usage(only_span(span_exporter))
 
 
 async def test_async_stream_helper_until_done_and_final_message(
@@ -176,7 +170,7 @@ async def test_async_stream_helper_until_done_and_final_message(
     async with async_traced_client.messages.stream(**ask()) as stream:
         await stream.until_done()
         final = await stream.get_final_message()
-    span = one_span(span_exporter)
+    span = only_span(span_exporter)
     assert_full_usage(span)
     assert (span.attributes or {})[semconv.GEN_AI_RESPONSE_ID] == final.id
 
@@ -188,7 +182,7 @@ async def test_async_stream_helper_error_on_enter_is_reraised(
     with pytest.raises(anthropic.InternalServerError):
         async with async_traced_client.messages.stream(**ask()):
             pass
-    span = one_span(span_exporter)
+    span = only_span(span_exporter)
     assert span.status.status_code is StatusCode.ERROR
     assert (span.attributes or {})[semconv.ERROR_TYPE] == "500"
 
@@ -202,7 +196,7 @@ async def test_async_create_stream_break_and_close(
         if event.type == "content_block_delta":
             break
     await stream.close()
-    span = one_span(span_exporter)
+    span = only_span(span_exporter)
     assert (span.attributes or {})[semconv.GEN_AI_USAGE_INPUT_TOKENS] == 82
 
 
@@ -218,5 +212,5 @@ async def test_async_create_stream_text_via_anext(
         except StopAsyncIteration:
             break
     assert kinds[-1] == "message_stop"
-    assert_full_usage(one_span(span_exporter))
+    assert_full_usage(only_span(span_exporter))
     await asyncio.sleep(0)
