@@ -64,6 +64,17 @@ class Script:
     fail_mid_stream: int | None = None
     fail_mode: Literal["disconnect", "error_event"] = "disconnect"
 
+    def __post_init__(self) -> None:
+        """A mistyped script would silently test the default behaviour instead, so reject it now."""
+        if not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status, got {self.status!r}")
+        if self.chunks is not None and self.chunks < 1:
+            raise ValueError(f"chunks must be at least 1, got {self.chunks!r}")
+        if self.fail_mid_stream is not None and self.fail_mid_stream < 0:
+            raise ValueError(f"fail_mid_stream must be >= 0, got {self.fail_mid_stream!r}")
+        if self.fail_mode not in ("disconnect", "error_event"):
+            raise ValueError(f"fail_mode must be 'disconnect' or 'error_event', got {self.fail_mode!r}")
+
     def matches(self, path: str) -> bool:
         return self.endpoint is None or self.endpoint in path
 

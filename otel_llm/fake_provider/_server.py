@@ -6,6 +6,7 @@ never sleeps, never logs, disables Nagle and writes each response in one ``senda
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -73,6 +74,12 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self) -> None:
+        # A client that stops reading (``break`` out of a stream, ``close()``) is normal traffic,
+        # not a server error worth a traceback on stderr.
+        with contextlib.suppress(OSError):
+            super().handle()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: a test run or a benchmark must not print a line per request."""
@@ -147,10 +154,11 @@ class FakeProvider:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._server.server_close()
-            self._server = None
+            self._thread.join()
+            self._server = self._thread = None
 
     def __enter__(self) -> FakeProvider:
         return self.start()

@@ -588,6 +588,23 @@ def test_unknown_path_and_bad_json_get_provider_shaped_errors(fake_provider: Fak
     assert bad.json()["type"] == "error"
 
 
+@pytest.mark.parametrize("bad", [{"status": 42}, {"chunks": 0}, {"fail_mid_stream": -1}, {"fail_mode": "explode"}])
+def test_mistyped_scripts_are_rejected(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        Script(**bad)  # type: ignore[arg-type]
+
+
+def test_client_leaving_a_long_stream_early_is_quiet(
+    openai_client: openai.OpenAI, fake_provider: FakeProvider, capfd: pytest.CaptureFixture[str]
+) -> None:
+    fake_provider.enqueue(Script(chunks=20_000))  # far more than a socket buffer holds
+    stream = openai_client.chat.completions.create(model="gpt-4o", messages=USER, stream=True)
+    assert next(iter(stream)).choices[0].delta.role == "assistant"
+    stream.close()
+    assert openai_client.chat.completions.create(model="gpt-4o", messages=USER).usage is not None
+    assert capfd.readouterr().err == ""
+
+
 def test_standalone_server_prints_its_urls() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "otel_llm.fake_provider"], stdout=subprocess.PIPE, text=True)
     try:
