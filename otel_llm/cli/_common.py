@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from otel_llm import semconv
 from otel_llm._env import env_str
 from otel_llm.cli._output import FORMATS
-from otel_llm.cli.source import ClickHouseSource, CollectorSource, QuerySource, check_identifier
+from otel_llm.cli.source import ClickHouseSource, CollectorSource, QuerySource, check_identifier, connect_store
 
 __all__ = ["add_format_option", "add_store_options", "open_source"]
 
@@ -37,9 +37,7 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
     if args.collector:
         yield CollectorSource(args.collector, token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
         return
-    from otel_llm.store import connect
-
-    client = connect(args.endpoint)
+    client = connect_store(args.endpoint)
     try:
         yield ClickHouseSource(client)
     finally:

@@ -47,7 +47,7 @@ def _cell(value: Any) -> str:
 def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    numeric = [all(isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows) and rows
+    numeric = [bool(rows) and all(isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows)
                for i in range(len(columns))]
 
     def line(values: Sequence[str]) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from otel_llm.cli import report
-from otel_llm.cli.source import ClickHouseSource, check_identifier
+from otel_llm.cli.source import ClickHouseSource, check_identifier, connect_store
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -113,18 +113,18 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
 
 def command(args: argparse.Namespace) -> int:
     from otel_llm.schema import migrate
-    from otel_llm.store import connect, default_data_dir
+    from otel_llm.store import default_data_dir
 
     database = check_identifier(args.database)
     dsn = f"chdb://{Path(args.data_dir).resolve() if args.data_dir else default_data_dir()}"
     print(f"otel-llm demo: fake provider + embedded ClickHouse at {dsn}", file=sys.stderr)
-    client = connect(dsn)
+    client = connect_store(dsn)
     try:
         migrate(client, database)
     finally:
         client.close()  # the exporter opens the same directory on its own thread
     run_demo(dsn, database, max(args.rounds, 1))
-    client = connect(dsn)
+    client = connect_store(dsn)
     try:
         source = ClickHouseSource(client)
         now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

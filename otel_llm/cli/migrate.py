@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from otel_llm.cli._common import add_store_options
-from otel_llm.cli.source import check_identifier
+from otel_llm.cli.source import check_identifier, connect_store
 
 __all__ = ["add_parser"]
 
@@ -28,9 +28,9 @@ def command(args: argparse.Namespace) -> int:
         return 0
     if args.collector:
         raise ValueError("migrate writes DDL: run it against the store (--endpoint), not the collector")
-    from otel_llm.store import connect, redact_dsn, resolve_dsn
+    from otel_llm.store import redact_dsn, resolve_dsn
 
-    client = connect(args.endpoint)
+    client = connect_store(args.endpoint)
     try:
         applied = schema.migrate(client, database)
     finally:

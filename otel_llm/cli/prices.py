@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from otel_llm.cli._common import add_format_option, add_store_options
 from otel_llm.cli._output import render
+from otel_llm.cli.source import connect_store
 
 __all__ = ["add_parser"]
 
@@ -64,12 +65,11 @@ def show_command(args: argparse.Namespace) -> int:
 def sync_command(args: argparse.Namespace) -> int:
     from otel_llm.pricing import default_price_book, load_price_file
     from otel_llm.schema import sync_prices
-    from otel_llm.store import connect
 
     book = default_price_book()
     if args.file:
         book = book.with_overrides(load_price_file(args.file))  # raises ValueError naming the problem
-    client = connect(args.endpoint)
+    client = connect_store(args.endpoint)
     try:
         revision = sync_prices(client, args.database, book)
     finally:

@@ -8,6 +8,7 @@ process per data directory, so while a collector runs, the CLI must go through i
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import re
 import urllib.error
@@ -16,11 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["ClickHouseSource", "CollectorSource", "QueryError", "QuerySource", "Result", "check_identifier"]
+__all__ = [
+    "ClickHouseSource", "CollectorSource", "QueryError", "QuerySource", "Result", "check_identifier", "connect_store",
+]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -51,6 +55,42 @@ def check_identifier(name: str) -> str:
     if not _IDENTIFIER.match(name):
         raise ValueError(f"invalid database name {name!r}: letters, digits and underscores only")
     return name
+
+
+def connect_store(dsn: str | None) -> Client:
+    """``otel_llm.store.connect`` with its failures as one printable line; a chdb directory held by
+    another process (a running collector, an app exporting in-process) gets the way around it."""
+    from clickhouse_connect.driver.exceptions import Error
+
+    from otel_llm.store import connect, redact_dsn, resolve_dsn
+
+    try:
+        return connect(dsn)
+    except Error as exc:
+        resolved = resolve_dsn(dsn)
+        message = str(exc).strip()
+        if _locked_by_another_process(resolved):
+            message = (f"the embedded store {redact_dsn(resolved)} is open in another process "
+                       "(a running collector?); query it through the collector with --collector URL")
+        raise QueryError(message) from exc
+
+
+def _locked_by_another_process(dsn: str) -> bool:
+    """chdb's engine holds an flock on ``<dir>/status`` while it runs; chdb reports the clash only
+    as a generic init error, so it is checked here, after a failed open (never before: our own
+    process's open store would look locked too)."""
+    parts = urlsplit(dsn)
+    if parts.scheme != "chdb":
+        return False
+    try:
+        with open(f"{parts.path}/status", "rb") as status:
+            fcntl.flock(status, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(status, fcntl.LOCK_UN)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 class ClickHouseSource:

@@ -51,7 +51,8 @@ def _ready(url: str, deadline: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def collector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(collector URL, the chdb DSN it owns)."""
     work = tmp_path_factory.mktemp("cli-collector")
     dsn = f"chdb://{work / 'chdb'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
@@ -65,15 +66,16 @@ def collector_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         event = json.loads(process.stdout.readline())
         url = f"http://127.0.0.1:{event['http_port']}"
         _ready(url, time.monotonic() + 60)
-        yield url
+        yield url, dsn
     finally:
         process.terminate()
         process.wait(30)
 
 
 def test_report_through_the_collector_matches_the_store(
-    collector_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    collector: tuple[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    collector_url, _ = collector
     monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, TOKEN)
     code = main(["report", "--collector", collector_url, "--format", "json", "--since", "2026-11-20",
                  "--until", "2026-11-21"])
@@ -84,8 +86,9 @@ def test_report_through_the_collector_matches_the_store(
 
 
 def test_sql_through_the_collector_is_read_only_and_needs_the_token(
-    collector_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    collector: tuple[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    collector_url, _ = collector
     monkeypatch.setenv(semconv.ENV_COLLECTOR_URL, collector_url)
     monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, TOKEN)
     assert main(["sql", "SELECT count() AS n FROM otel.llm_calls", "--format", "csv"]) == 0
@@ -95,3 +98,13 @@ def test_sql_through_the_collector_is_read_only_and_needs_the_token(
     monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, "wrong")
     assert main(["sql", "SELECT 1"]) == 2
     assert "401" in capsys.readouterr().err
+
+
+def test_opening_the_collectors_directory_says_to_use_the_collector(collector: tuple[str, str]) -> None:
+    _, dsn = collector
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run([sys.executable, "-m", "otel_llm.cli", "report", "--endpoint", dsn], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "open in another process" in done.stderr and "--collector" in done.stderr
+    assert "Traceback" not in done.stderr
