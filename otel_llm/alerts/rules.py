@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["DEFAULT_RULES", "KINDS", "Rule", "RulesError", "load_rules", "parse_duration", "parse_rules"]
+__all__ = [
+    "DEFAULT_RULES", "KINDS", "Rule", "RulesError", "describe_kinds", "load_rules", "parse_duration", "parse_rules",
+]
 
 # kind -> (default threshold, default window, default baseline, what the threshold means)
 KINDS: dict[str, tuple[float, str, str | None, str]] = {
@@ -63,7 +65,6 @@ class Rule:
     service: str | None = None
     budget_usd: float | None = None
     min_calls: int = 1
-    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
@@ -99,7 +100,7 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
     if threshold < 0:
         problems.append(f"{where}: threshold must be >= 0")
     return Rule(str(raw.get("name")), kind, threshold, window, baseline, by,
-                _opt_str(raw.get("feature")), _opt_str(raw.get("service")), budget_usd, min_calls, dict(raw))
+                _opt_str(raw.get("feature")), _opt_str(raw.get("service")), budget_usd, min_calls)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -130,6 +131,15 @@ DEFAULT_RULES: tuple[Rule, ...] = tuple(parse_rules([
     {"name": "retry-storm", "kind": "error_rate", "min_calls": 20},
     {"name": "unpriced-model", "kind": "unpriced_model"},
 ]))
+
+
+def describe_kinds() -> str:
+    """One line per kind: what its threshold means and its defaults (for --help)."""
+    lines = []
+    for kind, (threshold, window, baseline, meaning) in KINDS.items():
+        extra = f", baseline {baseline}" if baseline else ""
+        lines.append(f"  {kind:15} threshold = {meaning} (default {threshold:g}, window {window}{extra})")
+    return "\n".join(lines)
 
 
 def load_rules(path: str | Path | None) -> list[Rule]:

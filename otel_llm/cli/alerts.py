@@ -5,12 +5,8 @@ CI can act on it. Each firing rule prints one line starting with ``ALERT <name>`
 also POSTs them as JSON. A missing rules file means the default rules. ``--watch 5m`` repeats
 the check; the webhook is then called only when the set of firing rules grows, not every round.
 
-Rule kinds (threshold meaning, default): daily_spend (USD, 100), spend_spike (ratio to the
-baseline's average per window, 2), cache_hit_drop (drop of the hit rate, 0.2), user_share
-(fraction of budget_usd or of all spend, 0.01), request_cost (USD per call, 1), error_rate
-(errors/calls, 0.05), unpriced_model (unpriced calls tolerated, 0). Fields: name, kind,
-threshold, window, baseline, by (feature|model|provider|service), feature, service,
-budget_usd, min_calls.
+Fields: name, kind, threshold, window, baseline, by (feature|model|provider|service), feature,
+service, budget_usd (the daily budget user_share compares to), min_calls. Rule kinds:
 """
 
 from __future__ import annotations
@@ -22,7 +18,7 @@ import time
 
 from otel_llm.alerts.evaluate import evaluate_all
 from otel_llm.alerts.notify import post_webhook
-from otel_llm.alerts.rules import RulesError, load_rules, parse_duration
+from otel_llm.alerts.rules import RulesError, describe_kinds, load_rules, parse_duration
 from otel_llm.cli._common import add_store_options, open_source
 from otel_llm.cli._time import parse_when
 
@@ -33,7 +29,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("alerts", help="check alert rules (spend, spikes, cache, retries)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = actions.add_parser("check", help="evaluate the rules once, or every --watch interval",
-                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                               description=__doc__, epilog=describe_kinds(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
     check.add_argument("--rules", default="otel-llm-alerts.yaml",
                        help="YAML list of rules (default otel-llm-alerts.yaml; missing: the default rules)")
     check.add_argument("--watch", default=None, metavar="INTERVAL", help="repeat every INTERVAL (e.g. 5m)")

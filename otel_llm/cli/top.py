@@ -70,7 +70,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                  description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sections", nargs="*", metavar="SECTION",
                         help=f"one or more of {', '.join(SECTIONS)} (default all)")
-    parser.add_argument("--since", default="7d", help="start: an age (7d, 24h) or an ISO date (default 7d)")
+    parser.add_argument("--since", default="30d", help="start: an age (7d, 24h) or an ISO date (default 30d)")
     parser.add_argument("--until", default=None, help="end, exclusive (default now)")
     parser.add_argument("--limit", type=int, default=20, help="rows per section (default 20)")
     add_format_option(parser)
