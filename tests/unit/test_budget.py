@@ -222,3 +222,14 @@ def test_hooks_release_other_budgets_when_one_refuses_and_survive_a_failing_esti
         assert tight.spent(tight.limits[0], "u") == Amount(6)
         with pytest.raises(BudgetExceeded):
             before_call(user("u"), broken)
+
+
+def test_public_surface_is_what_it_claims() -> None:
+    import otel_llm.budget as budget_api
+
+    assert sorted(budget_api.__all__) == sorted([
+        "Amount", "Budget", "BudgetExceeded", "Estimate", "Limit", "Reservation", "Ticket", "after_call",
+        "before_call", "before_request", "estimate_call", "estimate_request", "refresh_from_store",
+    ])
+    assert all(hasattr(budget_api, name) for name in budget_api.__all__)
+    assert budget_api.BudgetExceeded.__doc__ and "BEFORE the request is sent" in budget_api.BudgetExceeded.__doc__
