@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otel_llm.exporter._config import ExporterConfig, resolve_config
+from otel_llm.exporter._config import ExporterConfig, ExporterSettings, resolve_config
 from otel_llm.exporter._retry import RetryPolicy, Waiter
 from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns, spans_to_columns
 from otel_llm.exporter._values import stringify_attributes, stringify_value
@@ -59,6 +60,7 @@ __all__ = [
     "ClickHouseSpanExporter",
     "ExportStats",
     "ExporterConfig",
+    "ExporterSettings",
     "RetryPolicy",
     "Sink",
     "TraceColumns",
@@ -70,6 +72,9 @@ __all__ = [
     "stringify_attributes",
     "stringify_value",
 ]
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 _log = logging.getLogger(__name__)
 
@@ -98,41 +103,18 @@ class ClickHouseSpanExporter(SpanExporter):
     def __init__(
         self,
         *,
-        endpoint: str | None = None,
-        database: str | None = None,
-        username: str | None = None,
-        password: str | None = None,
-        create_schema: bool | None = None,
-        ttl_days: int | None = None,
-        timeout_s: float | None = None,
-        compression: str | None = None,
-        max_buffered_spans: int | None = None,
-        max_batch_spans: int | None = None,
-        max_batch_age_s: float | None = None,
         retry: RetryPolicy | None = None,
         sink_factory: Callable[[ExporterConfig], Sink] | None = None,
         waiter: Waiter | None = None,
+        **settings: Unpack[ExporterSettings],
     ) -> None:
-        """Bad arguments raise ``ValueError`` here; nothing connects until the first insert.
+        """Settings as in the table above; bad ones raise ``ValueError`` here. Nothing connects yet.
 
         ``sink_factory`` and ``waiter`` are seams (a wrapped writer, a fake clock), as the OTLP
         exporters accept a session: the defaults are :func:`open_sink` and real time.
         """
-        self._config = resolve_config(
-            endpoint=endpoint,
-            database=database,
-            username=username,
-            password=password,
-            create_schema=create_schema,
-            ttl_days=ttl_days,
-            timeout_s=timeout_s,
-            compression=compression,
-            max_buffered_spans=max_buffered_spans,
-            max_batch_spans=max_batch_spans,
-            max_batch_age_s=max_batch_age_s,
-        )
+        self._config = config = resolve_config(**settings)
         factory = sink_factory or open_sink
-        config = self._config
         self._worker = ExportWorker(config, lambda: factory(config), retry or RetryPolicy(), waiter or Waiter())
 
     @property

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from otel_llm import semconv
@@ -21,7 +22,10 @@ from otel_llm._env import env_bool, env_int, env_str
 from otel_llm.schema import DEFAULT_DATABASE
 from otel_llm.store import EMBEDDED_SCHEME, _compress_option, redact_dsn, resolve_dsn
 
-__all__ = ["ExporterConfig", "resolve_config"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["ExporterConfig", "ExporterSettings", "resolve_config"]
 
 _log = logging.getLogger(__name__)
 
@@ -56,20 +60,29 @@ class ExporterConfig:
         return dict.fromkeys(_RAW_SPAN_TABLES, self.ttl_days)
 
 
-def resolve_config(
-    *,
-    endpoint: str | None = None,
-    database: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    create_schema: bool | None = None,
-    ttl_days: int | None = None,
-    timeout_s: float | None = None,
-    compression: str | None = None,
-    max_buffered_spans: int | None = None,
-    max_batch_spans: int | None = None,
-    max_batch_age_s: float | None = None,
-) -> ExporterConfig:
+class ExporterSettings(TypedDict, total=False):
+    """The keyword arguments of the exporter (each ``None`` or absent: its variable, else the default)."""
+
+    endpoint: str | None
+    database: str | None
+    username: str | None
+    password: str | None
+    create_schema: bool | None
+    ttl_days: int | None
+    timeout_s: float | None
+    compression: str | None
+    max_buffered_spans: int | None
+    max_batch_spans: int | None
+    max_batch_age_s: float | None
+
+
+def resolve_config(**settings: Unpack[ExporterSettings]) -> ExporterConfig:
+    known = ExporterSettings.__optional_keys__
+    if not known.issuperset(settings):
+        raise TypeError(f"unknown exporter settings {sorted(set(settings) - known)}; known: {sorted(known)}")
+    endpoint, database = settings.get("endpoint"), settings.get("database")
+    timeout_s, compression = settings.get("timeout_s"), settings.get("compression")
+    create_schema, max_batch_age_s = settings.get("create_schema"), settings.get("max_batch_age_s")
     dsn = _endpoint(endpoint)
     if database is not None and (not isinstance(database, str) or not database.strip()):
         raise ValueError(f"database must be a non-empty name, got {database!r}")
@@ -81,10 +94,10 @@ def resolve_config(
         # On for the embedded engine (nothing else would ever create it); off for a server,
         # where production schemas belong to `otel-llm migrate` run by someone who may.
         create_schema = env_bool(semconv.ENV_CLICKHOUSE_CREATE_SCHEMA, _embedded(dsn))
-    buffered = _positive("max_buffered_spans", max_buffered_spans)
+    buffered = _positive("max_buffered_spans", settings.get("max_buffered_spans"))
     if buffered is None:
         buffered = env_int(semconv.ENV_CLICKHOUSE_BUFFER_SPANS, DEFAULT_MAX_BUFFERED_SPANS, minimum=1)
-    batch = _positive("max_batch_spans", max_batch_spans) or DEFAULT_MAX_BATCH_SPANS
+    batch = _positive("max_batch_spans", settings.get("max_batch_spans")) or DEFAULT_MAX_BATCH_SPANS
     age = DEFAULT_MAX_BATCH_AGE_S if max_batch_age_s is None else max_batch_age_s
     if not age >= 0:
         raise ValueError(f"max_batch_age_s must be >= 0, got {max_batch_age_s!r}")
@@ -92,12 +105,12 @@ def resolve_config(
         endpoint=dsn,
         database=database or env_str(semconv.ENV_CLICKHOUSE_DATABASE, DEFAULT_DATABASE) or DEFAULT_DATABASE,
         create_schema=bool(create_schema),
-        ttl_days=_ttl_days(ttl_days),
+        ttl_days=_ttl_days(settings.get("ttl_days")),
         max_buffered_spans=buffered,
         max_batch_spans=min(batch, buffered),
         max_batch_age_s=float(age),
-        username=username,
-        password=password,
+        username=settings.get("username"),
+        password=settings.get("password"),
         timeout_s=timeout_s,
         compression=compression,
     )

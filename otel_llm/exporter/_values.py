@@ -80,22 +80,16 @@ def stringify_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]
 
 def stringify_value(value: Any) -> str:
     """One attribute value as Go's pdata ``Value.AsString()`` spells it."""
-    if type(value) is str:
-        return value
+    if isinstance(value, str):
+        return str(value)
     if value is None:
         return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
     if isinstance(value, float):
-        return _go_float(value)
+        return _go_float(value)  # unlike inside JSON, NaN and infinities have a spelling here
     if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, str):  # a str subclass
-        return str(value)
+        return base64.b64encode(value).decode("ascii")  # unquoted, unlike inside JSON
+    if isinstance(value, int):
+        return _json(value)  # booleans and integers read the same alone and in JSON
     if type(value) is tuple and value and all(type(item) is str for item in value):
         # The SDK stores sequences as tuples; string tuples (finish reasons...) are the common case.
         joined = '","'.join(value)
@@ -126,14 +120,12 @@ def _go_float(value: float) -> str:
 
 def _json(value: Any) -> str:
     """Compact JSON as Go's ``json.Marshal`` writes a pdata slice or map (after ``AsRaw``)."""
-    if type(value) is str or isinstance(value, str):
+    if isinstance(value, str):
         return '"' + str(value).translate(_JSON_TABLE) + '"'
     if value is None:
         return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):

@@ -155,3 +155,8 @@ def test_arguments_win_over_the_environment(
         9,
         0,
     )
+
+
+def test_a_misspelt_setting_is_refused_by_name(environment: pytest.MonkeyPatch) -> None:
+    with pytest.raises(TypeError, match="max_buffer_spans"):
+        ClickHouseSpanExporter(max_buffer_spans=10)  # type: ignore[call-arg]
