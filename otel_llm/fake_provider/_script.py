@@ -37,7 +37,7 @@ class Script:
     endpoint: str | None = None
     status: int = 200
     error_message: str | None = None
-    # Sent as ``retry-after-ms`` (and ``retry-after`` rounded up to whole seconds). The SDKs
+    # Sent as ``retry-after-ms`` (and ``retry-after`` in whole seconds, rounded down). The SDKs
     # ignore a delay of 0 and fall back to their exponential backoff, so 1 ms keeps retries fast.
     retry_after_ms: int = 1
     text: str | None = None

@@ -89,10 +89,14 @@ def stream_of(
 
 
 def retry_headers(script: Script) -> dict[str, str]:
-    """Retry-After in both spellings the SDKs read, for statuses they retry."""
+    """Retry-After in both spellings the SDKs read, for statuses they retry.
+
+    ``retry-after`` is whole seconds rounded down (so 0 by default); the SDKs prefer the
+    millisecond header, and skip a delay of 0 in favour of their own backoff of ~0.5 s or more.
+    """
     if script.status not in (408, 409, 429, 529) and script.status < 500:
         return {}
-    return {"retry-after-ms": str(script.retry_after_ms), "retry-after": str(-(-script.retry_after_ms // 1000))}
+    return {"retry-after-ms": str(script.retry_after_ms), "retry-after": str(script.retry_after_ms // 1000)}
 
 
 def status_phrase(status: int) -> str:

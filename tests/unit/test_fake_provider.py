@@ -467,7 +467,7 @@ def test_exhausted_retries_raise_the_sdks_typed_errors(
     with pytest.raises(openai.RateLimitError) as oe:
         openai_client.chat.completions.create(model="gpt-4o", messages=USER)
     assert oe.value.code == "rate_limit_exceeded"
-    assert oe.value.response.headers["retry-after-ms"] == "1"
+    assert (oe.value.response.headers["retry-after-ms"], oe.value.response.headers["retry-after"]) == ("1", "0")
     fake_provider.enqueue(*[Script(status=500, error_message="boom")] * 3)
     with pytest.raises(anthropic.InternalServerError) as ae:
         anthropic_client.messages.create(model="claude-haiku-4-5", max_tokens=100, messages=USER)
