@@ -121,8 +121,10 @@ class Drain:
             self._migrate(client)
         except Exception as exc:  # any failure to reach or migrate the store: retried, never fatal
             self._counters.add("clickhouse_errors")
+            # Once per outage at WARNING; the retries every few seconds would drown the log.
+            level = logging.DEBUG if self.status.startswith("store unavailable") else logging.WARNING
             self.status = f"store unavailable: {type(exc).__name__}"
-            _log.warning("ClickHouse unavailable, spooling until it returns: %s", exc)
+            _log.log(level, "ClickHouse unavailable, spooling until it returns: %s", exc)
             return False
         self._writer = TraceWriter(client, self._database)
         self.status = "ready"

@@ -38,6 +38,8 @@ from otel_llm.store import connect, redact_dsn
 
 __all__ = ["run"]
 
+_NOISY_LOGGERS = ("urllib3", "clickhouse_connect")
+
 _log = logging.getLogger(__name__)
 
 
@@ -132,7 +134,12 @@ def _finish(grace: float, forwarders: list[Forwarder], drain: Drain, sql: SqlEnd
 
 def run(config: CollectorConfig) -> int:
     """Runs until SIGTERM/SIGINT; returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    # The drain reports store failures itself, once per outage; the drivers' own warnings would
+    # repeat at every retry (and clickhouse-connect resets urllib3's level on import, so a filter).
+    handler.addFilter(lambda record: record.levelno >= logging.ERROR or not record.name.startswith(_NOISY_LOGGERS))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     try:
         asyncio.run(_serve(config))
     except OSError as exc:  # a port in use, an unreadable spool or TLS file
