@@ -167,7 +167,12 @@ def check_database(database: str) -> None:
         raise ValueError(f"database must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*), got {database!r}")
 
 
-def _target(database: str, cluster: str | None, ttl_days: Mapping[str, int] | None) -> Target:
+def _target(
+    database: str,
+    cluster: str | None,
+    ttl_days: Mapping[str, int] | None,
+    source_credentials: tuple[str, str] | None = None,
+) -> Target:
     check_database(database)
     if cluster is not None and not cluster:
         raise ValueError("cluster must be a non-empty name or None")
@@ -183,8 +188,13 @@ def _target(database: str, cluster: str | None, ttl_days: Mapping[str, int] | No
         cluster=cluster,
         ttl_days={**DEFAULT_TTL_DAYS, **(ttl_days or {})},
         storage={t.name: storage_name(t, cluster) for t in tables},
-        dictionaries=tuple(o.name for m in MIGRATIONS for o in m.objects if isinstance(o, Dictionary)),
+        dictionaries=tuple(d.name for d in _dictionaries()),
+        source_credentials=source_credentials,
     )
+
+
+def _dictionaries() -> list[Dictionary]:
+    return [obj for m in MIGRATIONS for obj in m.objects if isinstance(obj, Dictionary)]
 
 
 def _preamble(target: Target) -> list[str]:
@@ -203,14 +213,16 @@ def render(
     *,
     cluster: str | None = None,
     ttl_days: Mapping[str, int] | None = None,
+    source_credentials: tuple[str, str] | None = None,
 ) -> list[str]:
     """Every statement of every version, for review or for a cluster this process cannot reach.
 
     With ``cluster`` set the statements carry ``ON CLUSTER``, use ``Replicated*`` engines, keep
     rows in ``*_local`` tables under ``Distributed`` tables of the plain names, and create the
-    views on every node (see deploy/clickhouse-cluster/README.md).
+    views on every node (see deploy/clickhouse-cluster/README.md). ``source_credentials`` is the
+    (user, password) the price dictionary reads its table as; see ``migrate``.
     """
-    target = _target(database, cluster, ttl_days)
+    target = _target(database, cluster, ttl_days, source_credentials)
     statements = _preamble(target)
     for migration in MIGRATIONS:
         statements += _statements(migration, target)
@@ -232,6 +244,7 @@ def migrate(
     database: str = DEFAULT_DATABASE,
     *,
     ttl_days: Mapping[str, int] | None = None,
+    source_credentials: tuple[str, str] | None = None,
 ) -> list[int]:
     """Apply the versions not yet recorded in ``<database>.schema_migrations``; return them.
 
@@ -239,8 +252,14 @@ def migrate(
     differs from theirs, so changing the setting and restarting takes effect. Single node only:
     a cluster is migrated by running ``render(cluster=...)`` once against any node, since
     ``ON CLUSTER`` statements already reach every node.
+
+    ``source_credentials`` (user, password): what the price dictionary reads ``llm_prices`` as.
+    A server refuses a dictionary source that names no user when ``default`` has a password,
+    and then every insert into otel_traces fails in the llm_calls view; so on a secured server
+    pass a user allowed to read the otel database. When given, the dictionary is re-created
+    with them on every run, so a rotated password is picked up. The embedded store needs none.
     """
-    target = _target(database, None, ttl_days)
+    target = _target(database, None, ttl_days, source_credentials)
     for sql in _preamble(target):
         client.command(sql)
     recorded = client.query(f"SELECT DISTINCT Version FROM {target.qualified('schema_migrations')}")
@@ -258,6 +277,9 @@ def migrate(
         )
         _log.info("Applied schema version %d to %s: %s", migration.version, database, migration.description)
         done.append(migration.version)
+    if source_credentials is not None:
+        for dictionary in _dictionaries():
+            client.command(dictionary.statements(target, replace=True)[0])
     _apply_ttl(client, target, ttl_days or {})
     return done
 

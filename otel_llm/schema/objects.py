@@ -55,6 +55,9 @@ class Target:
     ttl_days: Mapping[str, int]
     storage: Mapping[str, str]  # logical table name -> the name of the table holding its rows
     dictionaries: tuple[str, ...] = ()
+    # (user, password) a dictionary's local CLICKHOUSE source reads as; None: the server's
+    # "default" user with no password, which a secured server refuses.
+    source_credentials: tuple[str, str] | None = None
 
     @property
     def on_cluster(self) -> str:
@@ -69,17 +72,25 @@ class Target:
         ``{db}``, ``{db_literal}``; every table by its logical name (qualified storage table);
         every dictionary by name (a string literal, as dictGet wants it); ``{a[GEN_AI_SYSTEM]}``
         any semconv name as a string literal, so SQL spells no attribute key of its own; and
-        ``{sql[fragment]}`` another fragment, so two views can share a column list.
+        ``{sql[fragment]}`` another fragment, so two views can share a column list;
+        ``{source_auth}`` the USER/PASSWORD clause of a dictionary source, or nothing.
         """
         names: dict[str, object] = {
             "db": quote_identifier(self.database),
             "db_literal": _quote_literal(self.database),
             "a": _SemconvLiterals(),
             "sql": _Fragments(self),
+            "source_auth": self._source_auth(),
         }
         names.update({logical: self.qualified(stored) for logical, stored in self.storage.items()})
         names.update({name: _quote_literal(f"{self.database}.{name}") for name in self.dictionaries})
         return names
+
+    def _source_auth(self) -> str:
+        if self.source_credentials is None:
+            return ""
+        user, password = self.source_credentials
+        return f" USER {_quote_literal(user)} PASSWORD {_quote_literal(password)}"
 
 
 class _SemconvLiterals:
@@ -184,9 +195,10 @@ class Dictionary:
     name: str
     body: str  # fragment name in sql/
 
-    def statements(self, target: Target) -> list[str]:
+    def statements(self, target: Target, *, replace: bool = False) -> list[str]:
         body = sql_text(self.body).format_map(target.names())
-        return [f"CREATE DICTIONARY IF NOT EXISTS {target.qualified(self.name)}{target.on_cluster}\n{body}"]
+        create = "CREATE OR REPLACE DICTIONARY" if replace else "CREATE DICTIONARY IF NOT EXISTS"
+        return [f"{create} {target.qualified(self.name)}{target.on_cluster}\n{body}"]
 
 
 SchemaObject = Table | View | Dictionary

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from otel_llm.pricing import default_price_book
-from otel_llm.schema import sync_prices
+from otel_llm.schema import migrate, sync_prices
 from tests.fixtures.store import Store
+from tests.integration.store.test_schema_calls import BOOK
 
 
 def test_the_default_book_loads_with_its_fallbacks(store: Store) -> None:
@@ -33,3 +36,16 @@ def test_the_default_book_loads_with_its_fallbacks(store: Store) -> None:
             price.cache_write_1h if price.cache_write_1h is not None else write,
         )
         assert got == [expected], (price.provider, price.model)
+
+
+def test_dictionary_source_credentials_are_applied_on_every_migrate(store: Store) -> None:
+    client, db = store
+    migrate(client, db, source_credentials=("default", ""))  # chdb's only user
+
+    ddl = client.command(f"SHOW CREATE DICTIONARY `{db}`.llm_prices_dict").replace("\\'", "'")
+    assert "USER 'default' PASSWORD '[HIDDEN]'" in ddl  # the server never shows the password back
+    sync_prices(client, db, BOOK)
+    price = client.command(
+        f"SELECT dictGet('{db}.llm_prices_dict', 'InputPrice', ('openai', 'gpt-4o-mini'), today())"
+    )
+    assert Decimal(price) == Decimal("0.00000015")
