@@ -133,6 +133,12 @@ def test_scripted_text_in_exact_chunk_count(openai_client: openai.OpenAI, fake_p
     ]
 
 
+def test_n_choices_are_billed_as_output(openai_client: openai.OpenAI) -> None:
+    resp = openai_client.chat.completions.create(model="gpt-4o", messages=USER, n=2)
+    assert [c.index for c in resp.choices] == [0, 1]
+    assert resp.usage is not None and resp.usage.completion_tokens == 2 * REPLY_TOKENS
+
+
 def test_chat_parse_returns_pydantic_instance(openai_client: openai.OpenAI) -> None:
     resp = openai_client.chat.completions.parse(model="gpt-4o", messages=USER, response_format=Verdict)
     assert resp.choices[0].message.parsed == Verdict(label="sample", score=1, reasons=["sample"], note="sample")
