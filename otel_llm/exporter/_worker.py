@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, set_value
 from opentelemetry.sdk.trace import ReadableSpan
 
+from otel_llm import semconv
 from otel_llm.exporter._config import ExporterConfig
 from otel_llm.exporter._retry import RetryPolicy, Waiter
 from otel_llm.exporter._rows import TraceColumns, spans_to_columns
@@ -34,6 +35,16 @@ __all__ = ["ExportStats", "ExportWorker"]
 
 _log = logging.getLogger("otel_llm.exporter")
 _LOG_EVERY_S = 60.0  # a long outage logs a line a minute per kind of trouble, not one per batch
+
+
+_MISSING_SCHEMA_CODES = (60, 81)  # UNKNOWN_TABLE, UNKNOWN_DATABASE
+
+
+def _hint(error: Exception) -> str:
+    """The likely fix, for the one refusal a user can cause by configuration alone."""
+    if getattr(error, "code", None) in _MISSING_SCHEMA_CODES:
+        return f"; create the schema with `otel-llm migrate` or {semconv.ENV_CLICKHOUSE_CREATE_SCHEMA}=true"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -217,7 +228,9 @@ class ExportWorker:
             if is_retryable(error):
                 self._requeue(batch, error)
             else:
-                self._log_trouble("rejected", "ClickHouse refused %d spans (not retried): %r", len(batch), error)
+                self._log_trouble(
+                    "rejected", "ClickHouse refused %d spans (not retried): %r%s", len(batch), error, _hint(error)
+                )
                 self._settle(len(batch), "rejected_spans", error)
             return
         with self._cond:

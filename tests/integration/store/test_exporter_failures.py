@@ -222,3 +222,15 @@ def test_a_forked_child_starts_empty_with_its_own_worker(exporters: list[ClickHo
     os.waitpid(pid, 0)
     assert report == "0,0,True,True"  # the parent's spans stay with the parent
     assert exporter.stats().received_spans == 5
+
+
+def test_a_missing_schema_is_refused_with_the_fix_in_the_log(
+    store: Store, store_dsn: str, exporters: list[ClickHouseSpanExporter], caplog: pytest.LogCaptureFixture
+) -> None:
+    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=f"{store.database}_absent", create_schema=False)
+    exporters.append(exporter)
+    with caplog.at_level(logging.WARNING, logger="otel_llm.exporter"):
+        exporter.export(_spans(3))
+        assert exporter.force_flush(30_000)
+    assert (exporter.stats().rejected_spans, exporter.stats().written_spans) == (3, 0)
+    assert "otel-llm migrate" in caplog.text
