@@ -2,22 +2,24 @@
 
 One module per command family registers its sub-command; ``main`` only parses and dispatches,
 and turns the errors a user can fix (a bad DSN, a failing query, a bad --since) into one line
-on stderr and exit code 2 instead of a traceback.
+on stderr and exit code 2 instead of a traceback. Command modules are imported when the parser
+is built, not with this package, so library code may import ``otel_llm.cli.source`` (the query
+layer) without pulling in every command, or importing itself in a cycle.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
-from otel_llm.cli import alerts, collector, demo, migrate, prices, report, sql, top
 from otel_llm.cli.source import QueryError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (demo, report, top, sql, alerts, prices, migrate, collector)
+_COMMANDS = ("demo", "report", "top", "sql", "alerts", "prices", "migrate", "collector")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,15 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="otel-llm", description="Cost, tokens and cache savings of every LLM call, from ClickHouse.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in _COMMANDS:
-        module.add_parser(commands)
+    for name in _COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["collector"]:  # the collector parses its own flags
-        return collector.run(argv[1:])
+        from otel_llm.cli.collector import run
+
+        return run(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
