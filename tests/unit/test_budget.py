@@ -233,3 +233,13 @@ def test_public_surface_is_what_it_claims() -> None:
     ])
     assert all(hasattr(budget_api, name) for name in budget_api.__all__)
     assert budget_api.BudgetExceeded.__doc__ and "BEFORE the request is sent" in budget_api.BudgetExceeded.__doc__
+
+
+def test_library_packages_import_on_their_own() -> None:
+    """otel_llm.alerts and otel_llm.budget use the CLI's query layer; importing them first must not cycle."""
+    import subprocess
+    import sys
+
+    for module in ("otel_llm.alerts", "otel_llm.budget", "otel_llm.cli.source"):
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
