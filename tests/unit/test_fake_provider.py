@@ -611,6 +611,13 @@ def test_client_leaving_a_long_stream_early_is_quiet(
     assert capfd.readouterr().err == ""
 
 
+def test_public_surface() -> None:
+    import otel_llm.fake_provider as package
+
+    assert sorted(package.__all__) == ["FAIL_FIRST_HEADER", "MISSING", "FakeProvider", "RecordedRequest", "Script"]
+    assert all(hasattr(package, name) for name in package.__all__)
+
+
 def test_standalone_server_prints_its_urls() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "otel_llm.fake_provider"], stdout=subprocess.PIPE, text=True)
     try:
