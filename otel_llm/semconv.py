@@ -160,7 +160,7 @@ PROVIDER_COHERE = "cohere"
 # --- Appended by the schema (otel_llm/schema): keys other instrumentations write, read only by
 # the llm_calls view so their spans are priced too (OpenLLMetry, OpenLIT, OpenInference). -----
 DEPLOYMENT_ENVIRONMENT_LEGACY = "deployment.environment"
-TELEMETRY_SDK_NAME = "telemetry.sdk.name"  # resource attribute; OpenLIT sets "openlit"
+TELEMETRY_SDK_NAME = "telemetry.sdk.name"  # OpenLIT sets "openlit", on the span itself
 OPENLIT_SDK_NAME = "openlit"
 OPENLIT_USAGE_COST = "gen_ai.usage.cost"
 OPENLIT_TIME_TO_FIRST_TOKEN = "gen_ai.server.time_to_first_token"

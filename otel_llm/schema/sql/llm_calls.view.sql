@@ -3,7 +3,8 @@
 --
 -- Token rule: InputTokens INCLUDES cache reads and writes, as otel-llm, OpenInference and
 -- OpenLLMetry report it. OpenLIT reports Anthropic's raw input_tokens, which EXCLUDE the cache:
--- for Anthropic spans from OpenLIT (resource telemetry.sdk.name = 'openlit'), and for any span
+-- for Anthropic spans from OpenLIT (telemetry.sdk.name = 'openlit', which OpenLIT sets on the
+-- span itself; the resource is read too), and for any span
 -- whose input is smaller than its cache reads plus writes (impossible if the cache were
 -- included), the cache tokens are added. Counts above 10^12 are garbage, not tokens, and are
 -- clamped so one bad span cannot overflow the Decimal arithmetic and fail its whole batch.
@@ -59,8 +60,8 @@ SELECT
     SpanId,
     ServiceName,
     arrayFirst(x -> x != '', [
-        resource[{a[DEPLOYMENT_ENVIRONMENT]}], resource[{a[DEPLOYMENT_ENVIRONMENT_LEGACY]}]])
-        AS Environment,
+        resource[{a[DEPLOYMENT_ENVIRONMENT]}], resource[{a[DEPLOYMENT_ENVIRONMENT_LEGACY]}],
+        span[{a[DEPLOYMENT_ENVIRONMENT]}], span[{a[DEPLOYMENT_ENVIRONMENT_LEGACY]}]]) AS Environment,
     transform(raw_provider,
         ['az.ai.openai', 'azure', 'azure_openai', 'bedrock', 'aws', 'aws_bedrock', 'vertex_ai', 'vertexai',
          'google', 'gemini', 'google_genai', 'mistralai', 'mistral', 'xai', 'together'],
@@ -97,7 +98,7 @@ SELECT
         span[{a[OPENLLMETRY_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
         span[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE]}]])), 1000000000000) AS CacheWriteTokens,
     reported_input + if(
-        (Provider = {a[PROVIDER_ANTHROPIC]} AND resource[{a[TELEMETRY_SDK_NAME]}] = {a[OPENLIT_SDK_NAME]})
+        (Provider = {a[PROVIDER_ANTHROPIC]} AND {a[OPENLIT_SDK_NAME]} IN (span[{a[TELEMETRY_SDK_NAME]}], resource[{a[TELEMETRY_SDK_NAME]}]))
             OR reported_input < CacheReadTokens + CacheWriteTokens,
         CacheReadTokens + CacheWriteTokens, 0) AS InputTokens,
     least(toUInt64OrZero(arrayFirst(x -> x != '', [

@@ -91,10 +91,12 @@ def _openlit_anthropic() -> list:
             sc.OPENLLMETRY_USAGE_CACHE_READ_INPUT_TOKENS: "2000",
             sc.GEN_AI_USAGE_OUTPUT_TOKENS: "50",
             sc.OPENLIT_USAGE_COST: "0",
+            # OpenLIT writes these on the span, not the resource.
+            sc.TELEMETRY_SDK_NAME: sc.OPENLIT_SDK_NAME,
+            sc.DEPLOYMENT_ENVIRONMENT_LEGACY: "prod",
         },
         at=AT,
         service="legacy",
-        resource={sc.TELEMETRY_SDK_NAME: sc.OPENLIT_SDK_NAME, sc.DEPLOYMENT_ENVIRONMENT_LEGACY: "prod"},
         scope="openlit.otel.tracing",
     )
 
