@@ -114,11 +114,19 @@ def _total_row(result: Result, n_keys: int) -> tuple[Any, ...]:
     return ("TOTAL", *[""] * (n_keys - 1), *values)
 
 
+# Short headers for the table only (it has to fit a terminal); JSON and CSV keep the stable names.
+_TABLE_HEADERS = {
+    "input_tokens": "input_tok", "output_tokens": "output_tok", "cache_read_tokens": "cache_read",
+    "cache_write_tokens": "cache_write", "reasoning_tokens": "reasoning", "cache_hit_rate": "hit_rate",
+    "cache_savings_usd": "saved_usd", "unpriced_calls": "unpriced",
+}
+
+
 def format_report(result: Result, query: ReportQuery, fmt: str) -> str:
-    rows = list(result.rows)
-    if fmt == "table":
-        rows.append(_total_row(result, len(query.by)))
-    return render(result.columns, rows, fmt)
+    if fmt != "table":
+        return render(result.columns, result.rows, fmt)
+    headers = [_TABLE_HEADERS.get(c, c) for c in result.columns]
+    return render(headers, [*result.rows, _total_row(result, len(query.by))], fmt)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
