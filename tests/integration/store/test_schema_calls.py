@@ -332,3 +332,33 @@ def test_syncing_the_same_book_again_adds_no_revision(priced: Store) -> None:
     first = priced_revision(priced)
     assert sync_prices(client, db, BOOK) == first
     assert client.query(f"SELECT uniq(Revision), count() FROM `{db}`.llm_prices").result_rows == [(1, 2)]
+
+
+def test_malformed_values_never_fail_the_batch(priced: Store) -> None:
+    """A span with garbage in every field it reads is stored; its batch (good spans too) is not lost."""
+    garbage = span_row(
+        {
+            sc.GEN_AI_OPERATION_NAME: "chat",
+            sc.GEN_AI_PROVIDER_NAME: "anthropic",
+            sc.GEN_AI_REQUEST_MODEL: "claude-sonnet-4-5",
+            sc.GEN_AI_USAGE_INPUT_TOKENS: "99999999999999999999",  # overflows UInt64
+            sc.GEN_AI_USAGE_OUTPUT_TOKENS: "5000000000000000",  # past the 10^12 clamp
+            sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: "-5",
+            sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: "many",
+            sc.OTEL_LLM_COST_USD: "NaN",
+            sc.GEN_AI_RESPONSE_FINISH_REASONS: "[broken",
+            sc.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: "-1",
+        },
+        at=AT,
+    )
+    insert_spans(priced.client, priced.database, [garbage, _ours_openai()])
+
+    rows = priced.client.query(
+        f"""SELECT RequestModel, InputTokens, OutputTokens, CacheReadTokens, ReasoningTokens, CostSource,
+                   FinishReasons, TimeToFirstChunkNs
+            FROM `{priced.database}`.llm_calls ORDER BY RequestModel"""
+    ).result_rows
+    assert rows[1] == ("gpt-4o-mini", 1000, 200, 400, 50, "prices", ["stop"], 250_000_000)
+    model, input_tokens, output_tokens, cache_read, reasoning, source, finish, ttfc = rows[0]
+    assert (model, cache_read, reasoning, finish, ttfc) == ("claude-sonnet-4-5", 0, 0, [], None)
+    assert input_tokens <= 10**12 and output_tokens == 10**12 and source == "prices"
