@@ -42,7 +42,7 @@ def _start_fake_provider() -> tuple[subprocess.Popen[str], str]:
     )
     assert proc.stdout is not None
     for line in proc.stdout:
-        if line.startswith("anthropic_base_url="):
+        if line.startswith("export ANTHROPIC_BASE_URL="):
             return proc, line.split("=", 1)[1].strip()
     raise SystemExit("the fake provider did not print its address")
 

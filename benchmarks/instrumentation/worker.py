@@ -78,10 +78,11 @@ def _scenarios(base_url: str, chunks: int) -> dict[str, Callable[[], object]]:
     import anthropic
     import openai
 
+    from otel_llm.fake_provider import CHUNKS_HEADER
+
     oai = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0)
     claude = anthropic.Anthropic(base_url=base_url, api_key="bench", max_retries=0)
-    # The fake provider reads the stream length from this header (see otel_llm.fake_provider).
-    stream_headers = {"x-fake-chunks": str(chunks)}
+    stream_headers = {CHUNKS_HEADER: str(chunks)}
 
     def openai_chat() -> object:
         return oai.chat.completions.create(model="gpt-4o", messages=PROMPT, max_tokens=64)

@@ -23,6 +23,6 @@ an app at it.
 """
 
 from otel_llm.fake_provider._script import MISSING, RecordedRequest, Script
-from otel_llm.fake_provider._server import FAIL_FIRST_HEADER, FakeProvider
+from otel_llm.fake_provider._server import CHUNKS_HEADER, FAIL_FIRST_HEADER, FakeProvider
 
-__all__ = ["FAIL_FIRST_HEADER", "MISSING", "FakeProvider", "RecordedRequest", "Script"]
+__all__ = ["CHUNKS_HEADER", "FAIL_FIRST_HEADER", "MISSING", "FakeProvider", "RecordedRequest", "Script"]

@@ -7,6 +7,7 @@ never sleeps, never logs, disables Nagle and writes each response in one ``senda
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import threading
@@ -23,7 +24,7 @@ from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
 
-__all__ = ["FAIL_FIRST_HEADER", "FakeProvider"]
+__all__ = ["CHUNKS_HEADER", "FAIL_FIRST_HEADER", "FakeProvider"]
 
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
 _Reply = JsonReply | StreamReply
@@ -33,6 +34,8 @@ _AZURE_PREFIX = "/openai/deployments/"
 # x-stainless-retry-count) gets the named status, the SDK's own retry then succeeds. A real
 # provider ignores the header.
 FAIL_FIRST_HEADER = "x-fake-provider-fail-first"
+# Stream length for a request from a process that cannot enqueue scripts (the benchmarks).
+CHUNKS_HEADER = "x-fake-provider-chunks"
 _RETRY_COUNT_HEADER = "x-stainless-retry-count"
 
 
@@ -247,6 +250,9 @@ class FakeProvider:
         fail_first = headers.get(FAIL_FIRST_HEADER, "")
         if fail_first.isdigit() and headers.get(_RETRY_COUNT_HEADER, "0") == "0":
             script = Script(status=int(fail_first))
+        chunks = headers.get(CHUNKS_HEADER, "")
+        if chunks.isdigit() and int(chunks) > 0 and script.chunks is None:
+            script = dataclasses.replace(script, chunks=int(chunks))
         route = next((r for r in _ROUTES if url.path.endswith(r.suffix)), None)
         ex = Exchange(url.path, self._effective(url.path, body), script, serial, int(time.time()), self._cache)
         if route is None or handler.command != "POST":
