@@ -614,8 +614,24 @@ def test_client_leaving_a_long_stream_early_is_quiet(
 def test_public_surface() -> None:
     import otel_llm.fake_provider as package
 
-    assert set(package.__all__) == {"FAIL_FIRST_HEADER", "MISSING", "FakeProvider", "RecordedRequest", "Script"}
+    assert set(package.__all__) == {
+        "CHUNKS_HEADER",
+        "FAIL_FIRST_HEADER",
+        "MISSING",
+        "FakeProvider",
+        "RecordedRequest",
+        "Script",
+    }
     assert all(hasattr(package, name) for name in package.__all__)
+
+
+def test_chunks_header_sets_the_stream_length(openai_client: openai.OpenAI) -> None:
+    from otel_llm.fake_provider import CHUNKS_HEADER
+
+    stream = openai_client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True, extra_headers={CHUNKS_HEADER: "57"}
+    )
+    assert sum(1 for chunk in stream if chunk.choices and chunk.choices[0].delta.content) == 57
 
 
 def test_standalone_server_prints_its_urls() -> None:
