@@ -3,8 +3,9 @@
 The harness (``bench_overhead.py``) starts this script once per contender per round, so every
 contender gets a fresh interpreter and the rounds interleave. Every contender shares the same
 pipeline: a TracerProvider with a BatchSpanProcessor whose exporter discards, and a MeterProvider
-that is never read, so the differences come from the instrumentation alone. The script prints one
-JSON object with the median nanoseconds per call of each scenario.
+that is never read, so the differences come from the instrumentation alone. The SDKs run on openai 2.x /
+anthropic 0.x (httpx), the last lines every peer supports. The script prints one JSON object
+with the median nanoseconds per call of each scenario.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import httpx
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -74,14 +76,37 @@ def _install(contender: str, tracer_provider: TracerProvider, meter_provider: Me
     AnthropicInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
 
 
+class ReplayTransport(httpx.BaseTransport):
+    """Fetches each kind of response once from the fake provider over real HTTP, then replays it.
+
+    The socket round trip (about 1 ms here, with jitter of the same size on this shared machine)
+    would drown an overhead of tens of microseconds; replaying the recorded bytes keeps the SDK's
+    full parsing and streaming path, and the instrumentation's, while the network drops out.
+    """
+
+    def __init__(self) -> None:
+        self._live = httpx.HTTPTransport()
+        self._recorded: dict[tuple[str, bool], tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.path, b'"stream":true' in request.content.replace(b" ", b""))
+        if key not in self._recorded:
+            live = self._live.handle_request(request)
+            live.read()
+            self._recorded[key] = (live.status_code, list(live.headers.raw), live.content)
+        status, headers, content = self._recorded[key]
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+
 def _scenarios(base_url: str, chunks: int) -> dict[str, Callable[[], object]]:
     import anthropic
     import openai
 
     from otel_llm.fake_provider import CHUNKS_HEADER
 
-    oai = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0)
-    claude = anthropic.Anthropic(base_url=base_url, api_key="bench", max_retries=0)
+    http_client = httpx.Client(transport=ReplayTransport())
+    oai = openai.OpenAI(base_url=f"{base_url}/v1", api_key="bench", max_retries=0, http_client=http_client)
+    claude = anthropic.Anthropic(base_url=base_url, api_key="bench", max_retries=0, http_client=http_client)
     stream_headers = {CHUNKS_HEADER: str(chunks)}
 
     def openai_chat() -> object:
