@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from opentelemetry.metrics import Meter
@@ -44,10 +43,6 @@ def error_type(exc: BaseException) -> str:
     if isinstance(status, int) and not isinstance(status, bool):
         return str(status)
     return type(exc).__qualname__
-
-
-def _usd(value: Decimal) -> float:
-    return float(value)
 
 
 class Telemetry:
@@ -90,14 +85,15 @@ class Telemetry:
     @property
     def price_book(self) -> Any:
         """The price book, loaded on first use: loading reads a bundled file, never at import."""
-        if self._price_book is _NOT_LOADED:
-            try:
-                from otel_llm.pricing import default_price_book
+        if self._price_book is not _NOT_LOADED:
+            return self._price_book
+        try:
+            from otel_llm.pricing import default_price_book
 
-                self._price_book = default_price_book()
-            except Exception as exc:
-                report_bug("lifecycle.price_book", exc)
-                self._price_book = None
+            self._price_book = default_price_book()
+        except Exception as exc:
+            report_bug("lifecycle.price_book", exc)
+            self._price_book = None
         return self._price_book
 
     @guard("lifecycle.start_call")
@@ -188,26 +184,25 @@ class LLMCall:
     ) -> None:
         """Response attributes, usage and cost. ``usage`` None (or empty) means "not reported".
 
-        The service tier for pricing defaults to the one the response reports.
+        The service tier for pricing defaults to the one the response reports. Everything goes
+        to the span in one ``set_attributes``: the SDK's per-call cost is a large part of ours.
         """
-        span = self.span
-        span.set_attributes(attributes)
+        merged = dict(attributes)
         response_model = attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
         if response_model:
             self._metric_attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
-        if usage is None or usage.is_empty:
-            return
-        self._usage = usage
-        span.set_attributes(self._usage_attributes(usage))
-        self._record_cost(usage, response_model, service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER))
+        if usage is not None and not usage.is_empty:
+            self._usage = usage
+            self._add_usage_attributes(merged, usage)
+            tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
+            self._add_cost_attributes(merged, usage, response_model, tier)
+        self.span.set_attributes(merged)
 
-    def _usage_attributes(self, usage: Usage) -> dict[str, Any]:
-        attrs: dict[str, Any] = {
-            semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage.cache_read_tokens,
-            semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: usage.cache_write_tokens,
-            semconv.OTEL_LLM_USAGE_ESTIMATED: usage.estimated,
-            semconv.OTEL_LLM_CACHE_HIT: usage.cache_read_tokens > 0,
-        }
+    def _add_usage_attributes(self, attrs: dict[str, Any], usage: Usage) -> None:
+        attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens
+        attrs[semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = usage.cache_write_tokens
+        attrs[semconv.OTEL_LLM_USAGE_ESTIMATED] = usage.estimated
+        attrs[semconv.OTEL_LLM_CACHE_HIT] = usage.cache_read_tokens > 0
         if usage.input_tokens is not None:
             attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
         if usage.output_tokens is not None:
@@ -216,9 +211,10 @@ class LLMCall:
             attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
         if self._telemetry.emit_cache_creation:
             attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_write_tokens
-        return attrs
 
-    def _record_cost(self, usage: Usage, response_model: str | None, service_tier: str | None) -> None:
+    def _add_cost_attributes(
+        self, attrs: dict[str, Any], usage: Usage, response_model: str | None, service_tier: str | None
+    ) -> None:
         book = self._telemetry.price_book
         if book is None:
             return  # pricing failed to load: already logged; no cost rather than a wrong one
@@ -229,21 +225,17 @@ class LLMCall:
             else None
         )
         if cost is None:
-            self.span.set_attribute(semconv.OTEL_LLM_COST_UNKNOWN_MODEL, True)
+            attrs[semconv.OTEL_LLM_COST_UNKNOWN_MODEL] = True
             self._telemetry.unpriced_calls.add(1, self._cost_metric_attrs(response_model))
             return
-        total = _usd(cost.total_usd)
-        self.span.set_attributes(
-            {
-                semconv.OTEL_LLM_COST_USD: total,
-                semconv.OTEL_LLM_COST_INPUT_USD: _usd(cost.input_usd),
-                semconv.OTEL_LLM_COST_OUTPUT_USD: _usd(cost.output_usd),
-                semconv.OTEL_LLM_COST_CACHE_READ_USD: _usd(cost.cache_read_usd),
-                semconv.OTEL_LLM_COST_CACHE_WRITE_USD: _usd(cost.cache_write_usd),
-                semconv.OTEL_LLM_CACHE_SAVINGS_USD: _usd(cost.cache_savings_usd),
-                semconv.OTEL_LLM_PRICING_VERSION: str(book.version),
-            }
-        )
+        total = float(cost.total_usd)
+        attrs[semconv.OTEL_LLM_COST_USD] = total
+        attrs[semconv.OTEL_LLM_COST_INPUT_USD] = float(cost.input_usd)
+        attrs[semconv.OTEL_LLM_COST_OUTPUT_USD] = float(cost.output_usd)
+        attrs[semconv.OTEL_LLM_COST_CACHE_READ_USD] = float(cost.cache_read_usd)
+        attrs[semconv.OTEL_LLM_COST_CACHE_WRITE_USD] = float(cost.cache_write_usd)
+        attrs[semconv.OTEL_LLM_CACHE_SAVINGS_USD] = float(cost.cache_savings_usd)
+        attrs[semconv.OTEL_LLM_PRICING_VERSION] = str(book.version)
         self._telemetry.cost.add(total, self._cost_metric_attrs(response_model))
 
     def _cost_metric_attrs(self, response_model: str | None) -> dict[str, Any]:

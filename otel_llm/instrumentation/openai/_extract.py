@@ -41,7 +41,21 @@ _UNFINISHED = ("in_progress", "queued")
 
 
 def field(obj: Any, name: str) -> Any:
-    """``obj.name`` for SDK models, ``obj[name]`` for dicts; None if absent."""
+    """``obj.name`` for SDK models, ``obj[name]`` for dicts; None if absent.
+
+    This runs a dozen times per call and on every streamed chunk, so it avoids the two slow
+    paths: ``getattr`` of an ABSENT name on a pydantic model (pydantic builds an error message,
+    ~4 µs) and an ABC ``isinstance`` check against ``Mapping``. Pydantic models keep their fields
+    in ``__dict__`` and unknown keys in ``__pydantic_extra__``.
+    """
+    if type(obj) is dict:
+        return obj.get(name)
+    fields = getattr(obj, "__dict__", None)
+    if fields is not None and name in fields:
+        return fields[name]
+    if hasattr(obj, "__pydantic_fields_set__"):
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return extra.get(name) if extra else None
     if isinstance(obj, Mapping):
         return obj.get(name)
     return getattr(obj, name, None)

@@ -20,7 +20,12 @@ from otel_llm import semconv, tokens
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import StreamRecorder
-from otel_llm.instrumentation.openai._extract import response_attributes, usage_from_response, usage_from_usage_object
+from otel_llm.instrumentation.openai._extract import (
+    field,
+    response_attributes,
+    usage_from_response,
+    usage_from_usage_object,
+)
 from otel_llm.instrumentation.openai._messages import streamed_content
 from otel_llm.usage import Usage
 
@@ -57,20 +62,20 @@ class ChatStreamRecorder(_TextRecorder):
     def on_chunk(self, chunk: Any) -> bool:
         if self._first is None:
             self._first = chunk
-        usage = getattr(chunk, "usage", None)
+        usage = field(chunk, "usage")
         if usage is not None:
             self._usage = usage
-        choices = getattr(chunk, "choices", None)
+        choices = field(chunk, "choices")
         if not choices:
             return not (self._hide_usage_chunk and usage is not None)
         for choice in choices:
-            delta = getattr(choice, "delta", None)
-            text = getattr(delta, "content", None) if delta is not None else getattr(choice, "text", None)
+            delta = field(choice, "delta")
+            text = field(delta, "content") if delta is not None else field(choice, "text")
             if isinstance(text, str):
                 self._pieces.append(text)
-            reason = getattr(choice, "finish_reason", None)
+            reason = field(choice, "finish_reason")
             if reason:
-                self._finish[getattr(choice, "index", 0)] = reason
+                self._finish[field(choice, "index") or 0] = reason
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
@@ -107,11 +112,11 @@ class ResponsesStreamRecorder(_TextRecorder):
         self._response: Any = None
 
     def on_chunk(self, chunk: Any) -> bool:
-        response = getattr(chunk, "response", None)
+        response = field(chunk, "response")
         if response is not None:
             self._response = response
-        elif getattr(chunk, "type", None) == _TEXT_DELTA:
-            delta = getattr(chunk, "delta", None)
+        elif field(chunk, "type") == _TEXT_DELTA:
+            delta = field(chunk, "delta")
             if isinstance(delta, str):
                 self._pieces.append(delta)
         return True
