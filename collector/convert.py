@@ -29,20 +29,29 @@ def _python(value: AnyValue) -> Any:
     kind = value.WhichOneof("value")
     if kind is None:
         return None
-    if kind == "array_value":
-        return [_python(v) for v in value.array_value.values]
+    if kind == "array_value":  # a tuple, as the SDK stores sequences: the writer's fast path knows it
+        return tuple([_python(v) for v in value.array_value.values])
     if kind == "kvlist_value":
         return {kv.key: _python(kv.value) for kv in value.kvlist_value.values}
     return getattr(value, kind)
 
 
 def _attributes(pairs: Iterable[Any]) -> Mapping[str, str]:
+    """Strings, integers and booleans are nearly every attribute: spelled here without the generic
+    path (the same spellings ``stringify_value`` gives: decimal, ``true``/``false``); conversion is
+    the collector's hottest loop. Doubles, arrays, maps and bytes take the exporter's rules."""
     out: dict[str, str] = {}
     for kv in pairs:
         value = kv.value
         kind = value.WhichOneof("value")
-        # Strings are nearly every attribute: skip the generic path for them.
-        out[kv.key] = value.string_value if kind == "string_value" else stringify_value(_python(value))
+        if kind == "string_value":
+            out[kv.key] = value.string_value
+        elif kind == "int_value":
+            out[kv.key] = str(value.int_value)
+        elif kind == "bool_value":
+            out[kv.key] = "true" if value.bool_value else "false"
+        else:
+            out[kv.key] = stringify_value(_python(value))
     return out
 
 
@@ -79,15 +88,24 @@ def add_request(columns: TraceColumns, request: ExportTraceServiceRequest) -> No
                     max(0, span.end_time_unix_nano - start),
                     _name(STATUS_CODE_NAMES, span.status.code),
                     span.status.message,
-                    (
-                        [e.time_unix_nano for e in events],
-                        [e.name for e in events],
-                        [_attributes(e.attributes) for e in events],
-                    ),
-                    (
-                        [link.trace_id.hex() for link in links],
-                        [link.span_id.hex() for link in links],
-                        [link.trace_state for link in links],
-                        [_attributes(link.attributes) for link in links],
-                    ),
+                    _events(events) if events else _NO_EVENTS,
+                    _links(links) if links else _NO_LINKS,
                 )
+
+
+# Most spans have neither; sharing one empty value spares building four lists per span.
+_NO_EVENTS: tuple[list[int], list[str], list[Mapping[str, str]]] = ([], [], [])
+_NO_LINKS: tuple[list[str], list[str], list[str], list[Mapping[str, str]]] = ([], [], [], [])
+
+
+def _events(events: Any) -> tuple[list[int], list[str], list[Mapping[str, str]]]:
+    return [e.time_unix_nano for e in events], [e.name for e in events], [_attributes(e.attributes) for e in events]
+
+
+def _links(links: Any) -> tuple[list[str], list[str], list[str], list[Mapping[str, str]]]:
+    return (
+        [link.trace_id.hex() for link in links],
+        [link.span_id.hex() for link in links],
+        [link.trace_state for link in links],
+        [_attributes(link.attributes) for link in links],
+    )

@@ -52,6 +52,7 @@ class Drain:
         dead_letter_dir: Path,
         max_records: int = 256,
         max_bytes: int = 16 << 20,
+        linger: float = 0.5,
     ) -> None:
         self._spool = spool
         self._connect = connect
@@ -61,6 +62,7 @@ class Drain:
         self._dead_dir = dead_letter_dir
         self._max_records = max_records
         self._max_bytes = max_bytes
+        self._linger = linger
         self._writer: TraceWriter | None = None
         self._refusals = 0
         self._stop_at: float | None = None
@@ -97,7 +99,8 @@ class Drain:
                 failures += 1
                 self._sleep(failures)
                 continue
-            batch = self._spool.next_batch(self._max_records, self._max_bytes, timeout=0.2)
+            linger = 0.0 if self._stop_at is not None else self._linger
+            batch = self._spool.next_batch(self._max_records, self._max_bytes, timeout=0.2, linger=linger)
             if batch is None:
                 continue
             if self._write(batch):

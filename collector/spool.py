@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 import zlib
 from collections import deque
@@ -203,17 +204,27 @@ class Spool:
         return self._active_file
 
     # --- drain -----------------------------------------------------------------------------
-    def next_batch(self, max_records: int, max_bytes: int, timeout: float) -> Batch | None:
+    def next_batch(self, max_records: int, max_bytes: int, timeout: float, linger: float = 0.0) -> Batch | None:
         """The next records to insert, waiting up to ``timeout`` for some to arrive.
 
-        After a crash the first batch is exactly the recorded intent, so its token matches the
-        block that may already be in ClickHouse.
+        Once something is pending, waits up to ``linger`` more for a full batch: one insert of
+        many requests costs ClickHouse (and its views) far less than many small ones. After a
+        crash the first batch is exactly the recorded intent, so its token matches the block
+        that may already be in ClickHouse.
         """
         with self._lock:
             if not self._pending:
                 self._appended.wait(timeout)
             if not self._pending:
                 return None
+            deadline = time.monotonic() + linger
+            while (
+                self._intent is None
+                and len(self._pending) < max_records
+                and self._pending_bytes < max_bytes
+                and (left := deadline - time.monotonic()) > 0
+            ):
+                self._appended.wait(left)
             if self._intent is not None:
                 first, last = self._intent
                 chosen = [r for r in self._pending if first <= r.record_id <= last]
