@@ -21,7 +21,6 @@ from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import StreamRecorder
 from otel_llm.instrumentation.openai._extract import (
-    field,
     response_attributes,
     usage_from_response,
     usage_from_usage_object,
@@ -32,6 +31,10 @@ from otel_llm.usage import Usage
 __all__ = ["ChatStreamRecorder", "ResponsesStreamRecorder"]
 
 _TEXT_DELTA = "response.output_text.delta"
+# Responses API events whose ``response`` field holds the response so far (final on the last three).
+_CARRY_RESPONSE = frozenset(
+    f"response.{s}" for s in ("created", "queued", "in_progress", "completed", "incomplete", "failed")
+)
 _FINISH_REASONS = semconv.GEN_AI_RESPONSE_FINISH_REASONS
 
 
@@ -54,28 +57,31 @@ class ChatStreamRecorder(_TextRecorder):
     ) -> None:
         super().__init__(call, content)
         self._kwargs = kwargs
+        self._chat = "messages" in kwargs
         self._hide_usage_chunk = hide_usage_chunk
         self._first: Any = None
         self._usage: Any = None
         self._finish: dict[int, str] = {}
 
     def on_chunk(self, chunk: Any) -> bool:
+        # Plain attribute reads: every name read here is a declared field of the SDK's chunk
+        # models (``delta`` only on chat choices, ``text`` only on legacy ones), so none takes
+        # pydantic's slow absent-attribute path; a malformed chunk lands in the stream guard.
         if self._first is None:
             self._first = chunk
-        usage = field(chunk, "usage")
+        usage = chunk.usage
         if usage is not None:
             self._usage = usage
-        choices = field(chunk, "choices")
+        choices = chunk.choices
         if not choices:
             return not (self._hide_usage_chunk and usage is not None)
         for choice in choices:
-            delta = field(choice, "delta")
-            text = field(delta, "content") if delta is not None else field(choice, "text")
+            text = choice.delta.content if self._chat else choice.text
             if isinstance(text, str):
                 self._pieces.append(text)
-            reason = field(choice, "finish_reason")
+            reason = choice.finish_reason
             if reason:
-                self._finish[field(choice, "index") or 0] = reason
+                self._finish[choice.index or 0] = reason
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
@@ -112,13 +118,13 @@ class ResponsesStreamRecorder(_TextRecorder):
         self._response: Any = None
 
     def on_chunk(self, chunk: Any) -> bool:
-        response = field(chunk, "response")
-        if response is not None:
-            self._response = response
-        elif field(chunk, "type") == _TEXT_DELTA:
-            delta = field(chunk, "delta")
+        kind = chunk.type
+        if kind == _TEXT_DELTA:
+            delta = chunk.delta
             if isinstance(delta, str):
                 self._pieces.append(delta)
+        elif kind in _CARRY_RESPONSE:
+            self._response = chunk.response
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
