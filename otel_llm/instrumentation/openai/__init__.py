@@ -16,7 +16,7 @@ the ``otel_llm.tag`` feature/user tags. ``AzureOpenAI`` and OpenAI-compatible ``
 are named by host (``azure.ai.openai``, ``groq``, ``deepseek``, ...); an unrecognized host such as a
 local proxy keeps ``openai`` so its calls are still priced.
 
-Settings (environment):
+Settings (environment, read when ``instrument()`` runs):
 
 - ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``: message content, off by default.
 - ``OTEL_LLM_OPENAI_STREAM_USAGE=inject``: ask chat streams for their usage chunk (hidden from
@@ -32,12 +32,19 @@ produces its own span in addition to ours; use one of them. If it wrapped after 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import Any
 
+from otel_llm import semconv
+from otel_llm._env import env_choice
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.openai.package import _instruments
 
 __all__ = ["OpenAIInstrumentor"]
+
+STREAM_USAGE_INJECT = "inject"
+_STREAM_USAGE_CHOICES = ("off", STREAM_USAGE_INJECT)
 
 
 class OpenAIInstrumentor(LLMInstrumentor):
@@ -50,3 +57,9 @@ class OpenAIInstrumentor(LLMInstrumentor):
         from otel_llm.instrumentation.openai._methods import ROWS  # imports openai: only when instrumenting
 
         return ROWS
+
+    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
+        # Read once here, not per call: a bad value is then logged once, and calls pay nothing.
+        telemetry.settings[semconv.ENV_OPENAI_STREAM_USAGE] = env_choice(
+            semconv.ENV_OPENAI_STREAM_USAGE, "off", _STREAM_USAGE_CHOICES
+        )

@@ -14,20 +14,18 @@ from typing import Any
 import openai
 
 from otel_llm import semconv
-from otel_llm._env import env_choice
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
 from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
 from otel_llm.instrumentation._raw import is_raw_response, raw_response_proxy
 from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
+from otel_llm.instrumentation.openai import STREAM_USAGE_INJECT
 from otel_llm.instrumentation.openai._extract import request_attributes, response_attributes, usage_from_response
 from otel_llm.instrumentation.openai._messages import request_content, response_content
 from otel_llm.instrumentation.openai._streams import ChatStreamRecorder, ResponsesStreamRecorder
 
 __all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "RESPONSES", "OpenAIHandler"]
 
-STREAM_USAGE_INJECT = "inject"
-_STREAM_USAGE_CHOICES = ("off", STREAM_USAGE_INJECT)
 _AZURE_CLIENTS = ("AzureOpenAI", "AsyncAzureOpenAI")
 
 
@@ -75,7 +73,7 @@ class OpenAIHandler(CallHandler):
         if (
             self.stream_kind == "chat"
             and kwargs.get("stream") is True
-            and env_choice(semconv.ENV_OPENAI_STREAM_USAGE, "off", _STREAM_USAGE_CHOICES) == STREAM_USAGE_INJECT
+            and telemetry.settings.get(semconv.ENV_OPENAI_STREAM_USAGE) == STREAM_USAGE_INJECT
         ):
             changed = _with_stream_usage(kwargs)
             if changed is not None:

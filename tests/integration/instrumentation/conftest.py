@@ -19,3 +19,18 @@ def openai_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterPr
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     yield instrumentor
     instrumentor.uninstrument()
+
+
+@pytest.fixture
+def inject_stream_usage(
+    monkeypatch: pytest.MonkeyPatch,
+    openai_instrumentor: Any,
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+) -> None:
+    """OTEL_LLM_OPENAI_STREAM_USAGE=inject, re-instrumenting since the setting is read by instrument()."""
+    from otel_llm import semconv
+
+    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
+    openai_instrumentor.uninstrument()
+    openai_instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)

@@ -70,12 +70,11 @@ MALFORMED: dict[str, dict[str, Any]] = {
 def test_malformed_usage_never_breaks_the_call(
     case: str,
     stream: bool,
-    monkeypatch: pytest.MonkeyPatch,
+    inject_stream_usage: None,
     fake_provider: FakeProvider,
     openai_client: openai.OpenAI,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
     script = Script(omit_usage=True) if case == "no usage" else Script(malformed_usage=MALFORMED[case])
     fake_provider.enqueue(script)
     if stream:

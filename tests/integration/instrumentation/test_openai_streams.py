@@ -104,12 +104,11 @@ def test_stream_tokens_are_estimated_without_changing_the_request(
 
 
 def test_injected_stream_usage_is_exact_and_its_chunk_hidden(
-    monkeypatch: pytest.MonkeyPatch,
+    inject_stream_usage: None,
     fake_provider: FakeProvider,
     openai_client: openai.OpenAI,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
     fake_provider.enqueue(Script(prompt_tokens=1200, completion_tokens=7))
     chunks = list(openai_client.chat.completions.create(**chat(stream=True)))
     assert fake_provider.requests[-1].body["stream_options"] == {"include_usage": True}
@@ -121,9 +120,8 @@ def test_injected_stream_usage_is_exact_and_its_chunk_hidden(
 
 
 def test_users_own_include_usage_chunk_is_kept(
-    monkeypatch: pytest.MonkeyPatch, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+    inject_stream_usage: None, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
 ) -> None:
-    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
     chunks = list(openai_client.chat.completions.create(**chat(stream=True, stream_options={"include_usage": True})))
     assert chunks[-1].usage is not None and not chunks[-1].choices
     assert attrs(one_span(span_exporter))[semconv.OTEL_LLM_USAGE_ESTIMATED] is False
