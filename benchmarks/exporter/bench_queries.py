@@ -32,7 +32,7 @@ GENERATE = """
 INSERT INTO {db}.otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName, ResourceAttributes,
     ScopeName, SpanAttributes, Duration, StatusCode)
 SELECT
-    now64(9) - toIntervalSecond(intHash32(number) % (30 * 86400)) AS Timestamp,
+    now64(9) - toIntervalSecond(intHash32(number) % (29 * 86400)) AS Timestamp,  -- clear of the 30-day span TTL
     lower(hex(toUInt128(number + 1))) AS TraceId,
     lower(hex(toUInt64(number + 1))) AS SpanId,
     'chat ' || model,
