@@ -140,10 +140,6 @@ def run(config: CollectorConfig) -> int:
     handler.addFilter(lambda record: record.levelno >= logging.ERROR or not record.name.startswith(_NOISY_LOGGERS))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    # Acknowledging a request hands the GIL between the event loop and a pool thread a few times,
-    # each waiting out the drain's conversion slice (5 ms by default); shorter slices cut the ack
-    # latency under load several-fold for a small throughput cost (benchmarks/collector).
-    sys.setswitchinterval(0.0005)
     try:
         asyncio.run(_serve(config))
     except OSError as exc:  # a port in use, an unreadable spool or TLS file

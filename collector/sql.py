@@ -76,13 +76,15 @@ class SqlEndpoint:
             try:
                 if self._client is None:
                     self._client = self._connect()
-                result = self._client.query(query, parameters=dict(parameters or {}), settings=self._settings)
+                params = dict(parameters or {})
+                result = self._client.query(query, parameters=params, settings=self._settings)
                 # Rows stream in lazily: an error can surface while reading them, so inside the try.
-                return {
-                    "columns": list(result.column_names),
-                    "types": [t.name for t in result.column_types],
-                    "rows": [[_json_value(v) for v in row] for row in result.result_rows],
-                }
+                rows = [[_json_value(v) for v in row] for row in result.result_rows]
+                columns = list(result.column_names)
+                types = [t.name for t in result.column_types]
+                if not columns and match.group(1).upper() in ("SELECT", "WITH"):
+                    columns, types = self._describe(query, params)
+                return {"columns": columns, "types": types, "rows": rows}
             except ClickHouseError as exc:
                 # A failed statement can leave chdb's result stream unusable for the next query
                 # (seen after a multi-statement query): start the next one on a fresh client.
@@ -90,6 +92,16 @@ class SqlEndpoint:
                 if "READONLY" in str(exc):
                     raise SqlRefused(str(exc)) from exc
                 raise SqlError(str(exc)) from exc
+
+    def _describe(self, query: str, parameters: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """Names and types of an empty result, which the embedded engine returns without them.
+
+        A report over an empty period must still know its columns (and a Decimal must stay one).
+        """
+        described = self._client.query(  # type: ignore[union-attr]
+            f"DESCRIBE ({query.strip().rstrip(';')})", parameters=parameters, settings=self._settings
+        ).result_rows
+        return [row[0] for row in described], [row[1] for row in described]
 
     def _reset(self) -> None:
         if self._client is not None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_llm import semconv
+from otel_llm.cli import main as cli_main
 from tests.collector.conftest import TOKEN, emit, unique_service
 from tests.collector.harness import RunningCollector, start_collector
 
@@ -61,6 +64,29 @@ def test_genai_spans_reach_llm_calls_through_the_views(collector: RunningCollect
         s=service,
     )
     assert rows == [["openai", "gpt-4o-mini", "chat", "search", 8000, 400]]
+
+
+def test_cli_report_reads_the_collector_store_through_its_sql_endpoint(
+    collector: RunningCollector, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service = unique_service("cli")
+    attributes = {
+        semconv.GEN_AI_OPERATION_NAME: "chat",
+        semconv.GEN_AI_PROVIDER_NAME: "openai",
+        semconv.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+        semconv.GEN_AI_USAGE_INPUT_TOKENS: 10,
+        semconv.OTEL_LLM_COST_USD: "0.25",
+        semconv.OTEL_LLM_FEATURE: "triage",
+    }
+    emit(http_exporter(collector), service, 4, attributes)
+    assert collector.wait_for("SELECT count() FROM llm_calls WHERE ServiceName = {s:String}", 4, s=service) == 4
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, TOKEN)
+
+    code = cli_main(["report", "--collector", collector.url, "--service", service, "--format", "json"])
+
+    assert code == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["feature"], row["calls"], Decimal(str(row["cost_usd"]))) == ("triage", 4, Decimal("1"))
 
 
 def test_grpc_exporter_spans_land_in_otel_traces(collector: RunningCollector) -> None:

@@ -193,6 +193,17 @@ def test_sql_parameters_limits_and_exact_values(collector: RunningCollector) -> 
     assert status == 403
 
 
+def test_sql_empty_result_still_names_and_types_its_columns(collector: RunningCollector) -> None:
+    body = json.dumps({"query": "SELECT Feature, sum(CostUSD) AS cost FROM llm_calls WHERE 0 GROUP BY Feature"})
+    status, _headers, answer = collector.post("/v1/sql", body.encode(), {"Content-Type": "application/json"})
+    assert status == 200
+    assert json.loads(answer) == {
+        "columns": ["Feature", "cost"],
+        "types": ["LowCardinality(String)", "Nullable(Decimal(38, 12))"],
+        "rows": [],
+    }
+
+
 def test_sql_bad_request_shapes_are_400(collector: RunningCollector) -> None:
     for body in (b"not json", b'{"parameters": {}}', b'{"query": 1}'):
         status, _headers, _answer = collector.post("/v1/sql", body, {"Content-Type": "application/json"})
