@@ -4,9 +4,9 @@ Content is OFF by default: prompts carry personal data and secrets. The user swi
 with ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (``SPAN_ONLY``, ``EVENT_ONLY``,
 ``SPAN_AND_EVENT``, or ``true`` meaning ``SPAN_ONLY``; ``NO_CONTENT``/``false`` keep it off).
 Every text part passes the optional redaction hook (``instrument(content_redactor=fn)``, a
-``str -> str`` function) and is cut to ``OTEL_LLM_CONTENT_MAX_LENGTH`` characters, so the JSON
-stays valid however long the prompt. Only message bodies are read: request headers, and so API
-keys, never are.
+``str -> str`` function; if it raises, no content is recorded and the call goes on) and is cut
+to ``OTEL_LLM_CONTENT_MAX_LENGTH`` characters, so the JSON stays valid however long the prompt.
+Only message bodies are read: request headers, and so API keys, never are.
 
 An SDK module converts its own message objects into the neutral shape with :func:`message`,
 :func:`text_part`, :func:`tool_call_part`, then calls ``policy.record(span, input_messages=...,
@@ -26,6 +26,7 @@ from opentelemetry.trace import Span
 
 from otel_llm import semconv
 from otel_llm._env import env_choice, env_int
+from otel_llm.instrumentation._guard import guard
 
 __all__ = [
     "ContentMode",
@@ -121,6 +122,7 @@ class ContentPolicy:
         cleaned = [{**m, "parts": [self._clean_part(p) for p in m.get("parts", ())]} for m in messages]
         return json.dumps(cleaned, ensure_ascii=False, default=str)
 
+    @guard("content.record")
     def record(
         self,
         span: Span,

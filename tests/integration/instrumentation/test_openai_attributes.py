@@ -243,3 +243,28 @@ def test_uninstrument_restores_the_sdk(
     assert Completions.__dict__["create"] is original
     openai_client.chat.completions.create(**chat())
     assert span_exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_failing_redactor_drops_content_but_not_the_call_or_its_cost(
+    stream: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    openai_client: openai.OpenAI,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    def broken_redactor(text: str) -> str:
+        raise RuntimeError("redactor bug")
+
+    monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, "true")
+    inst = OpenAIInstrumentor()
+    inst.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, content_redactor=broken_redactor)
+    try:
+        result = openai_client.chat.completions.create(**chat(stream=stream))
+        assert list(result) if stream else result.choices
+    finally:
+        inst.uninstrument()
+    a = attrs(one_span(span_exporter))
+    assert semconv.GEN_AI_INPUT_MESSAGES not in a and semconv.GEN_AI_OUTPUT_MESSAGES not in a
+    assert a[semconv.OTEL_LLM_COST_USD] > 0
