@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -29,10 +30,15 @@ class RunningCollector:
     token: str | None
     log_path: Path
     lines: list[str] = field(default_factory=list)
+    tls_ca: Path | None = None  # set when the collector serves TLS with this (self-signed) certificate
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"{'https' if self.tls_ca else 'http'}://127.0.0.1:{self.http_port}"
+
+    def _open(self, request: urllib.request.Request) -> Any:
+        context = ssl.create_default_context(cafile=str(self.tls_ca)) if self.tls_ca else None
+        return urllib.request.urlopen(request, timeout=30, context=context)
 
     @property
     def auth_headers(self) -> dict[str, str]:
@@ -44,7 +50,7 @@ class RunningCollector:
             self.url + path, data=body, method="POST", headers={**self.auth_headers, **(headers or {})}
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with self._open(request) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
@@ -52,7 +58,7 @@ class RunningCollector:
     def get(self, path: str) -> tuple[int, bytes]:
         request = urllib.request.Request(self.url + path, headers=self.auth_headers)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with self._open(request) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -122,6 +128,7 @@ def start_collector(
     env: dict[str, str] | None = None,
     endpoint: str | None = None,
     wait_ready: bool = True,
+    tls: tuple[Path, Path] | None = None,
 ) -> RunningCollector:
     """Starts ``python -m collector`` on free ports with its spool and chdb under ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -141,6 +148,8 @@ def start_collector(
     ]
     if token:
         command += ["--auth-token", token]
+    if tls:
+        command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
     log_path = workdir / f"collector-{time.monotonic_ns()}.log"
     process_env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     process_env.update(env or {})
@@ -151,7 +160,9 @@ def start_collector(
         process.wait(10)
         raise RuntimeError(f"collector did not start:\n{log_path.read_text()}")
     event = json.loads(line)
-    running = RunningCollector(process, event["http_port"], event["grpc_port"], token, log_path, [line])
+    running = RunningCollector(
+        process, event["http_port"], event["grpc_port"], token, log_path, [line], tls[0] if tls else None
+    )
     if wait_ready:
         running.wait_ready()
     return running

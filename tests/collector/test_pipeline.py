@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import grpc
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
@@ -159,5 +164,38 @@ def test_forward_target_gets_the_same_spans_as_clickhouse(tmp_path: Path, upstre
         assert sorted(forwarded) == sorted(ids)
         # The second target is a closed port: its failures are counted, and ClickHouse got every span anyway.
         assert running.metric("forward_errors_total") >= 1
+    finally:
+        assert running.stop() == 0
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (the openssl command line, as an operator would)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_tls_on_both_ports(tmp_path: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, _key = certificate
+    for bundle in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests lets these override the exporter's CA
+        monkeypatch.delenv(bundle, raising=False)
+    running = start_collector(tmp_path / "c", tls=certificate)
+    try:
+        assert running.url.startswith("https://")
+        service = unique_service("tls")
+        emit(HttpExporter(endpoint=running.url + "/v1/traces", certificate_file=str(cert)), service, 5)
+        credentials = grpc.ssl_channel_credentials(root_certificates=cert.read_bytes())
+        emit(GrpcExporter(endpoint=f"127.0.0.1:{running.grpc_port}", credentials=credentials), service, 5)
+        assert running.wait_for(SPANS_BY_SERVICE, 10, s=service) == 10
+
+        with pytest.raises((urllib.error.URLError, ConnectionError)):  # no plain HTTP on a TLS port
+            urllib.request.urlopen(f"http://127.0.0.1:{running.http_port}/healthz", timeout=5)
     finally:
         assert running.stop() == 0
