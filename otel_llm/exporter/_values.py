@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["stringify_attributes", "stringify_value"]
+__all__ = ["stringify_attributes", "stringify_value", "valid_utf8"]
 
 _JSON_ESCAPES = {
     '"': '\\"',
@@ -55,6 +55,9 @@ _JSON_TABLE = str.maketrans(
 
 # Characters a JSON string must escape; a comma-joined tuple without them becomes JSON by concatenation.
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f<>&\u2028\u2029\ud800-\udfff]')
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _UnsupportedFloat(ValueError):
@@ -138,3 +141,18 @@ def _json(value: Any) -> str:
         items = sorted(((str(k), v) for k, v in value.items()), key=lambda item: item[0])
         return "{" + ",".join(_json(k) + ":" + _json(v) for k, v in items) + "}"
     return "[" + ",".join(_json(item) for item in value) + "]"
+
+
+def valid_utf8(value: Any) -> Any:
+    """``value`` (a string, or lists and dicts of them) with lone surrogates replaced by U+FFFD.
+
+    Only for the rare batch that failed to encode: checking every string of every span up front
+    would tax the common case for a value that almost never occurs.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {valid_utf8(k): valid_utf8(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_utf8(item) for item in value]
+    return value

@@ -17,17 +17,21 @@ raises to decide between keeping the batch for later and giving it up.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns
+from otel_llm.exporter._values import valid_utf8
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 __all__ = ["Sink", "TraceWriter", "is_retryable"]
+
+_log = logging.getLogger("otel_llm.exporter")
 
 TRACES_TABLE = "otel_traces"
 
@@ -94,15 +98,25 @@ class TraceWriter:
                 self._table, list(COLUMN_NAMES), database=self._database, column_oriented=True
             )
             self._column_types = context.column_types
+        token = token or columns.dedup_token()
+        try:
+            self._insert(columns.columns, token)
+        except UnicodeEncodeError:
+            # One lone surrogate (how Python carries invalid UTF-8) must not cost the whole batch.
+            # Serializing failed before anything was stored, so the same token stays right.
+            _log.warning("Replacing invalid UTF-8 in a batch of %d spans with U+FFFD", len(columns))
+            self._insert([valid_utf8(column) for column in columns.columns], token)
+
+    def _insert(self, data: Sequence[Sequence[Any]], token: str) -> None:
         self._client.insert(
             self._table,
-            columns.columns,
+            data,
             column_names=list(COLUMN_NAMES),
             database=self._database,
             column_types=self._column_types,
             column_oriented=True,
             settings={
-                "insert_deduplication_token": token or columns.dedup_token(),
+                "insert_deduplication_token": token,
                 "insert_deduplicate": 1,
                 "deduplicate_blocks_in_dependent_materialized_views": 1,
             },

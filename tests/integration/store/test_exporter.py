@@ -306,3 +306,13 @@ def test_a_batch_leaves_by_age_alone_without_any_flush(store: Store, make_export
     assert written.wait(30)
     assert _count(store) == 5
     assert exporter.stats().inserts == 1
+
+
+def test_a_lone_surrogate_costs_one_value_not_the_batch(store: Store, make_exporter: Any) -> None:
+    exporter = make_exporter()
+    good = _finished_spans(4)
+    bad = _finished_spans(1, broken="x\ud800y")  # what invalid UTF-8 decoded with surrogateescape looks like
+    exporter.export(good + bad)
+    assert exporter.force_flush(30_000)
+    assert _count(store) == 5
+    assert _rows(store, "SpanAttributes['broken']", "SpanAttributes['broken'] != ''") == [("x\ufffdy",)]
