@@ -62,6 +62,7 @@ class ChatStreamRecorder(_TextRecorder):
         self._first: Any = None
         self._usage: Any = None
         self._finish: dict[int, str] = {}
+        self._tool_pieces: list[str] = []
 
     def on_chunk(self, chunk: Any) -> bool:
         # Plain attribute reads: every name read here is a declared field of the SDK's chunk
@@ -76,13 +77,26 @@ class ChatStreamRecorder(_TextRecorder):
         if not choices:
             return not (self._hide_usage_chunk and usage is not None)
         for choice in choices:
-            text = choice.delta.content if self._chat else choice.text
+            if self._chat:
+                delta = choice.delta
+                text = delta.content
+                if delta.tool_calls:
+                    self._add_tool_call_pieces(delta.tool_calls)
+            else:
+                text = choice.text
             if isinstance(text, str):
                 self._pieces.append(text)
             reason = choice.finish_reason
             if reason:
                 self._finish[choice.index or 0] = reason
         return True
+
+    def _add_tool_call_pieces(self, tool_calls: Any) -> None:
+        """Streamed tool-call names and arguments are output tokens too (for the estimate only)."""
+        for call in tool_calls:
+            function = call.function
+            if function is not None:
+                self._tool_pieces.extend(p for p in (function.name, function.arguments) if isinstance(p, str))
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
         attrs = response_attributes(self._first) if self._first is not None else {}
@@ -98,13 +112,13 @@ class ChatStreamRecorder(_TextRecorder):
         model = self.call.request_model
         messages = self._kwargs.get("messages")
         prompt = self._kwargs.get("prompt")
-        if isinstance(messages, list):
+        if isinstance(messages, (list, tuple)):
             input_tokens = tokens.count_message_tokens(messages, model)
         elif isinstance(prompt, str):
             input_tokens = tokens.count_text_tokens(prompt, model)
         else:
             return None
-        output_tokens = tokens.count_text_tokens("".join(self._pieces), model)
+        output_tokens = tokens.count_text_tokens("".join(self._pieces + self._tool_pieces), model)
         if input_tokens is None or output_tokens is None:
             return None
         return Usage(input_tokens=input_tokens, output_tokens=output_tokens, estimated=True)

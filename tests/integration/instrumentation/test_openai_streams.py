@@ -125,3 +125,26 @@ def test_users_own_include_usage_chunk_is_kept(
     chunks = list(openai_client.chat.completions.create(**chat(stream=True, stream_options={"include_usage": True})))
     assert chunks[-1].usage is not None and not chunks[-1].choices
     assert attrs(one_span(span_exporter))[semconv.OTEL_LLM_USAGE_ESTIMATED] is False
+
+
+def test_streamed_tool_call_arguments_count_as_estimated_output(
+    openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }
+    chunks = list(
+        openai_client.chat.completions.create(
+            **chat(stream=True, tools=[tool], tool_choice={"type": "function", "function": {"name": "get_weather"}})
+        )
+    )
+    assert any(c.choices and c.choices[0].delta.tool_calls for c in chunks)
+    assert not "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    a = attrs(one_span(span_exporter))
+    assert a[semconv.OTEL_LLM_USAGE_ESTIMATED] is True
+    assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
+    assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
