@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from typing import Any
@@ -160,3 +162,18 @@ def test_arguments_win_over_the_environment(
 def test_a_misspelt_setting_is_refused_by_name(environment: pytest.MonkeyPatch) -> None:
     with pytest.raises(TypeError, match="max_buffer_spans"):
         ClickHouseSpanExporter(max_buffer_spans=10)  # type: ignore[call-arg]
+
+
+def test_building_the_exporter_imports_no_driver_and_opens_nothing(tmp_path: Any) -> None:
+    # In a fresh interpreter: this test process has long imported clickhouse-connect and chdb.
+    script = (
+        "import sys\n"
+        "import otel_llm.exporter as e\n"
+        f"exporter = e.ClickHouseSpanExporter(endpoint='chdb://{tmp_path / 'never'}')\n"
+        "assert set(e.__all__) <= set(dir(e)), 'a public name is missing'\n"
+        "print(sorted(m for m in ('chdb', 'clickhouse_connect') if m in sys.modules))\n"
+        "exporter.shutdown()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+    assert not (tmp_path / "never").exists()  # the store opens on the first insert, not before
