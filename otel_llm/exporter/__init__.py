@@ -12,25 +12,25 @@ keeps sending to Jaeger/Tempo and also fills ClickHouse. In code::
 
     provider.add_span_processor(BatchSpanProcessor(ClickHouseSpanExporter(endpoint="chdb:///var/lib/otel-llm")))
 
-Settings (keyword argument, else variable, else default):
+Settings: keyword argument, else ``OTEL_EXPORTER_CLICKHOUSE_<NAME>``, else the default.
 
-=================================================  =====================================================
-``endpoint`` / ``OTEL_EXPORTER_CLICKHOUSE_ENDPOINT``  ``chdb:///dir`` (embedded) or ``http(s)://host:8123``;
-                                                      default ``chdb://~/.local/share/otel-llm``
-``database`` / ``..._DATABASE``                       ``otel``
-``username``, ``password`` / ``..._USERNAME``, ...    server credentials (also accepted in the DSN)
-``create_schema`` / ``..._CREATE_SCHEMA``             on for chdb, off for a server (run ``otel-llm migrate``)
-``ttl_days`` / ``..._TTL_DAYS``                       retention of raw spans; default the schema's (30)
-``timeout_s`` / ``..._TIMEOUT``                       seconds per server request; default 10
-``compression`` / ``..._COMPRESSION``                 ``auto``, ``none``, ``lz4``, ``zstd``, ``gzip``, ``br``
-``max_buffered_spans`` / ``..._MAX_BUFFERED_SPANS``   spans kept while the store is away; default 100000
-=================================================  =====================================================
+- ``endpoint`` (``..._ENDPOINT``): ``chdb:///dir`` (embedded) or ``http(s)://user:pass@host:8123``;
+  default ``chdb://$XDG_DATA_HOME/otel-llm`` (``~/.local/share/otel-llm``).
+- ``database`` (``..._DATABASE``): default ``otel``.
+- ``username``, ``password`` (``..._USERNAME``, ``..._PASSWORD``): server credentials.
+- ``create_schema`` (``..._CREATE_SCHEMA``): on for chdb, off for a server (run ``otel-llm migrate``).
+- ``ttl_days`` (``..._TTL_DAYS``): retention of the raw span tables; default the schema's (30).
+- ``timeout_s`` (``..._TIMEOUT``, seconds): per server request; default 10.
+- ``compression`` (``..._COMPRESSION``): ``auto``, ``none``, ``lz4``, ``zstd``, ``gzip``, ``br``.
+- ``max_buffered_spans`` (``..._MAX_BUFFERED_SPANS``): spans held while the store is away; 100000.
 
 ``export()`` never blocks on the store: spans are regrouped into inserts of up to 50,000 rows or
 1 s on the exporter's own thread, which opens the store lazily. Failed inserts are retried with
 backoff under the same ``insert_deduplication_token`` (stored once); past the buffer bound the
-oldest spans are dropped and counted (``stats()``). Note that chdb lets one process own a data
-directory: services with several processes should send OTLP to ``otel-llm collector`` instead.
+oldest spans are dropped and counted (``stats()``). ``provider.force_flush()`` only empties the
+BatchSpanProcessor (the SDK does not pass it on): call ``exporter.force_flush()`` to wait for the
+store. chdb lets one process own a data directory: services with several processes should send
+OTLP to ``otel-llm collector`` instead.
 
 For the collector, the pieces are public: :func:`stringify_value` / :func:`stringify_attributes`
 (attribute values as the Go exporter writes them), :class:`TraceColumns` (rows), and
