@@ -68,16 +68,17 @@ def stringify_attributes(attributes: Mapping[str, Any] | None) -> dict[str, str]
     """A span, resource, event or link attribute mapping as ``Map(String, String)`` values."""
     if not attributes:
         return {}
-    if type(attributes) is not dict:
-        # The SDK's BoundedAttributes (behind a MappingProxyType) copies to a plain dict in one C
-        # call; iterating it through the Mapping ABC instead costs more than the conversion itself.
-        copy = getattr(attributes, "copy", None)
-        attributes = copy() if copy is not None else dict(attributes)
-    out: dict[str, str] = {}
-    for key, value in attributes.items():
+    # One C-level copy to a plain dict (the SDK's BoundedAttributes, behind a MappingProxyType,
+    # copies itself that way; iterating it through the Mapping ABC costs more than the conversion),
+    # then only the values that are not strings are replaced, in place.
+    copy = getattr(attributes, "copy", None)
+    out: dict[str, Any] = copy() if copy is not None else dict(attributes)
+    if type(out) is not dict:
+        out = dict(out)
+    for key, value in out.items():
         kind = type(value)
-        # Strings and ints are most attribute values: spare them the general function call.
-        out[key] = value if kind is str else str(value) if kind is int else stringify_value(value)
+        if kind is not str:
+            out[key] = str(value) if kind is int else stringify_value(value)
     return out
 
 
