@@ -7,7 +7,7 @@ environments; on a shared machine its socket round trips (~1 ms) drown a few mic
 one isolates our cost: the real ``openai`` SDK sends through an ``httpx2.MockTransport`` that
 replays bytes recorded once from the fake provider, so everything but the socket is real.
 
-Contenders, interleaved in every round in a shuffled order, all on the same TracerProvider with a
+Contenders, interleaved within every round in short blocks of shuffled order, all on the same TracerProvider with a
 BatchSpanProcessor (discarding exporter) and a MeterProvider:
 
 - ``baseline``: the SDK uninstrumented;
@@ -24,6 +24,7 @@ the same round, that overhead as a multiple of the floor, and µs per chunk for 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -116,13 +117,15 @@ def _span_attributes(client: openai.OpenAI, meter_provider: MeterProvider) -> di
     return dict(span.attributes or {})
 
 
-def _median_us(call: Callable[[], object], calls: int) -> float:
+def _block(call: Callable[[], object], calls: int) -> list[float]:
+    """µs per call of ``calls`` consecutive calls, after a collection so no block inherits garbage."""
+    gc.collect()
     samples = []
     for _ in range(calls):
         start = time.perf_counter_ns()
         call()
-        samples.append(time.perf_counter_ns() - start)
-    return statistics.median(samples) / 1000
+        samples.append((time.perf_counter_ns() - start) / 1000)
+    return samples
 
 
 def main() -> None:
@@ -146,23 +149,29 @@ def main() -> None:
 
     scenarios = _scenarios(client)
     instrumentor = OpenAIInstrumentor()
+    for call in scenarios.values():  # warm-up of both paths: caches, tiktoken encoding, price lookups
+        _block(call, 10)
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        _block(call, 10)
+        instrumentor.uninstrument()
     results: dict[tuple[str, str], list[float]] = defaultdict(list)
     for _ in range(args.rounds):
-        for contender in random.sample(["baseline", "otel-llm", "floor"], 3):
-            if contender == "floor":
-                _median_us(floor, 20)
-                results[("floor", "span")].append(_median_us(floor, args.calls))
-                continue
-            if contender == "otel-llm":
-                instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-            try:
-                for name, call in scenarios.items():
-                    _median_us(call, 10)  # warm-up: caches, tiktoken encoding, price lookups
-                    calls = args.calls if name == "chat" else max(args.calls // 10, 20)
-                    results[(contender, name)].append(_median_us(call, calls))
-            finally:
-                if contender == "otel-llm":
-                    instrumentor.uninstrument()
+        results[("floor", "span")].append(statistics.median(_block(floor, args.calls)))
+        for name, call in scenarios.items():
+            calls = args.calls if name == "chat" else max(args.calls // 10, 20)
+            samples: dict[str, list[float]] = defaultdict(list)
+            # Alternate short blocks so drift on a shared machine hits both contenders alike.
+            for _block_no in range(10):
+                for contender in random.sample(["baseline", "otel-llm"], 2):
+                    if contender == "otel-llm":
+                        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+                    try:
+                        samples[contender] += _block(call, max(calls // 10, 2))
+                    finally:
+                        if contender == "otel-llm":
+                            instrumentor.uninstrument()
+            for contender, values in samples.items():
+                results[(contender, name)].append(statistics.median(values))
     tracer_provider.shutdown()
     _print_table(results, args.chunks, len(attributes))
 
