@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import openai
@@ -98,29 +99,34 @@ def test_content_is_off_by_default(openai_client: openai.OpenAI, span_exporter: 
     assert "test-key" not in json.dumps(attrs(span))
 
 
+@pytest.fixture
+def with_content(
+    monkeypatch: pytest.MonkeyPatch, tracer_provider: TracerProvider, meter_provider: MeterProvider
+) -> Iterator[Callable[[Callable[[str], str]], None]]:
+    """Instrument with content capture on (the env var) and a given redactor; undone after the test."""
+    instrumentor = OpenAIInstrumentor()
+
+    def start(redactor: Callable[[str], str]) -> None:
+        monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, "SPAN_ONLY")
+        instrumentor.instrument(
+            tracer_provider=tracer_provider, meter_provider=meter_provider, content_redactor=redactor
+        )
+
+    yield start
+    if instrumentor.telemetry is not None:
+        instrumentor.uninstrument()
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_content_on_with_the_env_var_and_redactor(
     stream: bool,
-    monkeypatch: pytest.MonkeyPatch,
-    tracer_provider: TracerProvider,
-    meter_provider: MeterProvider,
+    with_content: Callable[[Callable[[str], str]], None],
     openai_client: openai.OpenAI,
     span_exporter: InMemorySpanExporter,
 ) -> None:
-    monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, "SPAN_ONLY")
-    inst = OpenAIInstrumentor()
-    inst.instrument(
-        tracer_provider=tracer_provider,
-        meter_provider=meter_provider,
-        content_redactor=lambda t: t.replace("test", "***"),
-    )
-    try:
-        result = openai_client.chat.completions.create(**chat(stream=stream))
-        text = (
-            "".join(c.choices[0].delta.content or "" for c in result) if stream else result.choices[0].message.content
-        )
-    finally:
-        inst.uninstrument()
+    with_content(lambda t: t.replace("test", "***"))
+    result = openai_client.chat.completions.create(**chat(stream=stream))
+    text = "".join(c.choices[0].delta.content or "" for c in result) if stream else result.choices[0].message.content
     a = attrs(one_span(span_exporter))
     assert json.loads(a[semconv.GEN_AI_SYSTEM_INSTRUCTIONS]) == [{"type": "text", "content": "Be brief."}]
     (user,) = json.loads(a[semconv.GEN_AI_INPUT_MESSAGES])
@@ -248,23 +254,16 @@ def test_uninstrument_restores_the_sdk(
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_failing_redactor_drops_content_but_not_the_call_or_its_cost(
     stream: bool,
-    monkeypatch: pytest.MonkeyPatch,
-    tracer_provider: TracerProvider,
-    meter_provider: MeterProvider,
+    with_content: Callable[[Callable[[str], str]], None],
     openai_client: openai.OpenAI,
     span_exporter: InMemorySpanExporter,
 ) -> None:
     def broken_redactor(text: str) -> str:
         raise RuntimeError("redactor bug")
 
-    monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, "true")
-    inst = OpenAIInstrumentor()
-    inst.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, content_redactor=broken_redactor)
-    try:
-        result = openai_client.chat.completions.create(**chat(stream=stream))
-        assert list(result) if stream else result.choices
-    finally:
-        inst.uninstrument()
+    with_content(broken_redactor)
+    result = openai_client.chat.completions.create(**chat(stream=stream))
+    assert list(result) if stream else result.choices
     a = attrs(one_span(span_exporter))
     assert semconv.GEN_AI_INPUT_MESSAGES not in a and semconv.GEN_AI_OUTPUT_MESSAGES not in a
     assert a[semconv.OTEL_LLM_COST_USD] > 0
