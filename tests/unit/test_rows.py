@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
 import random
+import shutil
+import struct
+import subprocess
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError, ProgrammingError
@@ -176,3 +181,17 @@ def test_backoff_grows_exponentially_with_bounded_jitter_and_a_cap() -> None:
 )
 def test_errors_are_classified_into_retryable_and_permanent(error: BaseException, retryable: bool) -> None:
     assert is_retryable(error) is retryable
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node as the reference")
+def test_floats_match_es6_number_formatting_which_go_follows() -> None:
+    # Go's float64AsString is documented as ES6 Number-to-String; JavaScript is that reference.
+    rng = random.Random(3)
+    values = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(3_000)]
+    values += [rng.uniform(-1e3, 1e3) * 10.0 ** rng.randint(-12, 25) for _ in range(3_000)]
+    values = [v for v in values if math.isfinite(v) and v != 0]  # JS prints -0 as "0", Go as "-0"
+    script = "const v = JSON.parse(require('fs').readFileSync(0, 'utf8')); console.log(JSON.stringify(v.map(String)))"
+    done = subprocess.run(["node", "-e", script], input=json.dumps(values), capture_output=True, text=True, check=True)
+    expected = json.loads(done.stdout)
+    mismatches = [(v, e, stringify_value(v)) for v, e in zip(values, expected, strict=True) if stringify_value(v) != e]
+    assert mismatches == []
