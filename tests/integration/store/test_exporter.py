@@ -201,10 +201,10 @@ def test_batch_span_processor_pipeline_lands_every_span_and_shutdown_flushes(sto
 class _GatedSink:
     """A real writer behind a gate the test opens: shows what export() does while the store is slow."""
 
-    def __init__(self, inner: Sink) -> None:
+    def __init__(self, inner: Sink, gate: threading.Event, suppressed: list[object]) -> None:
         self.inner = inner
-        self.gate = threading.Event()
-        self.suppressed: list[object] = []
+        self.gate = gate
+        self.suppressed = suppressed
 
     def write(self, columns: TraceColumns, token: str) -> None:
         self.suppressed.append(get_value(_SUPPRESS_INSTRUMENTATION_KEY))
@@ -218,21 +218,21 @@ class _GatedSink:
 def test_export_returns_at_once_while_the_store_is_stuck_and_flush_honours_its_timeout(
     store: Store, make_exporter: Any
 ) -> None:
-    sinks: list[_GatedSink] = []
+    gate, suppressed, opened = threading.Event(), [], []
 
     def factory(config: ExporterConfig) -> Sink:
-        sinks.append(_GatedSink(open_sink(config)))
-        return sinks[-1]
+        opened.append(config)
+        return _GatedSink(open_sink(config), gate, suppressed)
 
     exporter = make_exporter(sink_factory=factory, max_batch_age_s=0.0)
-    assert sinks == []  # nothing is opened before the first spans
+    assert opened == []  # nothing is opened before the first spans
     assert exporter.export(_finished_spans(4)) is SpanExportResult.SUCCESS
-    assert exporter.force_flush(timeout_millis=100) is False  # the insert is held at the gate
+    assert exporter.force_flush(timeout_millis=100) is False  # opening, then the insert held at the gate
     assert exporter.export(_finished_spans(2)) is SpanExportResult.SUCCESS  # still accepting
-    sinks[0].gate.set()
+    gate.set()
     assert exporter.force_flush(timeout_millis=30_000) is True
     assert _count(store) == 6
-    assert all(flag is True for flag in sinks[0].suppressed)  # our inserts are never traced
+    assert suppressed and all(flag is True for flag in suppressed)  # our inserts are never traced
 
 
 def test_exported_llm_spans_show_up_priced_in_llm_calls(store: Store, make_exporter: Any) -> None:
@@ -299,10 +299,11 @@ class _SignallingSink:
 def test_a_batch_leaves_by_age_alone_without_any_flush(store: Store, make_exporter: Any) -> None:
     written = threading.Event()
     exporter = make_exporter(
-        sink_factory=lambda config: _SignallingSink(open_sink(config), written), max_batch_age_s=0.5
+        sink_factory=lambda config: _SignallingSink(open_sink(config), written), max_batch_age_s=1.0
     )
-    exporter.export(_finished_spans(3))
-    exporter.export(_finished_spans(2))  # arrives while the first spans are still young: joins them
+    first, second = _finished_spans(3), _finished_spans(2)
+    exporter.export(first)
+    exporter.export(second)  # arrives while the first spans are still young: joins them
     assert written.wait(30)
     assert _count(store) == 5
     assert exporter.stats().inserts == 1
