@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from opentelemetry.metrics import Meter
@@ -27,6 +28,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from otel_llm import semconv
 from otel_llm._env import env_bool
+from otel_llm.budget import Reservation, after_call
 from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._guard import guard, report_bug
@@ -125,32 +127,38 @@ class Telemetry:
         span_attrs = {**attributes, **tags, **base}
         name = f"{operation} {request_model}" if request_model else operation
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
-        return LLMCall(self, span, metric_attrs, tags.get(semconv.OTEL_LLM_FEATURE))
+        return LLMCall(self, span, metric_attrs, tags)
 
 
 class LLMCall:
     """One in-flight call: its span, its timing, and what is needed to price it at the end."""
 
     __slots__ = (
+        "_cost_usd",
         "_ended",
-        "_feature",
         "_first_chunk_at",
         "_metric_attrs",
         "_started",
         "_telemetry",
         "_usage",
+        "reservation",
         "span",
         "state",
+        "tags",
     )
 
-    def __init__(self, telemetry: Telemetry, span: Span, metric_attrs: dict[str, Any], feature: str | None):
+    def __init__(self, telemetry: Telemetry, span: Span, metric_attrs: dict[str, Any], tags: Mapping[str, str]):
         self._telemetry = telemetry
         self.span = span
         self._metric_attrs = metric_attrs
-        self._feature = feature
+        # The otel_llm.tag / baggage attributes at start: budgets charge the call to these.
+        self.tags = tags
         self._started = time.perf_counter()
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
+        self._cost_usd: Decimal | None = None
+        # What the installed budgets reserved for this call (set by the wrapper), settled at end().
+        self.reservation: Reservation | None = None
         self._ended = False
         # The SDK handler's own per-call data, from ``begin`` to ``complete`` (e.g. request kwargs).
         self.state: Any = None
@@ -230,6 +238,7 @@ class LLMCall:
             attrs[semconv.OTEL_LLM_COST_UNKNOWN_MODEL] = True
             self._telemetry.unpriced_calls.add(1, self._cost_metric_attrs(response_model))
             return
+        self._cost_usd = cost.total_usd
         total = float(cost.total_usd)
         attrs[semconv.OTEL_LLM_COST_USD] = total
         attrs[semconv.OTEL_LLM_COST_INPUT_USD] = float(cost.input_usd)
@@ -248,8 +257,9 @@ class LLMCall:
         }
         if response_model:
             attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
-        if self._feature:
-            attrs[semconv.OTEL_LLM_FEATURE] = self._feature
+        feature = self.tags.get(semconv.OTEL_LLM_FEATURE)
+        if feature:
+            attrs[semconv.OTEL_LLM_FEATURE] = feature
         return attrs
 
     @guard("lifecycle.record_error")
@@ -271,6 +281,8 @@ class LLMCall:
             self._record_metrics()
         except Exception as exc:
             report_bug("lifecycle.metrics", exc)
+        if self.reservation is not None:
+            after_call(self.reservation, self._usage, self._cost_usd)  # never raises
         try:
             self.span.end()
         except Exception as exc:
