@@ -20,10 +20,9 @@ import yaml
 
 from otel_llm import semconv
 from otel_llm._env import env_float, env_int, env_str
+from otel_llm.store import default_data_dir, resolve_dsn
 
-__all__ = ["CollectorConfig", "ConfigError", "add_arguments", "load_config"]
-
-DEFAULT_HOME = Path(".otel-llm") / "collector"
+__all__ = ["CollectorConfig", "ConfigError", "load_config"]
 
 
 class ConfigError(ValueError):
@@ -34,12 +33,12 @@ class ConfigError(ValueError):
 class CollectorConfig:
     """Everything the collector needs; tests and the ``otel-llm collector`` command build one."""
 
-    endpoint: str = ""  # ClickHouse DSN; empty means an embedded chdb dir beside the spool
+    endpoint: str = ""  # ClickHouse DSN; empty: the one the exporter and the CLI use (see ``dsn``)
     database: str = "otel"
     host: str = "127.0.0.1"
     http_port: int = 4318
     grpc_port: int = 4317  # 0 picks a free port; -1 disables the gRPC receiver
-    spool_dir: str = str(DEFAULT_HOME / "spool")
+    spool_dir: str = ""  # empty: ``<user data dir>/otel-llm-collector/spool`` (see ``spool``)
     spool_max_bytes: int = 1 << 30
     forward: tuple[str, ...] = ()
     auth_token: str | None = field(default=None, repr=False)
@@ -56,13 +55,24 @@ class CollectorConfig:
         for name in ("spool_max_bytes", "max_body_bytes", "sql_max_rows"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        try:
+            self.dsn  # noqa: B018 - an unsupported DSN must stop the start, not the first insert
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
 
     @property
     def dsn(self) -> str:
-        """The store DSN; the default embedded directory sits beside the spool it drains into."""
-        if self.endpoint:
-            return self.endpoint
-        return "chdb://" + str(Path(self.spool_dir).resolve().parent / "chdb")
+        """The store: this endpoint, else the exporter's and the CLI's own default
+        (``OTEL_EXPORTER_CLICKHOUSE_ENDPOINT``, else the embedded directory), so that ``otel-llm
+        report`` reads the same data once the collector is stopped."""
+        return resolve_dsn(self.endpoint or None)
+
+    @property
+    def spool(self) -> Path:
+        """Beside (never inside) the embedded store's directory, which belongs to ClickHouse."""
+        if self.spool_dir:
+            return Path(self.spool_dir)
+        return default_data_dir().with_name("otel-llm-collector") / "spool"
 
 
 # (attribute, flag, env var, type) ; the YAML key is the attribute name.
@@ -85,7 +95,7 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
 )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the collector's flags, so ``otel-llm collector`` and ``python -m collector`` match.
 
     Every default is None: "not given" must stay distinguishable from "given the default" for
@@ -137,13 +147,11 @@ def _from_env(attr: str, env: str, kind: type, current: Any) -> Any:
     return _coerce(attr, kind, raw)
 
 
-def load_config(argv: Sequence[str] | None = None, *, namespace: argparse.Namespace | None = None) -> CollectorConfig:
-    """Resolves flags (``argv`` or an already parsed ``namespace``), env, the YAML file and defaults."""
-    if namespace is None:
-        parser = argparse.ArgumentParser(prog="otel-llm collector")
-        add_arguments(parser)
-        namespace = parser.parse_args(argv)
-    flags = vars(namespace)
+def load_config(argv: Sequence[str] | None = None) -> CollectorConfig:
+    """Resolves flags (``argv``; None reads ``sys.argv``), env, the YAML file and defaults."""
+    parser = argparse.ArgumentParser(prog="otel-llm collector", description="The otel-llm companion collector.")
+    _add_arguments(parser)
+    flags = vars(parser.parse_args(argv))
     values: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(CollectorConfig)}
     file_values = _from_file(flags.get("config") or env_str(semconv.ENV_COLLECTOR_CONFIG))
     for attr, _flag, env, kind in _SETTINGS:

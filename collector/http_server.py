@@ -1,12 +1,13 @@
 """The HTTP port (4318): OTLP/HTTP traces, the read-only SQL endpoint, health and metrics.
 
-aiohttp serves it; everything that touches the disk or ClickHouse (decode, spool fsync, queries)
-runs in the default thread pool, so a slow fsync or query never stalls the event loop that is
-accepting other requests. Status codes follow the OTLP/HTTP spec: 200 with ``partial_success``
-when some spans were refused, 400 with a ``google.rpc.Status`` body for a malformed payload, 413
-over the size limit, 415 for an unknown content type, 429 + ``Retry-After`` when the spool is
-full. With a token configured every endpoint but ``/healthz`` needs ``Authorization: Bearer``;
-liveness probes carry no credentials and the answer reveals nothing.
+aiohttp serves it (and inflates gzip/deflate bodies, counting the inflated size against the
+limit). Decoding and the spool's fsync run in the default thread pool, SQL on a thread of its own,
+so neither stalls the event loop that accepts other requests. Status codes follow the OTLP/HTTP
+spec: 200 with ``partial_success`` when some spans were refused, 400 with a ``google.rpc.Status``
+body for a malformed payload, 413 over the size limit, 415 for an unknown content type, 429 +
+``Retry-After`` when the spool is full. With a token configured every endpoint but ``/healthz``
+needs ``Authorization: Bearer``; liveness probes carry no credentials and the answer reveals
+nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -87,6 +89,14 @@ def _decode(body: bytes, content_type: str) -> tuple[ExportTraceServiceRequest, 
 def build_app(deps: HttpDeps) -> web.Application:
     middlewares = [_auth_middleware(deps.auth_token)] if deps.auth_token else []
     app = web.Application(client_max_size=deps.max_body_bytes, middlewares=middlewares)
+    # Queries run one at a time on their own thread: a slow report must never hold the pool
+    # threads that acknowledge spans.
+    sql_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sql")
+
+    async def stop_sql_thread(_app: web.Application) -> None:
+        sql_thread.shutdown(wait=False, cancel_futures=True)
+
+    app.on_cleanup.append(stop_sql_thread)
 
     async def traces(request: web.Request) -> web.Response:
         content_type = request.content_type
@@ -132,7 +142,7 @@ def build_app(deps: HttpDeps) -> web.Application:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             return web.json_response({"error": f'expected {{"query": "...", "parameters": {{}}}}: {exc}'}, status=400)
         try:
-            result = await asyncio.get_running_loop().run_in_executor(None, deps.sql.run, query, parameters)
+            result = await asyncio.get_running_loop().run_in_executor(sql_thread, deps.sql.run, query, parameters)
         except SqlRefused as exc:
             return web.json_response({"error": str(exc)}, status=403)
         except SqlError as exc:

@@ -59,7 +59,7 @@ def _grpc_tls(config: CollectorConfig) -> tuple[bytes, bytes] | None:
 
 async def _serve(config: CollectorConfig) -> None:
     counters = Counters()
-    spool = Spool(config.spool_dir, config.spool_max_bytes)
+    spool = Spool(config.spool, config.spool_max_bytes)
     counters.gauge("spool_bytes", "Undrained bytes in the spool.", lambda: spool.pending_bytes)
     counters.gauge("spool_requests", "Undrained requests in the spool.", lambda: spool.pending_records)
     forwarders = [Forwarder(url, counters) for url in config.forward]
@@ -73,7 +73,7 @@ async def _serve(config: CollectorConfig) -> None:
         lambda client: migrate(client, config.database),
         config.database,
         counters,
-        dead_letter_dir=Path(config.spool_dir).parent / "dead-letter",
+        dead_letter_dir=config.spool.parent / "dead-letter",
     )
     sql = SqlEndpoint(
         lambda: connect(dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
@@ -103,7 +103,7 @@ async def _serve(config: CollectorConfig) -> None:
         http_port,
         grpc_port,
         redact_dsn(dsn),
-        config.spool_dir,
+        config.spool,
         len(forwarders),
     )
     print(json.dumps({"event": "listening", "http_port": http_port, "grpc_port": grpc_port}), flush=True)

@@ -26,11 +26,22 @@ def write(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_defaults_bind_loopback_and_keep_the_store_beside_the_spool(tmp_path: Path) -> None:
-    config = load_config(["--spool-dir", str(tmp_path / "data" / "spool")])
+def test_defaults_bind_loopback_and_share_the_cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(semconv.ENV_CLICKHOUSE_ENDPOINT, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    config = load_config([])
     assert (config.host, config.http_port, config.grpc_port) == ("127.0.0.1", 4318, 4317)
-    assert config.dsn == f"chdb://{tmp_path / 'data' / 'chdb'}"
+    assert config.dsn == f"chdb://{tmp_path / 'otel-llm'}"  # what the exporter and `otel-llm report` open
+    assert config.spool == tmp_path / "otel-llm-collector" / "spool"
     assert config.auth_token is None and config.forward == ()
+    monkeypatch.setenv(semconv.ENV_CLICKHOUSE_ENDPOINT, "http://ch:8123")
+    assert load_config([]).dsn == "http://ch:8123"
+    assert load_config(["--endpoint", "chdb:///x"]).dsn == "chdb:///x"
+
+
+def test_unsupported_dsn_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match="Unsupported ClickHouse DSN"):
+        load_config(["--endpoint", "postgres://db/x"])
 
 
 def test_flag_beats_env_beats_file_beats_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
