@@ -21,7 +21,7 @@ An exception raised by the USER's code inside the loop is not the SDK's: the spa
 from __future__ import annotations
 
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -214,14 +214,61 @@ class AsyncStreamProxy(_StreamProxy):
             self._self_finish()
 
 
+class _HelperStream(wrapt.ObjectProxy):  # type: ignore[misc]
+    """The helper's own stream object (``ChatCompletionStream``, ``ResponseStream``, sync).
+
+    Its ``close()`` (also called by its own ``with`` exit) closes the HTTP response directly,
+    never our raw-stream proxy, so without this the span would end only at garbage collection.
+    """
+
+    def __init__(self, wrapped: Any, finish: Callable[[], None]) -> None:
+        super().__init__(wrapped)
+        self._self_finish = finish
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_finish()
+
+    def __enter__(self) -> Any:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_finish()
+
+
+class _AsyncHelperStream(_HelperStream):
+    async def close(self) -> Any:  # type: ignore[override]
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._self_finish()
+
+    async def __aenter__(self) -> Any:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_finish()
+
+
 class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     """A helper's stream manager whose ``__enter__`` makes the request through a wrapped method.
 
     ``client.chat.completions.stream()`` returns a manager that calls the (wrapped, traced)
     ``create(stream=True)`` only in ``__enter__`` and then reads that raw stream through its own
-    event wrapper. Every chunk still passes our raw-stream proxy, but the helper's ``with`` exit
-    closes the HTTP response behind our back. This proxy collects the stream recorders created
-    during ``__enter__`` and finishes them on ``__exit__``, so the span ends with the block.
+    event wrapper. Every chunk still passes our raw-stream proxy, but the helper closes the HTTP
+    response behind our back. This proxy collects the stream recorders created during
+    ``__enter__`` and finishes them on ``__exit__``, or when the helper's stream object is closed
+    (``close()`` or its own ``with``), so the span ends then, not at garbage collection.
     """
 
     def __init__(self, wrapped: Any) -> None:
@@ -232,12 +279,16 @@ class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         for recorder in self._self_recorders:
             recorder.finish()
 
+    def _self_follow(self, stream: Any, proxy_type: type[_HelperStream]) -> Any:
+        return proxy_type(stream, self._self_finish_all) if self._self_recorders else stream
+
     def __enter__(self) -> Any:
         token = _collected.set(self._self_recorders)
         try:
-            return self.__wrapped__.__enter__()
+            stream = self.__wrapped__.__enter__()
         finally:
             _collected.reset(token)
+        return self._self_follow(stream, _HelperStream)
 
     def __exit__(self, *exc_info: Any) -> Any:
         try:
@@ -248,9 +299,10 @@ class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
     async def __aenter__(self) -> Any:
         token = _collected.set(self._self_recorders)
         try:
-            return await self.__wrapped__.__aenter__()
+            stream = await self.__wrapped__.__aenter__()
         finally:
             _collected.reset(token)
+        return self._self_follow(stream, _AsyncHelperStream)
 
     async def __aexit__(self, *exc_info: Any) -> Any:
         try:

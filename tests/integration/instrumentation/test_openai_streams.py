@@ -148,3 +148,36 @@ def test_streamed_tool_call_arguments_count_as_estimated_output(
     assert a[semconv.OTEL_LLM_USAGE_ESTIMATED] is True
     assert a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
     assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("tool_calls",)
+
+
+def test_helper_stream_closed_outside_its_with_ends_the_span_at_close(
+    openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    """``ChatCompletionStream.close()`` closes the HTTP response behind our raw-stream proxy."""
+    stream = openai_client.chat.completions.stream(**chat()).__enter__()
+    assert isinstance(stream, openai.lib.streaming.chat.ChatCompletionStream)
+    next(iter(stream))
+    assert our_spans(span_exporter) == []
+    stream.close()
+    span = one_span(span_exporter)
+    assert attrs(span)[semconv.GEN_AI_RESPONSE_MODEL]
+    stream.close()
+    assert len(our_spans(span_exporter)) == 1
+
+
+def test_helper_stream_own_with_block_ends_the_span(
+    openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    with openai_client.responses.stream(model="gpt-4o", input="hello").__enter__() as stream:
+        next(iter(stream))
+    one_span(span_exporter)
+
+
+async def test_async_helper_stream_closed_outside_its_with_ends_the_span_at_close(
+    async_openai_client: openai.AsyncOpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    stream = await async_openai_client.chat.completions.stream(**chat()).__aenter__()
+    await stream.__aiter__().__anext__()
+    assert our_spans(span_exporter) == []
+    await stream.close()
+    one_span(span_exporter)
