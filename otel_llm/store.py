@@ -33,7 +33,7 @@ from otel_llm._env import env_choice, env_float, env_str
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["EMBEDDED_SCHEME", "connect", "default_data_dir", "redact_dsn", "resolve_dsn"]
+__all__ = ["EMBEDDED_SCHEME", "compression_option", "connect", "default_data_dir", "redact_dsn", "resolve_dsn"]
 
 _log = logging.getLogger(__name__)
 
@@ -138,11 +138,11 @@ def _server_options(
     options["connect_timeout"] = options["send_receive_timeout"] = math.ceil(timeout_s)
     if compression is None:
         compression = env_choice(semconv.ENV_CLICKHOUSE_COMPRESSION, "auto", _COMPRESSIONS)
-    options["compress"] = _compress_option(compression)
+    options["compress"] = compression_option(compression)
     return options
 
 
-def _compress_option(value: str) -> bool | str:
+def compression_option(value: str) -> bool | str:
     """``none`` turns compression off, ``auto`` lets clickhouse-connect choose, else a codec name."""
     lowered = value.strip().lower()
     if lowered not in _COMPRESSIONS:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from otel_llm import semconv
 from otel_llm._env import env_bool, env_int, env_str
 from otel_llm.schema import DEFAULT_DATABASE
-from otel_llm.store import EMBEDDED_SCHEME, _compress_option, redact_dsn, resolve_dsn
+from otel_llm.store import EMBEDDED_SCHEME, compression_option, redact_dsn, resolve_dsn
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -89,7 +89,7 @@ def resolve_config(**settings: Unpack[ExporterSettings]) -> ExporterConfig:
     if timeout_s is not None and not timeout_s > 0:
         raise ValueError(f"timeout_s must be positive, got {timeout_s!r}")
     if compression is not None:
-        _compress_option(compression)  # raises ValueError naming the accepted values
+        compression_option(compression)  # raises ValueError naming the accepted values
     if create_schema is None:
         # On for the embedded engine (nothing else would ever create it); off for a server,
         # where production schemas belong to `otel-llm migrate` run by someone who may.
