@@ -86,7 +86,8 @@ def _fsync_dir(directory: Path) -> None:
 
 
 class Spool:
-    """Thread-safe: receivers append from many threads while one drain thread reads and commits."""
+    """Receivers append from many threads; ONE drain thread calls ``next_batch``, ``begin`` and
+    ``commit`` (the intent protocol assumes a single reader)."""
 
     def __init__(self, directory: str | os.PathLike[str], max_bytes: int, *, segment_bytes: int = 8 << 20) -> None:
         self._dir = Path(directory)
@@ -246,20 +247,21 @@ class Spool:
             fh.seek(record.offset)
             return fh.read(record.length)
 
+    # The intent and the committed id belong to the drain thread alone, so their state file is
+    # written outside the lock: its three fsyncs must not hold up the appends that acknowledge.
     def begin(self, batch: Batch) -> None:
         """Records durably that ``batch`` is about to be inserted as one block."""
-        with self._lock:
-            if self._intent == (batch.first_id, batch.last_id):
-                return
-            self._intent = (batch.first_id, batch.last_id)
-            self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": list(self._intent)})
+        if self._intent == (batch.first_id, batch.last_id):
+            return
+        self._intent = (batch.first_id, batch.last_id)
+        self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": list(self._intent)})
 
     def commit(self, batch: Batch) -> None:
         """Marks ``batch`` drained; deletes segments that hold nothing undrained any more."""
+        self._committed = batch.last_id
+        self._intent = None
+        self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": None})
         with self._lock:
-            self._committed = batch.last_id
-            self._intent = None
-            self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": None})
             while self._pending and self._pending[0].record_id <= batch.last_id:
                 record = self._pending.popleft()
                 self._pending_bytes -= _HEADER_SIZE + record.length
