@@ -120,13 +120,16 @@ def test_metrics_count_what_was_received_and_written(collector: RunningCollector
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    """A minimal OTLP/HTTP receiver standing in for Jaeger: keeps every request body."""
+    """A minimal OTLP/HTTP receiver standing in for Jaeger: keeps every request body, and answers
+    only once ``gate`` is open (a test closes it to play a stuck Jaeger)."""
 
     bodies: list[bytes]
+    gate: threading.Event
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         assert self.path == "/v1/traces"
+        self.gate.wait(60)
         self.bodies.append(body)
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
@@ -138,18 +141,28 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def upstream() -> Iterator[tuple[str, list[bytes]]]:
+def upstream() -> Iterator[tuple[str, list[bytes], threading.Event]]:
     bodies: list[bytes] = []
-    handler = type("Receiver", (_Receiver,), {"bodies": bodies})
+    gate = threading.Event()
+    gate.set()
+    handler = type("Receiver", (_Receiver,), {"bodies": bodies, "gate": gate})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", bodies
+    yield f"http://127.0.0.1:{server.server_address[1]}", bodies, gate
+    gate.set()
     server.shutdown()
 
 
-def test_forward_target_gets_the_same_spans_as_clickhouse(tmp_path: Path, upstream: tuple[str, list[bytes]]) -> None:
-    url, bodies = upstream
+def forwarded_span_ids(bodies: list[bytes]) -> list[str]:
+    requests = [ExportTraceServiceRequest.FromString(body) for body in bodies]
+    return [s.span_id.hex() for r in requests for rs in r.resource_spans for ss in rs.scope_spans for s in ss.spans]
+
+
+def test_forward_target_gets_the_same_spans_as_clickhouse(
+    tmp_path: Path, upstream: tuple[str, list[bytes], threading.Event]
+) -> None:
+    url, bodies, _gate = upstream
     dead = "http://127.0.0.1:9/v1/traces"
     running = start_collector(tmp_path, "--forward", url, "--forward", dead, "--shutdown-grace", "1")
     try:
@@ -157,13 +170,30 @@ def test_forward_target_gets_the_same_spans_as_clickhouse(tmp_path: Path, upstre
         ids = emit(HttpExporter(endpoint=running.url + "/v1/traces"), service, 30)
         running.wait_for(SPANS_BY_SERVICE, 30, s=service)
 
-        forwarded = []
-        for body in bodies:
-            request = ExportTraceServiceRequest.FromString(body)
-            forwarded += [s.span_id.hex() for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
-        assert sorted(forwarded) == sorted(ids)
+        assert running.wait_metric("spans_forwarded_total", 30) == 30
+        assert sorted(forwarded_span_ids(bodies)) == sorted(ids)
         # The second target is a closed port: its failures are counted, and ClickHouse got every span anyway.
         assert running.metric("forward_errors_total") >= 1
+    finally:
+        assert running.stop() == 0
+
+
+def test_a_stuck_forward_target_does_not_hold_up_clickhouse(
+    tmp_path: Path, upstream: tuple[str, list[bytes], threading.Event]
+) -> None:
+    url, bodies, gate = upstream
+    gate.clear()  # Jaeger accepts connections and never answers
+    running = start_collector(tmp_path, "--forward", url, "--shutdown-grace", "5")
+    try:
+        service = unique_service("stuck")
+        ids = emit(HttpExporter(endpoint=running.url + "/v1/traces"), service, 40)
+
+        assert running.wait_for(SPANS_BY_SERVICE, 40, s=service) == 40
+        assert running.metric("spans_forwarded_total") == 0  # all of ClickHouse's while Jaeger hangs
+
+        gate.set()  # Jaeger recovers: the queue it missed is delivered
+        assert running.wait_metric("spans_forwarded_total", 40) == 40
+        assert sorted(forwarded_span_ids(bodies)) == sorted(ids)
     finally:
         assert running.stop() == 0
 
