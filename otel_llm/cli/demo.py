@@ -112,7 +112,7 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
 
 
 def command(args: argparse.Namespace) -> int:
-    from otel_llm.schema import migrate
+    from otel_llm.schema import prepare
     from otel_llm.store import default_data_dir
 
     database = check_identifier(args.database)
@@ -120,7 +120,7 @@ def command(args: argparse.Namespace) -> int:
     print(f"otel-llm demo: fake provider + embedded ClickHouse at {dsn}", file=sys.stderr)
     client = connect_store(dsn)
     try:
-        migrate(client, database)
+        prepare(client, database)
     finally:
         client.close()  # the exporter opens the same directory on its own thread
     run_demo(dsn, database, max(args.rounds, 1))

@@ -1,4 +1,4 @@
-"""``otel-llm migrate``: create or upgrade the otel-llm tables (idempotent), or print their DDL."""
+"""``otel-llm migrate``: create or upgrade the tables and load the price book (idempotent), or print the DDL."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def command(args: argparse.Namespace) -> int:
 
     client = connect_store(args.endpoint)
     try:
-        applied = schema.migrate(client, database)
+        applied = schema.prepare(client, database)
     finally:
         client.close()
     done = f"applied version(s) {', '.join(map(str, applied))}" if applied else "already up to date"

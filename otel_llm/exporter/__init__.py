@@ -52,7 +52,7 @@ from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns, spans_to_columns
 from otel_llm.exporter._values import stringify_attributes, stringify_value
 from otel_llm.exporter._worker import ExportStats, ExportWorker
 from otel_llm.exporter._writer import Sink, TraceWriter, is_retryable
-from otel_llm.schema import migrate
+from otel_llm.schema import prepare
 from otel_llm.store import connect  # imports clickhouse-connect (and chdb) only when called
 
 __all__ = [
@@ -90,7 +90,8 @@ def open_sink(config: ExporterConfig) -> Sink:
     )
     try:
         if config.create_schema:
-            migrate(client, config.database, ttl_days=config.schema_ttl_days)
+            credentials = (config.username, config.password) if config.username and config.password else None
+            prepare(client, config.database, ttl_days=config.schema_ttl_days, source_credentials=credentials)
     except BaseException:
         client.close()
         raise

@@ -2,7 +2,8 @@
 
 ``migrate(client)`` brings a database to the latest version (idempotent); ``render()`` returns
 the same statements as text, for review or for a cluster (``render(cluster="c")``);
-``sync_prices(client)`` loads the price book as a new revision for the views to price with.
+``sync_prices(client)`` loads the price book as a new revision for the views to price with;
+``prepare(client)`` does both, and is what every path that creates a store calls.
 """
 
 from otel_llm.schema.migrations import (
@@ -13,6 +14,7 @@ from otel_llm.schema.migrations import (
     render,
     render_script,
 )
+from otel_llm.schema.prepare import prepare
 from otel_llm.schema.prices import sync_prices
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "DEFAULT_TTL_DAYS",
     "MIGRATIONS",
     "migrate",
+    "prepare",
     "render",
     "render_script",
     "sync_prices",
