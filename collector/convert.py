@@ -71,7 +71,7 @@ def add_request(columns: TraceColumns, request: ExportTraceServiceRequest) -> No
             scope_version = scope_spans.scope.version
             for span in scope_spans.spans:
                 start = span.start_time_unix_nano
-                events, links = span.events, span.links
+                events, links, status = span.events, span.links, span.status
                 add(
                     start,
                     span.trace_id.hex(),
@@ -86,8 +86,8 @@ def add_request(columns: TraceColumns, request: ExportTraceServiceRequest) -> No
                     scope_version,
                     _attributes(span.attributes),
                     max(0, span.end_time_unix_nano - start),
-                    _name(STATUS_CODE_NAMES, span.status.code),
-                    span.status.message,
+                    _name(STATUS_CODE_NAMES, status.code),
+                    status.message,
                     _events(events) if events else _NO_EVENTS,
                     _links(links) if links else _NO_LINKS,
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import subprocess
@@ -87,7 +88,11 @@ def test_cli_report_reads_the_collector_store_through_its_sql_endpoint(
     assert collector.wait_for("SELECT count() FROM llm_calls WHERE ServiceName = {s:String}", 4, s=service) == 4
     monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, TOKEN)
 
-    code = cli_main(["report", "--collector", collector.url, "--service", service, "--format", "json"])
+    # --until a minute ahead: the CLI sends its bounds with whole seconds, and "now" would cut off
+    # spans written in this very second.
+    until = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    args = ["report", "--collector", collector.url, "--service", service, "--format", "json", "--until", until]
+    code = cli_main(args)
 
     assert code == 0
     (row,) = json.loads(capsys.readouterr().out)
