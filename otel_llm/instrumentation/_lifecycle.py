@@ -243,9 +243,10 @@ class LLMCall:
         attrs[semconv.OTEL_LLM_COST_USD] = total
         attrs[semconv.OTEL_LLM_COST_INPUT_USD] = float(cost.input_usd)
         attrs[semconv.OTEL_LLM_COST_OUTPUT_USD] = float(cost.output_usd)
-        attrs[semconv.OTEL_LLM_COST_CACHE_READ_USD] = float(cost.cache_read_usd)
-        attrs[semconv.OTEL_LLM_COST_CACHE_WRITE_USD] = float(cost.cache_write_usd)
-        attrs[semconv.OTEL_LLM_CACHE_SAVINGS_USD] = float(cost.cache_savings_usd)
+        # Most calls have no cache traffic: their zero parts skip the Decimal -> float conversion.
+        attrs[semconv.OTEL_LLM_COST_CACHE_READ_USD] = float(cost.cache_read_usd) if cost.cache_read_usd else 0.0
+        attrs[semconv.OTEL_LLM_COST_CACHE_WRITE_USD] = float(cost.cache_write_usd) if cost.cache_write_usd else 0.0
+        attrs[semconv.OTEL_LLM_CACHE_SAVINGS_USD] = float(cost.cache_savings_usd) if cost.cache_savings_usd else 0.0
         attrs[semconv.OTEL_LLM_PRICING_VERSION] = str(book.version)
         self._telemetry.cost.add(total, self._cost_metric_attrs(response_model))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from otel_llm import semconv
@@ -17,6 +18,7 @@ from otel_llm.usage import Usage, openai_usage
 
 __all__ = [
     "field",
+    "fields_of",
     "request_attributes",
     "response_attributes",
     "usage_from_response",
@@ -31,6 +33,11 @@ _NUMERIC_REQUEST_PARAMS = (
     ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
 )
 _MAX_TOKENS_PARAMS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+# Every other kwarg request_attributes reads; a call passing none of them takes the short path.
+_RARE_REQUEST_PARAMS = frozenset(
+    [name for name, _ in _NUMERIC_REQUEST_PARAMS]
+    + ["seed", "n", "stop", "stream", "service_tier", "encoding_format", "response_format", "text"]
+)
 # Responses API status / incomplete reason -> the chat-style finish reason semconv expects.
 _RESPONSES_FINISH = {
     "completed": "stop",
@@ -38,6 +45,7 @@ _RESPONSES_FINISH = {
     "content_filter": "content_filter",
 }
 _UNFINISHED = ("in_progress", "queued")
+_NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
 def field(obj: Any, name: str) -> Any:
@@ -82,15 +90,18 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     with every other value of the wrong type.
     """
     attrs: dict[str, Any] = {}
+    if _RARE_REQUEST_PARAMS.isdisjoint(kwargs):  # the usual call: model, messages, max tokens
+        max_tokens = _max_tokens(kwargs)
+        if max_tokens is not None:
+            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+        return attrs
     for name, key in _NUMERIC_REQUEST_PARAMS:
         value = _number(kwargs.get(name))
         if value is not None:
             attrs[key] = value
-    for name in _MAX_TOKENS_PARAMS:
-        value = _int(kwargs.get(name))
-        if value is not None:
-            attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = value
-            break
+    max_tokens = _max_tokens(kwargs)
+    if max_tokens is not None:
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
     seed = _int(kwargs.get("seed"))
     if seed is not None:
         attrs[semconv.GEN_AI_REQUEST_SEED] = seed
@@ -116,6 +127,14 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+def _max_tokens(kwargs: Mapping[str, Any]) -> int | None:
+    for name in _MAX_TOKENS_PARAMS:
+        value = _int(kwargs.get(name))
+        if value is not None:
+            return value
+    return None
+
+
 def _output_type(kwargs: Mapping[str, Any]) -> str | None:
     fmt = kwargs.get("response_format")
     if fmt is None or isinstance(fmt, (int, float)):
@@ -129,26 +148,42 @@ def _output_type(kwargs: Mapping[str, Any]) -> str | None:
     return "text" if kind == "text" else None
 
 
+def fields_of(obj: Any) -> Mapping[str, Any]:
+    """Every field of an SDK model or dict as ONE mapping (pydantic extras included), for
+    extractions that read many names: one ``.get`` per name instead of one :func:`field` each."""
+    if type(obj) is dict:
+        return obj
+    if hasattr(obj, "__pydantic_fields_set__"):
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return {**obj.__dict__, **extra} if extra else obj.__dict__
+    if isinstance(obj, Mapping):
+        return obj
+    fields = getattr(obj, "__dict__", None)
+    return fields if fields is not None else _NO_FIELDS
+
+
 def usage_from_usage_object(usage: Any) -> Usage | None:
     """Normalize any OpenAI usage object: chat/completions/embeddings or Responses API naming."""
     if usage is None:
         return None
-    if field(usage, "input_tokens") is not None or field(usage, "output_tokens") is not None:
-        prompt, completion = field(usage, "input_tokens"), field(usage, "output_tokens")
-        prompt_details, completion_details = field(usage, "input_tokens_details"), field(usage, "output_tokens_details")
+    u = fields_of(usage)
+    prompt, completion = u.get("prompt_tokens"), u.get("completion_tokens")
+    if u.get("input_tokens") is not None or u.get("output_tokens") is not None:  # Responses API naming
+        prompt, completion = u.get("input_tokens"), u.get("output_tokens")
+        prompt_details, completion_details = u.get("input_tokens_details"), u.get("output_tokens_details")
     else:
-        prompt, completion = field(usage, "prompt_tokens"), field(usage, "completion_tokens")
-        prompt_details = field(usage, "prompt_tokens_details")
-        completion_details = field(usage, "completion_tokens_details")
+        prompt_details, completion_details = u.get("prompt_tokens_details"), u.get("completion_tokens_details")
+    pd = fields_of(prompt_details) if prompt_details is not None else _NO_FIELDS
+    cd = fields_of(completion_details) if completion_details is not None else _NO_FIELDS
     normalized = openai_usage(
         prompt,
         completion,
-        cached_tokens=field(prompt_details, "cached_tokens"),
-        reasoning_tokens=field(completion_details, "reasoning_tokens"),
-        input_audio_tokens=field(prompt_details, "audio_tokens"),
-        output_audio_tokens=field(completion_details, "audio_tokens"),
+        cached_tokens=pd.get("cached_tokens"),
+        reasoning_tokens=cd.get("reasoning_tokens"),
+        input_audio_tokens=pd.get("audio_tokens"),
+        output_audio_tokens=cd.get("audio_tokens"),
     )
-    cache_write = _int(field(prompt_details, "cache_write_tokens"))
+    cache_write = _int(pd.get("cache_write_tokens"))
     if cache_write and cache_write > 0:
         normalized = replace(normalized, cache_write_tokens=cache_write)
     return None if normalized.is_empty else normalized
@@ -159,30 +194,31 @@ def usage_from_response(response: Any) -> Usage | None:
     return usage_from_usage_object(field(response, "usage"))
 
 
-def _finish_reasons(response: Any) -> list[str]:
-    choices = field(response, "choices")
+def _finish_reasons(r: Mapping[str, Any]) -> list[str]:
+    choices = r.get("choices")
     if isinstance(choices, Sequence) and not isinstance(choices, (str, bytes)):
         return [r for r in (_str(field(c, "finish_reason")) for c in choices) if r]
-    status = _str(field(response, "status"))
+    status = _str(r.get("status"))
     if status is None or status in _UNFINISHED:
         return []
-    reason = _str(field(field(response, "incomplete_details"), "reason"))
+    reason = _str(field(r.get("incomplete_details"), "reason"))
     return [_RESPONSES_FINISH.get(reason or status, reason or status)]
 
 
 def response_attributes(response: Any) -> dict[str, Any]:
     """id, model, finish reasons and service tier of a complete response (or a stream's summary)."""
     attrs: dict[str, Any] = {}
-    response_id = _str(field(response, "id"))
+    r = fields_of(response)
+    response_id = _str(r.get("id"))
     if response_id:
         attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
-    model = _str(field(response, "model"))
+    model = _str(r.get("model"))
     if model:
         attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
-    reasons = _finish_reasons(response)
+    reasons = _finish_reasons(r)
     if reasons:
         attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
-    tier = _str(field(response, "service_tier"))
+    tier = _str(r.get("service_tier"))
     if tier:
         attrs[semconv.GEN_AI_RESPONSE_SERVICE_TIER] = tier
     return attrs

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import openai
 
@@ -29,21 +29,34 @@ __all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "RESPONSES", "OpenAIHandler"]
 _AZURE_CLIENTS = ("AzureOpenAI", "AsyncAzureOpenAI")
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(NamedTuple):
     """What ``complete`` needs from ``begin``: the kwargs actually sent, and whether we added usage."""
 
     kwargs: Mapping[str, Any]
     injected_usage: bool
 
 
-def _provider_and_endpoint(instance: Any) -> tuple[str, str | None, int | None]:
+_Endpoint = tuple[str, "str | None", "int | None"]
+# (client type, base URL object, answer) of the last call: a process talks to one or two clients,
+# and ``str(base_url)`` plus two cache lookups cost more than the rest of the request extraction.
+# The URL object is compared by identity, so assigning ``client.base_url`` is seen at once.
+_last_endpoint: tuple[type, Any, _Endpoint] | None = None
+
+
+def _provider_and_endpoint(instance: Any) -> _Endpoint:
+    global _last_endpoint
     client = getattr(instance, "_client", None)
     base_url = getattr(client, "base_url", None)
+    last = _last_endpoint
+    if last is not None and last[1] is base_url and last[0] is type(client):
+        return last[2]
     host, port = endpoint_of(str(base_url)) if base_url is not None else (None, None)
     if type(client).__name__ in _AZURE_CLIENTS:
-        return semconv.PROVIDER_AZURE_OPENAI, host, port
-    return provider_for_host(host, semconv.PROVIDER_OPENAI), host, port
+        answer: _Endpoint = (semconv.PROVIDER_AZURE_OPENAI, host, port)
+    else:
+        answer = (provider_for_host(host, semconv.PROVIDER_OPENAI), host, port)
+    _last_endpoint = (type(client), base_url, answer)  # one tuple swap: safe across threads
+    return answer
 
 
 def _with_stream_usage(kwargs: dict[str, Any]) -> dict[str, Any] | None:
