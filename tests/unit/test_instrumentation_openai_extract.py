@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -9,7 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from otel_llm import semconv
-from otel_llm.instrumentation.openai._extract import request_attributes, response_attributes, usage_from_response
+from otel_llm.instrumentation.openai._extract import (
+    fields_of,
+    request_attributes,
+    response_attributes,
+    usage_from_response,
+)
 from otel_llm.usage import Usage
 
 openai = pytest.importorskip("openai")
@@ -159,3 +165,35 @@ def test_malformed_responses_never_raise_and_never_invent_counts(
         for count in (normalized.input_tokens, normalized.output_tokens):
             assert count is None or (isinstance(count, int) and count >= 0)
         assert normalized.cache_read_tokens >= 0 and normalized.reasoning_tokens >= 0
+
+
+def test_usage_from_sdk_models_reads_declared_fields_and_extras() -> None:
+    usage = openai.types.CompletionUsage.model_validate(
+        {
+            "prompt_tokens": 1200,
+            "completion_tokens": 300,
+            "total_tokens": 1500,
+            "prompt_tokens_details": {"cached_tokens": 1000, "cache_write_tokens": 40, "audio_tokens": 7},
+            "completion_tokens_details": {"reasoning_tokens": 200},
+            "future_field": 1,
+        }
+    )
+    assert usage_from_response({"usage": usage}) == Usage(
+        input_tokens=1200,
+        output_tokens=300,
+        cache_read_tokens=1000,
+        cache_write_tokens=40,
+        reasoning_tokens=200,
+        input_audio_tokens=7,
+    )
+
+
+def test_fields_of_sees_pydantic_extras_dicts_and_plain_objects() -> None:
+    model = openai.types.CompletionUsage.model_validate(
+        {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3, "extra_field": "x"}
+    )
+    assert fields_of(model)["extra_field"] == "x"
+    assert fields_of(model)["prompt_tokens"] == 1
+    assert fields_of({"a": 1}) == {"a": 1}
+    assert fields_of(SimpleNamespace(a=2))["a"] == 2
+    assert dict(fields_of(3)) == {}

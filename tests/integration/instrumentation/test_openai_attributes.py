@@ -267,3 +267,15 @@ def test_a_failing_redactor_drops_content_but_not_the_call_or_its_cost(
     a = attrs(one_span(span_exporter))
     assert semconv.GEN_AI_INPUT_MESSAGES not in a and semconv.GEN_AI_OUTPUT_MESSAGES not in a
     assert a[semconv.OTEL_LLM_COST_USD] > 0
+
+
+@instrumented
+def test_a_changed_base_url_is_seen_by_the_next_call(
+    openai_client: openai.OpenAI, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    """The endpoint is cached per client URL object; assigning ``base_url`` must not keep the old host."""
+    openai_client.chat.completions.create(**chat())
+    openai_client.base_url = fake_provider.openai_base_url.replace("127.0.0.1", "localhost")
+    openai_client.chat.completions.create(**chat())
+    hosts = [attrs(s)[semconv.SERVER_ADDRESS] for s in sorted(our_spans(span_exporter), key=lambda s: s.start_time)]
+    assert hosts == ["127.0.0.1", "localhost"]
