@@ -1,6 +1,6 @@
 """otel-llm's own per-call overhead on the OpenAI SDK, in one process, without network noise.
 
-    python benchmarks/instrumentation/bench_inprocess.py [--rounds 7] [--calls 300] [--chunks 200]
+    python benchmarks/instrumentation/bench_inprocess.py [--rounds 7] [--calls 300] [--chunks 200] [--no-metrics]
 
 ``bench_overhead.py`` compares otel-llm with its peers over real HTTP, across virtual
 environments; on a shared machine its socket round trips (~1 ms) drown a few microseconds. This
@@ -43,6 +43,7 @@ from typing import Any
 import httpx2
 import openai
 from opentelemetry import trace
+from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
@@ -129,7 +130,7 @@ def _stream_name(include_usage: bool, chunks: int) -> str:
     return f"stream {'usage' if include_usage else 'estimated'} {chunks}"
 
 
-def _span_attributes(client: openai.OpenAI, meter_provider: MeterProvider) -> dict[str, Any]:
+def _span_attributes(client: openai.OpenAI, meter_provider: MeterProvider | NoOpMeterProvider) -> dict[str, Any]:
     """The attributes of a real otel-llm chat span, for the floor to carry."""
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
@@ -160,13 +161,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--chunks", type=int, default=200)
+    parser.add_argument(
+        "--no-metrics",
+        action="store_true",
+        help="instrument with a no-op MeterProvider (as with OTEL_METRICS_EXPORTER=none): the metrics' share",
+    )
     args = parser.parse_args()
     os.environ.pop("OTEL_LLM_OPENAI_STREAM_USAGE", None)
 
     client = _client(_recorded_replies([args.chunks, SHORT_STREAM]))
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(BatchSpanProcessor(_Discard()))
-    meter_provider = MeterProvider()
+    meter_provider: MeterProvider | NoOpMeterProvider = NoOpMeterProvider() if args.no_metrics else MeterProvider()
     attributes = _span_attributes(client, meter_provider)
     tracer = tracer_provider.get_tracer("floor")
 
