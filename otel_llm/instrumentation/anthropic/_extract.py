@@ -42,12 +42,15 @@ def field(obj: object, name: str) -> Any:
     """One field of an SDK model or of a dict, or None; never raises on a foreign shape."""
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):  # checked before the (slower) Mapping ABC: raw JSON is the common dict
         return obj.get(name)
     try:
-        return getattr(obj, name, None)
+        value = getattr(obj, name, None)
     except Exception:  # a broken property on a foreign object is "not reported", not our crash
         return None
+    if value is None and isinstance(obj, Mapping):
+        return obj.get(name)
+    return value
 
 
 def _path(obj: object, path: tuple[str, ...]) -> Any:
