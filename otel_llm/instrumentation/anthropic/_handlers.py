@@ -98,6 +98,13 @@ class MessageHandler(CallHandler):
 class StreamHelperHandler(MessageHandler):
     """``messages.stream()``: nothing is sent yet; the returned manager sends it on enter."""
 
+    def begin(
+        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
+    ) -> tuple[LLMCall | None, dict[str, Any]]:
+        # The helper always streams but takes no ``stream`` argument: record it, pass the original on.
+        call, _ = super().begin(telemetry, instance, {**kwargs, "stream": True})
+        return call, kwargs
+
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         recorder = MessageEventRecorder(call)
         if hasattr(result, "__aenter__"):

@@ -232,6 +232,16 @@ def test_malformed_usage_never_breaks_the_call(
     assert semconv.OTEL_LLM_COST_USD not in attrs or attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] >= 0
 
 
+def test_unknown_model_is_flagged_never_priced_at_zero(
+    traced_client: anthropic.Anthropic, span_exporter: InMemorySpanExporter
+) -> None:
+    traced_client.messages.create(**ask(model="claude-imaginary-9"))
+    attrs = only_span(span_exporter).attributes or {}
+    assert attrs[semconv.OTEL_LLM_COST_UNKNOWN_MODEL] is True
+    assert semconv.OTEL_LLM_COST_USD not in attrs
+    assert attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
+
+
 def test_vertex_client_is_named_gcp_vertex_ai(
     instrumented: AnthropicInstrumentor, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
@@ -243,6 +253,7 @@ def test_vertex_client_is_named_gcp_vertex_ai(
         stream.until_done()
     spans = span_exporter.get_finished_spans()
     assert [(s.attributes or {})[semconv.GEN_AI_PROVIDER_NAME] for s in spans] == ["gcp.vertex_ai"] * 2
+    assert all((s.attributes or {})[semconv.OTEL_LLM_COST_USD] > 0 for s in spans)
     assert (spans[0].attributes or {})[semconv.GEN_AI_RESPONSE_ID] == message.id
     assert ":rawPredict" in fake_provider.requests[0].path
     assert "vertex-token" not in str([s.attributes for s in spans])

@@ -134,6 +134,7 @@ def test_stream_helper_text_stream_and_final_message(
     span = only_span(span_exporter)
     assert_full_usage(span)
     assert (span.attributes or {})[semconv.GEN_AI_RESPONSE_ID] == final.id
+    assert (span.attributes or {})[semconv.GEN_AI_REQUEST_STREAM] is True
 
 
 def test_stream_helper_closed_early(traced_client: anthropic.Anthropic, span_exporter: InMemorySpanExporter) -> None:
