@@ -7,24 +7,28 @@ Usage (or just ``opentelemetry-instrument python app.py``; the entry point is
 
     AnthropicInstrumentor().instrument()          # global providers, or tracer_provider=...
     client = anthropic.Anthropic()
-    client.messages.create(model="claude-sonnet-4-5", max_tokens=1024, messages=[...])
+    client.messages.create(model="claude-sonnet-4-6", max_tokens=1024, messages=[...])
 
 Traced, sync and async: ``messages.create`` (``stream=False`` and ``stream=True``),
 ``messages.parse``, ``messages.stream`` (the ``MessageStream`` helpers ``text_stream``,
 ``get_final_message``, ``until_done``, ``close()``, ``with``/``async with``), the same methods
 under ``beta.messages``, and the ``AnthropicBedrock`` (``gen_ai.provider.name=aws.bedrock``)
 and ``AnthropicVertex`` (``gcp.vertex_ai``) clients. Methods a given SDK version lacks are
-skipped. Tested on anthropic 2.12 and 0.125.
+skipped. Tested on anthropic 2.12 and 0.125. Returned objects are the SDK's own (``Message``,
+``MessageStream``) or proxies of them (``Stream``, the stream manager, raw responses); on
+anthropic 0.x only, ``isinstance(stream, anthropic.Stream)`` is False for a proxied stream,
+because that SDK's metaclass accepts only the exact class.
 
 Usage is normalized: ``gen_ai.usage.input_tokens`` INCLUDES cache reads and cache writes
 (Anthropic's own ``input_tokens`` excludes them), and the cost prices 5-minute and 1-hour cache
 writes separately. A streamed message reports usage in ``message_start`` and again,
 cumulatively, in ``message_delta``; the two are merged field by field, never summed.
 
-The SDK's own spans (anthropic >= 1.x) -- ``OTEL_LLM_ANTHROPIC_SDK_SPANS``:
-anthropic 1.x/2.x emits its own CLIENT span (scope ``com.anthropic.sdk.python``) per API call
+The SDK's own spans -- ``OTEL_LLM_ANTHROPIC_SDK_SPANS`` (``off`` | ``keep``):
+anthropic 2.x (and late 1.x) emits its own CLIENT span (scope ``com.anthropic.sdk.python``) per API call
 whenever a tracer provider is registered. With ``off`` (the default) otel-llm switches that span
-off for exactly the calls it traces, so each call is ONE span, ours, carrying usage, cost and
+off for exactly the calls it traces (it hands the client a no-op tracer while our span is
+current; see ``_sdk_spans``), so each call is ONE span, ours, carrying usage, cost and
 tags, and no backend counts a call twice. The SDK still sends ``traceparent`` (now naming our
 span) and still traces the calls otel-llm does not (``count_tokens``, files, batches). With
 ``keep`` both spans are emitted, the SDK's as a child of ours; any query that sums tokens must
