@@ -10,6 +10,8 @@ An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, conte
 - ``record_first_chunk()`` on a stream's first chunk (time to first chunk, attribute + metric);
 - ``record_error(exc)`` when the SDK raised (the caller then re-raises the SDK's exception);
 - ``end()`` once; later calls are no-ops, so a stream can end from whichever path comes first.
+  It also settles what an installed budget reserved for the call (``call.reservation``, set by
+  the wrapper before the request) with the real usage and cost.
 
 Every method is guarded: a bug in here is logged once and swallowed, and never marks the
 user's span as failed. Metrics carry no user id (cardinality); the cost counter is broken down
@@ -274,7 +276,7 @@ class LLMCall:
         span.set_status(Status(StatusCode.ERROR, f"{type(exc).__qualname__}: {exc}"))
 
     def end(self) -> None:
-        """End the span and record the call's metrics, exactly once."""
+        """End the span, record the call's metrics and settle its budget reservation, exactly once."""
         if self._ended:
             return
         self._ended = True

@@ -92,8 +92,63 @@ def _finish_abandoned(recorder: StreamRecorder) -> None:
         report_bug("stream.finalize", exc)
 
 
-class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """What both proxies share: the recorder, the GC finalizer, context-manager results."""
+class _ClosingProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+    """A proxy that ends its call when the wrapped object is closed or its ``with`` block exits.
+
+    Subclasses define ``_self_finish()``; the sync and async mixins below forward ``close()`` and
+    the context-manager methods to the wrapped object, then call it.
+    """
+
+    def _self_finish(self) -> None:
+        raise NotImplementedError
+
+    def _self_entered(self, result: Any) -> Any:
+        # Streams return themselves from __enter__; hand back the proxy so tracing continues.
+        return self if result is self.__wrapped__ else result
+
+
+class _SyncClosing(_ClosingProxy):
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_finish()
+
+    def __enter__(self) -> Any:
+        return self._self_entered(self.__wrapped__.__enter__())
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_finish()
+
+
+class _AsyncClosing(_ClosingProxy):
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._self_finish()
+
+    async def aclose(self) -> Any:
+        try:
+            return await self.__wrapped__.aclose()
+        finally:
+            self._self_finish()
+
+    async def __aenter__(self) -> Any:
+        return self._self_entered(await self.__wrapped__.__aenter__())
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_finish()
+
+
+class _StreamProxy(_ClosingProxy):
+    """What both raw-stream proxies share: the recorder and the GC finalizer."""
 
     def __init__(self, wrapped: Any, recorder: StreamRecorder) -> None:
         super().__init__(wrapped)
@@ -108,12 +163,8 @@ class _StreamProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         self._self_finalizer.detach()
         self._self_recorder.finish(error)
 
-    def _self_entered(self, result: Any) -> Any:
-        # Streams return themselves from __enter__; hand back the proxy so tracing continues.
-        return self if result is self.__wrapped__ else result
 
-
-class SyncStreamProxy(_StreamProxy):
+class SyncStreamProxy(_StreamProxy, _SyncClosing):
     def __iter__(self) -> Iterator[Any]:
         # A generator, so that `break` closes it (GeneratorExit) and the span ends right there.
         recorder = self._self_recorder
@@ -143,23 +194,8 @@ class SyncStreamProxy(_StreamProxy):
             self._self_finish(exc)
             raise
 
-    def close(self) -> Any:
-        try:
-            return self.__wrapped__.close()
-        finally:
-            self._self_finish()
 
-    def __enter__(self) -> Any:
-        return self._self_entered(self.__wrapped__.__enter__())
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_finish()
-
-
-class AsyncStreamProxy(_StreamProxy):
+class AsyncStreamProxy(_StreamProxy, _AsyncClosing):
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._self_iterate()
 
@@ -192,30 +228,9 @@ class AsyncStreamProxy(_StreamProxy):
             self._self_finish(exc)
             raise
 
-    async def close(self) -> Any:
-        try:
-            return await self.__wrapped__.close()
-        finally:
-            self._self_finish()
 
-    async def aclose(self) -> Any:
-        try:
-            return await self.__wrapped__.aclose()
-        finally:
-            self._self_finish()
-
-    async def __aenter__(self) -> Any:
-        return self._self_entered(await self.__wrapped__.__aenter__())
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            self._self_finish()
-
-
-class _HelperStream(wrapt.ObjectProxy):  # type: ignore[misc]
-    """The helper's own stream object (``ChatCompletionStream``, ``ResponseStream``, sync).
+class _HelperStream(_ClosingProxy):
+    """The helper's own stream object (``ChatCompletionStream``, ``ResponseStream``, async too).
 
     Its ``close()`` (also called by its own ``with`` exit) closes the HTTP response directly,
     never our raw-stream proxy, so without this the span would end only at garbage collection.
@@ -223,41 +238,18 @@ class _HelperStream(wrapt.ObjectProxy):  # type: ignore[misc]
 
     def __init__(self, wrapped: Any, finish: Callable[[], None]) -> None:
         super().__init__(wrapped)
-        self._self_finish = finish
+        self._self_finish_all = finish
 
-    def close(self) -> Any:
-        try:
-            return self.__wrapped__.close()
-        finally:
-            self._self_finish()
-
-    def __enter__(self) -> Any:
-        self.__wrapped__.__enter__()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_finish()
+    def _self_finish(self) -> None:
+        self._self_finish_all()
 
 
-class _AsyncHelperStream(_HelperStream):
-    async def close(self) -> Any:  # type: ignore[override]
-        try:
-            return await self.__wrapped__.close()
-        finally:
-            self._self_finish()
+class _SyncHelperStream(_HelperStream, _SyncClosing):
+    pass
 
-    async def __aenter__(self) -> Any:
-        await self.__wrapped__.__aenter__()
-        return self
 
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            self._self_finish()
+class _AsyncHelperStream(_HelperStream, _AsyncClosing):
+    pass
 
 
 class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
@@ -288,7 +280,7 @@ class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
             stream = self.__wrapped__.__enter__()
         finally:
             _collected.reset(token)
-        return self._self_follow(stream, _HelperStream)
+        return self._self_follow(stream, _SyncHelperStream)
 
     def __exit__(self, *exc_info: Any) -> Any:
         try:
