@@ -116,13 +116,16 @@ def test_anthropic_calls_are_checked_and_settled(
     client = anthropic.Anthropic(base_url=fake_provider.anthropic_base_url, api_key="test-key", max_retries=0)
     with instrumenting(tracer_provider, meter_provider), Budget([limit]) as budget, tag(user_id="u2"):
         client.messages.create(**ask())
-        with Budget([ONE_TOKEN]), pytest.raises(BudgetExceeded):
-            client.messages.create(**ask())
+        with Budget([ONE_TOKEN]):
+            with pytest.raises(BudgetExceeded):
+                client.messages.create(**ask())
+            with pytest.raises(BudgetExceeded):
+                client.messages.stream(**ask())  # the helper is checked when called, before any request
     client.close()
     assert len(fake_provider.requests) == 1
-    priced, refused = sorted(span_exporter.get_finished_spans(), key=lambda s: s.status.status_code.value)
+    priced, *refused = sorted(span_exporter.get_finished_spans(), key=lambda s: s.status.status_code.value)
     a = attrs(priced)
-    assert refused.status.status_code is StatusCode.ERROR
+    assert [s.status.status_code for s in refused] == [StatusCode.ERROR, StatusCode.ERROR]
     spent = budget.spent(limit, "u2")
     assert spent.tokens == a[semconv.GEN_AI_USAGE_INPUT_TOKENS] + a[semconv.GEN_AI_USAGE_OUTPUT_TOKENS]
     assert float(spent.usd) == pytest.approx(a[semconv.OTEL_LLM_COST_USD], rel=1e-12)
