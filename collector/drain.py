@@ -13,6 +13,7 @@ that comes back empty gets its tables before the first insert.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -93,6 +94,7 @@ class Drain:
         return time.monotonic() >= self._stop_at or self._spool.pending_records == 0
 
     def _run(self) -> None:
+        _yield_to_receivers()
         failures = 0
         while not self._stopping():
             if self._writer is None and not self._open():
@@ -195,3 +197,13 @@ def _span_count(payload: bytes) -> int:
     except PayloadError:
         return 0
     return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+
+
+def _yield_to_receivers() -> None:
+    """Lowers this thread's CPU priority (Linux: per thread), and with it that of the ClickHouse
+    worker threads chdb starts from it: on a busy core, acknowledging a request should not wait
+    behind an insert that can just as well finish a few milliseconds later."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: run at normal priority
+        _log.debug("drain keeps its priority: %s", exc)
