@@ -42,9 +42,13 @@ _NOT_LOADED: Any = object()
 
 
 def error_type(exc: BaseException) -> str:
-    """Low-cardinality error identifier: the HTTP status when the SDK reports one, else the class."""
+    """Low-cardinality error identifier: the HTTP error status when the SDK reports one, else the class.
+
+    An error event inside a 200 stream (Anthropic's ``overloaded_error`` mid-stream) carries
+    ``status_code == 200``; "200" would read as success, so only 4xx/5xx count as a status.
+    """
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and not isinstance(status, bool):
+    if isinstance(status, int) and not isinstance(status, bool) and status >= 400:
         return str(status)
     return type(exc).__qualname__
 

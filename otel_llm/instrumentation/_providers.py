@@ -36,6 +36,9 @@ _HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("openrouter.ai", semconv.PROVIDER_OPENROUTER),
     ("api.together.xyz", semconv.PROVIDER_TOGETHER),
     ("together.ai", semconv.PROVIDER_TOGETHER),
+    ("generativelanguage.googleapis.com", semconv.PROVIDER_GCP_GEMINI),
+    ("api.cohere.com", semconv.PROVIDER_COHERE),
+    ("api.cohere.ai", semconv.PROVIDER_COHERE),
 )
 
 _DEFAULT_PORTS = {"https": 443, "http": 80}

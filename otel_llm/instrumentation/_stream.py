@@ -167,17 +167,24 @@ class _StreamProxy(_ClosingProxy):
 class SyncStreamProxy(_StreamProxy, _SyncClosing):
     def __iter__(self) -> Iterator[Any]:
         # A generator, so that `break` closes it (GeneratorExit) and the span ends right there.
+        # Only what the SDK raises while fetching a chunk is the call's error; whatever is thrown
+        # in at the `yield` means the consumer left, which ends the span without an error.
         recorder = self._self_recorder
-        try:
-            for chunk in self.__wrapped__:
-                if recorder.chunk(chunk):
+        chunks = iter(self.__wrapped__)
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                break
+            except BaseException as exc:
+                self._self_finish(exc)
+                raise
+            if recorder.chunk(chunk):
+                try:
                     yield chunk
-        except GeneratorExit:
-            self._self_finish()
-            raise
-        except BaseException as exc:
-            self._self_finish(exc)
-            raise
+                except BaseException:
+                    self._self_finish()
+                    raise
         self._self_finish()
 
     def __next__(self) -> Any:
@@ -200,18 +207,25 @@ class AsyncStreamProxy(_StreamProxy, _AsyncClosing):
         return self._self_iterate()
 
     async def _self_iterate(self) -> AsyncIterator[Any]:
-        # An async generator: on `break` the event loop's asyncgen hook closes it soon after.
+        # An async generator: on `break` the event loop's asyncgen hook closes it soon after, and
+        # at loop shutdown that close may be cancelled: a CancelledError thrown in at the `yield`
+        # is the consumer leaving, not an SDK error (same split as the sync iterator).
         recorder = self._self_recorder
-        try:
-            async for chunk in self.__wrapped__:
-                if recorder.chunk(chunk):
+        chunks = self.__wrapped__.__aiter__()
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+            except BaseException as exc:
+                self._self_finish(exc)
+                raise
+            if recorder.chunk(chunk):
+                try:
                     yield chunk
-        except GeneratorExit:
-            self._self_finish()
-            raise
-        except BaseException as exc:
-            self._self_finish(exc)
-            raise
+                except BaseException:
+                    self._self_finish()
+                    raise
         self._self_finish()
 
     async def __anext__(self) -> Any:

@@ -124,6 +124,22 @@ def test_embeddings_usage_has_no_output() -> None:
     ) == (Usage(input_tokens=8))
 
 
+def test_deepseek_cache_hits_count_as_cache_reads() -> None:
+    # DeepSeek reports cache hits outside prompt_tokens_details; missing them bills 10x too much.
+    usage = usage_from_response(
+        {
+            "model": "deepseek-chat",
+            "usage": {
+                "prompt_tokens": 10000,
+                "completion_tokens": 100,
+                "prompt_cache_hit_tokens": 9000,
+                "prompt_cache_miss_tokens": 1000,
+            },
+        }
+    )
+    assert usage == Usage(input_tokens=10000, output_tokens=100, cache_read_tokens=9000)
+
+
 def test_missing_usage_is_none_not_zero() -> None:
     assert usage_from_response({"id": "x"}) is None
     assert usage_from_response({"usage": {}}) is None

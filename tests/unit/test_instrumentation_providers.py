@@ -37,6 +37,8 @@ def test_endpoint_is_host_and_port_only(url: str, expected: tuple[object, object
         ("openrouter.ai", semconv.PROVIDER_OPENROUTER),
         ("api.together.xyz", semconv.PROVIDER_TOGETHER),
         ("API.GROQ.COM.", semconv.PROVIDER_GROQ),
+        ("generativelanguage.googleapis.com", semconv.PROVIDER_GCP_GEMINI),
+        ("api.cohere.com", semconv.PROVIDER_COHERE),
         # Unrecognized hosts (local proxies, gateways) keep the SDK's own provider.
         ("127.0.0.1", semconv.PROVIDER_OPENAI),
         ("llm-gateway.internal", semconv.PROVIDER_OPENAI),

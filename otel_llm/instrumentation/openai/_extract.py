@@ -175,10 +175,14 @@ def usage_from_usage_object(usage: Any) -> Usage | None:
         prompt_details, completion_details = u.get("prompt_tokens_details"), u.get("completion_tokens_details")
     pd = fields_of(prompt_details) if prompt_details is not None else _NO_FIELDS
     cd = fields_of(completion_details) if completion_details is not None else _NO_FIELDS
+    cached = pd.get("cached_tokens")
+    if not cached:
+        # DeepSeek (OpenAI-compatible) reports cache hits only as a top-level count.
+        cached = u.get("prompt_cache_hit_tokens")
     normalized = openai_usage(
         prompt,
         completion,
-        cached_tokens=pd.get("cached_tokens"),
+        cached_tokens=cached,
         reasoning_tokens=cd.get("reasoning_tokens"),
         input_audio_tokens=pd.get("audio_tokens"),
         output_audio_tokens=cd.get("audio_tokens"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 import openai
@@ -24,6 +25,24 @@ def test_early_break_ends_the_span_at_once(openai_client: openai.OpenAI, span_ex
     assert span.status.status_code is StatusCode.UNSET
     stream.close()
     assert len(our_spans(span_exporter)) == 1
+
+
+def test_async_break_then_loop_shutdown_is_not_an_error(
+    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    # At loop shutdown asyncio cancels the pending close of the abandoned generator: the
+    # CancelledError thrown in at its yield is the consumer leaving, not a failed call.
+    async def main() -> None:
+        client = openai.AsyncOpenAI(base_url=fake_provider.openai_base_url, api_key="test-key")
+        stream = await client.chat.completions.create(**chat(stream=True))
+        async for _chunk in stream:
+            break
+
+    asyncio.run(main())
+    gc.collect()
+    span = one_span(span_exporter)
+    assert span.status.status_code is StatusCode.UNSET
+    assert semconv.ERROR_TYPE not in span.attributes
 
 
 def test_close_ends_the_span(openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter) -> None:
