@@ -176,3 +176,9 @@ OPENINFERENCE_TOKEN_COUNT_COMPLETION = "llm.token_count.completion"
 OPENINFERENCE_TOKEN_COUNT_CACHE_READ = "llm.token_count.prompt_details.cache_read"
 OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE = "llm.token_count.prompt_details.cache_write"
 OPENINFERENCE_TOKEN_COUNT_REASONING = "llm.token_count.completion_details.reasoning"
+
+# --- Appended by the schema (otel_llm/schema), issue 3: the 1-hour cache-write count ---------
+# The subset of gen_ai.usage.cache_write.input_tokens written with Anthropic's 1-hour TTL, which
+# is priced higher than a 5-minute write. No upstream or foreign instrumentation names it yet
+# (OpenLLMetry, OpenLIT and OpenInference report only the total), so the view reads only this key.
+OTEL_LLM_USAGE_CACHE_WRITE_1H_INPUT_TOKENS = "otel_llm.usage.cache_write_1h.input_tokens"

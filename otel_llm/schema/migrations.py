@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from otel_llm.schema.objects import (
+    AddColumn,
     Dictionary,
     SchemaObject,
     Table,
     Target,
     View,
+    ViewQuery,
     quote_identifier,
     storage_name,
 )
@@ -69,6 +71,15 @@ _MIGRATIONS_TABLE = Table(
     order_by="Version",
     sharded=False,
 )
+
+# Version 5 reuses the version 3 and 4 view queries with these sub-fragments swapped, so those
+# versions still render exactly as stores applied them.
+_WRITE_1H_CALLS = (
+    ("llm_calls.pricing", "llm_calls.pricing_1h"),
+    ("llm_calls.cache_write", "llm_calls.cache_write_1h"),
+)
+_WRITE_1H_SUMS = (("llm_usage_sums.select", "llm_usage_sums.select_1h"),)
+_SUM_UINT64 = "SimpleAggregateFunction(sum, UInt64)"
 
 MIGRATIONS: Sequence[Migration] = (
     Migration(
@@ -149,6 +160,26 @@ MIGRATIONS: Sequence[Migration] = (
                 ttl_column="toDateTime(Day)",
             ),
             View("llm_usage_daily_user_mv", "llm_usage_daily_user.view", target="llm_usage_daily_user"),
+        ),
+    ),
+    Migration(
+        5,
+        "CacheWrite1hTokens in llm_calls and the rollups; 1-hour cache writes priced at CacheWrite1hPrice",
+        (
+            AddColumn("llm_calls", "CacheWrite1hTokens UInt64", after="CacheWriteTokens"),
+            AddColumn("llm_usage_hourly", f"CacheWrite1hTokens {_SUM_UINT64}", after="CacheWriteTokens"),
+            AddColumn("llm_usage_daily_user", f"CacheWrite1hTokens {_SUM_UINT64}", after="CacheWriteTokens"),
+            # Columns first, so no view ever writes a column its table lacks. Between the ADD and
+            # the MODIFY QUERY of one view, rows it fills get CacheWrite1hTokens 0 (and the
+            # dictionary prices their writes at the 5-minute rate): a migration's few seconds.
+            ViewQuery("llm_calls_mv", "llm_calls.view", target="llm_calls", parts=_WRITE_1H_CALLS),
+            ViewQuery("llm_usage_hourly_mv", "llm_usage_hourly.view", target="llm_usage_hourly", parts=_WRITE_1H_SUMS),
+            ViewQuery(
+                "llm_usage_daily_user_mv",
+                "llm_usage_daily_user.view",
+                target="llm_usage_daily_user",
+                parts=_WRITE_1H_SUMS,
+            ),
         ),
     ),
 )
@@ -245,8 +276,12 @@ def migrate(
     *,
     ttl_days: Mapping[str, int] | None = None,
     source_credentials: tuple[str, str] | None = None,
+    to_version: int | None = None,
 ) -> list[int]:
     """Apply the versions not yet recorded in ``<database>.schema_migrations``; return them.
+
+    ``to_version`` stops after that version: a store at an older version, as an older release
+    left it, is how an upgrade is rehearsed (and tested) before it runs on real data.
 
     Retention named in ``ttl_days`` is also applied to tables that already exist, when it
     differs from theirs, so changing the setting and restarting takes effect. Single node only:
@@ -266,7 +301,7 @@ def migrate(
     applied = {row[0] for row in recorded.result_rows}
     done: list[int] = []
     for migration in MIGRATIONS:
-        if migration.version in applied:
+        if migration.version in applied or (to_version is not None and migration.version > to_version):
             continue
         for sql in _statements(migration, target):
             client.command(sql)
@@ -297,4 +332,3 @@ def _apply_ttl(client: Client, target: Target, ttl_days: Mapping[str, int]) -> N
         change = f"MODIFY TTL {ttl}" if ttl else "REMOVE TTL"
         client.command(f"ALTER TABLE {target.qualified(name)} {change}")
         _log.info("Retention of %s.%s set to %s", target.database, name, f"{days} days" if ttl else "forever")
-

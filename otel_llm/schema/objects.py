@@ -20,15 +20,21 @@ from otel_llm import semconv
 
 __all__ = [
     "DEDUP_WINDOW",
+    "AddColumn",
     "Dictionary",
     "SchemaObject",
     "Table",
     "Target",
     "View",
+    "ViewQuery",
     "quote_identifier",
     "sql_text",
     "storage_name",
 ]
+
+# (fragment, replacement) pairs: a later version's view reuses an earlier query with some of its
+# sub-fragments swapped, so the earlier version still renders exactly as it was applied.
+Parts = tuple[tuple[str, str], ...]
 
 # Blocks remembered per table for insert deduplication: a retried batch whose token is among the
 # last DEDUP_WINDOW inserts is dropped. Large enough for a retry spanning minutes of batches.
@@ -66,7 +72,7 @@ class Target:
     def qualified(self, name: str) -> str:
         return f"{quote_identifier(self.database)}.{quote_identifier(name)}"
 
-    def names(self) -> dict[str, object]:
+    def names(self, parts: Parts = ()) -> dict[str, object]:
         """What a fragment may name when formatted.
 
         ``{db}``, ``{db_literal}``; every table by its logical name (qualified storage table);
@@ -74,12 +80,13 @@ class Target:
         any semconv name as a string literal, so SQL spells no attribute key of its own; and
         ``{sql[fragment]}`` another fragment, so two views can share a column list;
         ``{source_auth}`` the USER/PASSWORD clause of a dictionary source, or nothing.
+        ``parts`` swaps sub-fragments (see ``View.parts``).
         """
         names: dict[str, object] = {
             "db": quote_identifier(self.database),
             "db_literal": _quote_literal(self.database),
             "a": _SemconvLiterals(),
-            "sql": _Fragments(self),
+            "sql": _Fragments(self, dict(parts)),
             "source_auth": self._source_auth(),
         }
         names.update({logical: self.qualified(stored) for logical, stored in self.storage.items()})
@@ -101,9 +108,13 @@ class _SemconvLiterals:
 @dataclass(frozen=True)
 class _Fragments:
     target: Target
+    parts: Mapping[str, str]
 
     def __getitem__(self, name: str) -> str:
-        return sql_text(name).format_map(self.target.names())
+        # The replacement may include the fragment it replaces (to extend it), so inside it that
+        # name means the original again.
+        rest = tuple((old, new) for old, new in self.parts.items() if old != name)
+        return sql_text(self.parts.get(name, name)).format_map(self.target.names(rest))
 
 
 def storage_name(table: Table, cluster: str | None) -> str:
@@ -178,14 +189,49 @@ class View:
     name: str
     query: str  # fragment name in sql/
     target: str | None = None  # logical table name; the storage table is resolved per target
+    parts: Parts = ()
 
     def statements(self, target: Target) -> list[str]:
-        select = sql_text(self.query).format_map(target.names())
         head = f"{target.qualified(self.name)}{target.on_cluster}"
         if self.target is None:
-            return [f"CREATE VIEW IF NOT EXISTS {head}\nAS {select}"]
+            return [f"CREATE VIEW IF NOT EXISTS {head}\nAS {self.select(target)}"]
         destination = target.qualified(target.storage[self.target])
-        return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {head} TO {destination}\nAS {select}"]
+        return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {head} TO {destination}\nAS {self.select(target)}"]
+
+    def select(self, target: Target) -> str:
+        return sql_text(self.query).format_map(target.names(self.parts))
+
+
+@dataclass(frozen=True)
+class ViewQuery(View):
+    """A new query for a materialized view that an earlier version created.
+
+    ``MODIFY QUERY`` swaps the query in one step while the view keeps its name and target, so no
+    insert runs without a view; a DROP and re-CREATE would leave a gap in which an insert into
+    the source table fills nothing. Re-running it with the same query changes nothing.
+    """
+
+    def statements(self, target: Target) -> list[str]:
+        head = f"{target.qualified(self.name)}{target.on_cluster}"
+        return [f"ALTER TABLE {head} MODIFY QUERY\n{self.select(target)}"]
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    """A column added to a table an earlier version created (and to its Distributed table)."""
+
+    table: str  # logical table name
+    column: str  # name and type, as in a column list
+    after: str
+
+    def statements(self, target: Target) -> list[str]:
+        storage = target.storage[self.table]
+        tables = [storage] if storage == self.table else [storage, self.table]  # rows first, then the view of them
+        return [
+            f"ALTER TABLE {target.qualified(name)}{target.on_cluster}"
+            f" ADD COLUMN IF NOT EXISTS {self.column} AFTER {quote_identifier(self.after)}"
+            for name in tables
+        ]
 
 
 @dataclass(frozen=True)
@@ -201,7 +247,7 @@ class Dictionary:
         return [f"{create} {target.qualified(self.name)}{target.on_cluster}\n{body}"]
 
 
-SchemaObject = Table | View | Dictionary
+SchemaObject = Table | View | Dictionary | AddColumn
 
 
 def quote_identifier(identifier: str) -> str:

@@ -91,3 +91,40 @@ def test_the_command_line_prints_the_script_with_ttl_overrides(capsys: pytest.Ca
     assert script == render_script("llm", cluster="c", ttl_days={"llm_calls": 90})
     assert script.count(";\n\n") == len(render("llm", cluster="c"))
     assert "TTL toDateTime(Timestamp) + toIntervalDay(90)" in script
+
+
+ROLLUPS = ("llm_calls", "llm_usage_hourly", "llm_usage_daily_user")
+
+
+def test_version_5_adds_the_1h_column_to_the_locals_first_then_the_distributed_tables() -> None:
+    alters = [s for s in render(cluster="c") if " ADD COLUMN " in s]
+    expected = [
+        f"ALTER TABLE `otel`.`{name}{suffix}` ON CLUSTER `c` ADD COLUMN IF NOT EXISTS CacheWrite1hTokens"
+        for name in ROLLUPS
+        for suffix in ("_local", "")
+    ]
+    assert [s.split(" UInt64")[0].split(" SimpleAggregateFunction")[0] for s in alters] == expected
+    assert all(s.endswith(" AFTER `CacheWriteTokens`") for s in alters)
+
+
+def test_version_5_swaps_the_view_queries_in_place_reading_the_local_tables() -> None:
+    statements = render(cluster="c")
+    modified = {s.split("`")[3]: s for s in statements if " MODIFY QUERY\n" in s}
+    assert sorted(modified) == ["llm_calls_mv", "llm_usage_daily_user_mv", "llm_usage_hourly_mv"]
+    calls = modified["llm_calls_mv"]
+    assert "AS CacheWrite1hTokens" in calls and "'CacheWrite1hPrice'" in calls
+    assert "FROM `otel`.`otel_traces_local`" in calls
+    for rollup in ("llm_usage_hourly_mv", "llm_usage_daily_user_mv"):
+        assert "sum(CacheWrite1hTokens) AS CacheWrite1hTokens" in modified[rollup]
+        assert "FROM `otel`.`llm_calls_local`" in modified[rollup]
+    # Every ADD COLUMN comes before the first view that fills the column.
+    first_modify = next(i for i, s in enumerate(statements) if " MODIFY QUERY\n" in s)
+    assert max(i for i, s in enumerate(statements) if " ADD COLUMN " in s) < first_modify
+
+
+def test_versions_3_and_4_still_render_as_applied_without_the_1h_column() -> None:
+    statements = render()
+    for view in ("llm_calls_mv", "llm_usage_hourly_mv", "llm_usage_daily_user_mv"):
+        created = _create(statements, view)
+        assert "CacheWrite1h" not in created, view
+        assert "{" not in created and "}" not in created, view  # every sub-fragment was filled in

@@ -38,15 +38,7 @@ WITH
         dictHas({llm_prices_dict}, any_response_key, day), any_response_key,
         ('', lower(RequestModel))) AS price_key,
     dictHas({llm_prices_dict}, price_key, day) AS in_dictionary,
-    dictGet({llm_prices_dict},
-        ('InputPrice', 'OutputPrice', 'CacheReadPrice', 'CacheWritePrice', 'Revision'), price_key, day) AS price,
-    if(InputTokens > CacheReadTokens + CacheWriteTokens, InputTokens - CacheReadTokens - CacheWriteTokens, 0)
-        AS uncached_input,
-    toDecimal128(
-        uncached_input * tupleElement(price, 'InputPrice')
-        + CacheReadTokens * tupleElement(price, 'CacheReadPrice')
-        + CacheWriteTokens * tupleElement(price, 'CacheWritePrice')
-        + OutputTokens * tupleElement(price, 'OutputPrice'), 12) AS dictionary_cost,
+{sql[llm_calls.pricing]},
     toDecimal128OrNull(span[{a[OTEL_LLM_COST_USD]}], 12) AS own_cost,
     toDecimal128OrNull(span[{a[OPENLIT_USAGE_COST]}], 12) AS openlit_cost,
     toDecimal128OrNull(span[{a[OTEL_LLM_CACHE_SAVINGS_USD]}], 12) AS own_savings,
@@ -92,11 +84,7 @@ SELECT
         span[{a[GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]}],
         span[{a[OPENLLMETRY_USAGE_CACHE_READ_INPUT_TOKENS]}],
         span[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_READ]}]])), 1000000000000) AS CacheReadTokens,
-    least(toUInt64OrZero(arrayFirst(x -> x != '', [
-        span[{a[GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]}],
-        span[{a[GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
-        span[{a[OPENLLMETRY_USAGE_CACHE_CREATION_INPUT_TOKENS]}],
-        span[{a[OPENINFERENCE_TOKEN_COUNT_CACHE_WRITE]}]])), 1000000000000) AS CacheWriteTokens,
+{sql[llm_calls.cache_write]},
     reported_input + if(
         (Provider = {a[PROVIDER_ANTHROPIC]} AND {a[OPENLIT_SDK_NAME]} IN (span[{a[TELEMETRY_SDK_NAME]}], resource[{a[TELEMETRY_SDK_NAME]}]))
             OR reported_input < CacheReadTokens + CacheWriteTokens,
