@@ -1,9 +1,11 @@
 """Versioned, idempotent migrations, and their single-node and cluster renderings.
 
 A version is applied once and recorded in ``schema_migrations``; re-running ``migrate`` applies
-only versions not recorded yet. Every statement is ``IF NOT EXISTS``, so a version interrupted
-halfway (process killed, server gone) is simply applied again. Released versions are never
-edited: a change to the schema is a new version at the end of ``MIGRATIONS``.
+only versions not recorded yet. Every statement is safe to repeat (``IF NOT EXISTS``, or a view's
+``MODIFY QUERY`` to the same text), so a version interrupted halfway (process killed, server gone)
+is simply applied again. Released versions are never edited: a change to the schema is a new
+version at the end of ``MIGRATIONS`` that alters what earlier ones created, so an existing store
+and a fresh one end up alike (tests/integration/store/test_schema_cache_1h.py checks that).
 """
 
 from __future__ import annotations

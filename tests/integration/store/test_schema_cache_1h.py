@@ -154,7 +154,8 @@ def test_version_5_is_the_latest() -> None:
     assert MIGRATIONS[-1].version == 5
 
 
-def _readme_query(title: str, database: str) -> str:
+def readme_query(title: str, database: str) -> str:
+    """The README's example query titled ``title``, run against ``database`` instead of otel."""
     block = re.search(r"### SQL you can paste\n+```sql\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert block, "README lost its 'SQL you can paste' block"
     queries = [q.strip() for q in block.group(1).split(";") if title in q]
@@ -166,6 +167,6 @@ def test_the_readme_cost_at_todays_prices_equals_the_span_cost_at_unchanged_pric
     client, db = priced
     insert_spans(client, db, [_span(own_cost=COST), _span(own_cost=COST, feature="other")])
 
-    rows = client.query(_readme_query("Cost at TODAY's prices", db)).named_results()
+    rows = client.query(readme_query("Cost at TODAY's prices", db)).named_results()
     by_feature = {r["Feature"]: (r["snapshot_usd"], r["at_todays_prices_usd"], r["calls_unpriced_today"]) for r in rows}
     assert by_feature == {"docs": (COST, COST, 0), "other": (COST, COST, 0)}

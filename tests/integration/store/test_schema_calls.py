@@ -11,11 +11,13 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from clickhouse_connect.driver.query import QueryResult
 
 from otel_llm import semconv as sc
 from otel_llm.pricing import ModelPrice, PriceBook
 from otel_llm.schema import sync_prices
 from tests.fixtures.store import Store, insert_spans, span_row
+from tests.integration.store.test_schema_cache_1h import readme_query
 
 M = Decimal("0.000001")  # prices below are per million tokens
 # Recent, since rows older than a table's TTL are dropped on insert; mid-hour, so all share one Hour.
@@ -302,17 +304,8 @@ def test_a_new_price_revision_moves_todays_cost_but_not_the_snapshot(priced: Sto
     client, db = priced
     first = priced_revision(priced)
     insert_spans(client, db, [_ours_openai()])
-    today_cost = f"""
-        SELECT sum((InputTokens - CacheReadTokens - CacheWriteTokens) * p.1 + CacheReadTokens * p.3
-                   + CacheWriteTokens * p.4 + OutputTokens * p.2)
-        FROM (
-            SELECT *, dictGet('{db}.llm_prices_dict', ('InputPrice', 'OutputPrice', 'CacheReadPrice',
-                              'CacheWritePrice'), (PriceProvider, PriceModel), today()) AS p
-            FROM (SELECT PriceProvider, PriceModel, sum(InputTokens) AS InputTokens,
-                         sum(OutputTokens) AS OutputTokens, sum(CacheReadTokens) AS CacheReadTokens,
-                         sum(CacheWriteTokens) AS CacheWriteTokens
-                  FROM `{db}`.llm_usage_hourly GROUP BY PriceProvider, PriceModel))"""
-    assert client.query(today_cost).result_rows == [(OURS_OPENAI,)]
+    today_cost = readme_query("Cost at TODAY's prices", db)
+    assert _todays(client.query(today_cost)) == {"chat": (OURS_OPENAI, OURS_OPENAI)}
 
     doubled = PriceBook(
         [ModelPrice("openai", "gpt-4o-mini", input=Decimal("0.30") * M, output=Decimal("1.20") * M,
@@ -322,9 +315,14 @@ def test_a_new_price_revision_moves_todays_cost_but_not_the_snapshot(priced: Sto
     revision = sync_prices(client, db, doubled)
 
     assert revision.startswith("test-2:")
-    assert client.query(today_cost).result_rows == [(2 * OURS_OPENAI,)]
+    assert _todays(client.query(today_cost)) == {"chat": (OURS_OPENAI, 2 * OURS_OPENAI)}
     snapshot = client.query(f"SELECT CostUSD, PriceRevision FROM `{db}`.llm_calls").result_rows
     assert snapshot == [(OURS_OPENAI, first)]
+
+
+def _todays(result: QueryResult) -> dict[str, tuple[Decimal, Decimal]]:
+    """The README query's rows: feature -> (snapshot cost, cost at today's prices)."""
+    return {r["Feature"]: (r["snapshot_usd"], r["at_todays_prices_usd"]) for r in result.named_results()}
 
 
 def test_syncing_the_same_book_again_adds_no_revision(priced: Store) -> None:
