@@ -189,7 +189,7 @@ class View:
     name: str
     query: str  # fragment name in sql/
     target: str | None = None  # logical table name; the storage table is resolved per target
-    parts: Parts = ()
+    parts: Parts = ()  # sub-fragments of the query swapped for others (a later version's query)
 
     def statements(self, target: Target) -> list[str]:
         head = f"{target.qualified(self.name)}{target.on_cluster}"
