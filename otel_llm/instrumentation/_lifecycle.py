@@ -225,6 +225,8 @@ class LLMCall:
             attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
         if usage.reasoning_tokens:
             attrs[semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
+        if usage.cache_write_1h_tokens:
+            attrs[semconv.OTEL_LLM_USAGE_CACHE_WRITE_1H_INPUT_TOKENS] = usage.cache_write_1h_tokens
         if self._telemetry.emit_cache_creation:
             attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_write_tokens
 

@@ -47,6 +47,7 @@ def assert_cached_call_priced(span: ReadableSpan) -> None:
     assert attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] == 2000
     assert attrs[semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] == 500
     assert attrs[semconv.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] == 500
+    assert attrs[semconv.OTEL_LLM_USAGE_CACHE_WRITE_1H_INPUT_TOKENS] == 200
     assert attrs[semconv.OTEL_LLM_CACHE_HIT] is True
     price = default_price_book().lookup(MODEL, semconv.PROVIDER_ANTHROPIC)
     assert price is not None
