@@ -97,20 +97,23 @@ class Drain:
         _yield_to_receivers()
         failures = 0
         while not self._stopping():
-            if self._writer is None and not self._open():
-                failures += 1
-                self._sleep(failures)
-                continue
-            linger = 0.0 if self._stop_at is not None else self._linger
-            batch = self._spool.next_batch(self._max_records, self._max_bytes, timeout=0.2, linger=linger)
-            if batch is None:
-                continue
-            if self._write(batch):
-                failures = 0
-            else:
-                failures += 1
+            try:
+                done = self._step()
+            except Exception:  # a bug of ours or an unreadable spool file: logged, retried, never fatal
+                _log.exception("drain step failed; retrying")
+                done = False
+            failures = 0 if done else failures + 1
+            if not done:
                 self._sleep(failures)
         self._close()
+
+    def _step(self) -> bool:
+        """Writes one batch (True), or finds nothing to write (True), or fails (False)."""
+        if self._writer is None and not self._open():
+            return False
+        linger = 0.0 if self._stop_at is not None else self._linger
+        batch = self._spool.next_batch(self._max_records, self._max_bytes, timeout=0.2, linger=linger)
+        return batch is None or self._write(batch)
 
     def _sleep(self, failures: int) -> None:
         """Backs off; ``stop`` cuts the current wait short and caps later ones at its deadline."""
@@ -121,10 +124,13 @@ class Drain:
         self._wake.clear()
 
     def _open(self) -> bool:
+        client = None
         try:
             client = self._connect()
             self._migrate(client)
         except Exception as exc:  # any failure to reach or migrate the store: retried, never fatal
+            if client is not None:
+                client.close()
             self._counters.add("clickhouse_errors")
             # Once per outage at WARNING; the retries every few seconds would drown the log.
             level = logging.DEBUG if self.status.startswith("store unavailable") else logging.WARNING

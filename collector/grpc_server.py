@@ -9,6 +9,7 @@ stored. Messages over the size limit are refused by gRPC itself (RESOURCE_EXHAUS
 from __future__ import annotations
 
 import hmac
+import logging
 from concurrent import futures
 
 import grpc
@@ -22,6 +23,7 @@ from collector.otlp import Accepted, response_message
 __all__ = ["start_grpc"]
 
 _RETRY_TRAILER = "google.rpc.retryinfo-bin"
+_log = logging.getLogger(__name__)
 
 
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
@@ -42,6 +44,9 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
             retry = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS))
             context.set_trailing_metadata(((_RETRY_TRAILER, retry.SerializeToString()),))
             context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector spool is full; retry later")
+        except OSError as exc:  # the spool's disk failed (full, read-only): not acknowledged, retryable
+            _log.error("cannot spool a request: %s", exc)
+            context.abort(grpc.StatusCode.UNAVAILABLE, "collector cannot store the request now; retry later")
         return response_message(accepted)
 
 

@@ -127,6 +127,15 @@ def build_app(deps: HttpDeps) -> web.Application:
                 as_json=as_json,
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+        except OSError as exc:  # the spool's disk failed (full, read-only): not acknowledged, retryable
+            _log.error("cannot spool a request: %s", exc)
+            return _status(
+                code_pb2.UNAVAILABLE,
+                503,
+                "collector cannot store the request now; retry later",
+                as_json=as_json,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return web.Response(body=answer, content_type=content_type)
 
     async def sql(request: web.Request) -> web.Response:

@@ -183,15 +183,31 @@ class Spool:
             record_id = self._next_id
             fh = self._writable(size)
             offset = self._active_size
-            fh.write(_header(record_id, payload) + payload)
-            fh.flush()
-            os.fsync(fh.fileno())
+            try:
+                fh.write(_header(record_id, payload) + payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError:
+                self._abandon_active(offset)
+                raise
             self._next_id += 1
             self._active_size += size
             self._pending.append(_Record(record_id, self._active, offset + _HEADER_SIZE, len(payload)))  # type: ignore[arg-type]
             self._pending_bytes += size
             self._appended.notify_all()
         return record_id
+
+    def _abandon_active(self, good_size: int) -> None:
+        """After a failed write (disk full...), cuts the segment back to its last whole record and
+        starts the next append on a fresh file, so no half-written record sits before new ones."""
+        if self._active_file is None:
+            return
+        try:
+            self._active_file.truncate(good_size)
+            self._active_file.close()
+        except OSError as exc:  # the recovery scan on the next start truncates it instead
+            _log.warning("spool: could not cut back %s: %s", self._active, exc)
+        self._active_file = None
 
     def _writable(self, size: int) -> BinaryIO:
         if self._active_file is not None and self._active_size + size <= self._segment_bytes:
