@@ -5,9 +5,9 @@ limit). Decoding and the spool's fsync run in the default thread pool, SQL on a 
 so neither stalls the event loop that accepts other requests. Status codes follow the OTLP/HTTP
 spec: 200 with ``partial_success`` when some spans were refused, 400 with a ``google.rpc.Status``
 body for a malformed payload, 413 over the size limit, 415 for an unknown content type, 429 +
-``Retry-After`` when the spool is full, 503 + ``Retry-After`` when its disk fails. With a token configured every endpoint but ``/healthz``
-needs ``Authorization: Bearer``; liveness probes carry no credentials and the answer reveals
-nothing.
+``Retry-After`` when the spool is full, 503 + ``Retry-After`` when its disk fails. With a token
+configured every endpoint but ``/healthz`` needs ``Authorization: Bearer``; liveness probes carry
+no credentials and the answer reveals nothing.
 """
 
 from __future__ import annotations
