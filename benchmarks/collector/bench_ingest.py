@@ -57,9 +57,13 @@ class Collector:
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             preexec_fn=lambda: os.sched_setaffinity(0, cores),
         )  # fmt: skip
-        self.port = json.loads(self.process.stdout.readline())["http_port"]  # type: ignore[union-attr]
-        while not self._ready():
-            time.sleep(0.1)
+        try:
+            self.port = json.loads(self.process.stdout.readline())["http_port"]  # type: ignore[union-attr]
+            while not self._ready():
+                time.sleep(0.1)
+        except BaseException:  # never leave a collector running behind a failed start
+            self.process.kill()
+            raise
 
     def _ready(self) -> bool:
         try:
@@ -178,8 +182,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-collector-"))
 
     collector = Collector(workdir / "collector", collector_cores)
-    os.sched_setaffinity(0, sender_cores)
     try:
+        os.sched_setaffinity(0, sender_cores)
         post_all(collector.port, bodies[:2])  # warm-up: first insert, first views
         ingest = [collector_round(collector, bodies, len(spans)) for _ in range(args.rounds)]
         half = statistics.median(r[0] for r in ingest) / 2

@@ -12,9 +12,20 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from tests.collector.harness import RunningCollector, start_collector
+from tests.collector.harness import STARTED, RunningCollector, start_collector
 
 TOKEN = "test-token-123"
+
+
+@pytest.fixture(autouse=True)
+def reap() -> Iterator[None]:
+    """Kills the collectors a test started and left running (an assertion failed before stop)."""
+    before = len(STARTED)
+    yield
+    for process in STARTED[before:]:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Every collector process started, so a failed test cannot leave one running (see conftest.reap).
+STARTED: list[subprocess.Popen[str]] = []
+
 
 @dataclass
 class RunningCollector:
@@ -155,6 +158,7 @@ def start_collector(
     process_env.update(env or {})
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=log, text=True, env=process_env)
+    STARTED.append(process)
     line = process.stdout.readline() if process.stdout else ""
     if not line:
         process.wait(10)
