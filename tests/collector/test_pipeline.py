@@ -9,16 +9,19 @@ import subprocess
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import grpc
 import pytest
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_llm import semconv
 from otel_llm.cli import main as cli_main
@@ -124,6 +127,34 @@ def test_metrics_count_what_was_received_and_written(collector: RunningCollector
     assert collector.wait_drained() == 0
     status, body = collector.get("/readyz")
     assert (status, b'"ready": true' in body) == (200, True)
+
+
+class _CapturingExporter(SpanExporter):
+    """Encodes each batch exactly as the OTLP/HTTP exporter would send it, and keeps the bytes."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.bodies.append(encode_spans(spans).SerializeToString())
+        return SpanExportResult.SUCCESS
+
+
+def test_a_senders_retry_of_the_same_request_is_stored_once(collector: RunningCollector) -> None:
+    # The sender lost our acknowledgement and sends the same bytes again.
+    service = unique_service("retry")
+    captured = _CapturingExporter()
+    emit(captured, service, 20)
+    before = collector.metric("requests_duplicate_total")
+    headers = {"Content-Type": "application/x-protobuf", **collector.auth_headers}
+    for body in captured.bodies * 2:
+        status, _headers, _answer = collector.post("/v1/traces", body, headers)
+        assert status == 200
+
+    assert collector.wait_for(SPANS_BY_SERVICE, 20, s=service) == 20
+    assert collector.wait_drained() == 0
+    assert collector.sql(SPANS_BY_SERVICE, s=service) == [[20]]
+    assert collector.metric("requests_duplicate_total") == before + len(captured.bodies)
 
 
 class _Receiver(BaseHTTPRequestHandler):
