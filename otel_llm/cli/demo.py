@@ -25,7 +25,9 @@ from otel_llm.cli.source import ClickHouseSource, check_identifier, connect_stor
 
 __all__ = ["add_parser", "run_demo"]
 
-_APP = Path(__file__).resolve().parents[2] / "examples" / "app.py"
+# A link to examples/app.py in the source tree; building a wheel copies the file in, so the demo
+# runs from a plain `pip install` too, while the example stays one file people can read.
+_APP = Path(__file__).with_name("demo_app.py")
 _SERVICE = "otel-llm-demo"
 _DEMO_GROUPINGS = (("feature",), ("model",), ("user",))
 
@@ -45,7 +47,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _load_app() -> ModuleType:
     """examples/app.py is the documented example, kept as a plain script; load it by path."""
     if not _APP.exists():
-        raise ValueError(f"the example app {_APP} is missing (it ships with the source checkout)")
+        raise ValueError(f"the example app {_APP} is missing from this installation")
     spec = importlib.util.spec_from_file_location("otel_llm_demo_app", _APP)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
