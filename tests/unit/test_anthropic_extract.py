@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from anthropic.types import Message, RawMessageDeltaEvent, RawMessageStartEvent
+from pydantic import BaseModel, ConfigDict
 
 from otel_llm import semconv
 from otel_llm.instrumentation.anthropic._extract import (
@@ -198,6 +199,34 @@ MALFORMED_USAGES: list[tuple[object, Usage]] = [
 def test_malformed_usage_is_tolerated(usage: object, expected: Usage) -> None:
     assert usage_from_raw(raw_usage(usage)) == expected
     assert usage_from_message({"usage": usage}) == expected
+
+
+class _OlderSdkUsage(BaseModel):
+    """A usage model of an SDK version that predates the cache and thinking fields."""
+
+    model_config = ConfigDict(extra="allow")
+    input_tokens: int
+    output_tokens: int
+    cache_read_input_tokens: int | None = None
+
+
+def test_fields_an_older_sdk_does_not_declare_are_read_from_the_models_extra() -> None:
+    usage = _OlderSdkUsage.model_validate(
+        {
+            "input_tokens": 3,
+            "output_tokens": 9,
+            "cache_creation_input_tokens": 40,
+            "cache_creation": {"ephemeral_1h_input_tokens": 40},
+            "output_tokens_details": {"thinking_tokens": 2},
+        }
+    )
+    assert raw_usage(usage) == {
+        "input_tokens": 3,
+        "output_tokens": 9,
+        "cache_creation_input_tokens": 40,
+        "ephemeral_1h_input_tokens": 40,
+        "thinking_tokens": 2,
+    }  # the declared cache_read_input_tokens=None is "not reported", not 0
 
 
 class _Exploding:

@@ -38,12 +38,24 @@ RAW_USAGE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+_NOT_PYDANTIC: Any = object()
+
+
 def field(obj: object, name: str) -> Any:
     """One field of an SDK model or of a dict, or None; never raises on a foreign shape."""
     if obj is None:
         return None
     if isinstance(obj, dict):  # checked before the (slower) Mapping ABC: raw JSON is the common dict
         return obj.get(name)
+    extra = getattr(obj, "__pydantic_extra__", _NOT_PYDANTIC)
+    if extra is not _NOT_PYDANTIC:
+        # A pydantic v2 model (every SDK object): declared fields live in __dict__, fields this SDK
+        # version does not declare in __pydantic_extra__. getattr on an absent field makes pydantic
+        # raise and catch an AttributeError (~1 µs each, several per usage object); this does not.
+        value = obj.__dict__.get(name)
+        if value is None and extra:
+            value = extra.get(name)
+        return value
     try:
         value = getattr(obj, name, None)
     except Exception:  # a broken property on a foreign object is "not reported", not our crash
@@ -61,6 +73,8 @@ def _path(obj: object, path: tuple[str, ...]) -> Any:
 
 def _count(value: object) -> int | None:
     """A token count as reported, or None when it is missing or not a count at all."""
+    if type(value) is int:  # what the SDK's models hold: skip the union and float checks
+        return value if value >= 0 else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     if isinstance(value, float) and not value.is_integer():
@@ -124,6 +138,8 @@ def response_attributes(message: object) -> dict[str, Any]:
 def raw_usage(usage: object) -> dict[str, int]:
     """The reported raw counts of one usage object; fields that are absent or malformed are left out."""
     raw: dict[str, int] = {}
+    if usage is None:  # most stream events carry no usage
+        return raw
     for key, path in RAW_USAGE_FIELDS.items():
         value = _count(_path(usage, path))
         if value is not None:
