@@ -179,8 +179,9 @@ def test_full_spool_answers_429_and_resource_exhausted_with_retry_hints_until_dr
     dsn, holder = store_held
     running = start_collector(tmp_path / "c", "--spool-max-bytes", "20000", endpoint=dsn, wait_ready=False)
     try:
-        body = request_bytes("full", range(1, 51))
-        statuses = [running.post("/v1/traces", body, PROTOBUF) for _ in range(10)]
+        # Distinct requests: a byte-identical one would be taken for a sender's retry and not stored.
+        bodies = [request_bytes("full", range(k * 50 + 1, k * 50 + 51)) for k in range(10)]
+        statuses = [running.post("/v1/traces", body, PROTOBUF) for body in bodies]
         codes = [s[0] for s in statuses]
         assert 200 in codes and 429 in codes
         refused = next(s for s in statuses if s[0] == 429)
@@ -189,7 +190,7 @@ def test_full_spool_answers_429_and_resource_exhausted_with_retry_hints_until_dr
 
         with grpc.insecure_channel(f"127.0.0.1:{running.grpc_port}") as channel:
             stub = trace_service_pb2_grpc.TraceServiceStub(channel)
-            request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+            request = trace_service_pb2.ExportTraceServiceRequest.FromString(request_bytes("full", range(501, 551)))
             with pytest.raises(grpc.RpcError) as exhausted:
                 stub.Export(request, timeout=10)
         assert exhausted.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
