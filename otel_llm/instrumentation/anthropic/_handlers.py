@@ -49,7 +49,10 @@ def _platform_of(client_type: type) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
 def _stream_types() -> tuple[type, type]:
+    # Imported late (this module must import without the SDK) and once: a repeated
+    # ``from anthropic import`` costs about a microsecond on every call.
     from anthropic import AsyncStream, Stream
 
     return Stream, AsyncStream
