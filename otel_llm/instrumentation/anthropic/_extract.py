@@ -65,12 +65,6 @@ def field(obj: object, name: str) -> Any:
     return value
 
 
-def _path(obj: object, path: tuple[str, ...]) -> Any:
-    for name in path:
-        obj = field(obj, name)
-    return obj
-
-
 def _count(value: object) -> int | None:
     """A token count as reported, or None when it is missing or not a count at all."""
     if type(value) is int:  # what the SDK's models hold: skip the union and float checks
@@ -141,9 +135,12 @@ def raw_usage(usage: object) -> dict[str, int]:
     if usage is None:  # most stream events carry no usage
         return raw
     for key, path in RAW_USAGE_FIELDS.items():
-        value = _count(_path(usage, path))
-        if value is not None:
-            raw[key] = value
+        value: Any = usage
+        for name in path:  # inlined: a helper call per field is a measurable share of this loop
+            value = field(value, name)
+        count = _count(value)
+        if count is not None:
+            raw[key] = count
     return raw
 
 
