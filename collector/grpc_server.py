@@ -2,14 +2,14 @@
 
 Refusals carry what the OTel exporters act on: RESOURCE_EXHAUSTED with a ``RetryInfo`` in the
 ``google.rpc.retryinfo-bin`` trailer when the spool is full (the Python exporter reads exactly that
-key), UNAUTHENTICATED without the bearer token, INVALID_ARGUMENT for spans that cannot be
-stored. Messages over the size limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
+key), UNAVAILABLE with the same trailer when the spool's disk refuses the write, UNAUTHENTICATED
+without the bearer token, INVALID_ARGUMENT for spans that cannot be stored. Messages over the size
+limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
 """
 
 from __future__ import annotations
 
 import hmac
-import logging
 from concurrent import futures
 
 import grpc
@@ -17,13 +17,12 @@ from google.protobuf.duration_pb2 import Duration
 from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull
+from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from collector.otlp import Accepted, response_message
 
 __all__ = ["start_grpc"]
 
 _RETRY_TRAILER = "google.rpc.retryinfo-bin"
-_log = logging.getLogger(__name__)
 
 
 class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
@@ -41,13 +40,21 @@ class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         try:
             accepted: Accepted = self._ingest.export(request, None)
         except SpoolFull:
-            retry = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS))
-            context.set_trailing_metadata(((_RETRY_TRAILER, retry.SerializeToString()),))
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "collector spool is full; retry later")
-        except OSError as exc:  # the spool's disk failed (full, read-only): not acknowledged, retryable
-            _log.error("cannot spool a request: %s", exc)
-            context.abort(grpc.StatusCode.UNAVAILABLE, "collector cannot store the request now; retry later")
+            _refuse(context, grpc.StatusCode.RESOURCE_EXHAUSTED, "collector spool is full; retry later")
+        except SpoolUnavailable:  # ingest logs the outage once; here it is only answered
+            _refuse(
+                context,
+                grpc.StatusCode.UNAVAILABLE,
+                "collector cannot write its spool (disk full or failing); retry later",
+            )
         return response_message(accepted)
+
+
+def _refuse(context: grpc.ServicerContext, code: grpc.StatusCode, message: str) -> None:
+    """Aborts with a retryable code and the delay the exporter waits before its retry."""
+    retry = RetryInfo(retry_delay=Duration(seconds=RETRY_AFTER_SECONDS))
+    context.set_trailing_metadata(((_RETRY_TRAILER, retry.SerializeToString()),))
+    context.abort(code, message)
 
 
 def start_grpc(

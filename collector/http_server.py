@@ -5,9 +5,10 @@ limit). Decoding and the spool's fsync run in the default thread pool, SQL on a 
 so neither stalls the event loop that accepts other requests. Status codes follow the OTLP/HTTP
 spec: 200 with ``partial_success`` when some spans were refused, 400 with a ``google.rpc.Status``
 body for a malformed payload, 413 over the size limit, 415 for an unknown content type, 429 +
-``Retry-After`` when the spool is full, 503 + ``Retry-After`` when its disk fails. With a token
-configured every endpoint but ``/healthz`` needs ``Authorization: Bearer``; liveness probes carry
-no credentials and the answer reveals nothing.
+``Retry-After`` when the spool is full, 503 + ``Retry-After`` when its disk refuses the write (both
+retryable for OTLP exporters, which wait the hinted delay). ``/readyz`` is 503 while the store is
+away or the disk refuses. With a token configured every endpoint but ``/healthz`` needs
+``Authorization: Bearer``; liveness probes carry no credentials and the answer reveals nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,14 +27,12 @@ from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from collector.drain import Drain
-from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull
+from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from collector.metrics import Counters
 from collector.otlp import PayloadError, decode_json, decode_protobuf, response
 from collector.sql import SqlEndpoint, SqlError, SqlRefused
 
 __all__ = ["HttpDeps", "build_app"]
-
-_log = logging.getLogger(__name__)
 
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
@@ -60,6 +58,12 @@ def _status(code: int, http_status: int, message: str, *, as_json: bool, headers
     else:
         body, ctype = status.SerializeToString(), _PROTOBUF
     return web.Response(status=http_status, body=body, content_type=ctype, headers=headers)
+
+
+def _retry_later(code: int, http_status: int, reason: str, *, as_json: bool) -> web.Response:
+    """A refusal the sender retries (nothing was stored), after the delay OTLP exporters honour."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return _status(code, http_status, f"{reason}; retry later", as_json=as_json, headers=headers)
 
 
 def _auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
@@ -120,22 +124,10 @@ def build_app(deps: HttpDeps) -> web.Application:
         except PayloadError as exc:
             return _status(code_pb2.INVALID_ARGUMENT, 400, str(exc), as_json=as_json)
         except SpoolFull:
-            return _status(
-                code_pb2.RESOURCE_EXHAUSTED,
-                429,
-                "collector spool is full; retry later",
-                as_json=as_json,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-        except OSError as exc:  # the spool's disk failed (full, read-only): not acknowledged, retryable
-            _log.error("cannot spool a request: %s", exc)
-            return _status(
-                code_pb2.UNAVAILABLE,
-                503,
-                "collector cannot store the request now; retry later",
-                as_json=as_json,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
+            return _retry_later(code_pb2.RESOURCE_EXHAUSTED, 429, "collector spool is full", as_json=as_json)
+        except SpoolUnavailable:  # ingest logs the outage once; here it is only answered
+            message = "collector cannot write its spool (disk full or failing)"
+            return _retry_later(code_pb2.UNAVAILABLE, 503, message, as_json=as_json)
         return web.Response(body=answer, content_type=content_type)
 
     async def sql(request: web.Request) -> web.Response:
@@ -162,9 +154,15 @@ def build_app(deps: HttpDeps) -> web.Application:
         return web.Response(text="ok\n")
 
     async def readyz(_request: web.Request) -> web.Response:
-        ready = deps.drain.ready
+        spool_writable = deps.ingest.spool_writable
+        ready = deps.drain.ready and spool_writable
         return web.json_response(
-            {"ready": ready, "store": deps.drain.status, "spool_pending_requests": deps.drain.pending},
+            {
+                "ready": ready,
+                "store": deps.drain.status,
+                "spool": "ok" if spool_writable else "disk refuses writes",
+                "spool_pending_requests": deps.drain.pending,
+            },
             status=200 if ready else 503,
         )
 

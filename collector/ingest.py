@@ -8,12 +8,17 @@ An OTLP exporter that lost our acknowledgement (timeout, reset) sends the same b
 spool's dedup tokens cover our own replays, not the sender's, so recent request digests are kept
 and a byte-identical retry is acknowledged without being stored or forwarded twice. The memory is
 bounded (the last ``RECENT_REQUESTS`` requests) and does not survive a restart.
+
+A disk that refuses writes (full, read-only, failing) is an outage like a full spool: requests are
+refused with a retry hint, counted, and reported once when it starts and once when it ends.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -22,12 +27,15 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from collector.forward import Forwarder
 from collector.metrics import Counters
 from collector.otlp import Accepted, accept
-from collector.spool import Spool, SpoolFull
+from collector.spool import Spool, SpoolFull, SpoolUnavailable
 
-__all__ = ["RECENT_REQUESTS", "RETRY_AFTER_SECONDS", "Ingest", "SpoolFull"]
+__all__ = ["RECENT_REQUESTS", "RETRY_AFTER_SECONDS", "Ingest", "SpoolFull", "SpoolUnavailable"]
 
-# The hint sent with 429 / RESOURCE_EXHAUSTED: long enough for a drain to make room, short enough
-# that senders' queues (512-2048 spans by default) do not overflow meanwhile.
+_log = logging.getLogger(__name__)
+
+# The hint sent with every retryable refusal (429 / 503, RESOURCE_EXHAUSTED / UNAVAILABLE): long
+# enough for a drain to make room, short enough that senders' queues (512-2048 spans by default)
+# do not overflow meanwhile.
 RETRY_AFTER_SECONDS = 5
 # How many request digests are remembered to recognize a sender's retry (about 100 bytes each).
 RECENT_REQUESTS = 16_384
@@ -70,6 +78,42 @@ class _RecentRequests:
         event.set()
 
 
+class _DiskHealth:
+    """Whether the spool's disk takes writes: for ``/readyz``, and for one log line per outage.
+
+    Every refused sender retries within seconds, so a line per refusal would bury the log: the
+    first failure of an outage is logged, and the first success after it says how many failed.
+    Readiness comes back by itself ``RETRY_AFTER_SECONDS`` after the last failure: a balancer
+    that stops sending to an unready collector would otherwise never send the append that shows
+    the disk is back.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._last_failure = 0.0
+
+    def failed(self, exc: SpoolUnavailable) -> None:
+        with self._lock:
+            self._failures += 1
+            self._last_failure = time.monotonic()
+            first = self._failures == 1
+        if first:
+            _log.warning("spool cannot store requests; refusing them with 503 / UNAVAILABLE until it can: %s", exc)
+
+    def succeeded(self) -> None:
+        if not self._failures:  # the usual case, decided without the lock
+            return
+        with self._lock:
+            failures, self._failures = self._failures, 0
+        if failures:
+            _log.info("spool stores requests again, after refusing %d", failures)
+
+    @property
+    def writable(self) -> bool:
+        return not self._failures or time.monotonic() - self._last_failure > RETRY_AFTER_SECONDS
+
+
 class Ingest:
     def __init__(
         self,
@@ -82,9 +126,15 @@ class Ingest:
         self._forwarders = forwarders
         self._counters = counters
         self._recent = _RecentRequests(recent_requests)
+        self._disk = _DiskHealth()
+
+    @property
+    def spool_writable(self) -> bool:
+        return self._disk.writable
 
     def export(self, request: ExportTraceServiceRequest, body: bytes | None) -> Accepted:
-        """Returns once the request is durable; raises ``SpoolFull`` when it cannot be taken now."""
+        """Returns once the request is durable; raises ``SpoolFull`` or ``SpoolUnavailable`` when
+        it cannot be taken now (both leave nothing stored, so the sender's retry is not a copy)."""
         accepted = accept(request, body)
         self._counters.add("spans_rejected", accepted.rejected)
         if accepted.spans == 0:
@@ -100,8 +150,13 @@ class Ingest:
         except SpoolFull:
             self._counters.add("requests_refused_full")
             raise
+        except SpoolUnavailable as exc:
+            self._counters.add("spool_errors")
+            self._disk.failed(exc)
+            raise
         finally:
             self._recent.settle(digest, stored)
+        self._disk.succeeded()
         self._counters.add("spans_received", accepted.spans)
         for forwarder in self._forwarders:
             forwarder.submit(accepted.body, accepted.spans)

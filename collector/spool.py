@@ -15,7 +15,9 @@ Layout of ``directory``::
 
 A record is ``magic u32 | length u32 | crc32 u32 | id u64 | payload``. A torn tail (the process
 died mid-write) fails the length or checksum test and is truncated on open; nothing after it was
-ever acknowledged, because the ack waits for the fsync.
+ever acknowledged, because the ack waits for the fsync. A write the disk refuses while the process
+lives (full, a file size limit, an I/O error) is cut back at once, so the next record never lands
+behind garbage that the next open would truncate, taking acknowledged records with it.
 
 The size bound applies to records not yet drained (what grows while ClickHouse is down); disk use
 is that plus at most one segment of drained records awaiting deletion.
@@ -33,9 +35,8 @@ import zlib
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
-__all__ = ["Batch", "Spool", "SpoolFull"]
+__all__ = ["Batch", "Spool", "SpoolFull", "SpoolUnavailable"]
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ _STATE = "state.json"
 
 class SpoolFull(Exception):
     """The undrained backlog would pass ``max_bytes``; the sender should back off and retry."""
+
+
+class SpoolUnavailable(Exception):
+    """The disk refused the append; the spool is as before it, so the sender may simply retry."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,14 @@ def _header(record_id: int, payload: bytes) -> bytes:
     )
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` may stop short (a disk filling up, a file size limit): write the rest, so the
+    error, if any, comes from the write that cannot proceed."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -105,7 +118,7 @@ class Spool:
         last_id = self._recover()
         self._next_id = max(last_id, self._committed) + 1
         self._active: Path | None = None
-        self._active_file: BinaryIO | None = None
+        self._active_fd: int | None = None  # unbuffered: a failed write leaves nothing queued to retry
         self._active_size = 0
 
     # --- recovery --------------------------------------------------------------------------
@@ -175,21 +188,28 @@ class Spool:
 
     # --- append (receivers) ----------------------------------------------------------------
     def append(self, payload: bytes) -> int:
-        """Durably stores ``payload``; returns only after fsync, so the caller may acknowledge."""
+        """Durably stores ``payload``; returns only after fsync, so the caller may acknowledge.
+
+        Raises ``SpoolUnavailable`` when the disk refuses (full, file too large, read-only, I/O
+        error) after putting the spool back as it was: nothing half-written stays before the next
+        record, the record id is not used up and the bytes are not counted.
+        """
         size = _HEADER_SIZE + len(payload)
         with self._lock:
             if self._pending_bytes + size > self._max_bytes:
                 raise SpoolFull(f"spool holds {self._pending_bytes} undrained bytes (limit {self._max_bytes})")
             record_id = self._next_id
-            fh = self._writable(size)
+            try:
+                fd = self._writable(size)
+            except OSError as exc:
+                raise SpoolUnavailable(f"cannot open a spool segment: {exc}") from exc
             offset = self._active_size
             try:
-                fh.write(_header(record_id, payload) + payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            except OSError:
-                self._abandon_active(offset)
-                raise
+                _write_all(fd, _header(record_id, payload) + payload)
+                os.fsync(fd)
+            except OSError as exc:
+                self._undo_failed_append(fd, offset)
+                raise SpoolUnavailable(f"cannot write the spool: {exc}") from exc
             self._next_id += 1
             self._active_size += size
             self._pending.append(_Record(record_id, self._active, offset + _HEADER_SIZE, len(payload)))  # type: ignore[arg-type]
@@ -197,28 +217,50 @@ class Spool:
             self._appended.notify_all()
         return record_id
 
-    def _abandon_active(self, good_size: int) -> None:
-        """After a failed write (disk full...), cuts the segment back to its last whole record and
-        starts the next append on a fresh file, so no half-written record sits before new ones."""
-        if self._active_file is None:
+    def _undo_failed_append(self, fd: int, good_size: int) -> None:
+        """Cuts the active segment back to its last whole record, durably, so the next append (and
+        a restart) finds no half-written or unacknowledged record in front of it.
+
+        Shrinking a file needs no free space, so this normally works on a full disk. If it fails
+        too, the segment is left for the restart's torn-tail scan and never written again; the
+        refused record may have reached the disk whole, so its id is given up rather than reused
+        (a restart might then store it, and the sender's retry too: a duplicate, never a loss).
+        """
+        try:
+            os.ftruncate(fd, good_size)
+            os.fsync(fd)
+        except OSError as exc:
+            _log.warning(
+                "spool: cannot cut %s back after a failed write; starting a new segment: %s", self._active, exc
+            )
+            self._close_active()
+            self._next_id += 1
+
+    def _writable(self, size: int) -> int:
+        """The open segment to append ``size`` bytes to, starting a new one when it is full."""
+        if self._active_fd is not None and self._active_size + size <= self._segment_bytes:
+            return self._active_fd
+        self._close_active()
+        path = self._dir / f"{self._next_id:020d}{_SEGMENT_SUFFIX}"
+        # No record numbered _next_id was ever stored, so a file of this name can only hold a
+        # write that failed: it starts empty. O_APPEND puts every write at the (cut-back) end.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+        try:
+            _fsync_dir(self._dir)  # the name must be durable before a record in it is acknowledged
+        except OSError:
+            os.close(fd)
+            raise
+        self._active, self._active_fd, self._active_size = path, fd, 0
+        return fd
+
+    def _close_active(self) -> None:
+        fd, self._active, self._active_fd = self._active_fd, None, None
+        if fd is None:
             return
         try:
-            self._active_file.truncate(good_size)
-            self._active_file.close()
-        except OSError as exc:  # the recovery scan on the next start truncates it instead
-            _log.warning("spool: could not cut back %s: %s", self._active, exc)
-        self._active_file = None
-
-    def _writable(self, size: int) -> BinaryIO:
-        if self._active_file is not None and self._active_size + size <= self._segment_bytes:
-            return self._active_file
-        if self._active_file is not None:
-            self._active_file.close()
-        self._active = self._dir / f"{self._next_id:020d}{_SEGMENT_SUFFIX}"
-        self._active_file = open(self._active, "ab")  # noqa: SIM115 - kept open across appends
-        self._active_size = self._active.stat().st_size
-        _fsync_dir(self._dir)
-        return self._active_file
+            os.close(fd)
+        except OSError as exc:  # the descriptor is released anyway; every record in it was fsynced
+            _log.warning("spool: closing a segment failed: %s", exc)
 
     # --- drain -----------------------------------------------------------------------------
     def next_batch(self, max_records: int, max_bytes: int, timeout: float, linger: float = 0.0) -> Batch | None:
@@ -301,6 +343,4 @@ class Spool:
 
     def close(self) -> None:
         with self._lock:
-            if self._active_file is not None:
-                self._active_file.close()
-                self._active_file = None
+            self._close_active()
