@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
+from collector.encoded_attributes import EncodedAttributes, decode_encoded
+from collector.otlp import PayloadError
 from otel_llm.exporter import TraceColumns, stringify_value
 from otel_llm.exporter._rows import SPAN_KIND_NAMES, STATUS_CODE_NAMES
 
@@ -36,23 +37,27 @@ def _python(value: AnyValue) -> Any:
     return getattr(value, kind)
 
 
-def _attributes(pairs: Iterable[Any]) -> Mapping[str, str]:
+def _text(value: AnyValue) -> str:
     """Strings, integers and booleans are nearly every attribute: spelled here without the generic
-    path (the same spellings ``stringify_value`` gives: decimal, ``true``/``false``); conversion is
-    the collector's hottest loop. Doubles, arrays, maps and bytes take the exporter's rules."""
-    out: dict[str, str] = {}
-    for kv in pairs:
-        value = kv.value
-        kind = value.WhichOneof("value")
-        if kind == "string_value":
-            out[kv.key] = value.string_value
-        elif kind == "int_value":
-            out[kv.key] = str(value.int_value)
-        elif kind == "bool_value":
-            out[kv.key] = "true" if value.bool_value else "false"
-        else:
-            out[kv.key] = stringify_value(_python(value))
-    return out
+    path (the same spellings ``stringify_value`` gives: decimal, ``true``/``false``). Doubles,
+    arrays, maps and bytes take the exporter's rules."""
+    kind = value.WhichOneof("value")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "int_value":
+        return str(value.int_value)
+    if kind == "bool_value":
+        return "true" if value.bool_value else "false"
+    return stringify_value(_python(value))
+
+
+def _attributes(pairs: Iterable[Any]) -> Mapping[str, str]:
+    return {kv.key: _text(kv.value) for kv in pairs}
+
+
+# Span attributes, read from their encoded bytes through one cache for the process (the drain is
+# its one caller; a cached value is what decoding would give, so sharing it is safe).
+_span_attributes = EncodedAttributes(_text)
 
 
 def _name(names: tuple[str, ...], index: int) -> str:
@@ -60,8 +65,21 @@ def _name(names: tuple[str, ...], index: int) -> str:
     return names[index] if 0 <= index < len(names) else names[0]
 
 
-def add_request(columns: TraceColumns, request: ExportTraceServiceRequest) -> None:
-    """Appends every span of ``request`` to ``columns``; timestamps stay integer nanoseconds."""
+def add_request(columns: TraceColumns, body: bytes) -> None:
+    """Appends every span of the OTLP protobuf ``body`` to ``columns``, or none of them.
+
+    Raises ``PayloadError`` when ``body`` does not decode, ``columns`` left as they were (a request
+    that fails halfway must not leave half its spans in the batch). Timestamps stay integer ns.
+    """
+    rows = len(columns)
+    try:
+        _add_spans(columns, decode_encoded(body))
+    except PayloadError:
+        columns.truncate(rows)
+        raise
+
+
+def _add_spans(columns: TraceColumns, request: Any) -> None:
     add = columns.add_row
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
@@ -84,7 +102,7 @@ def add_request(columns: TraceColumns, request: ExportTraceServiceRequest) -> No
                     resource,
                     scope_name,
                     scope_version,
-                    _attributes(span.attributes),
+                    _span_attributes(span.attributes),
                     max(0, span.end_time_unix_nano - start),
                     _name(STATUS_CODE_NAMES, status.code),
                     status.message,

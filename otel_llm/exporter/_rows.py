@@ -68,6 +68,11 @@ class TraceColumns:
     def __len__(self) -> int:
         return len(self.columns[0])
 
+    def truncate(self, rows: int) -> None:
+        """Drops every row after the first ``rows``: undoes a group of rows that failed halfway."""
+        for column in self.columns:
+            del column[rows:]
+
     def add_row(
         self,
         timestamp_ns: int,

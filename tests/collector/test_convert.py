@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
@@ -11,6 +12,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from collector.convert import add_request
+from collector.encoded_attributes import EncodedAttributes, decode_encoded
+from collector.otlp import PayloadError
 from otel_llm.exporter import COLUMN_NAMES, TraceColumns, spans_to_columns
 
 ODD_VALUES = {
@@ -51,9 +54,8 @@ def sdk_spans() -> list:
 def test_otlp_conversion_matches_the_exporter_column_for_column() -> None:
     spans = sdk_spans()
     expected = spans_to_columns(spans)
-    request = ExportTraceServiceRequest.FromString(encode_spans(spans).SerializeToString())
     actual = TraceColumns()
-    add_request(actual, request)
+    add_request(actual, encode_spans(spans).SerializeToString())
 
     assert len(actual) == len(expected) == 3
     for name, mine, theirs in zip(COLUMN_NAMES, actual.columns, expected.columns, strict=True):
@@ -67,6 +69,31 @@ def test_unknown_enum_numbers_read_as_unspecified_and_unset() -> None:
     span.kind = 42  # from an OTLP newer than ours
     span.status.code = 9
     columns = TraceColumns()
-    add_request(columns, request)
+    add_request(columns, request.SerializeToString())
     assert columns.columns[COLUMN_NAMES.index("SpanKind")] == ["Unspecified"]
     assert columns.columns[COLUMN_NAMES.index("StatusCode")] == ["Unset"]
+
+
+def test_a_request_that_fails_halfway_leaves_no_rows_behind() -> None:
+    """A spooled request whose second span carries a broken attribute: none of its spans are kept,
+    the rows added before it stay (the drain then sets this one request aside)."""
+    columns = TraceColumns()
+    add_request(columns, encode_spans(sdk_spans()[-1:]).SerializeToString())
+    broken = decode_encoded(encode_spans(sdk_spans()).SerializeToString())
+    broken.resource_spans[0].scope_spans[0].spans[1].attributes.append(b"\x0a\xff")  # key length past the end
+    with pytest.raises(PayloadError, match="KeyValue"):
+        add_request(columns, broken.SerializeToString())
+    assert len(columns) == 1
+    assert columns.columns[COLUMN_NAMES.index("SpanName")] == ["ok"]
+
+
+def test_cached_attributes_read_as_a_fresh_decode_would_even_when_the_cache_starts_over() -> None:
+    request = decode_encoded(encode_spans(sdk_spans()).SerializeToString())
+    root = next(span for span in request.resource_spans[0].scope_spans[0].spans if span.name == "root")
+    encoded = list(root.attributes)
+    small = EncodedAttributes(lambda value: value.WhichOneof("value") or "", capacity=2)
+    first, again = small(encoded), small(encoded)
+    assert first == again
+    assert len(first) == len(ODD_VALUES)
+    assert first["str"] == "string_value" and first["floats"] == "array_value"
+    assert len(small._known) <= 2

@@ -1,0 +1,98 @@
+"""OTLP trace requests whose span attributes stay encoded, and a cache that reads them.
+
+Why: unpacking a span's ~20 ``KeyValue`` messages one field at a time is most of the drain's
+Python time (each access crosses into the protobuf runtime and builds an object). Most attributes
+of LLM spans repeat byte for byte from span to span (operation, provider, model, server, feature,
+finish reasons, pricing version...). So the drain parses requests with a copy of the OTLP schema
+in which ``Span.attributes`` is ``repeated bytes``: the same wire bytes (a ``KeyValue`` is
+length-delimited either way), but each attribute arrives as one ``bytes`` object, and a dictionary
+from those bytes to the attribute's (key, value as text) skips the unpacking for every repeat.
+The parse itself also gets cheaper (nested messages are not built).
+
+The receivers still parse with the real schema: a malformed attribute is refused with 400 before
+it is acknowledged. Only spool contents, already checked once, are read this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1 import common_pb2
+from opentelemetry.proto.resource.v1 import resource_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from collector.otlp import PayloadError
+
+__all__ = ["ATTRIBUTE_CACHE_SIZE", "EncodedAttributes", "decode_encoded"]
+
+# Distinct attributes remembered (about 250 bytes each): enough for the repeating values of many
+# services; unique values (response ids, token counts) pass through and are forgotten when it fills.
+ATTRIBUTE_CACHE_SIZE = 32_768
+
+
+def _request_class() -> Any:
+    """``ExportTraceServiceRequest`` from a private descriptor pool, with span attributes as bytes."""
+    pool = descriptor_pool.DescriptorPool()
+    for module in (common_pb2, resource_pb2, trace_pb2, trace_service_pb2):  # dependencies first
+        file = descriptor_pb2.FileDescriptorProto()
+        module.DESCRIPTOR.CopyToProto(file)
+        if module is trace_pb2:
+            span = next(message for message in file.message_type if message.name == "Span")
+            attributes = next(field for field in span.field if field.name == "attributes")
+            attributes.type = descriptor_pb2.FieldDescriptorProto.TYPE_BYTES
+            attributes.ClearField("type_name")
+        pool.Add(file)
+    full_name = trace_service_pb2.ExportTraceServiceRequest.DESCRIPTOR.full_name
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
+
+
+_EncodedRequest = _request_class()
+
+
+def decode_encoded(body: bytes) -> Any:
+    """A spooled request, parsed with span attributes left as their ``KeyValue`` bytes."""
+    request = _EncodedRequest()
+    try:
+        request.ParseFromString(body)
+    except DecodeError as exc:
+        raise PayloadError(f"spooled request is not an OTLP ExportTraceServiceRequest: {exc}") from exc
+    return request
+
+
+class EncodedAttributes:
+    """Span attributes from their encoded ``KeyValue`` bytes to ``{key: value as text}``.
+
+    ``text`` turns one decoded ``AnyValue`` into its stored spelling; it is pure, so a cached
+    answer is always the one a fresh decode would give. Bounded: when full it starts over, which
+    costs one decode per distinct attribute and keeps memory flat whatever the cardinality.
+    """
+
+    def __init__(self, text: Callable[[Any], str], capacity: int = ATTRIBUTE_CACHE_SIZE) -> None:
+        self._text = text
+        self._capacity = capacity
+        self._known: dict[bytes, tuple[str, str]] = {}
+
+    def __call__(self, encoded: Iterable[bytes]) -> dict[str, str]:
+        known = self._known
+        out: dict[str, str] = {}
+        for raw in encoded:
+            pair = known.get(raw)
+            if pair is None:
+                pair = self._decode(raw)
+            out[pair[0]] = pair[1]
+        return out
+
+    def _decode(self, raw: bytes) -> tuple[str, str]:
+        try:
+            pair = common_pb2.KeyValue.FromString(raw)
+        except DecodeError as exc:
+            raise PayloadError(f"a span attribute is not an OTLP KeyValue: {exc}") from exc
+        decoded = (pair.key, self._text(pair.value))
+        if len(self._known) >= self._capacity:
+            self._known.clear()
+        self._known[raw] = decoded
+        return decoded
