@@ -156,6 +156,13 @@ class Drain:
         try:
             columns = self._columns(batch)
             self._spool.begin(batch)
+        except OSError as exc:
+            # The spool's own disk (full, read-only): neither the store's fault nor the batch's, so
+            # it is not a refusal that could end with the batch set aside. Wait and try again.
+            self._counters.add("spool_errors")
+            _log.warning("spool disk error before insert, will retry: %s", exc)
+            return False
+        try:
             self._writer.write(columns, batch.token)  # type: ignore[union-attr]
         except Exception as exc:  # the store's refusal, or a bug of ours: never the end of the drain
             return self._failed(batch, exc)

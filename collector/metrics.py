@@ -21,7 +21,7 @@ _COUNTERS = {
     "clickhouse_errors": "Failed ClickHouse inserts or connection attempts.",
     "forward_errors": "Failed forward attempts.",
     "requests_refused_full": "Requests answered 429 / RESOURCE_EXHAUSTED because the spool was full.",
-    "spool_errors": "Requests answered 503 / UNAVAILABLE because the spool's disk refused the write (full, read-only).",
+    "spool_errors": "Writes the spool's disk refused: requests answered 503 / UNAVAILABLE, drain steps retried.",
     "requests_duplicate": "Requests acknowledged without storing: a byte-identical retry of a recent request.",
 }
 
