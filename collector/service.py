@@ -30,6 +30,7 @@ from collector.forward import Forwarder
 from collector.grpc_server import start_grpc
 from collector.http_server import HttpDeps, build_app
 from collector.ingest import Ingest
+from collector.memory import DRAIN_BLOCK_BYTES, tune_chdb_allocator
 from collector.metrics import Counters
 from collector.spool import Spool
 from collector.sql import SqlEndpoint
@@ -74,6 +75,7 @@ async def _serve(config: CollectorConfig) -> None:
         config.database,
         counters,
         dead_letter_dir=config.spool.parent / "dead-letter",
+        max_bytes=DRAIN_BLOCK_BYTES,
     )
     sql = SqlEndpoint(
         lambda: connect(dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
@@ -140,6 +142,7 @@ def run(config: CollectorConfig) -> int:
     handler.addFilter(lambda record: record.levelno >= logging.ERROR or not record.name.startswith(_NOISY_LOGGERS))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    tune_chdb_allocator()
     try:
         asyncio.run(_serve(config))
     except OSError as exc:  # a port in use, an unreadable spool or TLS file

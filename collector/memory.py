@@ -1,0 +1,49 @@
+"""Bounds on the collector's memory: what a steady load makes it hold, and why these limits.
+
+Measured with ``benchmarks/collector/bench_memory.py`` (8,000 spans/s of 512-span requests,
+collector on one core): before these bounds its RSS swung between 620 and 1,010 MB and kept
+rising for minutes. chdb's own in-use memory was not the cause (its tracker said 20-70 MB between
+inserts, every ClickHouse cache at 0, ~20 active parts). Two things were:
+
+- Python's heap follows the drain's block size. Converting one block builds ~12 KB of Python
+  objects per span (attribute dicts, strings, the insert's columns); on a shared core the drain
+  falls a few seconds behind and takes blocks up to its 16 MB default, ~21,000 spans, so pymalloc
+  reached 260-310 MB of arenas, and fragmentation kept them. ``DRAIN_BLOCK_BYTES`` caps a block at
+  ~5,000 spans (what 0.5 s of this load fills anyway): 76-110 arenas.
+- chdb allocates through its own jemalloc, which keeps freed pages for ``dirty_decay_ms`` (5 s in
+  chdb's build) before returning them: an insert through the views briefly takes 100-250 MB, so
+  with an insert or a merge every second or two, 130-490 MB sat resident for 50-130 MB in use.
+  ``CHDB_ALLOCATOR_CONF`` returns them after 1 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+__all__ = ["CHDB_ALLOCATOR_CONF", "CHDB_ALLOCATOR_ENV", "DRAIN_BLOCK_BYTES", "tune_chdb_allocator"]
+
+_log = logging.getLogger(__name__)
+
+# Spooled OTLP protobuf per ClickHouse insert (~5,000 LLM spans of ~780 bytes each).
+DRAIN_BLOCK_BYTES = 8 << 20
+
+# chdb's jemalloc is built with the ``je_`` prefix, so it reads JE_MALLOC_CONF, not MALLOC_CONF,
+# once, when the library loads. Only this option is overridden; the rest of chdb's build config holds.
+CHDB_ALLOCATOR_ENV = "JE_MALLOC_CONF"
+CHDB_ALLOCATOR_CONF = "dirty_decay_ms:1000"
+
+
+def tune_chdb_allocator() -> None:
+    """Sets chdb's allocator option unless the operator set their own; must run before chdb loads.
+
+    The collector opens the store lazily on the drain thread, after ``run`` has called this.
+    """
+    if CHDB_ALLOCATOR_ENV in os.environ:
+        _log.info("chdb allocator: keeping %s=%s", CHDB_ALLOCATOR_ENV, os.environ[CHDB_ALLOCATOR_ENV])
+        return
+    if "chdb" in sys.modules:  # imported by whoever embeds the collector: its allocator is set up
+        _log.warning("chdb was loaded before the collector started: its freed pages stay resident 5 s, not 1 s")
+        return
+    os.environ[CHDB_ALLOCATOR_ENV] = CHDB_ALLOCATOR_CONF
