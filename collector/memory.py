@@ -5,15 +5,21 @@ collector on one core): before these bounds its RSS swung between 620 and 1,010 
 rising for minutes. chdb's own in-use memory was not the cause (its tracker said 20-70 MB between
 inserts, every ClickHouse cache at 0, ~20 active parts). Two things were:
 
-- Python's heap follows the drain's block size. Converting one block builds ~12 KB of Python
-  objects per span (attribute dicts, strings, the insert's columns); on a shared core the drain
-  falls a few seconds behind and takes blocks up to its 16 MB default, ~21,000 spans, so pymalloc
-  reached 260-310 MB of arenas, and fragmentation kept them. ``DRAIN_BLOCK_BYTES`` caps a block at
-  ~5,000 spans (what 0.5 s of this load fills anyway): 76-110 arenas.
+- Python's heap follows the drain's block size. Converting and inserting one block holds ~12 KB
+  of Python objects per span (attribute dicts, strings, the insert's columns); on a shared core
+  the drain falls a few seconds behind and then takes blocks up to its 16 MB default (~21,000
+  spans): pymalloc reached 260-310 MB of arenas, and fragmentation kept them. ``DRAIN_BLOCK_BYTES``
+  caps a block at ~10,000 spans: 83-96 arenas (4 MB: 61-110, but 38% more CPU per span; 8 MB
+  costs ~8% in ``bench_ingest.py``: 14,749 vs 15,974 spans per CPU-second, one short run).
 - chdb allocates through its own jemalloc, which keeps freed pages for ``dirty_decay_ms`` (5 s in
   chdb's build) before returning them: an insert through the views briefly takes 100-250 MB, so
-  with an insert or a merge every second or two, 130-490 MB sat resident for 50-130 MB in use.
-  ``CHDB_ALLOCATOR_CONF`` returns them after 1 s.
+  with an insert or a merge every second or two, freed pages sat resident: median 225 MB
+  resident for 88 MB in use (139 MB idle). ``CHDB_ALLOCATOR_CONF`` returns them after 1 s:
+  median 153 MB resident for 103 MB in use (38 MB idle), sampled every 10 s over 4 minutes.
+
+Not a cause, so left alone: glibc's heaps (every arena, from ``mallinfo2``) held 53-82 MB, 8-32 MB
+of it free, so neither an arena limit nor ``malloc_trim`` has much to take back; Python objects
+tracked by the GC stayed at ~104,000; the ingest's retry digests are bounded (16,384, ~3 MB).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ __all__ = ["CHDB_ALLOCATOR_CONF", "CHDB_ALLOCATOR_ENV", "DRAIN_BLOCK_BYTES", "tu
 
 _log = logging.getLogger(__name__)
 
-# Spooled OTLP protobuf per ClickHouse insert (~5,000 LLM spans of ~780 bytes each).
+# Spooled OTLP protobuf per ClickHouse insert (~10,000 LLM spans of ~780 bytes each).
 DRAIN_BLOCK_BYTES = 8 << 20
 
 # chdb's jemalloc is built with the ``je_`` prefix, so it reads JE_MALLOC_CONF, not MALLOC_CONF,
