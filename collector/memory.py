@@ -5,12 +5,16 @@ collector on one core): before these bounds its RSS swung between 620 and 1,010 
 rising for minutes. chdb's own in-use memory was not the cause (its tracker said 20-70 MB between
 inserts, every ClickHouse cache at 0, ~20 active parts). Two things were:
 
-- Python's heap follows the drain's block size. Converting and inserting one block holds ~12 KB
-  of Python objects per span (attribute dicts, strings, the insert's columns); on a shared core
-  the drain falls a few seconds behind and then takes blocks up to its 16 MB default (~21,000
-  spans): pymalloc reached 260-310 MB of arenas, and fragmentation kept them. ``DRAIN_BLOCK_BYTES``
-  caps a block at ~10,000 spans: 83-96 arenas (4 MB: 61-110, but 38% more CPU per span; 8 MB
-  costs ~8% in ``bench_ingest.py``: 14,749 vs 15,974 spans per CPU-second, one short run).
+- Python's heap follows the drain's block size. With the converter of the time, converting and
+  inserting one block held ~12 KB of Python objects per span (a protobuf object per attribute);
+  when the drain fell a few seconds behind and took full 16 MB blocks (~21,000 spans), pymalloc
+  reached 260-310 MB of arenas and fragmentation kept them, so blocks were capped at 8 MB. The
+  drain now reads span attributes from their encoded bytes through a cache (``encoded_attributes``):
+  a 16 MB block of 20,992 spans holds 26 MB of Python objects once converted (1.3 KB per span,
+  tracemalloc) and peaks at 43 MB during its insert. ``DRAIN_BLOCK_BYTES`` is 16 MB again, because
+  every insert costs ClickHouse a fixed ~100-150 ms of CPU (new parts, the llm_calls view planned
+  again) and bigger parts are merged fewer times: 10,000-span blocks cost 51 us per span, merges
+  included, 20,000-span blocks 43-50 (in-process drain path, same run).
 - chdb allocates through its own jemalloc, which keeps freed pages for ``dirty_decay_ms`` (5 s in
   chdb's build) before returning them: an insert through the views briefly takes 100-250 MB, so
   with an insert or a merge every second or two, freed pages sat resident: median 225 MB
@@ -32,8 +36,8 @@ __all__ = ["CHDB_ALLOCATOR_CONF", "CHDB_ALLOCATOR_ENV", "DRAIN_BLOCK_BYTES", "tu
 
 _log = logging.getLogger(__name__)
 
-# Spooled OTLP protobuf per ClickHouse insert (~10,000 LLM spans of ~780 bytes each).
-DRAIN_BLOCK_BYTES = 8 << 20
+# Spooled OTLP protobuf per ClickHouse insert (~21,000 LLM spans of ~780 bytes each).
+DRAIN_BLOCK_BYTES = 16 << 20
 
 # chdb's jemalloc is built with the ``je_`` prefix, so it reads JE_MALLOC_CONF, not MALLOC_CONF,
 # once, when the library loads. Only this option is overridden; the rest of chdb's build config holds.

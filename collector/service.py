@@ -40,6 +40,11 @@ from otel_llm.store import connect, redact_dsn
 __all__ = ["run"]
 
 _NOISY_LOGGERS = ("urllib3", "clickhouse_connect")
+# How often a thread holding the GIL hands it over (Python's default: 5 ms). The drain converts
+# blocks of ~20,000 spans in Python; each step of acknowledging a request (read, parse, spool,
+# answer) waited up to one interval for the GIL behind it. At 8,000 spans/s on one core, 2 ms took
+# the acknowledgement p99 from 37-40 ms to 26-29 ms, with CPU per span within the run's noise.
+_GIL_SWITCH_INTERVAL_S = 0.002
 
 _log = logging.getLogger(__name__)
 
@@ -143,6 +148,7 @@ def run(config: CollectorConfig) -> int:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     tune_chdb_allocator()
+    sys.setswitchinterval(_GIL_SWITCH_INTERVAL_S)
     try:
         asyncio.run(_serve(config))
     except OSError as exc:  # a port in use, an unreadable spool or TLS file
