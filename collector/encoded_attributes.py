@@ -25,7 +25,7 @@ from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from collector.otlp import PayloadError
+from collector.otlp import PayloadError, parse_into
 
 __all__ = ["ATTRIBUTE_CACHE_SIZE", "EncodedAttributes", "decode_encoded"]
 
@@ -55,12 +55,7 @@ _EncodedRequest = _request_class()
 
 def decode_encoded(body: bytes) -> Any:
     """A spooled request, parsed with span attributes left as their ``KeyValue`` bytes."""
-    request = _EncodedRequest()
-    try:
-        request.ParseFromString(body)
-    except DecodeError as exc:
-        raise PayloadError(f"spooled request is not an OTLP ExportTraceServiceRequest: {exc}") from exc
-    return request
+    return parse_into(_EncodedRequest(), body, "spooled request")
 
 
 class EncodedAttributes:

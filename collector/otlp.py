@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -25,6 +25,7 @@ __all__ = [
     "accept",
     "decode_json",
     "decode_protobuf",
+    "parse_into",
     "response",
     "response_message",
 ]
@@ -40,12 +41,19 @@ class PayloadError(ValueError):
 
 
 def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:
-    request = ExportTraceServiceRequest()
+    return parse_into(ExportTraceServiceRequest(), body, "body")
+
+
+_Message = TypeVar("_Message", bound=Message)
+
+
+def parse_into(message: _Message, body: bytes, what: str) -> _Message:
+    """``message`` filled from ``body``; a body that does not decode is a ``PayloadError`` naming ``what``."""
     try:
-        request.ParseFromString(body)
+        message.ParseFromString(body)
     except DecodeError as exc:
-        raise PayloadError(f"body is not an OTLP ExportTraceServiceRequest (protobuf): {exc}") from exc
-    return request
+        raise PayloadError(f"{what} is not an OTLP ExportTraceServiceRequest (protobuf): {exc}") from exc
+    return message
 
 
 def _hex_ids_to_base64(node: Any) -> None:
