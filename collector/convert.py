@@ -16,7 +16,6 @@ from typing import Any
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from collector.encoded_attributes import EncodedAttributes, decode_encoded
-from collector.otlp import PayloadError
 from otel_llm.exporter import TraceColumns, stringify_value
 from otel_llm.exporter._rows import SPAN_KIND_NAMES, STATUS_CODE_NAMES
 
@@ -68,13 +67,14 @@ def _name(names: tuple[str, ...], index: int) -> str:
 def add_request(columns: TraceColumns, body: bytes) -> None:
     """Appends every span of the OTLP protobuf ``body`` to ``columns``, or none of them.
 
-    Raises ``PayloadError`` when ``body`` does not decode, ``columns`` left as they were (a request
-    that fails halfway must not leave half its spans in the batch). Timestamps stay integer ns.
+    Raises ``PayloadError`` when ``body`` does not decode; whatever it raises, ``columns`` are left
+    as they were (a request that fails halfway must not leave half its spans in the batch).
+    Timestamps stay integer nanoseconds.
     """
     rows = len(columns)
     try:
         _add_spans(columns, decode_encoded(body))
-    except PayloadError:
+    except BaseException:
         columns.truncate(rows)
         raise
 

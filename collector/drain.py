@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from collector.convert import add_request
+from collector.memory import DRAIN_BLOCK_BYTES
 from collector.metrics import Counters
 from collector.otlp import PayloadError, decode_protobuf
 from collector.spool import Batch, Spool
@@ -57,7 +58,7 @@ class Drain:
         *,
         dead_letter_dir: Path,
         max_records: int = 256,
-        max_bytes: int = 16 << 20,
+        max_bytes: int = DRAIN_BLOCK_BYTES,
         linger: float = DEFAULT_LINGER_SECONDS,
     ) -> None:
         self._spool = spool
@@ -154,32 +155,44 @@ class Drain:
 
     def _write(self, batch: Batch) -> bool:
         try:
-            columns = self._columns(batch)
+            columns, undecodable = self._columns(batch)
             self._spool.begin(batch)
         except OSError as exc:
-            # The spool's own disk (full, read-only): neither the store's fault nor the batch's, so
-            # it is not a refusal that could end with the batch set aside. Wait and try again.
-            self._counters.add("spool_errors")
-            _log.warning("spool disk error before insert, will retry: %s", exc)
-            return False
+            return self._spool_error(exc)
+        except Exception as exc:  # a bug of ours in conversion: refused like a store refusal, then set aside
+            return self._failed(batch, exc)
         try:
             self._writer.write(columns, batch.token)  # type: ignore[union-attr]
         except Exception as exc:  # the store's refusal, or a bug of ours: never the end of the drain
             return self._failed(batch, exc)
-        self._spool.commit(batch)
+        try:
+            for index, payload in undecodable:
+                self._keep(f"{batch.token}-{index}", payload, spans=0)
+            self._spool.commit(batch)
+        except OSError as exc:  # the block is in; the retry inserts it again under the same token
+            return self._spool_error(exc)
         self._refusals = 0
         self._counters.add("spans_written", len(columns))
         return True
 
-    def _columns(self, batch: Batch) -> TraceColumns:
-        """All spans of the batch; a request that no longer decodes is set aside, not the batch."""
+    def _spool_error(self, exc: OSError) -> bool:
+        """The spool's own disk (full, read-only): neither the store's fault nor the batch's, so not
+        a refusal that could end with the batch set aside. Wait and try again."""
+        self._counters.add("spool_errors")
+        _log.warning("spool disk error, drain will retry: %s", exc)
+        return False
+
+    def _columns(self, batch: Batch) -> tuple[TraceColumns, list[tuple[int, bytes]]]:
+        """All spans of the batch, and the requests that no longer decode (set aside once the
+        rest is stored: one bad request must not hold up the batch)."""
         columns = TraceColumns()
+        undecodable = []
         for index, payload in enumerate(batch.payloads):
             try:
                 add_request(columns, payload)
             except PayloadError:
-                self._keep(f"{batch.token}-{index}", payload, spans=_span_count(payload))
-        return columns
+                undecodable.append((index, payload))
+        return columns, undecodable
 
     def _failed(self, batch: Batch, exc: Exception) -> bool:
         self._counters.add("clickhouse_errors")

@@ -22,30 +22,40 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
-from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
 from collector.otlp import PayloadError, parse_into
 
-__all__ = ["ATTRIBUTE_CACHE_SIZE", "EncodedAttributes", "decode_encoded"]
+__all__ = ["ATTRIBUTE_CACHE_SIZE", "CACHEABLE_BYTES", "EncodedAttributes", "decode_encoded"]
 
-# Distinct attributes remembered (about 250 bytes each): enough for the repeating values of many
-# services; unique values (response ids, token counts) pass through and are forgotten when it fills.
+# Distinct attributes remembered. Only short ones are (up to ``CACHEABLE_BYTES`` encoded, so the
+# cache holds at most ~20 MB): long values (prompts, completions) rarely repeat, and caching them
+# would hold megabytes of text for nothing.
 ATTRIBUTE_CACHE_SIZE = 32_768
+CACHEABLE_BYTES = 256
 
 
 def _request_class() -> Any:
     """``ExportTraceServiceRequest`` from a private descriptor pool, with span attributes as bytes."""
     pool = descriptor_pool.DescriptorPool()
-    for module in (common_pb2, resource_pb2, trace_pb2, trace_service_pb2):  # dependencies first
+    added: set[str] = set()
+
+    def add(file_descriptor: Any) -> None:  # its imports first, as a pool requires
+        if file_descriptor.name in added:
+            return
+        for dependency in file_descriptor.dependencies:
+            add(dependency)
         file = descriptor_pb2.FileDescriptorProto()
-        module.DESCRIPTOR.CopyToProto(file)
-        if module is trace_pb2:
+        file_descriptor.CopyToProto(file)
+        if file_descriptor is trace_pb2.DESCRIPTOR:
             span = next(message for message in file.message_type if message.name == "Span")
             attributes = next(field for field in span.field if field.name == "attributes")
             attributes.type = descriptor_pb2.FieldDescriptorProto.TYPE_BYTES
             attributes.ClearField("type_name")
         pool.Add(file)
+        added.add(file_descriptor.name)
+
+    add(trace_service_pb2.DESCRIPTOR)
     full_name = trace_service_pb2.ExportTraceServiceRequest.DESCRIPTOR.full_name
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(full_name))
 
@@ -62,8 +72,9 @@ class EncodedAttributes:
     """Span attributes from their encoded ``KeyValue`` bytes to ``{key: value as text}``.
 
     ``text`` turns one decoded ``AnyValue`` into its stored spelling; it is pure, so a cached
-    answer is always the one a fresh decode would give. Bounded: when full it starts over, which
-    costs one decode per distinct attribute and keeps memory flat whatever the cardinality.
+    answer is always the one a fresh decode would give. Bounded in entries and in entry size: when
+    full it starts over, which costs one decode per distinct attribute and keeps memory flat
+    whatever the cardinality.
     """
 
     def __init__(self, text: Callable[[Any], str], capacity: int = ATTRIBUTE_CACHE_SIZE) -> None:
@@ -87,7 +98,8 @@ class EncodedAttributes:
         except DecodeError as exc:
             raise PayloadError(f"a span attribute is not an OTLP KeyValue: {exc}") from exc
         decoded = (pair.key, self._text(pair.value))
-        if len(self._known) >= self._capacity:
-            self._known.clear()
-        self._known[raw] = decoded
+        if len(raw) <= CACHEABLE_BYTES:
+            if len(self._known) >= self._capacity:
+                self._known.clear()
+            self._known[raw] = decoded
         return decoded

@@ -30,7 +30,7 @@ from collector.forward import Forwarder
 from collector.grpc_server import start_grpc
 from collector.http_server import HttpDeps, build_app
 from collector.ingest import Ingest
-from collector.memory import DRAIN_BLOCK_BYTES, tune_chdb_allocator
+from collector.memory import tune_chdb_allocator
 from collector.metrics import Counters
 from collector.spool import Spool
 from collector.sql import SqlEndpoint
@@ -80,7 +80,6 @@ async def _serve(config: CollectorConfig) -> None:
         config.database,
         counters,
         dead_letter_dir=config.spool.parent / "dead-letter",
-        max_bytes=DRAIN_BLOCK_BYTES,
     )
     sql = SqlEndpoint(
         lambda: connect(dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
@@ -140,7 +139,11 @@ def _finish(grace: float, forwarders: list[Forwarder], drain: Drain, sql: SqlEnd
 
 
 def run(config: CollectorConfig) -> int:
-    """Runs until SIGTERM/SIGINT; returns the process exit code."""
+    """Runs until SIGTERM/SIGINT; returns the process exit code.
+
+    Made for the collector's own process (``otel-llm collector``): it also sets process-wide
+    things, the GIL switch interval and, unless already set, chdb's allocator variable.
+    """
     handler = logging.StreamHandler(sys.stderr)
     # The drain reports store failures itself, once per outage; the drivers' own warnings would
     # repeat at every retry (and clickhouse-connect resets urllib3's level on import, so a filter).

@@ -309,16 +309,22 @@ class Spool:
     # written outside the lock: its three fsyncs must not hold up the appends that acknowledge.
     def begin(self, batch: Batch) -> None:
         """Records durably that ``batch`` is about to be inserted as one block."""
-        if self._intent == (batch.first_id, batch.last_id):
+        intent = (batch.first_id, batch.last_id)
+        if self._intent == intent:
             return
-        self._intent = (batch.first_id, batch.last_id)
-        self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": list(self._intent)})
+        # On disk first: if the write fails, memory must not claim an intent a restart would not see.
+        self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": list(intent)})
+        self._intent = intent
 
     def commit(self, batch: Batch) -> None:
-        """Marks ``batch`` drained; deletes segments that hold nothing undrained any more."""
+        """Marks ``batch`` drained; deletes segments that hold nothing undrained any more.
+
+        If the state cannot be written, nothing changes: the batch stays the intent, and the drain
+        inserts it again under the same token (ClickHouse drops the copy) before committing again.
+        """
+        self._write_state({"spool_id": self.spool_id, "committed": batch.last_id, "intent": None})
         self._committed = batch.last_id
         self._intent = None
-        self._write_state({"spool_id": self.spool_id, "committed": self._committed, "intent": None})
         with self._lock:
             while self._pending and self._pending[0].record_id <= batch.last_id:
                 record = self._pending.popleft()

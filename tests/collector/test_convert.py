@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from collector.convert import add_request
-from collector.encoded_attributes import EncodedAttributes, decode_encoded
+from collector.convert import _text, add_request
+from collector.encoded_attributes import CACHEABLE_BYTES, EncodedAttributes, decode_encoded
 from collector.otlp import PayloadError
 from otel_llm.exporter import COLUMN_NAMES, TraceColumns, spans_to_columns
 
@@ -87,13 +90,40 @@ def test_a_request_that_fails_halfway_leaves_no_rows_behind() -> None:
     assert columns.columns[COLUMN_NAMES.index("SpanName")] == ["ok"]
 
 
-def test_cached_attributes_read_as_a_fresh_decode_would_even_when_the_cache_starts_over() -> None:
-    request = decode_encoded(encode_spans(sdk_spans()).SerializeToString())
-    root = next(span for span in request.resource_spans[0].scope_spans[0].spans if span.name == "root")
-    encoded = list(root.attributes)
-    small = EncodedAttributes(lambda value: value.WhichOneof("value") or "", capacity=2)
-    first, again = small(encoded), small(encoded)
-    assert first == again
-    assert len(first) == len(ODD_VALUES)
-    assert first["str"] == "string_value" and first["floats"] == "array_value"
+def test_cached_attributes_read_as_a_fresh_decode_would_and_repeats_are_not_decoded_again() -> None:
+    body = encode_spans(sdk_spans()).SerializeToString()
+    fresh = ExportTraceServiceRequest.FromString(body)  # the receivers' schema, one KeyValue at a time
+    expected = {kv.key: _text(kv.value) for kv in _root(fresh).attributes}
+    encoded = list(_root(decode_encoded(body)).attributes)
+    decoded: list[str] = []
+
+    def counting_text(value: AnyValue) -> str:
+        decoded.append(value.WhichOneof("value") or "")
+        return _text(value)
+
+    cache = EncodedAttributes(counting_text)
+    assert cache(encoded) == expected
+    assert len(decoded) == len(ODD_VALUES)
+    assert cache(encoded) == expected  # warm: every attribute from the cache
+    assert len(decoded) == len(ODD_VALUES)
+
+    small = EncodedAttributes(counting_text, capacity=2)  # starts over every third attribute
+    assert small(encoded) == small(encoded) == expected
     assert len(small._known) <= 2
+
+
+def test_long_attribute_values_are_read_but_not_remembered() -> None:
+    long_text = "x" * (CACHEABLE_BYTES + 1)
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with provider.get_tracer("t").start_as_current_span("s", attributes={"prompt": long_text, "model": "m"}):
+        pass
+    encoded = list(_root(decode_encoded(encode_spans(memory.get_finished_spans()).SerializeToString())).attributes)
+    cache = EncodedAttributes(_text)
+    assert cache(encoded) == {"prompt": long_text, "model": "m"}
+    assert [pair for pair in cache._known.values()] == [("model", "m")]
+
+
+def _root(request: Any) -> Any:
+    return next(span for span in request.resource_spans[0].scope_spans[0].spans if span.name in ("root", "s"))

@@ -79,6 +79,33 @@ def test_an_interrupted_batch_is_replayed_with_the_same_range_and_token(tmp_path
     assert rest.token != batch.token
 
 
+def test_a_state_file_that_cannot_be_written_changes_nothing_and_the_retry_keeps_the_token(tmp_path: Path) -> None:
+    """The drain's intent and commit reach memory only once on disk; otherwise a crash after a
+    failed write would replay a batch with other boundaries (another token: stored twice)."""
+    spool = Spool(tmp_path, 1 << 20)
+    for i in range(4):
+        spool.append(bytes([i]))
+    batch = spool.next_batch(max_records=2, max_bytes=1 << 20, timeout=0)
+    assert batch is not None
+    blocker = tmp_path / "state.json.tmp"  # the state's temporary file cannot be created while this is here
+    blocker.mkdir()
+    with pytest.raises(OSError):
+        spool.begin(batch)
+    blocker.rmdir()
+    spool.begin(batch)  # the retry writes the intent; a crash now replays exactly this batch
+    assert Spool(tmp_path, 1 << 20).next_batch(max_records=100, max_bytes=1 << 20, timeout=0) == batch
+
+    blocker.mkdir()
+    with pytest.raises(OSError):
+        spool.commit(batch)  # the block is in ClickHouse, the commit failed
+    blocker.rmdir()
+    again = spool.next_batch(max_records=100, max_bytes=1 << 20, timeout=0)
+    assert again == batch  # inserted again under the same token, which ClickHouse drops
+    spool.commit(again)
+    rest = spool.next_batch(max_records=100, max_bytes=1 << 20, timeout=0)
+    assert rest is not None and rest.payloads == [b"\x02", b"\x03"]
+
+
 def test_tokens_differ_between_spools(tmp_path: Path) -> None:
     first, second = Spool(tmp_path / "a", 1 << 20), Spool(tmp_path / "b", 1 << 20)
     first.append(b"x")
