@@ -165,21 +165,23 @@ def post_all(port: int, bodies: list[bytes], pace: float | None = None) -> list[
     return latencies
 
 
-def quiet_cpu(read_cpu: Callable[[], float], interval: float = 0.5, idle_share: float = 0.04) -> float:
-    """The process's CPU seconds once it has gone idle (under ``idle_share`` of a core).
+def quiet_cpu(read_cpu: Callable[[], float], interval: float = 0.5, idle_share: float = 0.04, calm: int = 4) -> float:
+    """The process's CPU seconds once it has been idle (under ``idle_share`` of a core) for
+    ``calm`` intervals in a row.
 
-    ClickHouse merges the parts an insert made in the background, seconds later; that work is
-    part of what a span costs to store, so a round is measured from quiet to quiet, for the
-    collector and the in-process exporter alike.
+    ClickHouse merges the parts an insert made in the background, seconds later, and may start
+    one after a short lull; that work is part of what a span costs to store, so a round is
+    measured from quiet to quiet, for the collector and the in-process exporter alike.
     """
-    last = read_cpu()
-    for _ in range(int(120 / interval)):
+    last, quiet = read_cpu(), 0
+    for _ in range(int(180 / interval)):
         time.sleep(interval)
         now = read_cpu()
-        if now - last < idle_share * interval:
+        quiet = quiet + 1 if now - last < idle_share * interval else 0
+        if quiet >= calm:
             return now
         last = now
-    raise RuntimeError("the process did not go idle within 120 s")
+    raise RuntimeError("the process did not go idle within 180 s")
 
 
 def collector_round(collector: Collector, bodies: list[bytes], spans: int) -> tuple[float, float, float]:
