@@ -3,7 +3,7 @@
     python benchmarks/collector/bench_ingest.py [--spans 100000] [--rounds 3] [--cores 1]
         [--steady-seconds 30] [--steady-rate N]
 
-One run, one table, medians over the rounds:
+One run, one table, medians over the rounds (collector and exporter rounds interleaved):
 
 - collector: OTLP/HTTP protobuf requests of 512 spans (what a BatchSpanProcessor sends), posted
   by 4 keep-alive connections from this process; wall rate from the first byte sent until the
@@ -233,11 +233,18 @@ def main() -> None:
     bodies = encode_requests(spans)
     workdir = Path(tempfile.mkdtemp(prefix="bench-collector-"))
 
+    dsn = f"chdb://{workdir / 'exporter'}"
     collector = Collector(workdir / "collector", collector_cores)
+    ingest, baseline = [], []
     try:
         os.sched_setaffinity(0, sender_cores)
         post_all(collector.port, bodies[:2])  # warm-up: first insert, first views
-        ingest = [collector_round(collector, bodies, len(spans)) for _ in range(args.rounds)]
+        for index in range(args.rounds):  # interleaved: a shared machine's slow minutes hit both
+            os.sched_setaffinity(0, sender_cores)
+            ingest.append(collector_round(collector, bodies, len(spans)))
+            os.sched_setaffinity(0, collector_cores)  # the idle collector's core, for the exporter
+            baseline.append(exporter_round(spans, dsn, f"bench_{index}"))
+        os.sched_setaffinity(0, sender_cores)
         half = args.steady_rate or statistics.median(r[1] for r in ingest) / 2
         rss_start = collector.memory_mb()
         steady = [bodies[i % len(bodies)] for i in range(max(1, int(half * args.steady_seconds / BATCH)))]
@@ -245,10 +252,6 @@ def main() -> None:
         rss_end, rss_peak = collector.memory_mb(), collector.memory_mb("VmHWM")
     finally:
         collector.stop()
-
-    os.sched_setaffinity(0, collector_cores)
-    dsn = f"chdb://{workdir / 'exporter'}"
-    baseline = [exporter_round(spans, dsn, f"bench_{i}") for i in range(args.rounds)]
 
     def q(fraction: float) -> float:
         return latencies[min(len(latencies) - 1, int(fraction * len(latencies)))] * 1000
