@@ -41,6 +41,7 @@ class CollectorConfig:
     spool_dir: str = ""  # empty: ``<user data dir>/otel-llm-collector/spool`` (see ``spool``)
     spool_max_bytes: int = 1 << 30
     forward: tuple[str, ...] = ()
+    forward_queue_bytes: int = 256 << 20  # per target: a stuck target holds at most this in memory
     auth_token: str | None = field(default=None, repr=False)
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -52,7 +53,7 @@ class CollectorConfig:
     def __post_init__(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
-        for name in ("spool_max_bytes", "max_body_bytes", "sql_max_rows"):
+        for name in ("spool_max_bytes", "forward_queue_bytes", "max_body_bytes", "sql_max_rows"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
         try:
@@ -85,6 +86,7 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
     ("spool_dir", "--spool-dir", semconv.ENV_COLLECTOR_SPOOL_DIR, str),
     ("spool_max_bytes", "--spool-max-bytes", semconv.ENV_COLLECTOR_SPOOL_MAX_BYTES, int),
     ("forward", "--forward", semconv.ENV_COLLECTOR_FORWARD, tuple),
+    ("forward_queue_bytes", "--forward-queue-bytes", semconv.ENV_COLLECTOR_FORWARD_QUEUE_BYTES, int),
     ("auth_token", "--auth-token", semconv.ENV_COLLECTOR_AUTH_TOKEN, str),
     ("tls_cert", "--tls-cert", semconv.ENV_COLLECTOR_TLS_CERT, str),
     ("tls_key", "--tls-key", semconv.ENV_COLLECTOR_TLS_KEY, str),

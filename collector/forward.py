@@ -2,8 +2,10 @@
 
 Each target gets its own bounded queue and its own thread, so a slow or dead Jaeger only fills
 its own queue: it never delays ClickHouse writes or another target. The queue holds the request
-as OTLP protobuf bytes, sent unchanged. When a queue is full the OLDEST request is dropped and
-counted, like the SDK's batch processor: the newest spans are the ones an operator looks for.
+as OTLP protobuf bytes, sent unchanged. The queue is bounded by requests and by bytes (requests
+go up to the body limit, so a count alone would let one stuck target hold gigabytes). When a new
+request would pass either bound the OLDEST requests are dropped and counted, like the SDK's batch
+processor: the newest spans are the ones an operator looks for.
 
 Forwarding is best effort by design: the queue lives in memory, so a crash loses what had not
 yet been forwarded. ClickHouse, not the tracing backend, is the store of record; making every
@@ -12,6 +14,7 @@ forward target durable would multiply the spool by the number of targets.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
@@ -57,6 +60,7 @@ class Forwarder:
         counters: Counters,
         *,
         max_queue: int = 1000,
+        max_queue_bytes: int = 256 << 20,
         timeout: float = 10.0,
         policy: RetryPolicy = _POLICY,
     ) -> None:
@@ -66,6 +70,8 @@ class Forwarder:
         self._policy = policy
         self._queue: deque[_Item] = deque()
         self._max_queue = max_queue
+        self._max_queue_bytes = max_queue_bytes
+        self._queued_bytes = 0
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._busy = False
@@ -76,15 +82,39 @@ class Forwarder:
     def queued(self) -> int:
         return len(self._queue)
 
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting in the queue (the request being sent is no longer counted)."""
+        return self._queued_bytes
+
     def submit(self, body: bytes, spans: int) -> None:
         """Queues a request; never blocks the receiver."""
         with self._cond:
-            if len(self._queue) >= self._max_queue:
-                dropped = self._queue.popleft()
-                self._counters.add("spans_dropped", dropped.spans)
-                _log.warning("forward queue for %s is full; dropped the oldest request", self.url)
+            if len(body) > self._max_queue_bytes:
+                # Dropping the whole queue would not make room for it: lose this one request only.
+                self._counters.add("spans_dropped", spans)
+                _log.warning("dropped a %d-byte request, larger than the forward queue for %s", len(body), self.url)
+                return
+            self._make_room(len(body))
             self._queue.append(_Item(body, spans))
+            self._queued_bytes += len(body)
             self._cond.notify()
+
+    def _make_room(self, size: int) -> None:
+        """Drops the oldest requests until one more of ``size`` bytes fits both bounds."""
+        dropped = 0
+        while self._queue and (
+            len(self._queue) >= self._max_queue or self._queued_bytes + size > self._max_queue_bytes
+        ):
+            self._counters.add("spans_dropped", self._pop().spans)
+            dropped += 1
+        if dropped:
+            _log.warning("forward queue for %s is full; dropped the %d oldest requests", self.url, dropped)
+
+    def _pop(self) -> _Item:
+        item = self._queue.popleft()
+        self._queued_bytes -= len(item.body)
+        return item
 
     def _run(self) -> None:
         while True:
@@ -94,10 +124,16 @@ class Forwarder:
                 if self._stopping.is_set():
                     self._drop_all()
                     return
-                item = self._queue.popleft()
+                item = self._pop()
                 self._busy = True
             try:
                 self._deliver(item)
+            except Exception:
+                # A bug or an error nobody foresaw must cost one request, not the whole target:
+                # a dead thread would stop forwarding silently and make shutdown wait its full grace.
+                _log.exception("unexpected error forwarding %d spans to %s; dropped them", item.spans, self.url)
+                self._counters.add("forward_errors")
+                self._counters.add("spans_dropped", item.spans)
             finally:
                 with self._cond:
                     self._busy = False
@@ -107,7 +143,7 @@ class Forwarder:
         if self._queue:
             _log.warning("shutting down with %d requests not forwarded to %s", len(self._queue), self.url)
         while self._queue:
-            self._counters.add("spans_dropped", self._queue.popleft().spans)
+            self._counters.add("spans_dropped", self._pop().spans)
 
     def _deliver(self, item: _Item) -> None:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
@@ -140,6 +176,11 @@ class Forwarder:
             return float(header) if header and header.isdigit() else 0.0
         except (urllib.error.URLError, OSError) as exc:
             _log.debug("forward target %s unreachable: %s", self.url, exc)
+            return 0.0
+        except http.client.HTTPException as exc:
+            # Not HTTP back (BadStatusLine) or a cut-off answer (IncompleteRead): a proxy or a
+            # restarting target, worth retrying like a refused connection.
+            _log.debug("forward target %s sent a broken answer: %r", self.url, exc)
             return 0.0
 
     def close(self, timeout: float) -> None:

@@ -68,7 +68,7 @@ async def _serve(config: CollectorConfig) -> None:
     spool = Spool(config.spool, config.spool_max_bytes)
     counters.gauge("spool_bytes", "Undrained bytes in the spool.", lambda: spool.pending_bytes)
     counters.gauge("spool_requests", "Undrained requests in the spool.", lambda: spool.pending_records)
-    forwarders = [Forwarder(url, counters) for url in config.forward]
+    forwarders = [Forwarder(url, counters, max_queue_bytes=config.forward_queue_bytes) for url in config.forward]
     counters.gauge(
         "forward_queued_requests", "Requests waiting in forward queues.", lambda: sum(f.queued for f in forwarders)
     )
