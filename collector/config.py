@@ -34,7 +34,7 @@ class CollectorConfig:
     """Everything the collector needs; tests and the ``otel-llm collector`` command build one."""
 
     endpoint: str = ""  # ClickHouse DSN; empty: the one the exporter and the CLI use (see ``dsn``)
-    database: str = "otel"
+    database: str = ""  # empty: the exporter's and the CLI's (OTEL_EXPORTER_CLICKHOUSE_DATABASE, else otel)
     host: str = "127.0.0.1"
     http_port: int = 4318
     grpc_port: int = 4317  # 0 picks a free port; -1 disables the gRPC receiver
@@ -51,6 +51,8 @@ class CollectorConfig:
     shutdown_grace: float = 10.0  # seconds to finish forwarding and draining after SIGTERM
 
     def __post_init__(self) -> None:
+        if not self.database:  # resolved here, once, so every part of the collector sees one name
+            object.__setattr__(self, "database", env_str(semconv.ENV_CLICKHOUSE_DATABASE, "otel"))
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
         for name in ("spool_max_bytes", "forward_queue_bytes", "max_body_bytes", "sql_max_rows"):
@@ -97,6 +99,14 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
 )
 
 
+# Defaults resolved at start, which the dataclass spells as "" (argparse would print just '').
+_DEFAULTS_EXPLAINED = {
+    "endpoint": f"${semconv.ENV_CLICKHOUSE_ENDPOINT}, else the embedded store",
+    "database": f"${semconv.ENV_CLICKHOUSE_DATABASE}, else otel",
+    "spool_dir": "$XDG_DATA_HOME (else ~/.local/share)/otel-llm-collector/spool",
+}
+
+
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the collector's flags, so ``otel-llm collector`` and ``python -m collector`` match.
 
@@ -105,7 +115,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument("--config", metavar="FILE", help=f"YAML settings file (env {semconv.ENV_COLLECTOR_CONFIG})")
     for attr, flag, env, kind in _SETTINGS:
-        help_text = f"env {env}; default {getattr(CollectorConfig, attr, None)!r}"
+        default = _DEFAULTS_EXPLAINED.get(attr) or repr(getattr(CollectorConfig, attr, None))
+        help_text = f"env {env}; default {default}"
         if kind is tuple:
             parser.add_argument(flag, dest=attr, action="append", metavar="URL", help=help_text + " (repeatable)")
         else:

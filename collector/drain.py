@@ -6,8 +6,9 @@ from the batch's record ids, then commits. A crash anywhere in between replays t
 with the same token, and ClickHouse (dedup window on every table, views included) drops the copy.
 
 ClickHouse being away is the normal case this is built for: the drain keeps the batch, backs off
-(capped), reconnects, and migrates the schema on every fresh connection (idempotent), so a server
-that comes back empty gets its tables before the first insert.
+(capped), reconnects, and prepares the store on every fresh connection (migrations and the price
+book, both idempotent), so a server that comes back empty gets its tables and prices before the
+first insert.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryab
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["Drain"]
+__all__ = ["DEAD_LETTER_DIR", "Drain"]
 
 _log = logging.getLogger(__name__)
+
+# Where refused and undecodable requests are set aside, under the spool directory: on the same
+# disk the operator sized for it, and beside the data it came from. The spool reads only its
+# own segment files, so the folder is never replayed.
+DEAD_LETTER_DIR = "dead-letter"
 
 # A batch ClickHouse keeps refusing for a reason other than being away (bad data, a schema
 # it cannot take) is set aside after this many tries, so one poison request cannot stop the drain.
@@ -205,14 +211,21 @@ class Drain:
         _log.warning("batch %s failed (try %d): %r", batch.token, self._refusals, exc)
         if self._refusals < _MAX_REFUSALS:
             return False
-        for index, payload in enumerate(batch.payloads):
-            self._keep(f"{batch.token}-{index}", payload, spans=_span_count(payload))
-        self._spool.commit(batch)
+        try:
+            for index, payload in enumerate(batch.payloads):
+                self._keep(f"{batch.token}-{index}", payload, spans=_span_count(payload))
+            self._spool.commit(batch)
+        except OSError as exc:  # the batch stays spooled until it can be set aside: never dropped unkept
+            return self._spool_error(exc)
         self._refusals = 0
         return True
 
     def _keep(self, name: str, payload: bytes, spans: int) -> None:
-        """Sets a request aside in ``dead_letter_dir``: raw OTLP protobuf, replayable with curl."""
+        """Sets a request aside in ``dead_letter_dir``: raw OTLP protobuf, replayable with curl.
+
+        Counted as dropped only once the file is written: a disk that refuses it raises, and the
+        batch stays in the spool.
+        """
         self._dead_dir.mkdir(parents=True, exist_ok=True)
         path = self._dead_dir / f"{name}.pb"
         path.write_bytes(payload)

@@ -25,7 +25,7 @@ from pathlib import Path
 from aiohttp import web
 
 from collector.config import CollectorConfig
-from collector.drain import Drain
+from collector.drain import DEAD_LETTER_DIR, Drain
 from collector.forward import Forwarder
 from collector.grpc_server import start_grpc
 from collector.http_server import HttpDeps, build_app
@@ -34,8 +34,8 @@ from collector.memory import tune_chdb_allocator
 from collector.metrics import Counters
 from collector.spool import Spool
 from collector.sql import SqlEndpoint
-from otel_llm.schema import migrate
-from otel_llm.store import connect, redact_dsn
+from otel_llm.schema import prepare
+from otel_llm.store import connect, dictionary_credentials, redact_dsn
 
 __all__ = ["run"]
 
@@ -76,10 +76,10 @@ async def _serve(config: CollectorConfig) -> None:
     drain = Drain(
         spool,
         lambda: connect(dsn),
-        lambda client: migrate(client, config.database),
+        lambda client: prepare(client, config.database, source_credentials=dictionary_credentials(dsn)),
         config.database,
         counters,
-        dead_letter_dir=config.spool.parent / "dead-letter",
+        dead_letter_dir=config.spool / DEAD_LETTER_DIR,
     )
     sql = SqlEndpoint(
         lambda: connect(dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout

@@ -25,7 +25,7 @@ import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from otel_llm import semconv
 from otel_llm._env import env_choice, env_float, env_str
@@ -33,7 +33,15 @@ from otel_llm._env import env_choice, env_float, env_str
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["EMBEDDED_SCHEME", "compression_option", "connect", "default_data_dir", "redact_dsn", "resolve_dsn"]
+__all__ = [
+    "EMBEDDED_SCHEME",
+    "compression_option",
+    "connect",
+    "default_data_dir",
+    "dictionary_credentials",
+    "redact_dsn",
+    "resolve_dsn",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -118,6 +126,24 @@ def connect(
 
     _log.debug("Connecting to ClickHouse at %s", redact_dsn(resolved))
     return clickhouse_connect.get_client(**kwargs)
+
+
+def dictionary_credentials(
+    dsn: str | None = None, *, username: str | None = None, password: str | None = None
+) -> tuple[str, str] | None:
+    """(user, password) for the price dictionary's source on a server store, resolved as ``connect`` does.
+
+    A dictionary reads its source over a connection of its own, so it does not inherit the
+    session's user: on a server whose ``default`` user has a password it must name one, or every
+    insert fails in the llm_calls view. The store's own credentials are the natural choice.
+    The embedded store, and a server reached without a password, need none.
+    """
+    parts = urlsplit(resolve_dsn(dsn))
+    if parts.scheme.lower() == EMBEDDED_SCHEME:
+        return None
+    username = username or env_str(semconv.ENV_CLICKHOUSE_USERNAME) or unquote(parts.username or "")
+    password = password or env_str(semconv.ENV_CLICKHOUSE_PASSWORD) or unquote(parts.password or "")
+    return (username, password) if username and password else None
 
 
 def _server_options(

@@ -14,13 +14,17 @@ from otel_llm.cli.source import ClickHouseSource, CollectorSource, QuerySource, 
 __all__ = ["add_format_option", "add_store_options", "open_source"]
 
 
-def add_store_options(parser: argparse.ArgumentParser) -> None:
+def add_store_options(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
+    """``writes``: the command changes the store (DDL, prices), which the collector's read-only
+    SQL endpoint refuses, so it gets no ``--collector`` (and ignores ``OTEL_LLM_COLLECTOR_URL``)."""
     group = parser.add_argument_group("store")
     group.add_argument("--endpoint", default=None,
                        help=f"ClickHouse DSN: chdb:///dir or http(s)://user:pass@host:8123 "
                             f"(default ${semconv.ENV_CLICKHOUSE_ENDPOINT}, else the embedded store)")
     group.add_argument("--database", default=env_str(semconv.ENV_CLICKHOUSE_DATABASE, "otel"),
                        help=f"database of the otel-llm tables (default ${semconv.ENV_CLICKHOUSE_DATABASE} or otel)")
+    if writes:
+        return
     group.add_argument("--collector", default=env_str(semconv.ENV_COLLECTOR_URL),
                        help=f"query through a running collector's SQL endpoint instead (default "
                             f"${semconv.ENV_COLLECTOR_URL}; bearer token from ${semconv.ENV_COLLECTOR_AUTH_TOKEN})")

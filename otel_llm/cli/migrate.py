@@ -15,7 +15,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--print", action="store_true", dest="print_only",
                         help="print the statements instead of running them")
     parser.add_argument("--cluster", default=None, help="render for this ClickHouse cluster (ON CLUSTER)")
-    add_store_options(parser)
+    add_store_options(parser, writes=True)
     parser.set_defaults(func=command)
 
 
@@ -26,13 +26,11 @@ def command(args: argparse.Namespace) -> int:
     if args.print_only:
         print(";\n\n".join(schema.render(database=database, cluster=args.cluster)) + ";")
         return 0
-    if args.collector:
-        raise ValueError("migrate writes DDL: run it against the store (--endpoint), not the collector")
-    from otel_llm.store import redact_dsn, resolve_dsn
+    from otel_llm.store import dictionary_credentials, redact_dsn, resolve_dsn
 
     client = connect_store(args.endpoint)
     try:
-        applied = schema.prepare(client, database)
+        applied = schema.prepare(client, database, source_credentials=dictionary_credentials(args.endpoint))
     finally:
         client.close()
     done = f"applied version(s) {', '.join(map(str, applied))}" if applied else "already up to date"

@@ -33,11 +33,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_format_option(show)
     show.set_defaults(func=show_command)
     sync = actions.add_parser("sync", help="write the current price book into ClickHouse")
-    add_store_options(sync)
+    add_store_options(sync, writes=True)
     sync.set_defaults(func=sync_command, file=None)
     imp = actions.add_parser("import", help="check a price file and sync it into ClickHouse")
     imp.add_argument("file", help="otel-llm price YAML/JSON or a LiteLLM model_prices map")
-    add_store_options(imp)
+    add_store_options(imp, writes=True)
     imp.set_defaults(func=sync_command)
 
 

@@ -53,7 +53,7 @@ from otel_llm.exporter._values import stringify_attributes, stringify_value
 from otel_llm.exporter._worker import ExportStats, ExportWorker
 from otel_llm.exporter._writer import Sink, TraceWriter, is_retryable
 from otel_llm.schema import prepare
-from otel_llm.store import connect  # imports clickhouse-connect (and chdb) only when called
+from otel_llm.store import connect, dictionary_credentials  # chdb and clickhouse-connect load when connect runs
 
 __all__ = [
     "COLUMN_NAMES",
@@ -90,7 +90,7 @@ def open_sink(config: ExporterConfig) -> Sink:
     )
     try:
         if config.create_schema:
-            credentials = (config.username, config.password) if config.username and config.password else None
+            credentials = dictionary_credentials(config.endpoint, username=config.username, password=config.password)
             prepare(client, config.database, ttl_days=config.schema_ttl_days, source_credentials=credentials)
     except BaseException:
         client.close()

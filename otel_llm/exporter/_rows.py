@@ -126,8 +126,8 @@ class TraceColumns:
         """A token that is the same whenever the same spans are written again, in any process.
 
         ClickHouse drops an insert whose ``insert_deduplication_token`` it has already seen (within
-        the table's dedup window), so a retried batch, or one the collector re-sends from its spool
-        after a crash, is stored once. Derived from the (trace id, span id) pairs in order.
+        the table's dedup window), so a batch the exporter retries is stored once. Derived from the
+        (trace id, span id) pairs in order. (The collector names its blocks after spool records.)
         """
         digest = hashlib.blake2b(digest_size=16)
         digest.update("".join(self.columns[1]).encode("ascii"))

@@ -1,10 +1,12 @@
 """The one ClickHouse writer of ``otel_traces`` rows, and what its errors mean for a retry.
 
-Why one writer: the in-process exporter and the collector must store a batch the same way, with
-the same ``insert_deduplication_token``, so that whichever of them retries (or the collector
-replays its spool after a crash) the batch is stored once. The settings that make that true:
+Why one writer: the in-process exporter and the collector store a batch the same way, so that
+whichever of them retries (or the collector replays its spool after a crash) the batch is stored
+once. The caller names the block: the exporter with :meth:`TraceColumns.dedup_token`, the
+collector with its spool batch's token (the records it holds, so a replay after a crash rebuilds
+the same block). The settings that make that true:
 
-- ``insert_deduplication_token``: the batch's :meth:`TraceColumns.dedup_token`;
+- ``insert_deduplication_token``: the caller's token for the block;
 - ``insert_deduplicate=1``: also on a non-replicated MergeTree (the schema gives every table a
   ``non_replicated_deduplication_window``);
 - ``deduplicate_blocks_in_dependent_materialized_views=1``: a retried insert that reached the

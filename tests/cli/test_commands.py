@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from otel_llm import semconv
 from otel_llm.cli import main
 from tests.cli.conftest import Call, Run, as_json, insert_calls
 
@@ -83,9 +84,13 @@ def test_prices_import_syncs_into_the_store_and_prices_new_rows(store: Any, run:
     assert code == 2 and "house-model" in err
 
 
-def test_migrate_is_idempotent_and_prints_ddl(store: Any, run: Run, capsys: Any) -> None:
+def test_migrate_is_idempotent_and_prints_ddl(store: Any, run: Run, capsys: Any, monkeypatch: Any) -> None:
+    # Writing commands go to the store even where read commands are pointed at a collector.
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_URL, "http://127.0.0.1:9")
     code, out, _ = run("migrate")
     assert code == 0 and "already up to date" in out
+    code, out, _ = run("prices", "sync")
+    assert code == 0 and "llm_prices" in out
     assert main(["migrate", "--print", "--database", "analytics"]) == 0
     ddl = capsys.readouterr().out
     assert "CREATE TABLE IF NOT EXISTS `analytics`.`llm_calls`" in ddl

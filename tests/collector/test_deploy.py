@@ -114,6 +114,7 @@ def test_dockerfile_runs_the_collector_on_all_interfaces_with_a_spool_volume() -
     assert "OTEL_LLM_COLLECTOR_HOST=0.0.0.0" in text
     assert "EXPOSE 4317 4318" in text
     assert "USER otel-llm" in text
+    assert 'CMD ["python", "-m", "collector.healthcheck"]' in text  # follows the port and TLS settings
 
 
 def test_otelcol_contrib_config_writes_otel_traces_and_forwards() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -25,6 +27,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_llm import semconv
 from otel_llm.cli import main as cli_main
+from otel_llm.pricing import default_price_book
 from tests.collector.conftest import TOKEN, emit, unique_service
 from tests.collector.harness import RunningCollector, start_collector
 
@@ -73,6 +76,15 @@ def test_genai_spans_reach_llm_calls_through_the_views(collector: RunningCollect
         s=service,
     )
     assert rows == [["openai", "gpt-4o-mini", "chat", "search", 8000, 400]]
+    # No cost on the spans (another SDK sent them): priced by the book the collector loaded on start.
+    price = default_price_book().lookup("gpt-4o-mini", "openai")
+    assert price is not None
+    ((cost, unpriced),) = collector.sql(
+        "SELECT toFloat64(sum(CostUSD)), countIf(CostUSD IS NULL) FROM llm_calls WHERE ServiceName = {s:String}",
+        s=service,
+    )
+    assert unpriced == 0
+    assert cost == pytest.approx(float(8 * (1000 * price.input + 50 * price.output)))
 
 
 def test_cli_report_reads_the_collector_store_through_its_sql_endpoint(
@@ -251,7 +263,7 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_tls_on_both_ports(tmp_path: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    cert, _key = certificate
+    cert, key = certificate
     for bundle in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # requests lets these override the exporter's CA
         monkeypatch.delenv(bundle, raising=False)
     running = start_collector(tmp_path / "c", tls=certificate)
@@ -265,5 +277,18 @@ def test_tls_on_both_ports(tmp_path: Path, certificate: tuple[Path, Path], monke
 
         with pytest.raises((urllib.error.URLError, ConnectionError)):  # no plain HTTP on a TLS port
             urllib.request.urlopen(f"http://127.0.0.1:{running.http_port}/healthz", timeout=5)
+        # The container health check reads the collector's own settings, TLS included.
+        settings = {"OTEL_LLM_COLLECTOR_HTTP_PORT": str(running.http_port), "OTEL_LLM_COLLECTOR_HOST": "0.0.0.0"}
+        assert healthcheck(settings) == 1  # plain HTTP: the TLS port does not answer it
+        tls = {"OTEL_LLM_COLLECTOR_TLS_CERT": str(cert), "OTEL_LLM_COLLECTOR_TLS_KEY": str(key)}
+        assert healthcheck({**settings, **tls}) == 0
     finally:
         assert running.stop() == 0
+    assert healthcheck({**settings, **tls}) == 1  # stopped: unhealthy
+
+
+def healthcheck(settings: dict[str, str]) -> int:
+    """Exit code of the Dockerfile's HEALTHCHECK command, run with these collector settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_LLM_COLLECTOR_")}
+    command = [sys.executable, "-m", "collector.healthcheck"]
+    return subprocess.run(command, env={**env, **settings}, capture_output=True, timeout=30).returncode

@@ -17,7 +17,7 @@ import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from otel_llm import semconv
-from otel_llm.store import connect, redact_dsn, resolve_dsn
+from otel_llm.store import connect, dictionary_credentials, redact_dsn, resolve_dsn
 from tests.fixtures.store import query_in_subprocess
 
 
@@ -113,6 +113,26 @@ def test_a_password_in_the_dsn_is_used_and_redacted_in_logs(http_server, monkeyp
         connect(url.replace("http://", "http://dsn_user:dsn-pass@"))
     assert _credentials(seen[0]) == ("dsn_user", "dsn-pass")
     assert "dsn-pass" not in caplog.text and "dsn_user:***@" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("dsn", "env", "expected"),
+    [
+        ("chdb:///data", {semconv.ENV_CLICKHOUSE_USERNAME: "u", semconv.ENV_CLICKHOUSE_PASSWORD: "p"}, None),
+        ("http://h:8123", {}, None),
+        ("http://dsn_user:p%40ss@h:8123", {}, ("dsn_user", "p@ss")),
+        ("http://dsn_user:dsn-pass@h:8123", {semconv.ENV_CLICKHOUSE_USERNAME: "env_user"}, ("env_user", "dsn-pass")),
+        ("http://h:8123", {semconv.ENV_CLICKHOUSE_USERNAME: "u"}, None),  # no password: the server needs none
+    ],
+)
+def test_the_price_dictionary_reads_with_the_stores_own_credentials(
+    monkeypatch, dsn: str, env: dict[str, str], expected: tuple[str, str] | None
+) -> None:
+    for name in (semconv.ENV_CLICKHOUSE_USERNAME, semconv.ENV_CLICKHOUSE_PASSWORD):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert dictionary_credentials(dsn) == expected
 
 
 def test_the_timeout_is_applied(http_server) -> None:
