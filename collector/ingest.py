@@ -4,10 +4,14 @@ The order is the guarantee: the spool append (with its fsync) happens before the
 and forwarding happens only after the spool accepted the request, so a request refused with 429 /
 RESOURCE_EXHAUSTED (which the sender will retry) is not forwarded twice.
 
-An OTLP exporter that lost our acknowledgement (timeout, reset) sends the same bytes again. The
-spool's dedup tokens cover our own replays, not the sender's, so recent request digests are kept
-and a byte-identical retry is acknowledged without being stored or forwarded twice. The memory is
-bounded (the last ``RECENT_REQUESTS`` requests) and does not survive a restart.
+An OTLP exporter that lost our acknowledgement (timeout, reset, our crash) sends the same bytes
+again. The spool's dedup tokens cover our own replays, not the sender's, so the digests of the last
+``RECENT_REQUESTS`` requests are kept and a byte-identical retry is acknowledged without being
+stored or forwarded twice. A restart rebuilds them from the requests still undrained in the spool
+(hashed at start; nothing is written for them on the acknowledgement path). That covers a
+``kill -9`` that cut an acknowledgement off, as the answer leaves right after the fsync and a
+request counts as drained only after a whole ClickHouse insert. A retry of a request drained before
+the restart (its acknowledgement lost another way) is stored again: the spool deletes drained records.
 
 A disk that refuses writes (full, read-only, failing) is an outage like a full spool: requests are
 refused with a retry hint, counted, and reported once when it starts and once when it ends.
@@ -20,7 +24,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -41,6 +45,12 @@ RETRY_AFTER_SECONDS = 5
 RECENT_REQUESTS = 16_384
 
 
+def _request_digest(body: bytes) -> bytes:
+    """What identifies a sender's retry: the same bytes. The one hash both the acknowledgement
+    path and a restart's rebuild use, so a digest from before the restart matches one after."""
+    return hashlib.blake2b(body, digest_size=16).digest()
+
+
 class _RecentRequests:
     """Digests of recently stored requests, shared by the HTTP and gRPC receivers' threads.
 
@@ -49,9 +59,10 @@ class _RecentRequests:
     would count it twice.
     """
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, stored: Iterable[bytes]) -> None:
+        """``stored``: digests of requests already stored (by the previous process), oldest first."""
         self._capacity = capacity
-        self._stored: OrderedDict[bytes, None] = OrderedDict()
+        self._stored: OrderedDict[bytes, None] = OrderedDict.fromkeys(stored)
         self._pending: dict[bytes, threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -125,7 +136,10 @@ class Ingest:
         self._spool = spool
         self._forwarders = forwarders
         self._counters = counters
-        self._recent = _RecentRequests(recent_requests)
+        # Before a receiver runs: the sender of a request the previous process stored but did
+        # not get to acknowledge will retry it, and the retry must find it.
+        undrained = spool.undrained_payloads(recent_requests)
+        self._recent = _RecentRequests(recent_requests, map(_request_digest, undrained))
         self._disk = _DiskHealth()
 
     @property
@@ -139,7 +153,7 @@ class Ingest:
         self._counters.add("spans_rejected", accepted.rejected)
         if accepted.spans == 0:
             return accepted
-        digest = hashlib.blake2b(accepted.body, digest_size=16).digest()
+        digest = _request_digest(accepted.body)
         if not self._recent.claim(digest):
             self._counters.add("requests_duplicate")
             return accepted

@@ -33,7 +33,9 @@ import time
 import uuid
 import zlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby, islice
 from pathlib import Path
 
 __all__ = ["Batch", "Spool", "SpoolFull", "SpoolUnavailable"]
@@ -333,6 +335,21 @@ class Spool:
             for segment in self._segments():
                 if segment not in live and segment != self._active:
                     segment.unlink()
+
+    def undrained_payloads(self, limit: int) -> Iterator[bytes]:
+        """The payloads of the last ``limit`` undrained records, oldest first, each segment read once.
+
+        All a restart can offer about what the previous process stored: a segment is deleted once
+        it holds nothing undrained, so drained records are not offered even where they survive.
+        Meant for start-up, before the drain runs: a commit meanwhile may delete a segment mid-read.
+        """
+        with self._lock:
+            records = list(islice(reversed(self._pending), limit))
+        records.reverse()
+        for segment, group in groupby(records, key=lambda record: record.segment):
+            data = segment.read_bytes()
+            for record in group:
+                yield data[record.offset : record.offset + record.length]
 
     # --- introspection ---------------------------------------------------------------------
     @property

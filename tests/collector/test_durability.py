@@ -173,6 +173,33 @@ def test_store_away_then_kill_9_then_store_back_loses_nothing(
         assert restarted.stop() == 0
 
 
+def test_a_retry_after_kill_9_of_a_spooled_request_is_acknowledged_not_stored_again(
+    tmp_path: Path, store_held: tuple[str, subprocess.Popen[str]]
+) -> None:
+    """The sender's view: its request was fsynced, then the collector died before the answer
+    reached it (the answer this test gets stands for one that never arrived), so it sends the same
+    bytes to the restarted collector. The store is held so that nothing drains before the retry."""
+    dsn, holder = store_held
+    workdir = tmp_path / "c"
+    body = request_bytes("retried", range(1, 51))
+    running = start_collector(workdir, endpoint=dsn, wait_ready=False)
+    assert running.post("/v1/traces", body, PROTOBUF)[0] == 200
+    os.kill(running.process.pid, signal.SIGKILL)
+    running.process.wait(10)
+
+    restarted = start_collector(workdir, endpoint=dsn, wait_ready=False)
+    try:
+        assert restarted.post("/v1/traces", body, PROTOBUF)[0] == 200
+        assert restarted.metric("requests_duplicate_total") == 1
+        assert restarted.metric("spool_requests") == 1
+        release(holder)
+        restarted.wait_ready()
+        assert restarted.wait_drained() == 0
+        assert stored_once(restarted, "retried", [i.to_bytes(8, "big").hex() for i in range(1, 51)]) == (50, 50, 0)
+    finally:
+        assert restarted.stop() == 0
+
+
 def test_full_spool_answers_429_and_resource_exhausted_with_retry_hints_until_drained(
     tmp_path: Path, store_held: tuple[str, subprocess.Popen[str]]
 ) -> None:
