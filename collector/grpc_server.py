@@ -3,8 +3,8 @@
 Refusals carry what the OTel exporters act on: RESOURCE_EXHAUSTED with a ``RetryInfo`` in the
 ``google.rpc.retryinfo-bin`` trailer when the spool is full (the Python exporter reads exactly that
 key), UNAVAILABLE with the same trailer when the spool's disk refuses the write, UNAUTHENTICATED
-without the bearer token, INVALID_ARGUMENT for spans that cannot be stored. Messages over the size
-limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
+without the bearer token, INVALID_ARGUMENT (not retryable) for a message that does not decode.
+Messages over the size limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
 """
 
 from __future__ import annotations
@@ -15,30 +15,31 @@ from concurrent import futures
 import grpc
 from google.protobuf.duration_pb2 import Duration
 from google.rpc.error_details_pb2 import RetryInfo
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
-from collector.otlp import Accepted, response_message
+from collector.otlp import Accepted, PayloadError, decode_protobuf, response_message
 
 __all__ = ["start_grpc"]
 
 _RETRY_TRAILER = "google.rpc.retryinfo-bin"
+_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 
 
-class _TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+class _TraceService:
     def __init__(self, ingest: Ingest, auth_token: str | None) -> None:
         self._ingest = ingest
         self._expected = f"Bearer {auth_token}".encode() if auth_token else None
 
-    def Export(
-        self, request: trace_service_pb2.ExportTraceServiceRequest, context: grpc.ServicerContext
-    ) -> trace_service_pb2.ExportTraceServiceResponse:
+    def Export(self, body: bytes, context: grpc.ServicerContext) -> trace_service_pb2.ExportTraceServiceResponse:
         if self._expected is not None:
             given = dict(context.invocation_metadata()).get("authorization", "")
             if not hmac.compare_digest(str(given).encode(), self._expected):
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
         try:
-            accepted: Accepted = self._ingest.export(request, None)
+            accepted: Accepted = self._ingest.export(decode_protobuf(body), body)
+        except PayloadError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except SpoolFull:
             _refuse(context, grpc.StatusCode.RESOURCE_EXHAUSTED, "collector spool is full; retry later")
         except SpoolUnavailable:  # ingest logs the outage once; here it is only answered
@@ -70,9 +71,18 @@ def start_grpc(
     """Starts the server; returns it and the bound port (``port=0`` picks a free one)."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otlp-grpc"),
-        options=[("grpc.max_receive_message_length", max_message_bytes)],
+        # Without SO_REUSEPORT (gRPC's default on Linux) a second collector on the same port fails
+        # to start instead of silently taking half of the connections.
+        options=[("grpc.max_receive_message_length", max_message_bytes), ("grpc.so_reuseport", 0)],
     )
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(_TraceService(ingest, auth_token), server)
+    # Raw bytes in, decoded by Export: a request that does not decode is then answered
+    # INVALID_ARGUMENT, the code OTLP recommends, instead of grpcio's INTERNAL plus an ERROR traceback
+    # in the log for each one (before the token is even checked).
+    export = grpc.unary_unary_rpc_method_handler(
+        _TraceService(ingest, auth_token).Export,
+        response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, {"Export": export}),))
     address = f"{host}:{port}"
     if tls is None:
         bound = server.add_insecure_port(address)

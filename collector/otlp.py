@@ -75,11 +75,13 @@ def decode_json(body: bytes) -> ExportTraceServiceRequest:
     """OTLP/JSON: protobuf's JSON mapping, except that trace and span ids are hex strings."""
     try:
         document = json.loads(body)
+        if not isinstance(document, dict):
+            raise PayloadError("body must be a JSON object (an ExportTraceServiceRequest)")
+        _hex_ids_to_base64(document)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise PayloadError("body must be a JSON object (an ExportTraceServiceRequest)")
-    _hex_ids_to_base64(document)
+    except RecursionError as exc:  # b"[" * 100_000: the sender's nesting, not our fault (400, not 500)
+        raise PayloadError("body is nested too deeply to decode") from exc
     try:
         # The spec tells receivers to ignore fields they do not know.
         return json_format.ParseDict(document, ExportTraceServiceRequest(), ignore_unknown_fields=True)

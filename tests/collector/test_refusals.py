@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from pathlib import Path
 
 import grpc
 import pytest
@@ -13,9 +14,10 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from tests.collector.conftest import TOKEN
-from tests.collector.harness import RunningCollector
+from tests.collector.harness import RunningCollector, start_collector
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+GRPC_AUTH = (("authorization", f"Bearer {TOKEN}"),)
 NOW_NS = time.time_ns()  # rows older than the table's TTL would be dropped on insert
 
 
@@ -48,6 +50,7 @@ def test_garbage_protobuf_is_400_with_a_status_message(collector: RunningCollect
         (b"[1, 2]", "JSON object"),
         (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}).encode(), "not hex"),
         (json.dumps({"resourceSpans": "nope"}).encode(), "ExportTraceServiceRequest"),
+        (b"[" * 100_000, "nested too deeply"),
     ],
 )
 def test_malformed_json_is_400_with_a_clear_message(collector: RunningCollector, body: bytes, fragment: str) -> None:
@@ -154,6 +157,39 @@ def test_grpc_without_the_token_is_unauthenticated(collector: RunningCollector) 
         assert not answer.HasField("partial_success")
 
 
+def test_grpc_oversized_message_is_resource_exhausted_and_the_server_keeps_serving(
+    collector: RunningCollector,
+) -> None:
+    """gRPC itself refuses a message over --max-body-bytes (16 MiB here), before our code sees it;
+    one under it but over gRPC's own 4 MiB default must still get in, so the setting is applied."""
+    # Its short trace id keeps the 8 MiB span out of the store: it only has to reach our code.
+    large = request_with(Span(trace_id=b"short", span_id=b"12345678", name="x" * (8 << 20)))
+    oversized = request_with(good_span("x" * (16 << 20), 7))
+    with grpc.insecure_channel(f"127.0.0.1:{collector.grpc_port}") as channel:
+        stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+        assert stub.Export(large, metadata=GRPC_AUTH, timeout=10).partial_success.rejected_spans == 1
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.Export(oversized, metadata=GRPC_AUTH, timeout=10)
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        answer = stub.Export(request_with(good_span("grpc-after-oversized", 8)), metadata=GRPC_AUTH, timeout=10)
+        assert not answer.HasField("partial_success")
+
+
+def test_grpc_malformed_message_is_invalid_argument_and_the_server_keeps_serving(
+    collector: RunningCollector,
+) -> None:
+    """Not retryable (OTLP/gRPC spec), with a message that says what is wrong."""
+    with grpc.insecure_channel(f"127.0.0.1:{collector.grpc_port}") as channel:
+        raw_export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        with pytest.raises(grpc.RpcError) as refused:
+            raw_export(b"\xff\xff\xff not protobuf", metadata=GRPC_AUTH, timeout=10)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "protobuf" in refused.value.details()
+        stub = trace_service_pb2_grpc.TraceServiceStub(channel)
+        answer = stub.Export(request_with(good_span("grpc-after-malformed", 9)), metadata=GRPC_AUTH, timeout=10)
+        assert not answer.HasField("partial_success")
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -208,3 +244,19 @@ def test_sql_bad_request_shapes_are_400(collector: RunningCollector) -> None:
     for body in (b"not json", b'{"parameters": {}}', b'{"query": 1}'):
         status, _headers, _answer = collector.post("/v1/sql", body, {"Content-Type": "application/json"})
         assert status == 400, body
+
+
+def test_sql_query_over_the_time_limit_is_refused_instead_of_hanging(tmp_path: Path) -> None:
+    """A runaway report must end at --sql-timeout and leave the endpoint usable for the next one."""
+    running = start_collector(tmp_path / "c", "--sql-timeout", "1")
+    try:
+        body = json.dumps({"query": "SELECT sum(number) FROM numbers(1e12)"}).encode()  # minutes of work
+        started = time.monotonic()
+        status, _headers, answer = running.post("/v1/sql", body, {"Content-Type": "application/json"})
+        elapsed = time.monotonic() - started
+        assert status == 400, answer
+        assert "TIMEOUT_EXCEEDED" in json.loads(answer)["error"]
+        assert elapsed < 5
+        assert running.sql("SELECT 1") == [[1]]
+    finally:
+        assert running.stop() == 0

@@ -1,0 +1,166 @@
+"""The collector's life at its edges: a start that cannot bind, a stop with work still spooled, and
+a store that fails mid-run and comes back.
+
+The store outage is driven at the drain, against the session's real chdb: a chdb directory cannot
+be taken away from a process that already holds it, so a running collector's embedded store cannot
+be made to fail and come back for real. The failure is injected one layer down instead, in the
+ClickHouse client (third-party code), as a server that goes away looks through it; the drain and
+the spool are ours and run unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from clickhouse_connect.driver.client import Client
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from collector.drain import Drain
+from collector.metrics import Counters
+from collector.spool import Spool
+from otel_llm.store import connect
+from tests.collector.harness import STARTED, start_collector
+from tests.collector.test_drain import llm_request
+from tests.collector.test_durability import PROTOBUF, request_bytes
+from tests.fixtures.store import Store, query_in_subprocess
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Polls: the drain moves on its own thread, so the test can only watch for the outcome."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+@contextmanager
+def socket_holding_a_port() -> Iterator[int]:
+    """Any other program listening on the port."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@contextmanager
+def grpc_server_holding_a_port() -> Iterator[int]:
+    """Another collector: gRPC servers set SO_REUSEPORT by default, and two that both do would
+    share the port, each silently taking part of the connections."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield port
+    finally:
+        server.stop(None)
+
+
+@pytest.mark.parametrize("holder", [socket_holding_a_port, grpc_server_holding_a_port])
+def test_a_grpc_port_in_use_stops_the_start_with_a_clear_message_and_exit_1(
+    tmp_path: Path, holder: Callable[[], AbstractContextManager[int]]
+) -> None:
+    """An operator who starts a second collector must read why it stopped, not a traceback."""
+    with holder() as port, pytest.raises(RuntimeError, match="collector did not start") as failed:
+        start_collector(tmp_path / "c", "--grpc-port", str(port))  # the last --grpc-port wins
+    log = str(failed.value)
+    assert STARTED[-1].returncode == 1, log
+    assert "collector cannot start" in log and str(port) in log
+    assert "Traceback" not in log
+
+
+def test_sigterm_drains_what_is_still_spooled_before_exiting(tmp_path: Path) -> None:
+    """SIGTERM lands inside the drain's linger, with acknowledged spans not yet inserted: they
+    must reach ClickHouse before the process exits, not wait in the spool for a next start."""
+    workdir = tmp_path / "c"
+    running = start_collector(workdir)
+    for k in range(5):
+        body = request_bytes("sigterm", range(k * 100 + 1, k * 100 + 101))
+        assert running.post("/v1/traces", body, PROTOBUF)[0] == 200
+    assert running.metric("spool_requests") >= 1  # the test's premise: work is still undrained
+
+    assert running.stop() == 0
+    assert json.loads(running.lines[-1]) == {"event": "stopped", "spool_pending_requests": 0}
+    query = "SELECT count(), uniqExact(SpanId) FROM otel.otel_traces WHERE ServiceName = 'sigterm'"
+    assert query_in_subprocess(f"chdb://{workdir / 'chdb'}", query) == [[500, 500]]
+
+
+class _AnswerLosingClient:
+    """A real client whose inserts still reach the store during an outage but whose answer is
+    lost on the way back: the case where the drain cannot know whether the block is in."""
+
+    def __init__(self, client: Client, down: threading.Event) -> None:
+        self._client = client
+        self._down = down
+
+    def insert(self, *args: Any, **kwargs: Any) -> Any:
+        summary = self._client.insert(*args, **kwargs)
+        if self._down.is_set():
+            raise OperationalError("Error executing HTTP request: Connection reset by peer")
+        return summary
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+class _Outage:
+    """The store as the drain sees it while ``down`` is set: new connections are refused, and the
+    insert under way when it went down lands but is not acknowledged."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self.down = threading.Event()
+
+    def connect(self) -> Any:
+        if self.down.is_set():
+            raise OperationalError("Error executing HTTP request: Connection refused")
+        return _AnswerLosingClient(connect(self._dsn), self.down)
+
+
+def test_a_store_that_fails_mid_run_gets_every_span_exactly_once_when_it_returns(
+    tmp_path: Path, store: Store, store_dsn: str
+) -> None:
+    client, database = store
+    outage = _Outage(store_dsn)
+    counters = Counters()
+    spool = Spool(tmp_path / "spool", 1 << 20)
+    drain = Drain(
+        spool,
+        outage.connect,
+        lambda _client: None,  # the store fixture already migrated the database
+        database,
+        counters,
+        dead_letter_dir=tmp_path / "dead",
+        linger=0.0,
+    )
+    drain.start()
+    try:
+        spool.append(llm_request(first=1, count=10))
+        assert wait_until(lambda: spool.pending_records == 0)
+        assert client.command(f"SELECT count() FROM `{database}`.otel_traces") == 10
+
+        outage.down.set()
+        spool.append(llm_request(first=100, count=10))  # lands in ClickHouse, answer lost
+        assert wait_until(lambda: counters.get("clickhouse_errors") >= 2)  # that insert, then a refused reconnect
+        spool.append(llm_request(first=200, count=10))  # arrives while the store is away
+        assert drain.status.startswith("store unavailable")
+        assert spool.pending_records == 2
+
+        outage.down.clear()
+        assert wait_until(lambda: spool.pending_records == 0)
+    finally:
+        drain.stop(5)
+
+    traces = f"SELECT count(), uniqExact(SpanId) FROM `{database}`.otel_traces"
+    assert client.query(traces).result_rows == [(30, 30)]
+    assert client.command(f"SELECT count() FROM `{database}`.llm_calls") == 30  # the views deduplicated too
+    assert not (tmp_path / "dead").exists()  # nothing was given up on
