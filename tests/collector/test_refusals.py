@@ -250,13 +250,14 @@ def test_sql_query_over_the_time_limit_is_refused_instead_of_hanging(tmp_path: P
     """A runaway report must end at --sql-timeout and leave the endpoint usable for the next one."""
     running = start_collector(tmp_path / "c", "--sql-timeout", "1")
     try:
+        running.wait_ready()  # the store is open: what follows times the query, not the start
         body = json.dumps({"query": "SELECT sum(number) FROM numbers(1e12)"}).encode()  # minutes of work
         started = time.monotonic()
         status, _headers, answer = running.post("/v1/sql", body, {"Content-Type": "application/json"})
         elapsed = time.monotonic() - started
         assert status == 400, answer
         assert "TIMEOUT_EXCEEDED" in json.loads(answer)["error"]
-        assert elapsed < 5
+        assert elapsed < 20  # unlimited, the query runs for minutes; a loaded CI core is slow, not that slow
         assert running.sql("SELECT 1") == [[1]]
     finally:
         assert running.stop() == 0
