@@ -50,6 +50,7 @@ _SERVER_SCHEMES = ("http", "https")
 _SECRET_QUERY_KEYS = {"password", "access_token"}
 _REDACTED = "***"
 _COMPRESSIONS = ("auto", "none", "lz4", "zstd", "gzip", "br")
+_DEFAULT_USER = "default"  # ClickHouse's user when a connection names none
 
 
 def default_data_dir() -> Path:
@@ -136,14 +137,16 @@ def dictionary_credentials(
     A dictionary reads its source over a connection of its own, so it does not inherit the
     session's user: on a server whose ``default`` user has a password it must name one, or every
     insert fails in the llm_calls view. The store's own credentials are the natural choice.
-    The embedded store, and a server reached without a password, need none.
+    The embedded store, and a server reached with no credentials at all, need none.
     """
     parts = urlsplit(resolve_dsn(dsn))
     if parts.scheme.lower() == EMBEDDED_SCHEME:
         return None
     username = username or env_str(semconv.ENV_CLICKHOUSE_USERNAME) or unquote(parts.username or "")
     password = password or env_str(semconv.ENV_CLICKHOUSE_PASSWORD) or unquote(parts.password or "")
-    return (username, password) if username and password else None
+    if not username and not password:
+        return None
+    return username or _DEFAULT_USER, password  # a password alone logs in as ``default``, as in connect
 
 
 def _server_options(

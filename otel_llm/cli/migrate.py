@@ -28,7 +28,7 @@ def command(args: argparse.Namespace) -> int:
         return 0
     from otel_llm.store import dictionary_credentials, redact_dsn, resolve_dsn
 
-    client = connect_store(args.endpoint)
+    client = connect_store(args.endpoint, writes=True)
     try:
         applied = schema.prepare(client, database, source_credentials=dictionary_credentials(args.endpoint))
     finally:

@@ -69,7 +69,7 @@ def sync_command(args: argparse.Namespace) -> int:
     book = default_price_book()
     if args.file:
         book = book.with_overrides(load_price_file(args.file))  # raises ValueError naming the problem
-    client = connect_store(args.endpoint)
+    client = connect_store(args.endpoint, writes=True)
     try:
         revision = sync_prices(client, args.database, book)
     finally:

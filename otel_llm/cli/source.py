@@ -57,9 +57,10 @@ def check_identifier(name: str) -> str:
     return name
 
 
-def connect_store(dsn: str | None) -> Client:
+def connect_store(dsn: str | None, *, writes: bool = False) -> Client:
     """``otel_llm.store.connect`` with its failures as one printable line; a chdb directory held by
-    another process (a running collector, an app exporting in-process) gets the way around it."""
+    another process (a running collector, an app exporting in-process) gets the way around it,
+    which for a command that ``writes`` is not the collector's read-only SQL endpoint."""
     from clickhouse_connect.driver.exceptions import Error
 
     from otel_llm.store import connect, redact_dsn, resolve_dsn
@@ -70,9 +71,15 @@ def connect_store(dsn: str | None) -> Client:
         resolved = resolve_dsn(dsn)
         message = str(exc).strip()
         if _locked_by_another_process(resolved):
-            message = (f"the embedded store {redact_dsn(resolved)} is open in another process "
-                       "(a running collector?); query it through the collector with --collector URL")
+            message = f"the embedded store {redact_dsn(resolved)} is open in another process (a running collector?); "
+            message += _WRITE_AROUND_COLLECTOR if writes else "query it through the collector with --collector URL"
         raise QueryError(message) from exc
+
+
+_WRITE_AROUND_COLLECTOR = (
+    "stop it first: a collector migrates its store and loads the bundled prices itself when it starts "
+    "(custom prices: set OTEL_LLM_PRICES in its environment)"
+)
 
 
 def _locked_by_another_process(dsn: str) -> bool:

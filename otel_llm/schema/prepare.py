@@ -27,7 +27,8 @@ def prepare(
     ttl_days: Mapping[str, int] | None = None,
     source_credentials: tuple[str, str] | None = None,
 ) -> list[int]:
-    """Apply pending migrations, then sync the price book (a no-op when its revision is loaded)."""
+    """Apply pending migrations, then load the price book unless the store has held its revision
+    (a newer revision someone synced or imported on purpose stays the latest)."""
     applied = migrate(client, database, ttl_days=ttl_days, source_credentials=source_credentials)
-    sync_prices(client, database)
+    sync_prices(client, database, once=True)
     return applied

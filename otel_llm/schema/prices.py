@@ -55,12 +55,18 @@ class PriceSource(Protocol):
     def entries(self) -> Iterable[ModelPrice]: ...
 
 
-def sync_prices(client: Client, database: str = DEFAULT_DATABASE, book: PriceSource | None = None) -> str:
+def sync_prices(
+    client: Client, database: str = DEFAULT_DATABASE, book: PriceSource | None = None, *, once: bool = False
+) -> str:
     """Store ``book`` (default: the bundled book plus the user's overrides) as the latest revision.
 
     Returns the revision name, ``<book version>:<content hash>``. Syncing the revision that is
     already the latest inserts nothing; either way the dictionary is reloaded, so the prices a
     caller just synced are the ones the next insert is priced with.
+
+    ``once``: insert only a revision the table has never held. Start-up paths (the exporter, the
+    collector on every reconnect) pass it, so prices someone chose with ``otel-llm prices import``
+    stay the latest until a release bundles a book the store has not seen; explicit syncs do not.
     """
     check_database(database)
     if book is None:
@@ -70,8 +76,12 @@ def sync_prices(client: Client, database: str = DEFAULT_DATABASE, book: PriceSou
     rows = list(_rows(book.entries()))
     revision = f"{book.version}:{_digest(rows)}"
     table = f"{quote_identifier(database)}.llm_prices"
-    latest = client.command(f"SELECT argMax(Revision, SyncedAt) FROM {table}")
-    if latest != revision:
+    if once:
+        held = client.command(f"SELECT count() FROM {table} WHERE Revision = {{r:String}}", parameters={"r": revision})
+        stale = int(held) == 0
+    else:
+        stale = client.command(f"SELECT argMax(Revision, SyncedAt) FROM {table}") != revision
+    if stale:
         synced_at = datetime.now(timezone.utc).replace(tzinfo=None)
         client.insert(
             table,

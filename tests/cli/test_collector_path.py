@@ -100,11 +100,18 @@ def test_sql_through_the_collector_is_read_only_and_needs_the_token(
     assert "401" in capsys.readouterr().err
 
 
-def test_opening_the_collectors_directory_says_to_use_the_collector(collector: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("command", "advice"),
+    [(["report"], "--collector"), (["prices", "sync"], "stop it first"), (["migrate"], "stop it first")],
+)
+def test_opening_the_collectors_directory_says_the_way_around(
+    collector: tuple[str, str], command: list[str], advice: str
+) -> None:
+    """Reads go through the collector's SQL endpoint; writes cannot (it is read-only)."""
     _, dsn = collector
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    done = subprocess.run([sys.executable, "-m", "otel_llm.cli", "report", "--endpoint", dsn], cwd=REPO, env=env,
+    done = subprocess.run([sys.executable, "-m", "otel_llm.cli", *command, "--endpoint", dsn], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
-    assert "open in another process" in done.stderr and "--collector" in done.stderr
+    assert "open in another process" in done.stderr and advice in done.stderr
     assert "Traceback" not in done.stderr

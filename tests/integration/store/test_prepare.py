@@ -13,9 +13,10 @@ from opentelemetry.trace import SpanKind
 
 from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.pricing import default_price_book
-from otel_llm.schema import prepare
+from otel_llm.schema import prepare, sync_prices
 from otel_llm.usage import openai_usage
 from tests.fixtures.store import Store
+from tests.integration.store.test_schema_calls import BOOK
 
 
 def test_create_schema_on_start_also_loads_prices(store: Store, store_dsn: str) -> None:
@@ -57,3 +58,16 @@ def test_prepare_is_idempotent(store: Store) -> None:
     revisions = client.command(f"SELECT uniqExact(Revision) FROM `{database}`.llm_prices")
     assert prepare(client, database) == []
     assert client.command(f"SELECT uniqExact(Revision) FROM `{database}`.llm_prices") == revisions == 1
+
+
+def test_a_restart_keeps_the_prices_someone_imported(store: Store) -> None:
+    client, _ = store
+    database = f"fresh_{uuid.uuid4().hex[:8]}"
+    prepare(client, database)
+    bundled = client.command(f"SELECT argMax(Revision, SyncedAt) FROM `{database}`.llm_prices")
+    imported = sync_prices(client, database, BOOK)  # what `otel-llm prices import` does
+    assert imported != bundled
+
+    prepare(client, database)  # an exporter or the collector (re)connecting with the bundled book
+
+    assert client.command(f"SELECT argMax(Revision, SyncedAt) FROM `{database}`.llm_prices") == imported

@@ -122,7 +122,9 @@ def test_a_password_in_the_dsn_is_used_and_redacted_in_logs(http_server, monkeyp
         ("http://h:8123", {}, None),
         ("http://dsn_user:p%40ss@h:8123", {}, ("dsn_user", "p@ss")),
         ("http://dsn_user:dsn-pass@h:8123", {semconv.ENV_CLICKHOUSE_USERNAME: "env_user"}, ("env_user", "dsn-pass")),
-        ("http://h:8123", {semconv.ENV_CLICKHOUSE_USERNAME: "u"}, None),  # no password: the server needs none
+        ("http://h:8123", {semconv.ENV_CLICKHOUSE_USERNAME: "u"}, ("u", "")),  # a user without a password
+        ("http://h:8123", {semconv.ENV_CLICKHOUSE_PASSWORD: "pw"}, ("default", "pw")),  # as clickhouse-connect logs in
+        ("http://:pw@h:8123", {}, ("default", "pw")),
     ],
 )
 def test_the_price_dictionary_reads_with_the_stores_own_credentials(
