@@ -1,9 +1,13 @@
-"""Collectors under test, and spans sent to them by the real OTLP exporters."""
+"""Collectors under test, spans sent to them by the real OTLP exporters, and a store held away."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +19,12 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from tests.collector.harness import STARTED, RunningCollector, start_collector
 
 TOKEN = "test-token-123"
+_HOLDER = (
+    "import sys, clickhouse_connect\n"
+    "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
+    "print('holding', flush=True)\n"
+    "sys.stdin.read()\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +72,36 @@ def emit(
 
 def unique_service(prefix: str) -> str:
     return f"{prefix}-{random.randrange(1 << 30)}"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Polls: what the test waits for moves on another thread or process, so it can only watch."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def store_held(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A chdb directory locked by another process until the test calls ``release(holder)``.
+
+    chdb lets one process hold a data directory, so a collector given this DSN finds its store
+    unavailable, exactly like a ClickHouse server that is down, until the holder exits.
+    """
+    dsn = f"chdb://{tmp_path / 'held-chdb'}"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, dsn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    yield dsn, holder
+    if holder.poll() is None:
+        holder.kill()
+    holder.wait(10)
+
+
+def release(holder: subprocess.Popen[str]) -> None:
+    """The store comes back: the holder exits and frees the chdb directory."""
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(30)

@@ -11,12 +11,10 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -28,16 +26,10 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from tests.collector.conftest import emit
+from tests.collector.conftest import emit, release
 from tests.collector.harness import RunningCollector, start_collector
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
-_HOLDER = (
-    "import sys, clickhouse_connect\n"
-    "client = clickhouse_connect.get_client(dsn=sys.argv[1])\n"
-    "print('holding', flush=True)\n"
-    "sys.stdin.read()\n"
-)
 
 
 def request_bytes(service: str, span_ids: range) -> bytes:
@@ -57,26 +49,6 @@ def request_bytes(service: str, span_ids: range) -> bytes:
         resource_spans=[ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=spans)])]
     )
     return request.SerializeToString()
-
-
-@pytest.fixture
-def store_held(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """A chdb directory locked by another process until the test closes the holder's stdin."""
-    dsn = f"chdb://{tmp_path / 'held-chdb'}"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, dsn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-    yield dsn, holder
-    if holder.poll() is None:
-        holder.kill()
-    holder.wait(10)
-
-
-def release(holder: subprocess.Popen[str]) -> None:
-    assert holder.stdin is not None
-    holder.stdin.close()
-    holder.wait(30)
 
 
 def stored_once(collector: RunningCollector, service: str, ids: list[str]) -> tuple[int, int, int]:

@@ -7,7 +7,6 @@ import logging
 import re
 import socket
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from collector.forward import Forwarder
 from collector.metrics import Counters
 from otel_llm import semconv
 from otel_llm.exporter import RetryPolicy
+from tests.collector.conftest import wait_until
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 NOT_HTTP = b"garbage\r\n\r\n"  # http.client: BadStatusLine
@@ -103,13 +103,6 @@ def make_forwarder(target: RawTarget, counters: Counters) -> Iterator[Callable[.
     target.replies = [OK]
     for forwarder in forwarders:
         forwarder.close(2.0)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.mark.parametrize("broken", [NOT_HTTP, CUT_OFF], ids=["not-http", "cut-off"])

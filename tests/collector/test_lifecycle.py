@@ -11,9 +11,10 @@ the spool are ours and run unchanged.
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from contextlib import AbstractContextManager, contextmanager
@@ -29,18 +30,11 @@ from collector.drain import Drain
 from collector.metrics import Counters
 from collector.spool import Spool
 from otel_llm.store import connect
+from tests.collector.conftest import release, wait_until
 from tests.collector.harness import STARTED, start_collector
 from tests.collector.test_drain import llm_request
 from tests.collector.test_durability import PROTOBUF, request_bytes
 from tests.fixtures.store import Store, query_in_subprocess
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Polls: the drain moves on its own thread, so the test can only watch for the outcome."""
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return condition()
 
 
 @contextmanager
@@ -78,20 +72,27 @@ def test_a_grpc_port_in_use_stops_the_start_with_a_clear_message_and_exit_1(
     assert "Traceback" not in log
 
 
-def test_sigterm_drains_what_is_still_spooled_before_exiting(tmp_path: Path) -> None:
-    """SIGTERM lands inside the drain's linger, with acknowledged spans not yet inserted: they
-    must reach ClickHouse before the process exits, not wait in the spool for a next start."""
-    workdir = tmp_path / "c"
-    running = start_collector(workdir)
+def test_sigterm_drains_what_is_still_spooled_before_exiting(
+    tmp_path: Path, store_held: tuple[str, subprocess.Popen[str]]
+) -> None:
+    """SIGTERM lands with acknowledged spans not yet inserted: they must reach ClickHouse before
+    the process exits, not wait in the spool for a next start. The store is held until the
+    collector is shutting down, so nothing can drain before the signal, however slow the machine."""
+    dsn, holder = store_held
+    running = start_collector(tmp_path / "c", "--shutdown-grace", "120", endpoint=dsn, wait_ready=False)
     for k in range(5):
         body = request_bytes("sigterm", range(k * 100 + 1, k * 100 + 101))
         assert running.post("/v1/traces", body, PROTOBUF)[0] == 200
-    assert running.metric("spool_requests") >= 1  # the test's premise: work is still undrained
+    assert running.metric("spool_requests") == 5  # the test's premise: all of it is still undrained
 
-    assert running.stop() == 0
+    running.process.send_signal(signal.SIGTERM)
+    assert wait_until(lambda: "shutting down" in running.log()), running.log()
+    release(holder)  # the store comes back within the grace period
+    running.process.wait(150)
+    assert running.stop() == 0  # already exited: this only collects its last lines
     assert json.loads(running.lines[-1]) == {"event": "stopped", "spool_pending_requests": 0}
     query = "SELECT count(), uniqExact(SpanId) FROM otel.otel_traces WHERE ServiceName = 'sigterm'"
-    assert query_in_subprocess(f"chdb://{workdir / 'chdb'}", query) == [[500, 500]]
+    assert query_in_subprocess(dsn, query) == [[500, 500]]
 
 
 class _AnswerLosingClient:

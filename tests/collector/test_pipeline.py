@@ -282,13 +282,15 @@ def test_tls_on_both_ports(tmp_path: Path, certificate: tuple[Path, Path], monke
         assert healthcheck(settings) == 1  # plain HTTP: the TLS port does not answer it
         tls = {"OTEL_LLM_COLLECTOR_TLS_CERT": str(cert), "OTEL_LLM_COLLECTOR_TLS_KEY": str(key)}
         assert healthcheck({**settings, **tls}) == 0
+        flags = ["--http-port", str(running.http_port), "--tls-cert", str(cert), "--tls-key", str(key)]
+        assert healthcheck({}, *flags) == 0  # the collector's flags, given to the check too
     finally:
         assert running.stop() == 0
     assert healthcheck({**settings, **tls}) == 1  # stopped: unhealthy
 
 
-def healthcheck(settings: dict[str, str]) -> int:
+def healthcheck(settings: dict[str, str], *flags: str) -> int:
     """Exit code of the Dockerfile's HEALTHCHECK command, run with these collector settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_LLM_COLLECTOR_")}
-    command = [sys.executable, "-m", "collector.healthcheck"]
+    command = [sys.executable, "-m", "collector.healthcheck", *flags]
     return subprocess.run(command, env={**env, **settings}, capture_output=True, timeout=30).returncode

@@ -190,6 +190,17 @@ def test_grpc_malformed_message_is_invalid_argument_and_the_server_keeps_serving
         assert not answer.HasField("partial_success")
 
 
+def test_grpc_malformed_message_without_the_token_is_unauthenticated(collector: RunningCollector) -> None:
+    """The token is checked before the message is decoded: without it, the answer is about the
+    token, never about the bytes sent."""
+    with grpc.insecure_channel(f"127.0.0.1:{collector.grpc_port}") as channel:
+        raw_export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        with pytest.raises(grpc.RpcError) as refused:
+            raw_export(b"\xff\xff\xff not protobuf", timeout=10)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "protobuf" not in refused.value.details()
+
+
 @pytest.mark.parametrize(
     "statement",
     [
