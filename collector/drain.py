@@ -25,7 +25,7 @@ from collector.convert import add_request
 from collector.memory import DRAIN_BLOCK_BYTES
 from collector.metrics import Counters
 from collector.otlp import PayloadError, decode_protobuf
-from collector.spool import Batch, Spool
+from collector.spool import Batch, Spool, write_durably
 from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryable
 
 if TYPE_CHECKING:
@@ -172,9 +172,7 @@ class Drain:
         except Exception as exc:  # the store's refusal, or a bug of ours: never the end of the drain
             return self._failed(batch, exc)
         try:
-            for index, payload in undecodable:
-                self._keep(f"{batch.token}-{index}", payload, spans=0)
-            self._spool.commit(batch)
+            self._commit(batch, set_aside=undecodable)
         except OSError as exc:  # the block is in; the retry inserts it again under the same token
             return self._spool_error(exc)
         self._refusals = 0
@@ -212,25 +210,27 @@ class Drain:
         if self._refusals < _MAX_REFUSALS:
             return False
         try:
-            for index, payload in enumerate(batch.payloads):
-                self._keep(f"{batch.token}-{index}", payload, spans=_span_count(payload))
-            self._spool.commit(batch)
+            self._commit(batch, set_aside=list(enumerate(batch.payloads)))
         except OSError as exc:  # the batch stays spooled until it can be set aside: never dropped unkept
             return self._spool_error(exc)
         self._refusals = 0
         return True
 
-    def _keep(self, name: str, payload: bytes, spans: int) -> None:
-        """Sets a request aside in ``dead_letter_dir``: raw OTLP protobuf, replayable with curl.
+    def _commit(self, batch: Batch, set_aside: list[tuple[int, bytes]]) -> None:
+        """Marks ``batch`` drained once the requests in ``set_aside`` (index in the batch, payload)
+        are on disk in ``dead_letter_dir``, as raw OTLP protobuf replayable with curl: a power loss
+        after the commit must not take a request the spool no longer holds.
 
-        Counted as dropped only once the file is written: a disk that refuses it raises, and the
-        batch stays in the spool.
+        A disk that refuses a file raises before the commit, and the batch stays in the spool; its
+        spans are counted as dropped only after the commit, so the retry cannot count them twice.
         """
-        self._dead_dir.mkdir(parents=True, exist_ok=True)
-        path = self._dead_dir / f"{name}.pb"
-        path.write_bytes(payload)
-        self._counters.add("spans_dropped", spans)
-        _log.error("set aside a spooled request (%d spans) in %s", spans, path)
+        for index, payload in set_aside:
+            write_durably(self._dead_dir / f"{batch.token}-{index}.pb", payload)
+        self._spool.commit(batch)
+        if set_aside:
+            spans = sum(_span_count(payload) for _index, payload in set_aside)
+            self._counters.add("spans_dropped", spans)
+            _log.error("set aside %d spooled requests (%d spans) in %s", len(set_aside), spans, self._dead_dir)
 
 
 def _span_count(payload: bytes) -> int:

@@ -83,11 +83,23 @@ def start_grpc(
         response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
     )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, {"Export": export}),))
-    address = f"{host}:{port}"
-    if tls is None:
-        bound = server.add_insecure_port(address)
-    else:
-        key, cert = tls
-        bound = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+    bound = _bind(server, f"{host}:{port}", tls)
     server.start()
     return server, bound
+
+
+def _bind(server: grpc.Server, address: str, tls: tuple[bytes, bytes] | None) -> int:
+    """Binds ``address``; returns the port. grpcio reports a port it cannot bind as a RuntimeError
+    (older releases: port 0). As an ``OSError``, like the HTTP port's, the start reports it as
+    "cannot start", and a RuntimeError from anywhere else still shows as the bug it is."""
+    try:
+        if tls is None:
+            bound = server.add_insecure_port(address)
+        else:
+            key, cert = tls
+            bound = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+    except RuntimeError as exc:
+        raise OSError(f"cannot bind gRPC to {address}: {exc}") from exc
+    if bound == 0:
+        raise OSError(f"cannot bind gRPC to {address}")
+    return bound

@@ -154,7 +154,7 @@ def run(config: CollectorConfig) -> int:
     sys.setswitchinterval(_GIL_SWITCH_INTERVAL_S)
     try:
         asyncio.run(_serve(config))
-    except (OSError, RuntimeError) as exc:  # a port in use (grpcio: RuntimeError), an unreadable spool or TLS file
+    except OSError as exc:  # a port in use, a spool in use by another collector, an unreadable spool or TLS file
         _log.error("collector cannot start: %s", exc)
         return 1
     return 0

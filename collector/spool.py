@@ -9,6 +9,7 @@ lost", a durable intent plus a deterministic token gives "nothing twice".
 
 Layout of ``directory``::
 
+    lock                       flock-ed by the collector using the spool; holds its pid
     state.json                 {"spool_id": uuid, "committed": last id drained, "intent": [a, b] | null}
     00000000000000000001.seg   records with ids from 1 on, appended in id order
     ...
@@ -25,6 +26,7 @@ is that plus at most one segment of drained records awaiting deletion.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from itertools import groupby, islice
 from pathlib import Path
 
-__all__ = ["Batch", "Spool", "SpoolFull", "SpoolUnavailable"]
+__all__ = ["Batch", "Spool", "SpoolFull", "SpoolInUse", "SpoolUnavailable", "write_durably"]
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ _MAGIC = 0x4C4F4F53  # "SOOL" little-endian; tells a record start from garbage
 _HEADER_SIZE = 20
 _SEGMENT_SUFFIX = ".seg"
 _STATE = "state.json"
+_LOCK = "lock"
 
 
 class SpoolFull(Exception):
@@ -54,6 +57,11 @@ class SpoolFull(Exception):
 
 class SpoolUnavailable(Exception):
     """The disk refused the append; the spool is as before it, so the sender may simply retry."""
+
+
+class SpoolInUse(OSError):
+    """Another process holds the spool. An OSError, so the collector's start reports it like any
+    other directory it cannot use."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,57 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def write_durably(path: Path, data: bytes) -> None:
+    """Writes ``path`` whole or not at all, on disk once this returns: a crash leaves the old file
+    or the new one, never half of it, and a power loss cannot take back what the caller then drops.
+
+    A missing folder is created, and its own entry made durable too: the file goes with it.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True)
+        _fsync_dir(path.parent.parent)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _lock_directory(directory: Path) -> int:
+    """Takes the spool for this process, or raises ``SpoolInUse``: a second collector on the same
+    folder would delete the segments the first one is still appending to (it sees nothing undrained
+    in them), and the first would go on acknowledging into deleted files.
+
+    The lock goes with the descriptor, so a process killed with -9 leaves none behind.
+    """
+    fd = os.open(directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise SpoolInUse(f"spool directory {directory} is in use by another collector (pid {holder})") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    _write_holder(fd)
+    return fd
+
+
+def _write_holder(fd: int) -> None:
+    """Leaves this process's pid for the message a second collector prints. Only a hint: a disk
+    too full for it must not stop a start that would drain the spool and free space."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as exc:
+        _log.debug("spool: cannot write the pid into the lock file: %s", exc)
+
+
 class Spool:
     """Receivers append from many threads; ONE drain thread calls ``next_batch``, ``begin`` and
     ``commit`` (the intent protocol assumes a single reader)."""
@@ -113,11 +172,16 @@ class Spool:
         self._appended = threading.Condition(self._lock)
         self._pending: deque[_Record] = deque()
         self._pending_bytes = 0
-        state = self._read_state()
-        self.spool_id: str = state["spool_id"]
-        self._committed: int = state["committed"]
-        self._intent: tuple[int, int] | None = tuple(state["intent"]) if state["intent"] else None  # type: ignore[assignment]
-        last_id = self._recover()
+        self._lock_fd: int | None = _lock_directory(self._dir)  # before the recovery deletes anything
+        try:
+            state = self._read_state()
+            self.spool_id: str = state["spool_id"]
+            self._committed: int = state["committed"]
+            self._intent: tuple[int, int] | None = tuple(state["intent"]) if state["intent"] else None  # type: ignore[assignment]
+            last_id = self._recover()
+        except BaseException:
+            self._unlock()
+            raise
         self._next_id = max(last_id, self._committed) + 1
         self._active: Path | None = None
         self._active_fd: int | None = None  # unbuffered: a failed write leaves nothing queued to retry
@@ -133,13 +197,7 @@ class Spool:
         return state
 
     def _write_state(self, state: dict) -> None:
-        tmp = self._dir / (_STATE + ".tmp")
-        with open(tmp, "w") as fh:
-            json.dump(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self._dir / _STATE)
-        _fsync_dir(self._dir)
+        write_durably(self._dir / _STATE, json.dumps(state).encode())
 
     def _segments(self) -> list[Path]:
         return sorted(self._dir.glob("*" + _SEGMENT_SUFFIX))
@@ -365,5 +423,12 @@ class Spool:
         return self._max_bytes
 
     def close(self) -> None:
+        """Closes the open segment and hands the spool directory to the next process."""
         with self._lock:
             self._close_active()
+            self._unlock()
+
+    def _unlock(self) -> None:
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)  # releases the flock

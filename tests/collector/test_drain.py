@@ -5,17 +5,23 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
+from collector import drain as drain_module
 from collector.drain import Drain
 from collector.metrics import Counters
 from collector.spool import Spool
 from otel_llm import semconv
+from otel_llm.exporter import RetryPolicy
 from otel_llm.store import connect
+from tests.collector.conftest import wait_until
 from tests.fixtures.store import Store
 
 
@@ -108,3 +114,48 @@ def test_an_unreadable_spooled_request_is_set_aside_and_its_batch_still_written(
     assert client.command(f"SELECT count() FROM `{database}`.otel_traces") == 2
     assert [p.read_bytes() for p in (tmp_path / "dead").iterdir()] == [b"\x0a\x03not a valid request"]
     assert counters.get("spans_written") == 2
+
+
+class _RefusingStore:
+    """A store that refuses every insert for good, as one does a schema it cannot take."""
+
+    def create_insert_context(self, *_args: Any, **_kwargs: Any) -> SimpleNamespace:
+        return SimpleNamespace(column_types=None)
+
+    def insert(self, *_args: Any, **_kwargs: Any) -> None:
+        raise ValueError("refused for good")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_refused_batch_stays_spooled_until_all_of_it_is_set_aside_and_is_counted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second request's file cannot be written (a folder holds its name, which stops root too):
+    the first one's file is already there, yet the batch must stay in the spool and nothing count
+    as dropped, or every retry would count the first request again."""
+    monkeypatch.setattr(drain_module, "_MAX_REFUSALS", 1)  # set aside at the first refusal
+    monkeypatch.setattr(drain_module, "_BACKOFF", RetryPolicy(initial_backoff_s=0.01, max_backoff_s=0.05))
+    spool = Spool(tmp_path / "spool", 1 << 20)
+    requests = [llm_request(first=1, count=3), llm_request(first=10, count=4)]
+    for request in requests:
+        spool.append(request)
+    dead = tmp_path / "dead"
+    names = [f"{spool.spool_id}-1-2-{index}.pb" for index in range(2)]
+    (dead / names[1]).mkdir(parents=True)
+    counters = Counters()
+    drain = Drain(spool, _RefusingStore, lambda _client: None, "otel", counters, dead_letter_dir=dead, linger=0.0)
+    drain.start()
+    try:
+        assert wait_until(lambda: counters.get("spool_errors") >= 3)
+        assert spool.pending_records == 2
+        assert counters.get("spans_dropped") == 0
+
+        (dead / names[1]).rmdir()
+        assert wait_until(lambda: spool.pending_records == 0)
+    finally:
+        drain.stop(5)
+    assert counters.get("spans_dropped") == 7
+    assert [(dead / name).read_bytes() for name in names] == requests
+    assert sorted(path.name for path in dead.iterdir()) == names

@@ -72,6 +72,26 @@ def test_a_grpc_port_in_use_stops_the_start_with_a_clear_message_and_exit_1(
     assert "Traceback" not in log
 
 
+def test_a_second_collector_on_the_same_spool_stops_and_the_first_loses_nothing(tmp_path: Path) -> None:
+    """One user's collectors share the default spool directory. A second one that started anyway
+    would delete the first one's open segment, and what the first acknowledged next would be lost."""
+    first = start_collector(tmp_path / "a")
+    assert first.post("/v1/traces", request_bytes("shared-spool", range(1, 11)), PROTOBUF)[0] == 200
+    assert first.wait_drained() == 0  # the open segment holds nothing undrained: what a recovery deletes
+
+    with pytest.raises(RuntimeError, match="collector did not start") as failed:
+        start_collector(tmp_path / "b", "--spool-dir", str(tmp_path / "a" / "spool"))  # the last one wins
+    log = str(failed.value)
+    assert STARTED[-1].returncode == 1, log
+    assert "collector cannot start" in log and f"in use by another collector (pid {first.process.pid})" in log
+    assert "Traceback" not in log
+
+    assert first.post("/v1/traces", request_bytes("shared-spool", range(11, 21)), PROTOBUF)[0] == 200
+    query = "SELECT count() FROM otel_traces WHERE ServiceName = 'shared-spool'"
+    assert first.wait_for(query, 20) == 20
+    assert first.stop() == 0
+
+
 def test_sigterm_drains_what_is_still_spooled_before_exiting(
     tmp_path: Path, store_held: tuple[str, subprocess.Popen[str]]
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,9 @@ def test_a_state_file_that_cannot_be_written_changes_nothing_and_the_retry_keeps
         spool.begin(batch)
     blocker.rmdir()
     spool.begin(batch)  # the retry writes the intent; a crash now replays exactly this batch
-    assert Spool(tmp_path, 1 << 20).next_batch(max_records=100, max_bytes=1 << 20, timeout=0) == batch
+    spool.close()
+    spool = Spool(tmp_path, 1 << 20)
+    assert spool.next_batch(max_records=100, max_bytes=1 << 20, timeout=0) == batch
 
     blocker.mkdir()
     with pytest.raises(OSError):
@@ -133,3 +136,23 @@ def test_drained_segments_are_deleted(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("*.seg"))) <= 1  # only the segment still open for appends
     spool.close()
     assert Spool(tmp_path, 1 << 20).pending_records == 0
+
+
+def test_a_second_spool_on_one_directory_is_refused_before_it_touches_a_file(tmp_path: Path) -> None:
+    """Two collectors of one user share the default spool directory. The second one's recovery
+    would delete the first one's open segment (all drained), and what the first acknowledged next
+    would go into a deleted file: gone at the next start."""
+    first = Spool(tmp_path, 1 << 20)
+    first.append(b"drained")
+    drain_all(first)
+    segments = sorted(tmp_path.glob("*.seg"))
+    assert segments  # the open segment, holding nothing undrained
+
+    with pytest.raises(OSError, match=rf"spool directory .* is in use by another collector \(pid {os.getpid()}\)"):
+        Spool(tmp_path, 1 << 20)
+    assert sorted(tmp_path.glob("*.seg")) == segments
+    assert first.append(b"acknowledged") == 2
+    first.close()
+
+    reopened = Spool(tmp_path, 1 << 20)  # closing hands the directory on
+    assert drain_all(reopened) == [b"acknowledged"]
