@@ -29,6 +29,10 @@ class ConfigError(ValueError):
     """A flag or the YAML file holds a value the collector cannot run with."""
 
 
+# A collector listening on every interface (as in a container) is reached on loopback.
+_WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
 @dataclass(frozen=True)
 class CollectorConfig:
     """Everything the collector needs; tests and the ``otel-llm collector`` command build one."""
@@ -69,6 +73,15 @@ class CollectorConfig:
         (``OTEL_EXPORTER_CLICKHOUSE_ENDPOINT``, else the embedded directory), so that ``otel-llm
         report`` reads the same data once the collector is stopped."""
         return resolve_dsn(self.endpoint or None)
+
+    @property
+    def local_url(self) -> str:
+        """The HTTP port's base URL from this machine: what the health check and the CLI (given
+        only the collector's config file) call. A wildcard bind answers on loopback."""
+        scheme = "https" if self.tls_cert else "http"
+        host = _WILDCARD_TO_LOOPBACK.get(self.host, self.host)
+        host = f"[{host}]" if ":" in host else host
+        return f"{scheme}://{host}:{self.http_port}"
 
     @property
     def spool(self) -> Path:

@@ -23,17 +23,11 @@ from collector.config import ConfigError, load_config
 __all__ = ["main"]
 
 _TIMEOUT_S = 2.0
-# A collector listening on every interface (as in a container) answers on loopback.
-_WILDCARD_TO_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 def health_url(argv: Sequence[str] | None = None) -> str:
     """Where the collector configured by these flags (None: ``sys.argv``) and env serves ``/healthz``."""
-    config = load_config(argv)
-    scheme = "https" if config.tls_cert else "http"
-    host = _WILDCARD_TO_LOOPBACK.get(config.host, config.host)
-    host = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{host}:{config.http_port}/healthz"
+    return load_config(argv).local_url + "/healthz"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,9 @@ def add_store_options(parser: argparse.ArgumentParser, *, writes: bool = False) 
         return
     group.add_argument("--collector", default=env_str(semconv.ENV_COLLECTOR_URL),
                        help=f"query through a running collector's SQL endpoint instead (default "
-                            f"${semconv.ENV_COLLECTOR_URL}; bearer token from ${semconv.ENV_COLLECTOR_AUTH_TOKEN})")
+                            f"${semconv.ENV_COLLECTOR_URL}, else, without --endpoint, the collector that "
+                            f"${semconv.ENV_COLLECTOR_CONFIG} describes; bearer token from "
+                            f"${semconv.ENV_COLLECTOR_AUTH_TOKEN} or that file)")
 
 
 def add_format_option(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +43,21 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
     if args.collector:
         yield CollectorSource(args.collector, token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
         return
+    if not args.endpoint and env_str(semconv.ENV_COLLECTOR_CONFIG):
+        yield _configured_collector()
+        return
     client = connect_store(args.endpoint)
     try:
         yield ClickHouseSource(client)
     finally:
         client.close()
+
+
+def _configured_collector() -> CollectorSource:
+    """The collector this machine runs, as its own settings describe it (the YAML file named by
+    ``OTEL_LLM_COLLECTOR_CONFIG`` and the ``OTEL_LLM_COLLECTOR_*`` variables, resolved as the
+    collector resolves them): a shell set up like the collector's finds it with no URL to copy."""
+    from collector.config import load_config
+
+    config = load_config([])
+    return CollectorSource(config.local_url, token=config.auth_token)

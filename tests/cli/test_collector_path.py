@@ -85,6 +85,23 @@ def test_report_through_the_collector_matches_the_store(
         ("search", 2, 0.75, 1, 0.0), ("chat", 1, 0.125, 0, 1.0)]
 
 
+def test_the_collectors_config_file_is_enough_to_find_it(
+    collector: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    collector_url, _ = collector
+    for name in (semconv.ENV_COLLECTOR_URL, semconv.ENV_COLLECTOR_AUTH_TOKEN, semconv.ENV_CLICKHOUSE_ENDPOINT):
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "collector.yaml"
+    port = collector_url.rsplit(":", 1)[1]
+    config.write_text(f"host: 0.0.0.0\nhttp_port: {port}\nauth_token: {TOKEN}\n")
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_CONFIG, str(config))
+    assert main(["sql", "SELECT count() AS n FROM otel.llm_calls", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "n\n3\n"
+    config.write_text(f"http_port: {port}\n")  # no token in the file: the collector refuses
+    assert main(["sql", "SELECT 1"]) == 2
+    assert "401" in capsys.readouterr().err
+
+
 def test_sql_through_the_collector_is_read_only_and_needs_the_token(
     collector: tuple[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
