@@ -94,11 +94,17 @@ class Drain:
     def pending(self) -> int:
         return self._spool.pending_records
 
-    def stop(self, timeout: float) -> None:
-        """Keeps draining for up to ``timeout`` seconds; what remains stays safe in the spool."""
+    def stop(self, timeout: float) -> bool:
+        """Keeps draining for up to ``timeout`` seconds; what remains stays safe in the spool.
+
+        False when the thread is still inside an insert (a store that stopped answering): the
+        spool must then stay locked until the process exits, or a collector started meanwhile could
+        have its segments removed by this thread's late commit.
+        """
         self._stop_at = time.monotonic() + timeout
         self._wake.set()
         self._thread.join(timeout + 5.0)
+        return not self._thread.is_alive()
 
     def _stopping(self) -> bool:
         if self._stop_at is None:

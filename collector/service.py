@@ -133,9 +133,12 @@ def _finish(grace: float, forwarders: list[Forwarder], drain: Drain, sql: SqlEnd
     deadline = time.monotonic() + grace
     for forwarder in forwarders:
         forwarder.close(max(0.0, deadline - time.monotonic()))
-    drain.stop(max(0.0, deadline - time.monotonic()))
+    drained = drain.stop(max(0.0, deadline - time.monotonic()))
     sql.close()
-    spool.close()
+    if drained:
+        spool.close()
+    else:  # the exit releases the lock, after the last word of the thread
+        _log.warning("drain still inside an insert at the end of the grace period; the spool stays locked until exit")
 
 
 def run(config: CollectorConfig) -> int:

@@ -27,7 +27,7 @@ def add_store_options(parser: argparse.ArgumentParser, *, writes: bool = False) 
         return
     group.add_argument("--collector", default=env_str(semconv.ENV_COLLECTOR_URL),
                        help=f"query through a running collector's SQL endpoint instead (default "
-                            f"${semconv.ENV_COLLECTOR_URL}, else, without --endpoint, the collector that "
+                            f"${semconv.ENV_COLLECTOR_URL}, else, with no store named, the collector that "
                             f"${semconv.ENV_COLLECTOR_CONFIG} describes; bearer token from "
                             f"${semconv.ENV_COLLECTOR_AUTH_TOKEN} or that file)")
 
@@ -43,7 +43,7 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
     if args.collector:
         yield CollectorSource(args.collector, token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
         return
-    if not args.endpoint and env_str(semconv.ENV_COLLECTOR_CONFIG):
+    if not (args.endpoint or env_str(semconv.ENV_CLICKHOUSE_ENDPOINT)) and env_str(semconv.ENV_COLLECTOR_CONFIG):
         yield _configured_collector()
         return
     client = connect_store(args.endpoint)
