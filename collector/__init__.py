@@ -9,7 +9,7 @@ RESOURCE_EXHAUSTED, which OTLP exporters retry). Requests can also be forwarded 
 receivers, each through its own bounded queue. The HTTP port also answers read-only SQL
 (``POST /v1/sql``), ``/healthz``, ``/readyz`` and ``/metrics``.
 
-Run it with ``python -m collector`` or ``otel-llm collector``; ``--help`` lists the flags, each
+Run it with ``python -m otel_llm_collector`` or ``otel-llm collector``; ``--help`` lists the flags, each
 also an ``OTEL_LLM_COLLECTOR_*`` variable and a key of the ``--config`` YAML file.
 """
 
@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from collector.config import CollectorConfig, ConfigError, load_config
+from otel_llm_collector.config import CollectorConfig, ConfigError, load_config
 
 __all__ = ["CollectorConfig", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parses flags (plus env and the YAML file), runs until SIGTERM, returns the exit code."""
-    from collector.service import run  # deferred: the servers' imports are only needed to serve
+    from otel_llm_collector.service import run  # deferred: the servers' imports are only needed to serve
 
     try:
         config = load_config(argv)

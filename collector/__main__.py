@@ -1,7 +1,7 @@
-"""``python -m collector``."""
+"""``python -m otel_llm_collector``."""
 
 import sys
 
-from collector import main
+from otel_llm_collector import main
 
 sys.exit(main())

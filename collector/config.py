@@ -121,7 +121,7 @@ _DEFAULTS_EXPLAINED = {
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the collector's flags, so ``otel-llm collector`` and ``python -m collector`` match.
+    """Adds the collector's flags, so ``otel-llm collector`` and ``python -m otel_llm_collector`` match.
 
     Every default is None: "not given" must stay distinguishable from "given the default" for
     the precedence chain to work.

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collector.convert import add_request
-from collector.memory import DRAIN_BLOCK_BYTES
-from collector.metrics import Counters
-from collector.otlp import PayloadError, decode_protobuf
-from collector.spool import Batch, Spool, write_durably
 from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryable
+from otel_llm_collector.convert import add_request
+from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
+from otel_llm_collector.metrics import Counters
+from otel_llm_collector.otlp import PayloadError, decode_protobuf
+from otel_llm_collector.spool import Batch, Spool, write_durably
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client

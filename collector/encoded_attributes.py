@@ -24,7 +24,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from collector.otlp import PayloadError, parse_into
+from otel_llm_collector.otlp import PayloadError, parse_into
 
 __all__ = ["ATTRIBUTE_CACHE_SIZE", "CACHEABLE_BYTES", "EncodedAttributes", "decode_encoded"]
 

@@ -24,8 +24,8 @@ from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from collector.metrics import Counters
 from otel_llm.exporter import RetryPolicy
+from otel_llm_collector.metrics import Counters
 
 __all__ = ["Forwarder", "traces_url"]
 

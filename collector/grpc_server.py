@@ -17,8 +17,8 @@ from google.protobuf.duration_pb2 import Duration
 from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
-from collector.otlp import Accepted, PayloadError, decode_protobuf, response_message
+from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
+from otel_llm_collector.otlp import Accepted, PayloadError, decode_protobuf, response_message
 
 __all__ = ["start_grpc"]
 

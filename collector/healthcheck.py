@@ -1,11 +1,11 @@
-"""``python -m collector.healthcheck``: exit 0 when this machine's collector answers ``/healthz``.
+"""``python -m otel_llm_collector.healthcheck``: exit 0 when this machine's collector answers ``/healthz``.
 
 For container health checks (the Dockerfile's HEALTHCHECK). It resolves its settings as the
 collector does (flags, env, the ``--config`` / ``OTEL_LLM_COLLECTOR_CONFIG`` YAML file), so a changed
 port or TLS being on does not turn a healthy collector "unhealthy". It is a separate process,
 though: it sees the container's env, not the collector's command line. Settings given as flags
 (``docker run IMAGE --http-port 4319``) must be given to the check as well
-(``python -m collector.healthcheck --http-port 4319``), or, simpler, set as env for both.
+(``python -m otel_llm_collector.healthcheck --http-port 4319``), or, simpler, set as env for both.
 The certificate is not verified: the check asks whether the process serves, on loopback, not who
 it is.
 """
@@ -18,7 +18,7 @@ import sys
 import urllib.request
 from collections.abc import Sequence
 
-from collector.config import ConfigError, load_config
+from otel_llm_collector.config import ConfigError, load_config
 
 __all__ = ["main"]
 

@@ -26,11 +26,11 @@ from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from collector.drain import Drain
-from collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
-from collector.metrics import Counters
-from collector.otlp import PayloadError, decode_json, decode_protobuf, response
-from collector.sql import SqlEndpoint, SqlError, SqlRefused
+from otel_llm_collector.drain import Drain
+from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
+from otel_llm_collector.metrics import Counters
+from otel_llm_collector.otlp import PayloadError, decode_json, decode_protobuf, response
+from otel_llm_collector.sql import SqlEndpoint, SqlError, SqlRefused
 
 __all__ = ["HttpDeps", "build_app"]
 

@@ -28,10 +28,10 @@ from collections.abc import Iterable, Sequence
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from collector.forward import Forwarder
-from collector.metrics import Counters
-from collector.otlp import Accepted, accept
-from collector.spool import Spool, SpoolFull, SpoolUnavailable
+from otel_llm_collector.forward import Forwarder
+from otel_llm_collector.metrics import Counters
+from otel_llm_collector.otlp import Accepted, accept
+from otel_llm_collector.spool import Spool, SpoolFull, SpoolUnavailable
 
 __all__ = ["RECENT_REQUESTS", "RETRY_AFTER_SECONDS", "Ingest", "SpoolFull", "SpoolUnavailable"]
 

@@ -24,18 +24,18 @@ from pathlib import Path
 
 from aiohttp import web
 
-from collector.config import CollectorConfig
-from collector.drain import DEAD_LETTER_DIR, Drain
-from collector.forward import Forwarder
-from collector.grpc_server import start_grpc
-from collector.http_server import HttpDeps, build_app
-from collector.ingest import Ingest
-from collector.memory import tune_chdb_allocator
-from collector.metrics import Counters
-from collector.spool import Spool
-from collector.sql import SqlEndpoint
 from otel_llm.schema import prepare
 from otel_llm.store import connect, dictionary_credentials, redact_dsn
+from otel_llm_collector.config import CollectorConfig
+from otel_llm_collector.drain import DEAD_LETTER_DIR, Drain
+from otel_llm_collector.forward import Forwarder
+from otel_llm_collector.grpc_server import start_grpc
+from otel_llm_collector.http_server import HttpDeps, build_app
+from otel_llm_collector.ingest import Ingest
+from otel_llm_collector.memory import tune_chdb_allocator
+from otel_llm_collector.metrics import Counters
+from otel_llm_collector.spool import Spool
+from otel_llm_collector.sql import SqlEndpoint
 
 __all__ = ["run"]
 

@@ -75,11 +75,11 @@ def stamped(body: bytes) -> bytes:
 
 
 class Collector:
-    """``python -m collector`` in its own process, pinned to ``cores``, on free ports."""
+    """``python -m otel_llm_collector`` in its own process, pinned to ``cores``, on free ports."""
 
     def __init__(self, workdir: Path, cores: set[int]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "collector", "--http-port", "0", "--grpc-port", "-1",
+            [sys.executable, "-m", "otel_llm_collector", "--http-port", "0", "--grpc-port", "-1",
              "--spool-dir", str(workdir / "spool"), "--endpoint", f"chdb://{workdir / 'chdb'}"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             preexec_fn=lambda: os.sched_setaffinity(0, cores),

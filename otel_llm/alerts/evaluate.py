@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from otel_llm.alerts.rules import Rule
-from otel_llm.cli.source import QuerySource, check_identifier
+from otel_llm.query import QuerySource, check_identifier
 
 __all__ = ["Firing", "evaluate", "evaluate_all"]
 

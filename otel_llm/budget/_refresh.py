@@ -24,7 +24,7 @@ from otel_llm.budget._ledger import Amount
 from otel_llm.budget._limits import CallInfo, Limit
 
 if TYPE_CHECKING:
-    from otel_llm.cli.source import QuerySource
+    from otel_llm.query import QuerySource
 
 __all__ = ["refresh_from_store"]
 
@@ -42,8 +42,8 @@ def _sql(limit: Limit, database: str) -> str:
 
 def refresh_from_store(budget: Budget, source: QuerySource, database: str = "otel") -> None:
     """Set every limit's store totals for its current window; call it every few seconds or minutes,
-    e.g. from a timer thread, with ``otel_llm.cli.source.ClickHouseSource(client)``."""
-    from otel_llm.cli.source import check_identifier
+    e.g. from a timer thread, with ``otel_llm.query.ClickHouseSource(client)``."""
+    from otel_llm.query import check_identifier
 
     check_identifier(database)
     now = budget.clock()

@@ -3,8 +3,8 @@
 One module per command family registers its sub-command; ``main`` only parses and dispatches,
 and turns the errors a user can fix (a bad DSN, a failing query, a bad --since) into one line
 on stderr and exit code 2 instead of a traceback. Command modules are imported when the parser
-is built, not with this package, so library code may import ``otel_llm.cli.source`` (the query
-layer) without pulling in every command, or importing itself in a cycle.
+is built, not with this package; library code never imports the CLI (the query layer it reads
+through is ``otel_llm.query``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from otel_llm.cli.source import QueryError
+from otel_llm.query import QueryError
 
 __all__ = ["build_parser", "main"]
 

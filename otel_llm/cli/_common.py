@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from otel_llm import semconv
 from otel_llm._env import env_str
 from otel_llm.cli._output import FORMATS
-from otel_llm.cli.source import ClickHouseSource, CollectorSource, QuerySource, check_identifier, connect_store
+from otel_llm.query import ClickHouseSource, CollectorSource, QuerySource, check_identifier, connect_store
 
 __all__ = ["add_format_option", "add_store_options", "open_source"]
 
@@ -57,7 +57,7 @@ def _configured_collector() -> CollectorSource:
     """The collector this machine runs, as its own settings describe it (the YAML file named by
     ``OTEL_LLM_COLLECTOR_CONFIG`` and the ``OTEL_LLM_COLLECTOR_*`` variables, resolved as the
     collector resolves them): a shell set up like the collector's finds it with no URL to copy."""
-    from collector.config import load_config
+    from otel_llm_collector.config import load_config
 
     config = load_config([])
     return CollectorSource(config.local_url, token=config.auth_token)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from otel_llm.cli._png import Canvas, Color
-from otel_llm.cli.source import Result
+from otel_llm.query import Result
 
 __all__ = ["HEIGHT", "MAX_SERIES", "PALETTE", "WIDTH", "draw_cost_chart"]
 

@@ -1,6 +1,6 @@
 """``otel-llm collector ...``: the companion collector, whose flags its own parser owns.
 
-Everything after ``collector`` goes to ``collector.main`` untouched, so its ``--help`` and its
+Everything after ``collector`` goes to ``otel_llm_collector.main`` untouched, so its ``--help`` and its
 flags stay in one place.
 """
 
@@ -21,6 +21,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(argv: Sequence[str]) -> int:
-    import collector
+    import otel_llm_collector
 
-    return int(collector.main(list(argv)) or 0)
+    return int(otel_llm_collector.main(list(argv)) or 0)

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 from otel_llm.cli import report
-from otel_llm.cli.source import ClickHouseSource, check_identifier, connect_store
+from otel_llm.query import ClickHouseSource, check_identifier, connect_store
 
 __all__ = ["add_parser", "run_demo"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from otel_llm.cli._common import add_store_options
-from otel_llm.cli.source import check_identifier, connect_store
+from otel_llm.query import check_identifier, connect_store
 
 __all__ = ["add_parser"]
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from otel_llm.cli._common import add_format_option, add_store_options
 from otel_llm.cli._output import render
-from otel_llm.cli.source import connect_store
+from otel_llm.query import connect_store
 
 __all__ = ["add_parser"]
 

@@ -23,7 +23,7 @@ from typing import Any
 from otel_llm.cli._common import add_format_option, add_store_options, open_source
 from otel_llm.cli._output import render
 from otel_llm.cli._time import parse_when
-from otel_llm.cli.source import QuerySource, Result
+from otel_llm.query import QuerySource, Result
 
 __all__ = ["GROUPINGS", "METRICS", "ReportQuery", "add_parser", "run_report"]
 

@@ -19,7 +19,7 @@ from typing import Any
 from otel_llm.cli._common import add_format_option, add_store_options, open_source
 from otel_llm.cli._output import render
 from otel_llm.cli._time import parse_when
-from otel_llm.cli.source import QuerySource, Result
+from otel_llm.query import QuerySource, Result
 
 __all__ = ["SECTIONS", "add_parser", "top_calls", "top_context", "top_types"]
 

@@ -16,7 +16,7 @@ from otel_llm.cli import main
 from otel_llm.cli._output import render
 from otel_llm.cli._time import parse_when
 from otel_llm.cli.chart import HEIGHT, PALETTE, WIDTH, draw_cost_chart
-from otel_llm.cli.source import Result
+from otel_llm.query import Result
 
 COLUMNS = ["feature", "day", "calls", "cost_usd"]
 ROWS = [("search", dt.date(2026, 11, 1), 3, Decimal("0.001234567")), ("chat", dt.date(2026, 11, 2), 10, Decimal(0))]

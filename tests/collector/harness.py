@@ -133,12 +133,12 @@ def start_collector(
     wait_ready: bool = True,
     tls: tuple[Path, Path] | None = None,
 ) -> RunningCollector:
-    """Starts ``python -m collector`` on free ports with its spool and chdb under ``workdir``."""
+    """Starts ``python -m otel_llm_collector`` on free ports with its spool and chdb under ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = [
         sys.executable,
         "-m",
-        "collector",
+        "otel_llm_collector",
         "--http-port",
         "0",
         "--grpc-port",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.config import CollectorConfig, ConfigError, load_config
 from otel_llm import semconv
+from otel_llm_collector.config import CollectorConfig, ConfigError, load_config
 from tests.collector.harness import start_collector
 
 

@@ -22,9 +22,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from collector.config import load_config
 from otel_llm import semconv
 from otel_llm.exporter import TraceWriter, spans_to_columns
+from otel_llm_collector.config import load_config
 from tests.fixtures.store import Store
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -110,11 +110,11 @@ def test_grafana_provisioning_matches_the_dashboard() -> None:
 
 def test_dockerfile_runs_the_collector_on_all_interfaces_with_a_spool_volume() -> None:
     text = (DEPLOY / "Dockerfile").read_text()
-    assert 'ENTRYPOINT ["python", "-m", "collector"]' in text
+    assert 'ENTRYPOINT ["python", "-m", "otel_llm_collector"]' in text
     assert "OTEL_LLM_COLLECTOR_HOST=0.0.0.0" in text
     assert "EXPOSE 4317 4318" in text
     assert "USER otel-llm" in text
-    assert 'CMD ["python", "-m", "collector.healthcheck"]' in text  # follows the port and TLS settings
+    assert 'CMD ["python", "-m", "otel_llm_collector.healthcheck"]' in text  # follows the port and TLS settings
 
 
 def test_otelcol_contrib_config_writes_otel_traces_and_forwards() -> None:

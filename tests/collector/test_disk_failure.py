@@ -22,9 +22,9 @@ from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from collector.ingest import RETRY_AFTER_SECONDS
-from collector.otlp import decode_protobuf
-from collector.spool import Spool, SpoolUnavailable
+from otel_llm_collector.ingest import RETRY_AFTER_SECONDS
+from otel_llm_collector.otlp import decode_protobuf
+from otel_llm_collector.spool import Spool, SpoolUnavailable
 from tests.collector.conftest import emit, unique_service
 from tests.collector.harness import RunningCollector, start_collector
 from tests.collector.test_durability import request_bytes
@@ -69,7 +69,7 @@ def test_a_write_cut_short_is_undone_before_the_next_append(tmp_path: Path, capl
     batch = spool.next_batch(max_records=10, max_bytes=1 << 20, timeout=0)
     assert batch is not None and batch.payloads == [b"kept-1", b"kept-2"]
     spool.close()
-    with caplog.at_level(logging.WARNING, logger="collector.spool"):
+    with caplog.at_level(logging.WARNING, logger="otel_llm_collector.spool"):
         reopened = Spool(tmp_path, 1 << 20)
     assert "truncating" not in caplog.text  # nothing torn was left for the restart to repair
     assert drain_all(reopened) == [b"kept-1", b"kept-2"]

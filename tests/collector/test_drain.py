@@ -14,13 +14,13 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from collector import drain as drain_module
-from collector.drain import Drain
-from collector.metrics import Counters
-from collector.spool import Spool
 from otel_llm import semconv
 from otel_llm.exporter import RetryPolicy
 from otel_llm.store import connect
+from otel_llm_collector import drain as drain_module
+from otel_llm_collector.drain import Drain
+from otel_llm_collector.metrics import Counters
+from otel_llm_collector.spool import Spool
 from tests.collector.conftest import wait_until
 from tests.fixtures.store import Store
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from collector.config import load_config
-from collector.forward import Forwarder
-from collector.metrics import Counters
 from otel_llm import semconv
 from otel_llm.exporter import RetryPolicy
+from otel_llm_collector.config import load_config
+from otel_llm_collector.forward import Forwarder
+from otel_llm_collector.metrics import Counters
 from tests.collector.conftest import wait_until
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -140,7 +140,7 @@ def test_an_unexpected_error_costs_one_request_not_the_forwarder(
     monkeypatch.setattr(urllib.request, "urlopen", urlopen_failing_once)
     forwarder = make_forwarder()
 
-    with caplog.at_level(logging.ERROR, logger="collector.forward"):
+    with caplog.at_level(logging.ERROR, logger="otel_llm_collector.forward"):
         forwarder.submit(b"lost", 2)
         assert wait_until(lambda: counters.get("spans_dropped") == 2)
     forwarder.submit(b"next", 5)

@@ -26,10 +26,10 @@ import pytest
 from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from collector.drain import Drain
-from collector.metrics import Counters
-from collector.spool import Spool
 from otel_llm.store import connect
+from otel_llm_collector.drain import Drain
+from otel_llm_collector.metrics import Counters
+from otel_llm_collector.spool import Spool
 from tests.collector.conftest import release, wait_until
 from tests.collector.harness import STARTED, start_collector
 from tests.collector.test_drain import llm_request

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collector.memory import CHDB_ALLOCATOR_ENV
+from otel_llm_collector.memory import CHDB_ALLOCATOR_ENV
 from tests.collector.harness import RunningCollector, start_collector
 
 _STATS = "SELECT stats FROM system.jemalloc_stats"

@@ -292,5 +292,5 @@ def test_tls_on_both_ports(tmp_path: Path, certificate: tuple[Path, Path], monke
 def healthcheck(settings: dict[str, str], *flags: str) -> int:
     """Exit code of the Dockerfile's HEALTHCHECK command, run with these collector settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_LLM_COLLECTOR_")}
-    command = [sys.executable, "-m", "collector.healthcheck", *flags]
+    command = [sys.executable, "-m", "otel_llm_collector.healthcheck", *flags]
     return subprocess.run(command, env={**env, **settings}, capture_output=True, timeout=30).returncode

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.spool import Spool, SpoolFull
+from otel_llm_collector.spool import Spool, SpoolFull
 
 
 def drain_all(spool: Spool) -> list[bytes]:

@@ -240,6 +240,6 @@ def test_library_packages_import_on_their_own() -> None:
     import subprocess
     import sys
 
-    for module in ("otel_llm.alerts", "otel_llm.budget", "otel_llm.cli.source"):
+    for module in ("otel_llm.alerts", "otel_llm.budget", "otel_llm.query"):
         done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr

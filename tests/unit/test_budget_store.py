@@ -20,8 +20,8 @@ from otel_llm.budget import (
     estimate_request,
     refresh_from_store,
 )
-from otel_llm.cli.source import ClickHouseSource
 from otel_llm.pricing import default_price_book
+from otel_llm.query import ClickHouseSource
 from otel_llm.tokens import count_message_tokens, count_text_tokens
 from otel_llm.usage import Usage
 from tests.cli.conftest import Call, insert_calls

@@ -1,0 +1,20 @@
+"""The one query layer: where SQL goes (the store itself, or a running collector's read-only SQL
+endpoint) and the reads over ``llm_calls`` and the rollups.
+
+The CLI, alerts, budgets and the coming dashboard all read through here, so this package imports
+nothing above it (no CLI, no collector).
+"""
+
+from otel_llm.query.sources import (
+    ClickHouseSource,
+    CollectorSource,
+    QueryError,
+    QuerySource,
+    Result,
+    check_identifier,
+    connect_store,
+)
+
+__all__ = [
+    "ClickHouseSource", "CollectorSource", "QueryError", "QuerySource", "Result", "check_identifier", "connect_store",
+]
