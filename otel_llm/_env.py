@@ -8,6 +8,7 @@ helpers, so the parsing is written once.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Collection
 from typing import TypeVar
@@ -61,13 +62,15 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    """A finite number: ``nan`` and ``inf`` parse as floats but mean nothing as a size or a timeout."""
+
     def parse(raw: str) -> float:
         value = float(raw)
-        if minimum is not None and value < minimum:
+        if not math.isfinite(value) or (minimum is not None and value < minimum):
             raise ValueError(raw)
         return value
 
-    return _parsed(name, default, parse, "a number")
+    return _parsed(name, default, parse, "a finite number" if minimum is None else f"a number >= {minimum:g}")
 
 
 def env_choice(name: str, default: str, choices: Collection[str]) -> str:

@@ -23,6 +23,8 @@ Settings: keyword argument, else ``OTEL_EXPORTER_CLICKHOUSE_<NAME>``, else the d
 - ``timeout_s`` (``..._TIMEOUT``, seconds): per server request; default 10.
 - ``compression`` (``..._COMPRESSION``): ``auto``, ``none``, ``lz4``, ``zstd``, ``gzip``, ``br``.
 - ``max_buffered_spans`` (``..._MAX_BUFFERED_SPANS``): spans held while the store is away; 100000.
+- ``shutdown_timeout_s`` (``..._SHUTDOWN_TIMEOUT``, seconds): the most ``shutdown()`` waits for the
+  store, so an unreachable one cannot hold up the app's exit; default 5.
 
 ``export()`` never blocks on the store: spans are regrouped into inserts of up to 50,000 rows or
 1 s on the exporter's own thread, which opens the store lazily. Failed inserts are retried with
@@ -136,7 +138,11 @@ class ClickHouseSpanExporter(SpanExporter):
         return self._worker.flush(timeout_millis / 1000)
 
     def shutdown(self, timeout_millis: int = 30_000) -> None:
-        """Flush within the timeout, then stop; what is still unwritten is dropped and counted."""
+        """Flush, then stop, within the shorter of ``timeout_millis`` and ``shutdown_timeout_s``.
+
+        Returns by then whatever the store does (an insert or connect still in progress is
+        abandoned); the spans not stored are dropped, counted in ``stats()`` and logged in one line.
+        """
         self._worker.shutdown(timeout_millis / 1000)
 
     def stats(self) -> ExportStats:

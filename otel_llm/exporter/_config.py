@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from otel_llm import semconv
-from otel_llm._env import env_bool, env_int, env_str
+from otel_llm._env import env_bool, env_float, env_int, env_str
 from otel_llm.schema import DEFAULT_DATABASE
 from otel_llm.store import EMBEDDED_SCHEME, compression_option, redact_dsn, resolve_dsn
 
@@ -32,6 +32,9 @@ _log = logging.getLogger(__name__)
 DEFAULT_MAX_BUFFERED_SPANS = 100_000
 DEFAULT_MAX_BATCH_SPANS = 50_000  # one insert: big enough for ClickHouse, small enough for memory
 DEFAULT_MAX_BATCH_AGE_S = 1.0  # how stale the store may be under a light load
+# How long an exiting app waits for the store. A few seconds: enough to open the embedded store
+# and write the last batch, short enough that an unreachable server does not hold up the exit.
+DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
 _RAW_SPAN_TABLES = ("otel_traces", "otel_traces_trace_id_ts")  # what the TTL setting applies to
 
 
@@ -44,6 +47,7 @@ class ExporterConfig:
     max_buffered_spans: int
     max_batch_spans: int
     max_batch_age_s: float
+    shutdown_timeout_s: float = DEFAULT_SHUTDOWN_TIMEOUT_S
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout_s: float | None = None
@@ -74,6 +78,7 @@ class ExporterSettings(TypedDict, total=False):
     max_buffered_spans: int | None
     max_batch_spans: int | None
     max_batch_age_s: float | None
+    shutdown_timeout_s: float | None
 
 
 def resolve_config(**settings: Unpack[ExporterSettings]) -> ExporterConfig:
@@ -103,6 +108,7 @@ def resolve_config(**settings: Unpack[ExporterSettings]) -> ExporterConfig:
         raise ValueError(f"max_batch_age_s must be >= 0, got {max_batch_age_s!r}")
     return ExporterConfig(
         endpoint=dsn,
+        shutdown_timeout_s=_shutdown_timeout(settings.get("shutdown_timeout_s")),
         database=database or env_str(semconv.ENV_CLICKHOUSE_DATABASE, DEFAULT_DATABASE) or DEFAULT_DATABASE,
         create_schema=bool(create_schema),
         ttl_days=_ttl_days(settings.get("ttl_days")),
@@ -138,6 +144,14 @@ def _positive(name: str, value: int | None) -> int | None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     return value
+
+
+def _shutdown_timeout(argument: float | None) -> float:
+    if argument is None:
+        return env_float(semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT_S, minimum=0.0)
+    if isinstance(argument, bool) or not isinstance(argument, (int, float)) or not 0 <= argument < float("inf"):
+        raise ValueError(f"shutdown_timeout_s must be a number of seconds >= 0, got {argument!r}")
+    return float(argument)
 
 
 def _ttl_days(argument: int | None) -> int | None:

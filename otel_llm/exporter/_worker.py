@@ -10,6 +10,12 @@ Guarantees: spans are written in arrival order; a batch that fails with a transi
 its dedup token and is retried with jittered backoff; the spans held (waiting, converted, in
 flight) never exceed ``max_buffered_spans`` (the oldest are dropped, counted and logged); a
 permanent error rejects that batch only. Nothing here raises into the app.
+
+Shutdown is bounded (``shutdown_timeout_s``, 5 s by default, or the SDK's ``timeout_millis`` when
+shorter), because an app must be able to exit while its store is unreachable: a batch waiting out a
+backoff is tried once at once, waits end at the deadline, and an insert or connect still in progress
+is abandoned (Python cannot interrupt a socket call from another thread; the thread is a daemon, so
+it never holds up the exit). Everything not stored is then counted dropped, with one warning line.
 """
 
 from __future__ import annotations
@@ -40,6 +46,20 @@ _LOG_EVERY_S = 60.0  # a long outage logs a line a minute per kind of trouble, n
 _MISSING_SCHEMA_CODES = (60, 81)  # UNKNOWN_TABLE, UNKNOWN_DATABASE
 
 
+def _root_cause(error: BaseException, limit: int = 160) -> str:
+    """The innermost exception, on one short line: ``ConnectionRefusedError: [Errno 111] ...``.
+
+    The driver wraps the socket's error in a message of several hundred characters (pool, URL,
+    query id); the cause at the bottom of the chain is what tells a user what went wrong.
+    """
+    seen = {id(error)}
+    while (inner := error.__cause__ or error.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        error = inner
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _hint(error: Exception) -> str:
     """The likely fix, for the one refusal a user can cause by configuration alone."""
     if getattr(error, "code", None) in _MISSING_SCHEMA_CODES:
@@ -53,7 +73,7 @@ class ExportStats:
 
     received_spans: int = 0
     written_spans: int = 0
-    dropped_spans: int = 0  # buffer full, or still unwritten at shutdown
+    dropped_spans: int = 0  # buffer full, or not stored by the end of the shutdown timeout
     rejected_spans: int = 0  # a permanent error refused their batch
     buffered_spans: int = 0
     inserts: int = 0
@@ -100,8 +120,12 @@ class ExportWorker:
         self._flushers = 0
         self._stopping = False
         self._stop_deadline = 0.0
+        self._stop_timeout_s = 0.0
+        self._gave_up = False  # shutdown's deadline passed: what was left is counted dropped
+        self._abandoned = 0  # of those, spans an insert still in progress was carrying
         self._counts = {f.name: 0 for f in fields(ExportStats) if f.name not in ("buffered_spans", "last_error")}
         self._last_error: str | None = None
+        self._last_cause: str | None = None  # the innermost exception of the last error, for the log
         self._logged_at: dict[str, float] = {}
         self._sink: Sink | None = None
         self._thread = threading.Thread(target=self._run, name="otel-llm-clickhouse-exporter", daemon=True)
@@ -136,13 +160,25 @@ class ExportWorker:
                 self._flushers -= 1
 
     def shutdown(self, timeout_s: float) -> None:
+        """Flush for at most the shorter of ``timeout_s`` and the configured shutdown timeout, then stop.
+
+        Returns by that deadline whatever the store does; what is not stored by then is dropped and
+        counted (``stats().dropped_spans``) with one warning line naming how many and why.
+        """
+        bound = max(0.0, min(timeout_s, self._config.shutdown_timeout_s))
         with self._cond:
             if self._stopping:
                 return
             self._stopping = True
-            self._stop_deadline = self._waiter.now() + timeout_s
+            now = self._waiter.now()
+            self._stop_deadline = now + bound
+            self._stop_timeout_s = bound
+            for batch in self._ready:  # a backoff longer than the time left would never be retried
+                batch.not_before = min(batch.not_before, now)
             self._cond.notify_all()
-        self._thread.join(timeout_s)
+        self._thread.join(bound)
+        with self._cond:  # still inside an insert or a connect: abandon it
+            self._give_up()
 
     def stats(self) -> ExportStats:
         with self._cond:
@@ -172,8 +208,10 @@ class ExportWorker:
         """Under the lock: the next batch due for an attempt, spans due for conversion, or None to stop."""
         while True:
             now = self._waiter.now()
+            if self._gave_up:
+                return None
             if self._stopping and now >= self._stop_deadline:
-                self._drop_everything()
+                self._give_up()
                 return None
             if self._ready and self._ready[0].not_before <= now:
                 batch = self._ready.popleft()
@@ -212,6 +250,8 @@ class ExportWorker:
             return
         batch = _Batch(columns, columns.dedup_token())
         with self._cond:
+            if self._gave_up:  # shutdown counted these dropped while they were being converted
+                return
             if self._ready:  # an older batch is waiting to be retried: keep the order
                 self._inflight -= len(batch)
                 self._ready.append(batch)
@@ -220,6 +260,9 @@ class ExportWorker:
         self._attempt(batch)
 
     def _attempt(self, batch: _Batch) -> None:
+        with self._cond:
+            if self._gave_up:
+                return
         try:
             if self._sink is None:
                 self._sink = self._sink_factory()
@@ -238,6 +281,10 @@ class ExportWorker:
         self._settle(len(batch), "written_spans", None)
 
     def _requeue(self, batch: _Batch, error: Exception) -> None:
+        with self._cond:
+            if self._gave_up:  # abandoned at shutdown and already counted dropped
+                self._note(error)
+                return
         batch.attempts += 1
         delay = self._retry.delay(batch.attempts)
         self._log_trouble(
@@ -246,7 +293,7 @@ class ExportWorker:
         with self._cond:
             batch.not_before = self._waiter.now() + delay
             self._counts["failed_inserts"] += 1
-            self._last_error = repr(error)
+            self._note(error)
             self._inflight -= len(batch)
             self._ready.appendleft(batch)
             self._ready_spans += len(batch)
@@ -255,10 +302,13 @@ class ExportWorker:
 
     def _settle(self, count: int, outcome: str, error: Exception | None) -> None:
         with self._cond:
+            if self._gave_up:
+                self._settle_abandoned(count, outcome)
+                return
             self._inflight -= count
             self._counts[outcome] += count
             if error is not None:
-                self._last_error = repr(error)
+                self._note(error)
             self._cond.notify_all()
 
     # --- under the lock ------------------------------------------------------------------------
@@ -290,14 +340,46 @@ class ExportWorker:
                 self._counts["dropped_spans"],
             )
 
-    def _drop_everything(self) -> None:
-        lost = len(self._pending) + self._ready_spans
-        if lost:
-            self._counts["dropped_spans"] += lost
-            _log.warning("ClickHouse exporter shut down with %d spans not stored", lost)
+    def _give_up(self) -> None:
+        """Count every span not yet stored as dropped, once, in one line saying how many and why."""
+        if self._gave_up:
+            return
+        self._gave_up = True
+        self._abandoned = self._inflight
+        lost = len(self._pending) + self._ready_spans + self._inflight
         self._pending.clear()
         self._ready.clear()
-        self._ready_spans = 0
+        self._ready_spans = self._inflight = 0
+        if lost:
+            self._counts["dropped_spans"] += lost
+            _log.warning(
+                "ClickHouse exporter dropped %d spans at shutdown: not stored within %.3gs (%s); "
+                "set %s to wait longer",
+                lost,
+                self._stop_timeout_s,
+                self._why_unstored(),
+                semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT,
+            )
+        self._cond.notify_all()
+
+    def _note(self, error: Exception) -> None:
+        self._last_error = repr(error)
+        self._last_cause = _root_cause(error)
+
+    def _why_unstored(self) -> str:
+        last = f"last error: {self._last_cause}" if self._last_cause else ""
+        if self._abandoned:
+            return "an insert was still waiting for ClickHouse" + (f"; {last}" if last else "")
+        return last or "no insert had finished yet"
+
+    def _settle_abandoned(self, count: int, outcome: str) -> None:
+        """An insert abandoned at shutdown came back: if it was stored after all, count it written."""
+        if outcome == "written_spans":
+            landed = min(count, self._abandoned)
+            self._abandoned -= landed
+            self._counts["dropped_spans"] -= landed
+            self._counts["written_spans"] += landed
+            _log.info("ClickHouse stored %d spans after shutdown had counted them dropped", landed)
         self._cond.notify_all()
 
     def _log_trouble(self, kind: str, message: str, *args: object) -> None:

@@ -34,3 +34,13 @@ def test_good_values_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_minimum_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_INT", "-1")
     assert env_int("X_INT", 5, minimum=0) == 5
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "Infinity"])
+def test_a_number_that_is_not_finite_falls_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, raw: str
+) -> None:
+    monkeypatch.setenv("X_FLOAT", raw)
+    with caplog.at_level(logging.WARNING):
+        assert env_float("X_FLOAT", 5.0, minimum=0.0) == 5.0
+    assert "X_FLOAT" in caplog.text
