@@ -353,8 +353,7 @@ class ExportWorker:
         if lost:
             self._counts["dropped_spans"] += lost
             _log.warning(
-                "ClickHouse exporter dropped %d spans at shutdown: not stored within %.3gs (%s); "
-                "set %s to wait longer",
+                "ClickHouse exporter dropped %d spans at shutdown: not stored within %.3gs (%s); set %s to wait longer",
                 lost,
                 self._stop_timeout_s,
                 self._why_unstored(),

@@ -26,6 +26,7 @@ ALL_VARIABLES = (
     semconv.ENV_CLICKHOUSE_TIMEOUT,
     semconv.ENV_CLICKHOUSE_COMPRESSION,
     semconv.ENV_CLICKHOUSE_BUFFER_SPANS,
+    semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT,
 )
 
 
@@ -53,6 +54,7 @@ def test_the_entry_point_builds_the_exporter_from_the_environment_alone(
     environment.setenv(semconv.ENV_CLICKHOUSE_CREATE_SCHEMA, "true")
     environment.setenv(semconv.ENV_CLICKHOUSE_TTL_DAYS, "7")
     environment.setenv(semconv.ENV_CLICKHOUSE_BUFFER_SPANS, "2000")
+    environment.setenv(semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT, "2.5")
     (entry,) = [e for e in entry_points(group="opentelemetry_traces_exporter") if e.name == "clickhouse"]
     exporter = entry.load()()  # no arguments, as the SDK's configurator calls it
     built.append(exporter)
@@ -65,7 +67,7 @@ def test_the_entry_point_builds_the_exporter_from_the_environment_alone(
         True,
     )
     assert config.schema_ttl_days == {"otel_traces": 7, "otel_traces_trace_id_ts": 7}
-    assert (config.max_buffered_spans, config.max_batch_spans) == (2000, 2000)
+    assert (config.max_buffered_spans, config.max_batch_spans, config.shutdown_timeout_s) == (2000, 2000, 2.5)
     assert "secret" not in repr(config)
 
 
@@ -78,6 +80,7 @@ def test_defaults_are_an_embedded_store_with_its_schema(
     assert config.endpoint == f"chdb://{tmp_path / 'otel-llm'}"
     assert (config.database, config.create_schema, config.ttl_days) == ("otel", True, None)
     assert (config.max_buffered_spans, config.max_batch_spans, config.max_batch_age_s) == (100_000, 50_000, 1.0)
+    assert config.shutdown_timeout_s == 5.0
     assert exporter.stats().received_spans == 0  # and nothing was opened: no spans yet
 
 
@@ -95,18 +98,22 @@ def test_bad_environment_values_fall_back_and_say_why(
     environment.setenv(semconv.ENV_CLICKHOUSE_BUFFER_SPANS, "lots")
     environment.setenv(semconv.ENV_CLICKHOUSE_TTL_DAYS, "-3")
     environment.setenv(semconv.ENV_CLICKHOUSE_CREATE_SCHEMA, "perhaps")
+    environment.setenv(semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT, "-1")
     with caplog.at_level(logging.WARNING):
         exporter = ClickHouseSpanExporter()
     built.append(exporter)
-    assert (exporter.config.max_buffered_spans, exporter.config.ttl_days, exporter.config.create_schema) == (
+    config = exporter.config
+    assert (config.max_buffered_spans, config.ttl_days, config.create_schema, config.shutdown_timeout_s) == (
         100_000,
         None,
         True,
+        5.0,
     )
     for name in (
         semconv.ENV_CLICKHOUSE_BUFFER_SPANS,
         semconv.ENV_CLICKHOUSE_TTL_DAYS,
         semconv.ENV_CLICKHOUSE_CREATE_SCHEMA,
+        semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT,
     ):
         assert name in caplog.text
 
@@ -138,6 +145,9 @@ def test_an_unusable_endpoint_variable_is_logged_and_its_spans_rejected_not_rais
         {"max_batch_age_s": -1.0},
         {"ttl_days": -1},
         {"ttl_days": True},
+        {"shutdown_timeout_s": -0.5},
+        {"shutdown_timeout_s": float("nan")},
+        {"shutdown_timeout_s": float("inf")},
     ],
 )
 def test_bad_arguments_raise_at_once(environment: pytest.MonkeyPatch, arguments: dict[str, Any]) -> None:

@@ -14,11 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, RetryPolicy, Sink, TraceColumns, Waiter, open_sink
+from tests.fixtures.otel import finished_spans
 from tests.fixtures.store import Store
 
 NO_JITTER = RetryPolicy(initial_backoff_s=1.0, max_backoff_s=8.0, jitter=0.0)
@@ -73,17 +72,6 @@ def exporters() -> Iterator[list[ClickHouseSpanExporter]]:
         exporter.shutdown(timeout_millis=5_000)
 
 
-def _spans(count: int) -> list[ReadableSpan]:
-    memory = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracer = provider.get_tracer("t")
-    for _ in range(count):
-        with tracer.start_as_current_span("op"):
-            pass
-    return list(memory.get_finished_spans())
-
-
 def _count(store: Store) -> int:
     client, database = store
     return int(client.command(f"SELECT count() FROM `{database}`.otel_traces"))
@@ -108,7 +96,7 @@ def test_transient_failures_are_retried_with_backoff_and_the_same_token(
         max_batch_age_s=3_600.0,
     )
     exporters.append(exporter)
-    assert exporter.export(_spans(20)) is SpanExportResult.SUCCESS
+    assert exporter.export(finished_spans(20)) is SpanExportResult.SUCCESS
     assert exporter.force_flush(30_000)
 
     assert _count(store) == 20
@@ -134,9 +122,9 @@ def test_a_permanent_error_rejects_its_batch_only(
     )
     exporters.append(exporter)
     with caplog.at_level(logging.WARNING, logger="otel_llm.exporter"):
-        exporter.export(_spans(5))
+        exporter.export(finished_spans(5))
         assert exporter.force_flush(30_000)
-        exporter.export(_spans(7))
+        exporter.export(finished_spans(7))
         assert exporter.force_flush(30_000)
 
     stats = exporter.stats()
@@ -158,7 +146,7 @@ def test_a_long_outage_drops_the_oldest_spans_counted_with_memory_bounded(
         waiter=_FakeWaiter(),
     )
     exporters.append(exporter)
-    batch = _spans(300)
+    batch = finished_spans(300)
     with caplog.at_level(logging.WARNING, logger="otel_llm.exporter"):
         results = [exporter.export(batch) for _ in range(20)]
         down.gate.set()
@@ -183,17 +171,19 @@ def test_a_closed_port_is_retried_and_shutdown_ends_in_a_counted_drop(exporters:
     )
     exporters.append(exporter)
     assert exporter.config.create_schema is False  # a server's schema is migrated by its owner
-    assert exporter.export(_spans(10)) is SpanExportResult.SUCCESS
+    assert exporter.export(finished_spans(10)) is SpanExportResult.SUCCESS
     exporter.shutdown(timeout_millis=20_000)  # virtual time: retries until the deadline, then drops
     stats = exporter.stats()
     assert stats.failed_inserts >= 2  # connection refused counts as transient
     assert (stats.dropped_spans, stats.written_spans, stats.buffered_spans) == (10, 0, 0)
-    assert exporter.export(_spans(1)) is SpanExportResult.FAILURE  # after shutdown, as the SDK's exporters
+    assert exporter.export(finished_spans(1)) is SpanExportResult.FAILURE  # after shutdown, as the SDK's exporters
 
 
 def test_shutdown_flushes_what_is_still_waiting(store: Store, store_dsn: str) -> None:
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database, max_batch_age_s=3_600.0)
-    exporter.export(_spans(42))
+    exporter = ClickHouseSpanExporter(
+        endpoint=store_dsn, database=store.database, max_batch_age_s=3_600.0, shutdown_timeout_s=60.0
+    )
+    exporter.export(finished_spans(42))
     exporter.shutdown(timeout_millis=30_000)
     assert _count(store) == 42
     assert exporter.stats().written_spans == 42
@@ -206,13 +196,13 @@ def test_a_forked_child_starts_empty_with_its_own_worker(exporters: list[ClickHo
         endpoint="http://127.0.0.1:9", sink_factory=lambda config: down, waiter=_FakeWaiter(), max_batch_age_s=3_600.0
     )
     exporters.append(exporter)
-    exporter.export(_spans(5))
+    exporter.export(finished_spans(5))
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report, then leave without running pytest's teardown
         try:
             child = exporter.stats()
-            accepted = exporter.export(_spans(2)) is SpanExportResult.SUCCESS
+            accepted = exporter.export(finished_spans(2)) is SpanExportResult.SUCCESS
             alive = exporter._worker._thread.is_alive()
             os.write(write_end, f"{child.buffered_spans},{child.received_spans},{accepted},{alive}".encode())
         finally:
@@ -230,7 +220,7 @@ def test_a_missing_schema_is_refused_with_the_fix_in_the_log(
     exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=f"{store.database}_absent", create_schema=False)
     exporters.append(exporter)
     with caplog.at_level(logging.WARNING, logger="otel_llm.exporter"):
-        exporter.export(_spans(3))
+        exporter.export(finished_spans(3))
         assert exporter.force_flush(30_000)
     assert (exporter.stats().rejected_spans, exporter.stats().written_spans) == (3, 0)
     assert "otel-llm migrate" in caplog.text
