@@ -184,3 +184,13 @@ OPENINFERENCE_TOKEN_COUNT_REASONING = "llm.token_count.completion_details.reason
 # is priced higher than a 5-minute write. No upstream or foreign instrumentation names it yet
 # (OpenLLMetry, OpenLIT and OpenInference report only the total), so the view reads only this key.
 OTEL_LLM_USAGE_CACHE_WRITE_1H_INPUT_TOKENS = "otel_llm.usage.cache_write_1h.input_tokens"
+
+# --- Usage that cannot be true (issue 17 item 12): flagged, never priced ----------------------
+# Set (true) only on a span whose reported usage is impossible; absent otherwise, like
+# otel_llm.cost.unknown_model. Such a span carries no otel_llm.cost.* attribute.
+OTEL_LLM_USAGE_SUSPECT = "otel_llm.usage.suspect"
+OTEL_LLM_USAGE_SUSPECT_REASON = "otel_llm.usage.suspect_reason"  # one of the values below
+USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a number
+USAGE_SUSPECT_TOO_MANY = "too_many_tokens"  # above any model's context window by orders of magnitude
+USAGE_SUSPECT_CACHE_ABOVE_INPUT = "cache_above_input"  # cache read + write > input (which includes them)
+USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning or audio above the total it is part of

@@ -5,6 +5,10 @@ cached ones, Anthropic's ``input_tokens`` exclude both cache reads and cache wri
 spans and the ClickHouse views all read this one shape, so the difference is settled here once:
 ``input_tokens`` always INCLUDES cache read and cache write, ``output_tokens`` always INCLUDES
 reasoning.
+
+A count that is reported but is no count (negative, fractional, text) is read as "not reported",
+so the rest of the report stays usable, and marks the usage ``malformed``: the span lifecycle then
+flags the call as suspect and leaves it unpriced (see :mod:`otel_llm.usage_check`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ class Usage:
     input_audio_tokens: int = 0
     output_audio_tokens: int = 0
     estimated: bool = False
+    # Some count was reported but was no count at all; see the module docstring.
+    malformed: bool = False
 
     @property
     def uncached_input_tokens(self) -> int:
@@ -36,7 +42,8 @@ class Usage:
 
     @property
     def is_empty(self) -> bool:
-        return self.input_tokens is None and self.output_tokens is None
+        """Nothing reported: no input, no output, and no malformed count (that is a report too)."""
+        return self.input_tokens is None and self.output_tokens is None and not self.malformed
 
     def merged(self, newer: Usage) -> Usage:
         """Combine a later streamed usage report with this one.
@@ -58,19 +65,32 @@ class Usage:
         return merged
 
 
-def _int(value: object) -> int:
-    """Coerce a provider-reported count; anything malformed counts as 0 rather than raising."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, float) and value.is_integer():
-        return max(int(value), 0)
-    return 0
+_MALFORMED = -1  # what _read returns for a value that is present but no count
 
 
-def _opt_int(value: object) -> int | None:
-    return None if value is None else _int(value)
+def _read(value: object) -> int | None:
+    """A provider-reported count: None when absent, ``_MALFORMED`` when present but no count >= 0.
+
+    JSON has one number type, so an integral float (``1e3``) is a count; ``True`` is not. Size is
+    not judged here: a count of any size is kept, and :mod:`otel_llm.usage_check` decides.
+    """
+    if type(value) is int:  # what the SDKs' models hold: the one fast path
+        return value if value >= 0 else _MALFORMED
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else _MALFORMED
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    return _MALFORMED
+
+
+def _known(count: int | None) -> int | None:
+    return None if count == _MALFORMED else count
+
+
+def _zero(count: int | None) -> int:
+    return 0 if count is None or count == _MALFORMED else count
 
 
 def openai_usage(
@@ -81,15 +101,29 @@ def openai_usage(
     reasoning_tokens: object = 0,
     input_audio_tokens: object = 0,
     output_audio_tokens: object = 0,
+    cache_write_tokens: object = 0,
 ) -> Usage:
-    """OpenAI-style counts: ``prompt_tokens`` already include ``cached_tokens``."""
+    """OpenAI-style counts: ``prompt_tokens`` already include ``cached_tokens`` (and cache writes)."""
+    reported_counts = (
+        prompt_tokens,
+        completion_tokens,
+        cached_tokens,
+        reasoning_tokens,
+        input_audio_tokens,
+        output_audio_tokens,
+        cache_write_tokens,
+    )
+    counts = [_read(v) for v in reported_counts]
+    prompt, completion, cached, reasoning, audio_in, audio_out, cache_write = counts
     return Usage(
-        input_tokens=_opt_int(prompt_tokens),
-        output_tokens=_opt_int(completion_tokens),
-        cache_read_tokens=_int(cached_tokens),
-        reasoning_tokens=_int(reasoning_tokens),
-        input_audio_tokens=_int(input_audio_tokens),
-        output_audio_tokens=_int(output_audio_tokens),
+        input_tokens=_known(prompt),
+        output_tokens=_known(completion),
+        cache_read_tokens=_zero(cached),
+        cache_write_tokens=_zero(cache_write),
+        reasoning_tokens=_zero(reasoning),
+        input_audio_tokens=_zero(audio_in),
+        output_audio_tokens=_zero(audio_out),
+        malformed=_MALFORMED in counts,
     )
 
 
@@ -102,15 +136,23 @@ def anthropic_usage(
     cache_creation_1h_input_tokens: object = 0,
 ) -> Usage:
     """Anthropic-style counts: ``input_tokens`` EXCLUDE cache reads and writes, so add them."""
-    cache_read = _int(cache_read_input_tokens)
-    cache_write = _int(cache_creation_input_tokens)
-    base = _opt_int(input_tokens)
+    reported_counts = (
+        input_tokens,
+        output_tokens,
+        cache_read_input_tokens,
+        cache_creation_input_tokens,
+        cache_creation_1h_input_tokens,
+    )
+    counts = [_read(v) for v in reported_counts]
+    raw_base, output, raw_read, raw_write, raw_1h = counts
+    base, cache_read, cache_write = _known(raw_base), _zero(raw_read), _zero(raw_write)
     reported = base is not None or cache_read or cache_write
     total_input = (base or 0) + cache_read + cache_write if reported else None
     return Usage(
         input_tokens=total_input,
-        output_tokens=_opt_int(output_tokens),
+        output_tokens=_known(output),
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
-        cache_write_1h_tokens=min(_int(cache_creation_1h_input_tokens), cache_write),
+        cache_write_1h_tokens=min(_zero(raw_1h), cache_write),
+        malformed=_MALFORMED in counts,
     )

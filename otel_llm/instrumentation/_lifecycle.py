@@ -7,6 +7,7 @@ An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, conte
 
 - ``record_response(attributes, usage)`` when the response (or the end of a stream) is known:
   sets response attributes, every usage attribute, cost (or ``otel_llm.cost.unknown_model``);
+  usage that cannot be true is flagged ``otel_llm.usage.suspect`` instead of priced;
 - ``record_first_chunk()`` on a stream's first chunk (time to first chunk, attribute + metric);
 - ``record_error(exc)`` when the SDK raised (the caller then re-raises the SDK's exception);
 - ``end()`` once; later calls are no-ops, so a stream can end from whichever path comes first.
@@ -35,6 +36,7 @@ from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._guard import guard, report_bug
 from otel_llm.usage import Usage
+from otel_llm.usage_check import suspect_reason, within_int64
 
 __all__ = ["LLMCall", "Telemetry", "error_type"]
 
@@ -88,7 +90,7 @@ class Telemetry:
         self.unpriced_calls = meter.create_counter(
             semconv.METRIC_UNKNOWN_MODEL_CALLS,
             unit="{call}",
-            description="LLM calls whose model has no known price.",
+            description="LLM calls left unpriced: the model has no known price, or the usage is impossible.",
         )
         self._price_book: Any = _NOT_LOADED
 
@@ -208,11 +210,27 @@ class LLMCall:
         if response_model:
             self._metric_attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
         if usage is not None and not usage.is_empty:
-            self._usage = usage
-            self._add_usage_attributes(merged, usage)
-            tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
-            self._add_cost_attributes(merged, usage, response_model, tier)
+            suspect = suspect_reason(usage)
+            if suspect is None:
+                self._usage = usage
+                self._add_usage_attributes(merged, usage)
+                tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
+                self._add_cost_attributes(merged, usage, response_model, tier)
+            else:
+                self._add_usage_attributes(merged, within_int64(usage))
+                self._flag_suspect(merged, suspect, response_model)
         self.span.set_attributes(merged)
+
+    def _flag_suspect(self, attrs: dict[str, Any], reason: str, response_model: str | None) -> None:
+        """Impossible usage: flagged and counted as unpriced; no cost, no token metric, no budget charge.
+
+        ``self._usage`` stays None, so the call's metrics and its budget settle as if no usage was
+        reported: a made-up number must not reach a dashboard or refuse the app's next call.
+        """
+        attrs[semconv.OTEL_LLM_USAGE_SUSPECT] = True
+        attrs[semconv.OTEL_LLM_USAGE_SUSPECT_REASON] = reason
+        metric_attrs = {**self._cost_metric_attrs(response_model), semconv.OTEL_LLM_USAGE_SUSPECT: True}
+        self._telemetry.unpriced_calls.add(1, metric_attrs)
 
     def _add_usage_attributes(self, attrs: dict[str, Any], usage: Usage) -> None:
         attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_tokens

@@ -175,9 +175,10 @@ MALFORMED_USAGES: list[tuple[object, Usage]] = [
     ("not a usage", Usage()),
     (42, Usage()),
     ({"input_tokens": None, "output_tokens": None}, Usage()),
-    ({"input_tokens": "12", "output_tokens": 3}, Usage(output_tokens=3)),
-    ({"input_tokens": -4, "output_tokens": 2.0}, Usage(output_tokens=2)),
-    ({"input_tokens": 2.5, "output_tokens": True}, Usage()),
+    # A reported field that is no count is read as unreported and marks the usage (flagged, unpriced).
+    ({"input_tokens": "12", "output_tokens": 3}, Usage(output_tokens=3, malformed=True)),
+    ({"input_tokens": -4, "output_tokens": 2.0}, Usage(output_tokens=2, malformed=True)),
+    ({"input_tokens": 2.5, "output_tokens": True}, Usage(malformed=True)),
     ({"input_tokens": 5, "output_tokens": 1, "cache_creation": "x"}, Usage(input_tokens=5, output_tokens=1)),
     (
         {"input_tokens": 5, "output_tokens": 1, "cache_creation": {"ephemeral_1h_input_tokens": 9}},

@@ -31,11 +31,22 @@ def test_anthropic_1h_writes_never_exceed_total_writes() -> None:
     assert usage.cache_write_1h_tokens == 10
 
 
-@pytest.mark.parametrize("bad", ["12", -5, 3.5, True, [1], {"a": 1}])
-def test_malformed_counts_become_zero_not_errors(bad: object) -> None:
+@pytest.mark.parametrize("bad", ["12", -5, 3.5, True, [1], {"a": 1}, float("nan"), float("-inf")])
+def test_malformed_counts_are_read_as_unreported_and_mark_the_usage(bad: object) -> None:
     usage = openai_usage(bad, bad, cached_tokens=bad, reasoning_tokens=bad)
-    assert usage.input_tokens == 0
-    assert usage.cache_read_tokens == 0
+    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens) == (None, None, 0)
+    assert usage.malformed and not usage.is_empty  # a malformed report is still a report: flagged, not ignored
+    assert anthropic_usage(10, 2, cache_read_input_tokens=bad).malformed
+
+
+def test_integral_floats_are_counts_as_json_has_one_number_type() -> None:
+    usage = openai_usage(1e3, 2.0, cached_tokens=1e2)
+    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.malformed) == (1000, 2, 100, False)
+
+
+def test_a_malformed_report_stays_malformed_when_streamed_reports_merge() -> None:
+    assert anthropic_usage(-1, 1).merged(anthropic_usage(5, 9)).malformed
+    assert not anthropic_usage(5, 1).merged(Usage(output_tokens=9)).malformed
 
 
 def test_missing_counts_stay_unknown() -> None:

@@ -36,6 +36,9 @@ RAW_USAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "ephemeral_1h_input_tokens": ("cache_creation", "ephemeral_1h_input_tokens"),
     "thinking_tokens": ("output_tokens_details", "thinking_tokens"),
 }
+# Set in the raw counts when a reported field was no count (negative, fractional, text): the
+# usage is then marked malformed, so the call is flagged suspect rather than priced without it.
+_MALFORMED_KEY = "malformed"
 
 
 _NOT_PYDANTIC: Any = object()
@@ -141,6 +144,8 @@ def raw_usage(usage: object) -> dict[str, int]:
         count = _count(value)
         if count is not None:
             raw[key] = count
+        elif value is not None:
+            raw[_MALFORMED_KEY] = 1
     return raw
 
 
@@ -162,6 +167,8 @@ def usage_from_raw(raw: Mapping[str, int]) -> Usage:
         cache_creation_input_tokens=raw.get("cache_creation_input_tokens", 0),
         cache_creation_1h_input_tokens=raw.get("ephemeral_1h_input_tokens", 0),
     )
+    if raw.get(_MALFORMED_KEY):
+        usage = replace(usage, malformed=True)
     thinking = raw.get("thinking_tokens", 0)
     if thinking and usage.output_tokens is not None:
         # Reasoning is part of output_tokens already; a report above the total is not believed.

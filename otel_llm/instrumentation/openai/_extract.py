@@ -9,7 +9,6 @@ raised on), because the provider, a proxy or an older SDK may send anything.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -186,10 +185,8 @@ def usage_from_usage_object(usage: Any) -> Usage | None:
         reasoning_tokens=cd.get("reasoning_tokens"),
         input_audio_tokens=pd.get("audio_tokens"),
         output_audio_tokens=cd.get("audio_tokens"),
+        cache_write_tokens=pd.get("cache_write_tokens"),
     )
-    cache_write = _int(pd.get("cache_write_tokens"))
-    if cache_write and cache_write > 0:
-        normalized = replace(normalized, cache_write_tokens=cache_write)
     return None if normalized.is_empty else normalized
 
 
