@@ -168,3 +168,17 @@ def test_plausible_usage_at_the_edge_is_still_priced(
     assert semconv.OTEL_LLM_USAGE_SUSPECT not in attrs  # the flag is absent, never "false"
     assert attrs[semconv.OTEL_LLM_COST_USD] == pytest.approx(2048 * 0.075e-6 + 64 * 0.6e-6, rel=1e-9)
     assert [p.value for p in _points(metric_reader)[semconv.METRIC_COST]] == [attrs[semconv.OTEL_LLM_COST_USD]]
+
+
+@pytest.mark.usefixtures("openai_instrumentor")
+def test_openai_embeddings_with_impossible_usage_are_flagged_too(
+    fake_provider: FakeProvider,
+    openai_client: openai.OpenAI,
+    span_exporter: InMemorySpanExporter,
+    metric_reader: InMemoryMetricReader,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_provider.enqueue(Script(malformed_usage={"prompt_tokens": HUGE, "total_tokens": HUGE}))
+    assert openai_client.embeddings.create(model="text-embedding-3-small", input="x").data
+    attrs = _assert_flagged_and_unpriced(one_span(span_exporter), semconv.USAGE_SUSPECT_TOO_MANY, metric_reader, caplog)
+    assert attrs[semconv.GEN_AI_USAGE_INPUT_TOKENS] == INT64_MAX
