@@ -193,4 +193,4 @@ OTEL_LLM_USAGE_SUSPECT_REASON = "otel_llm.usage.suspect_reason"  # one of the va
 USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a number
 USAGE_SUSPECT_TOO_MANY = "too_many_tokens"  # above any model's context window by orders of magnitude
 USAGE_SUSPECT_CACHE_ABOVE_INPUT = "cache_above_input"  # cache read + write > input (which includes them)
-USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning or audio above the total it is part of
+USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning, audio or 1h cache writes above their total

@@ -153,6 +153,6 @@ def anthropic_usage(
         output_tokens=_known(output),
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
-        cache_write_1h_tokens=min(_zero(raw_1h), cache_write),
+        cache_write_1h_tokens=_zero(raw_1h),  # above cache_write it cannot be true: flagged, not trimmed
         malformed=_MALFORMED in counts,
     )

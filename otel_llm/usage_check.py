@@ -12,7 +12,7 @@ Only what cannot be true is flagged, never what is merely unusual:
 - a count above :data:`MAX_PLAUSIBLE_TOKENS`, a hundred times the largest context window any
   model offers (about 10M tokens), which also covers everything beyond int64;
 - cache reads plus cache writes above the input, which includes them (normalized usage);
-- reasoning or audio tokens above the total they are part of.
+- reasoning or audio tokens above the total they are part of, 1-hour cache writes above all writes.
 
 A per-model bound (a model's own context window) would catch less extreme lies, but the price
 book does not carry context windows; the fixed ceiling needs no lookup and has no false alarm.
@@ -50,6 +50,8 @@ def suspect_reason(usage: Usage) -> str | None:
         if usage.input_audio_tokens > total_in:
             return semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL
     if total_out is not None and max(usage.reasoning_tokens, usage.output_audio_tokens) > total_out:
+        return semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL
+    if usage.cache_write_1h_tokens > usage.cache_write_tokens:
         return semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL
     return None
 

@@ -182,7 +182,7 @@ MALFORMED_USAGES: list[tuple[object, Usage]] = [
     ({"input_tokens": 5, "output_tokens": 1, "cache_creation": "x"}, Usage(input_tokens=5, output_tokens=1)),
     (
         {"input_tokens": 5, "output_tokens": 1, "cache_creation": {"ephemeral_1h_input_tokens": 9}},
-        Usage(input_tokens=5, output_tokens=1),  # a 1h write beyond the reported writes is not believed
+        Usage(input_tokens=5, output_tokens=1, cache_write_1h_tokens=9),  # impossible: kept, and flagged by usage_check
     ),
     (
         {"cache_read_input_tokens": 100, "output_tokens": 1},
@@ -190,7 +190,7 @@ MALFORMED_USAGES: list[tuple[object, Usage]] = [
     ),
     (
         {"input_tokens": 1, "output_tokens": 4, "output_tokens_details": {"thinking_tokens": 99}},
-        Usage(input_tokens=1, output_tokens=4, reasoning_tokens=4),
+        Usage(input_tokens=1, output_tokens=4, reasoning_tokens=99),  # impossible: kept, and flagged by usage_check
     ),
     ({"input_tokens": 1, "output_tokens": 4, "output_tokens_details": []}, Usage(input_tokens=1, output_tokens=4)),
 ]

@@ -53,6 +53,10 @@ def _counts(usage: Usage) -> list[int]:
         (openai_usage(10, 5, output_audio_tokens=6), semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL),
         (openai_usage(10, 5, cached_tokens=8, cache_write_tokens=3), semconv.USAGE_SUSPECT_CACHE_ABOVE_INPUT),
         (anthropic_usage(-4, 2), semconv.USAGE_SUSPECT_MALFORMED),
+        (
+            anthropic_usage(1, 1, cache_creation_input_tokens=10, cache_creation_1h_input_tokens=11),
+            semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL,
+        ),
         (anthropic_usage(10, 1, cache_read_input_tokens=MAX_PLAUSIBLE_TOKENS), semconv.USAGE_SUSPECT_TOO_MANY),
     ],
 )
@@ -138,6 +142,7 @@ def _assert_priceable(usage: Usage) -> None:
         assert usage.cache_read_tokens + usage.cache_write_tokens <= usage.input_tokens
     if usage.output_tokens is not None:
         assert usage.reasoning_tokens <= usage.output_tokens
+    assert usage.cache_write_1h_tokens <= usage.cache_write_tokens
     cost = default_price_book().cost(usage, "gpt-4o-mini", "openai")
     assert cost is None or 0 <= cost.total_usd <= 2 * MAX_PLAUSIBLE_TOKENS * 0.6e-6  # output is the dearest
 

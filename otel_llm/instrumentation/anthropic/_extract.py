@@ -171,8 +171,9 @@ def usage_from_raw(raw: Mapping[str, int]) -> Usage:
         usage = replace(usage, malformed=True)
     thinking = raw.get("thinking_tokens", 0)
     if thinking and usage.output_tokens is not None:
-        # Reasoning is part of output_tokens already; a report above the total is not believed.
-        usage = replace(usage, reasoning_tokens=min(thinking, usage.output_tokens))
+        # Reasoning is part of output_tokens already: a report above the total is kept as reported,
+        # so the lifecycle flags the call as suspect instead of trusting either number.
+        usage = replace(usage, reasoning_tokens=thinking)
     return usage
 
 

@@ -78,6 +78,11 @@ ANTHROPIC_CASES: dict[str, tuple[Script, str, dict[str, int | None]]] = {
     ),
     "10**30 output": (Script(output_tokens=HUGE), semconv.USAGE_SUSPECT_TOO_MANY, {OUTPUT: INT64_MAX}),
     "negative input": (Script(malformed_usage={"input_tokens": -4}), semconv.USAGE_SUSPECT_MALFORMED, {INPUT: None}),
+    "1h writes above all writes": (
+        Script(malformed_usage={"cache_creation.ephemeral_1h_input_tokens": 500}),
+        semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL,
+        {semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: 0, semconv.OTEL_LLM_USAGE_CACHE_WRITE_1H_INPUT_TOKENS: 500},
+    ),
     "fractional cache write": (
         Script(malformed_usage={"cache_creation_input_tokens": 2.5}),
         semconv.USAGE_SUSPECT_MALFORMED,
