@@ -1,9 +1,11 @@
-"""Evaluating alert rules with SQL over the rollups (per-call cost over ``llm_calls``).
+"""Evaluating alert rules with the named reads of ``otel_llm.query`` over the rollups (per-call
+cost over ``llm_calls``).
 
 Windows are whole hours because the hourly rollup is the finest grain that is cheap to read:
 a window of ``1h`` is the current hour bucket, ``24h`` that bucket and the 23 before it, and a
 baseline is the span just before the window. The current hour is still filling, so a spike is
 detected conservatively (a partial hour compared to full ones), never early on noise.
+Spend rules add up the priced calls; the ``unpriced_model`` rule is the one that sees the others.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _by_group(rows: list[tuple[Any, ...]], n_keys: int) -> dict[str, tuple[Any, 
 
 
 def _spend(q: _Query) -> dict[str, float]:
-    totals = q.usage(q.start, q.end, "cost_usd")
+    totals = q.usage(q.start, q.end, "priced_cost_usd")
     return {g: float(cost) for g, (cost,) in totals.items() if float(cost) > q.rule.threshold}
 
 
@@ -95,7 +97,7 @@ def _window_and_baseline(q: _Query, *metrics: str) -> list[tuple[str, tuple[Any,
 def _spike(q: _Query) -> dict[str, float]:
     windows_in_baseline = _windows_in_baseline(q)
     fired = {}
-    for g, (cur,), (base,) in _window_and_baseline(q, "cost_usd"):
+    for g, (cur,), (base,) in _window_and_baseline(q, "priced_cost_usd"):
         # Decimal, so a spike of exactly 3.5x reads 3.5, not 3.5000000000000004.
         expected = Decimal(str(base)) / windows_in_baseline
         if expected > 0 and Decimal(str(cur)) > Decimal(str(q.rule.threshold)) * expected:
@@ -118,7 +120,7 @@ def _user_share(q: _Query) -> dict[str, float]:
     days = max(1, q.rule.window.days)
     first_day = dt.datetime.combine((q.end - _HOUR).date() - dt.timedelta(days=days - 1), dt.time())
     result = usage_by(q.source, q.db, ("user",), first_day, q.end, service=q.rule.service,
-                      feature=q.rule.feature, metrics=("cost_usd",))
+                      feature=q.rule.feature, metrics=("priced_cost_usd",))
     spend = {user: float(cost) for user, cost in result.rows}
     denominator = q.rule.budget_usd * days if q.rule.budget_usd is not None else sum(spend.values())
     if denominator <= 0:

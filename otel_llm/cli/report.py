@@ -7,6 +7,11 @@ included), ``cache_read_tokens``, ``cache_write_tokens``, ``reasoning_tokens``,
 ``cache_hit_rate`` (share of calls that read from the prompt cache), ``cache_savings_usd``, ``errors`` and
 ``unpriced_calls``. Groups come sorted by cost, most expensive first.
 
+Unknown is never $0: a group whose calls are all unpriced has ``"cost_usd": null`` (and
+``cache_savings_usd`` null), ``-`` in the table and an empty CSV cell; a group partly priced keeps
+the sum of its priced calls, and ``unpriced_calls`` says how many calls that sum leaves out (the
+TOTAL line likewise). ``otel-llm top types`` reads the same rollup the same way, so the two agree.
+
 Windows are whole rollup buckets: a bucket counts when it overlaps [since, until), so hours
 for the hourly rollup, and days with ``--by user`` (read from the daily per-user rollup).
 """
@@ -46,11 +51,17 @@ def run_report(source: QuerySource, query: ReportQuery, database: str) -> Result
     return usage_by(source, database, query.by, query.since, query.until, service=query.service)
 
 
+def _known_sum(values: list[Any]) -> Decimal | None:
+    """The sum of the known values; None (unknown) when none is known, as a group's cost is."""
+    known = [Decimal(str(v)) for v in values if v is not None]
+    return None if values and not known else sum(known, Decimal(0))
+
+
 def _total_row(result: Result, n_keys: int) -> tuple[Any, ...]:
     """The TOTAL line of the table: sums of the summable metrics, the hit rate over all calls
     (each group's hit calls are its rate times its calls, an integer, so rounding recovers it)."""
     rows = result.dicts()
-    totals: dict[str, Any] = {name: sum((Decimal(str(r[name])) for r in rows), Decimal(0)) for name in _SUMMABLE}
+    totals: dict[str, Any] = {name: _known_sum([r[name] for r in rows]) for name in _SUMMABLE}
     hit_calls = sum(round(float(r["cache_hit_rate"]) * int(r["calls"])) for r in rows)
     totals["cache_hit_rate"] = hit_calls / float(totals["calls"]) if totals["calls"] else 0.0
     values = [totals[name] for name in REPORT_METRICS]

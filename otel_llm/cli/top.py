@@ -1,7 +1,9 @@
 """``otel-llm top``: where the money concentrates, and how context grows within a session.
 
 - ``types``: call types (feature x model x operation) by cost, with the cumulative share, and
-  ``in_top80`` marking the few types that make up 80% of the spend (the usual 20/80).
+  ``in_top80`` marking the few types that make up 80% of the spend (the usual 20/80). A type whose
+  calls are all unpriced has no cost (null, ``-``) and comes last; ``unpriced_calls`` counts them,
+  and ``cost_per_call`` is per priced call. The sums match ``otel-llm report`` over the same window.
 - ``calls``: the most expensive single calls (from ``llm_calls``), with their trace ids.
 - ``context``: input tokens by turn within a session (calls ordered by time per ``session.id``),
   averaged over sessions: the "context window tax" of long conversations.
@@ -29,13 +31,14 @@ SECTIONS = ("types", "calls", "context")
 
 def top_types(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
     result = top_call_types(source, database, params["since"], params["until"])
-    total = sum((Decimal(str(r[4])) for r in result.rows), Decimal(0))
+    costs = [None if r[4] is None else Decimal(str(r[4])) for r in result.rows]  # None: all unpriced
+    total = sum((c for c in costs if c is not None), Decimal(0))
     rows, running = [], Decimal(0)
-    for row in result.rows[:limit]:
+    for row, cost in zip(result.rows[:limit], costs, strict=False):
         before = running
-        running += Decimal(str(row[4]))
+        running += cost or 0
         share = running / total if total else Decimal(0)
-        rows.append((*row, share, total > 0 and before < total * Decimal("0.8")))
+        rows.append((*row, share, cost is not None and total > 0 and before < total * Decimal("0.8")))
     return Result([*result.columns, "cumulative_share", "in_top80"], rows)
 
 

@@ -32,12 +32,18 @@ HOURLY = "llm_usage_hourly"
 DAILY_USER = "llm_usage_daily_user"
 CALLS = "llm_calls"
 
+# Unknown money stays unknown: a group whose calls are all unpriced has no cost (NULL), never $0;
+# a group partly priced has the sum of its priced calls, and ``unpriced_calls`` says how many are
+# missing from it. (The rollups sum ifNull(CostUSD, 0), so the count is what tells the two apart.)
+_ALL_UNPRICED = "sum(Calls) > 0 AND sum(UnpricedCalls) = sum(Calls)"
+_PRICED_CALLS = "(sum(Calls) - sum(UnpricedCalls))"
+
 # Measures over the rollups, by the name a read returns them under.
 USAGE_METRICS: Mapping[str, str] = {
     "calls": "sum(Calls)",
-    "cost_usd": "sum(CostUSD)",
-    "priced_cost_usd": "sum(CostUSD)",
-    "cost_per_call": "if(sum(Calls) > 0, sum(CostUSD) / sum(Calls), 0)",
+    "cost_usd": f"if({_ALL_UNPRICED}, NULL, sum(CostUSD))",
+    "priced_cost_usd": "sum(CostUSD)",  # the known part, 0 when nothing is priced: for sums that must add
+    "cost_per_call": f"if({_PRICED_CALLS} > 0, sum(CostUSD) / {_PRICED_CALLS}, NULL)",  # per priced call
     "tokens": "sum(InputTokens) + sum(OutputTokens)",
     "input_tokens": "sum(InputTokens)",
     "output_tokens": "sum(OutputTokens)",
@@ -46,7 +52,7 @@ USAGE_METRICS: Mapping[str, str] = {
     "reasoning_tokens": "sum(ReasoningTokens)",
     "cache_hit_calls": "sum(CacheHitCalls)",
     "cache_hit_rate": "if(sum(Calls) > 0, sum(CacheHitCalls) / sum(Calls), 0)",
-    "cache_savings_usd": "sum(CacheSavingsUSD)",
+    "cache_savings_usd": f"if({_ALL_UNPRICED}, NULL, sum(CacheSavingsUSD))",
     "errors": "sum(Errors)",
     "unpriced_calls": "sum(UnpricedCalls)",
 }
@@ -60,6 +66,7 @@ CALL_METRICS: Mapping[str, str] = {
     "tokens": "sum(InputTokens) + sum(OutputTokens)",
     "priced_cost_usd": "sum(ifNull(CostUSD, 0))",
     "max_cost_usd": "max(CostUSD)",
+    "unpriced_calls": "countIf(PriceKnown = 0)",
 }
 
 
@@ -139,9 +146,9 @@ def usage_series(
 
 
 def top_call_types(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
-    """Call types (feature x model x operation) by cost, most expensive first."""
+    """Call types (feature x model x operation) by cost, most expensive first (unpriced types last)."""
     return usage_by(source, database, ("feature", "model", "operation"), since, until,
-                    metrics=("calls", "cost_usd", "cost_per_call"))
+                    metrics=("calls", "cost_usd", "cost_per_call", "unpriced_calls"))
 
 
 _CALL_WINDOW = "Timestamp >= {since:DateTime('UTC')} AND Timestamp < {until:DateTime('UTC')}"
@@ -168,7 +175,7 @@ def calls_by(
 
 
 def costliest_calls(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:
-    """The most expensive single calls, with their trace ids."""
+    """The most expensive single calls, with their trace ids (an unpriced call's cost is NULL)."""
     return source.query(
         f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
         f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
@@ -177,11 +184,13 @@ def costliest_calls(source: QuerySource, database: str, since: dt.datetime, unti
 
 
 def context_by_turn(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:
-    """Input tokens by turn within a session (calls ordered by time per session id), over sessions."""
+    """Input tokens by turn within a session (calls ordered by time per session id), over sessions;
+    the turn's cost is NULL when none of its calls is priced, and ``unpriced_calls`` counts the rest."""
     return source.query(
         f"SELECT turn, count() AS sessions, avg(InputTokens) AS avg_input_tokens,"
-        f" max(InputTokens) AS max_input_tokens, sum(CostUSD) AS cost_usd FROM ("
-        f" SELECT SessionId, InputTokens, CostUSD,"
+        f" max(InputTokens) AS max_input_tokens, sum(CostUSD) AS cost_usd,"
+        f" countIf(PriceKnown = 0) AS unpriced_calls FROM ("
+        f" SELECT SessionId, InputTokens, CostUSD, PriceKnown,"
         f" row_number() OVER (PARTITION BY SessionId ORDER BY Timestamp, SpanId) AS turn"
         f" FROM {check_identifier(database)}.{CALLS} WHERE SessionId != '' AND {_CALL_WINDOW})"
         f" GROUP BY turn ORDER BY turn LIMIT {int(limit)}", {"since": since, "until": until})
