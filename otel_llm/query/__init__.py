@@ -13,6 +13,7 @@ from otel_llm.query.reads import (
     context_by_turn,
     costliest_calls,
     top_call_types,
+    traced_spend,
     usage_by,
     usage_series,
 )
@@ -29,5 +30,5 @@ from otel_llm.query.sources import (
 __all__ = [
     "GROUPS", "REPORT_METRICS", "ClickHouseSource", "CollectorSource", "Group", "QueryError", "QuerySource", "Result",
     "calls_by", "check_identifier", "connect_store", "context_by_turn", "costliest_calls", "top_call_types",
-    "usage_by", "usage_series",
+    "traced_spend", "usage_by", "usage_series",
 ]

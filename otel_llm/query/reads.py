@@ -20,7 +20,7 @@ from otel_llm.query.sources import QuerySource, Result, check_identifier
 
 __all__ = [
     "CALL_METRICS", "GROUPS", "REPORT_METRICS", "USAGE_METRICS", "Group", "calls_by", "context_by_turn",
-    "costliest_calls", "top_call_types", "usage_by", "usage_series",
+    "costliest_calls", "top_call_types", "traced_spend", "usage_by", "usage_series",
 ]
 
 Group = Literal["feature", "model", "provider", "operation", "user", "service", "day"]
@@ -77,8 +77,13 @@ def _metrics(names: Sequence[str], known: Mapping[str, str]) -> list[str]:
     return [f"{known[n]} AS {n}" for n in names]
 
 
-def _filters(service: str | None, feature: str | None, params: dict[str, Any]) -> list[str]:
+def _filters(
+    service: str | None, feature: str | None, params: dict[str, Any], provider: str | None = None,
+) -> list[str]:
     clauses = []
+    if provider is not None:
+        clauses.append("Provider = {provider:String}")
+        params["provider"] = provider
     if service is not None:
         clauses.append("ServiceName = {service:String}")
         params["service"] = service
@@ -109,7 +114,8 @@ def _key(group: str, table: str) -> str:
 
 def usage_by(
     source: QuerySource, database: str, group: Sequence[Group], since: dt.datetime, until: dt.datetime, *,
-    service: str | None = None, feature: str | None = None, metrics: Sequence[str] = REPORT_METRICS,
+    service: str | None = None, feature: str | None = None, provider: str | None = None,
+    metrics: Sequence[str] = REPORT_METRICS,
 ) -> Result:
     """``group``'s keys (named as the groups) then ``metrics`` (names of ``USAGE_METRICS``), one row
     per group; most expensive first when ``cost_usd`` is asked for, then by the keys. Grouping by
@@ -117,7 +123,7 @@ def usage_by(
     ``group`` gives one row of totals."""
     table = _rollup(group)
     params: dict[str, Any] = {"since": since, "until": until}
-    where = " AND ".join(_rollup_window(table) + _filters(service, feature, params))
+    where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider))
     columns = [f"{_key(g, table)} AS {g}" for g in group] + _metrics(metrics, USAGE_METRICS)
     sql = f"SELECT {', '.join(columns)} FROM {check_identifier(database)}.{table} WHERE {where}"
     if group:
@@ -149,6 +155,17 @@ def top_call_types(source: QuerySource, database: str, since: dt.datetime, until
     """Call types (feature x model x operation) by cost, most expensive first (unpriced types last)."""
     return usage_by(source, database, ("feature", "model", "operation"), since, until,
                     metrics=("calls", "cost_usd", "cost_per_call", "unpriced_calls"))
+
+
+def traced_spend(
+    source: QuerySource, database: str, provider: str, since: dt.datetime, until: dt.datetime,
+) -> Result:
+    """One provider's traced calls per day, model and feature (whole UTC days of the hourly rollup,
+    run the store in UTC): ``calls``, ``priced_cost_usd`` (the priced calls' sum), ``unpriced_calls``
+    and ``tokens`` (input, cache included, plus output): what ``otel-llm reconcile`` holds against
+    the provider's own export."""
+    return usage_by(source, database, ("day", "model", "feature"), since, until, provider=provider,
+                    metrics=("calls", "priced_cost_usd", "unpriced_calls", "tokens"))
 
 
 _CALL_WINDOW = "Timestamp >= {since:DateTime('UTC')} AND Timestamp < {until:DateTime('UTC')}"

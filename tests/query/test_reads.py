@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from otel_llm.query import ClickHouseSource
-from otel_llm.query.reads import calls_by, context_by_turn, costliest_calls, top_call_types, usage_by, usage_series
+from otel_llm.query.reads import (
+    calls_by,
+    context_by_turn,
+    costliest_calls,
+    top_call_types,
+    traced_spend,
+    usage_by,
+    usage_series,
+)
 from tests.cli.conftest import Call, insert_calls
 
 D = dt.datetime
@@ -82,3 +90,10 @@ def test_series_top_types_costliest_calls_and_context(store: Any, source: ClickH
     assert [(r[3], r[6]) for r in calls.rows] == [("bob", Decimal("0.02")), ("bob", Decimal("0.01"))]
     turns = context_by_turn(source, store.database, SINCE, UNTIL, 5)
     assert [(r[0], r[1], r[3]) for r in turns.rows] == [(1, 1, 2000), (2, 1, 3000)]
+
+
+def test_traced_spend_is_one_providers_calls_per_day_model_and_feature(store: Any, source: ClickHouseSource) -> None:
+    insert_calls(*store, [Call(D(2026, 11, 20, 12), "search", "claude-sonnet-4", "anthropic", cost=None)])
+    result = traced_spend(source, store.database, "anthropic", SINCE, UNTIL)
+    assert result.columns == ["day", "model", "feature", "calls", "priced_cost_usd", "unpriced_calls", "tokens"]
+    assert result.rows == [(dt.date(2026, 11, 20), "claude-sonnet-4", "search", 3, Decimal("0.03"), 1, 5160)]
