@@ -1,9 +1,11 @@
-"""Evaluating alert rules with SQL over the rollups (per-call cost over ``llm_calls``).
+"""Evaluating alert rules with the named reads of ``otel_llm.query`` over the rollups (per-call
+cost over ``llm_calls``).
 
 Windows are whole hours because the hourly rollup is the finest grain that is cheap to read:
 a window of ``1h`` is the current hour bucket, ``24h`` that bucket and the 23 before it, and a
 baseline is the span just before the window. The current hour is still filling, so a spike is
 detected conservatively (a partial hour compared to full ones), never early on noise.
+Spend rules add up the priced calls; the ``unpriced_model`` rule is the one that sees the others.
 """
 
 from __future__ import annotations
@@ -12,19 +14,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
 from otel_llm.alerts.rules import Rule
 from otel_llm.query import QuerySource, check_identifier
+from otel_llm.query.reads import Group, calls_by, usage_by
 
 __all__ = ["Firing", "evaluate", "evaluate_all"]
 
 _HOUR = dt.timedelta(hours=1)
-# With a baseline, rows are read from the baseline's start; these split them in two.
-_BASE_START = "{base_start:DateTime('UTC')}"
-_IN_WINDOW = "Hour >= {start:DateTime('UTC')}"
-_IN_BASELINE = "Hour < {start:DateTime('UTC')}"
-_GROUP_COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "service": "ServiceName"}
-
 
 @dataclass(frozen=True)
 class Firing:
@@ -52,47 +50,54 @@ def _hours(span: dt.timedelta) -> int:
 
 
 class _Query:
-    """The SQL pieces one rule shares: its filters, its grouping, the database."""
+    """What one rule reads: its hour window [start, end), its grouping and filters, the database."""
 
-    def __init__(self, rule: Rule, database: str, now: dt.datetime) -> None:
+    def __init__(self, rule: Rule, source: QuerySource, database: str, now: dt.datetime) -> None:
         self.rule = rule
+        self.source = source
         self.db = check_identifier(database)
         self.end = _floor_hour(now) + _HOUR
         self.start = self.end - _HOUR * _hours(rule.window)
-        self.group = _GROUP_COLUMN[rule.by] if rule.by else "''"
-        filters = []
-        self.params: dict[str, object] = {"start": self.start, "end": self.end}
-        if rule.feature is not None:
-            filters.append("Feature = {feature:String}")
-            self.params["feature"] = rule.feature
-        if rule.service is not None:
-            filters.append("ServiceName = {service:String}")
-            self.params["service"] = rule.service
-        self.filters = "".join(f" AND {f}" for f in filters)
+        self.group: tuple[Group, ...] = (cast(Group, rule.by),) if rule.by else ()
 
-    def hourly(self, select: str, since: str = "{start:DateTime('UTC')}") -> str:
-        return (f"SELECT {self.group} AS g, {select} FROM {self.db}.llm_usage_hourly"
-                f" WHERE Hour >= {since} AND Hour < {{end:DateTime('UTC')}}{self.filters}"
-                f" GROUP BY g ORDER BY g")
+    def usage(self, since: dt.datetime, until: dt.datetime, *metrics: str) -> dict[str, tuple[Any, ...]]:
+        """The rollup's ``metrics`` per group ("" without ``by``) over the hours [since, until)."""
+        result = usage_by(self.source, self.db, self.group, since, until, service=self.rule.service,
+                          feature=self.rule.feature, metrics=metrics)
+        return _by_group(result.rows, len(self.group))
+
+    def baseline_start(self) -> dt.datetime:
+        assert self.rule.baseline is not None
+        return self.start - _HOUR * _hours(self.rule.baseline)
 
 
-def _spend(q: _Query, source: QuerySource) -> dict[str, float]:
-    rows = source.query(q.hourly("sum(CostUSD) AS cost"), q.params).rows
-    return {g: float(cost) for g, cost in rows if float(cost) > q.rule.threshold}
+def _by_group(rows: list[tuple[Any, ...]], n_keys: int) -> dict[str, tuple[Any, ...]]:
+    return {"/".join(str(k) for k in row[:n_keys]): row[n_keys:] for row in rows}
 
 
-def _baseline_params(q: _Query) -> tuple[dict[str, object], Decimal]:
+def _spend(q: _Query) -> dict[str, float]:
+    totals = q.usage(q.start, q.end, "priced_cost_usd")
+    return {g: float(cost) for g, (cost,) in totals.items() if float(cost) > q.rule.threshold}
+
+
+def _windows_in_baseline(q: _Query) -> Decimal:
     assert q.rule.baseline is not None
-    base_hours = _hours(q.rule.baseline)
-    params = {**q.params, "base_start": q.start - _HOUR * base_hours}
-    return params, Decimal(base_hours) / Decimal(_hours(q.rule.window))
+    return Decimal(_hours(q.rule.baseline)) / Decimal(_hours(q.rule.window))
 
 
-def _spike(q: _Query, source: QuerySource) -> dict[str, float]:
-    params, windows_in_baseline = _baseline_params(q)
-    sql = q.hourly(f"sumIf(CostUSD, {_IN_WINDOW}) AS cur, sumIf(CostUSD, {_IN_BASELINE}) AS base", since=_BASE_START)
+def _window_and_baseline(q: _Query, *metrics: str) -> list[tuple[str, tuple[Any, ...], tuple[Any, ...]]]:
+    """Each group's metrics in the window and in the baseline just before it (zeros where a group
+    has no rows in one of them)."""
+    current = q.usage(q.start, q.end, *metrics)
+    baseline = q.usage(q.baseline_start(), q.start, *metrics)
+    zeros = (0,) * len(metrics)
+    return [(g, current.get(g, zeros), baseline.get(g, zeros)) for g in sorted(current.keys() | baseline.keys())]
+
+
+def _spike(q: _Query) -> dict[str, float]:
+    windows_in_baseline = _windows_in_baseline(q)
     fired = {}
-    for g, cur, base in source.query(sql, params).rows:
+    for g, (cur,), (base,) in _window_and_baseline(q, "priced_cost_usd"):
         # Decimal, so a spike of exactly 3.5x reads 3.5, not 3.5000000000000004.
         expected = Decimal(str(base)) / windows_in_baseline
         if expected > 0 and Decimal(str(cur)) > Decimal(str(q.rule.threshold)) * expected:
@@ -100,15 +105,9 @@ def _spike(q: _Query, source: QuerySource) -> dict[str, float]:
     return fired
 
 
-def _cache_drop(q: _Query, source: QuerySource) -> dict[str, float]:
-    params, _ = _baseline_params(q)
-    now, then = _IN_WINDOW, _IN_BASELINE
-    sql = q.hourly(
-        f"sumIf(Calls, {now}) AS cur_calls, sumIf(CacheHitCalls, {now}) AS cur_hits,"
-        f" sumIf(Calls, {then}) AS base_calls, sumIf(CacheHitCalls, {then}) AS base_hits",
-        since=_BASE_START)
+def _cache_drop(q: _Query) -> dict[str, float]:
     fired = {}
-    for g, cur_calls, cur_hits, base_calls, base_hits in source.query(sql, params).rows:
+    for g, (cur_calls, cur_hits), (base_calls, base_hits) in _window_and_baseline(q, "calls", "cache_hit_calls"):
         if min(cur_calls, base_calls) < max(q.rule.min_calls, 1):
             continue
         drop = base_hits / base_calls - cur_hits / cur_calls
@@ -117,39 +116,38 @@ def _cache_drop(q: _Query, source: QuerySource) -> dict[str, float]:
     return fired
 
 
-def _user_share(q: _Query, source: QuerySource) -> dict[str, float]:
+def _user_share(q: _Query) -> dict[str, float]:
     days = max(1, q.rule.window.days)
-    params = {**q.params, "first_day": (q.end - _HOUR).date() - dt.timedelta(days=days - 1)}
-    sql = (f"SELECT UserId, sum(CostUSD) AS cost FROM {q.db}.llm_usage_daily_user"
-           f" WHERE Day >= {{first_day:Date}}{q.filters} GROUP BY UserId ORDER BY UserId")
-    spend = {user: float(cost) for user, cost in source.query(sql, params).rows}
+    first_day = dt.datetime.combine((q.end - _HOUR).date() - dt.timedelta(days=days - 1), dt.time())
+    result = usage_by(q.source, q.db, ("user",), first_day, q.end, service=q.rule.service,
+                      feature=q.rule.feature, metrics=("priced_cost_usd",))
+    spend = {user: float(cost) for user, cost in result.rows}
     denominator = q.rule.budget_usd * days if q.rule.budget_usd is not None else sum(spend.values())
     if denominator <= 0:
         return {}
     return {u: c / denominator for u, c in spend.items() if u and c / denominator > q.rule.threshold}
 
 
-def _request_cost(q: _Query, source: QuerySource) -> dict[str, float]:
-    params = {**q.params, "threshold": q.rule.threshold}
-    sql = (f"SELECT {q.group} AS g, max(CostUSD) AS worst FROM {q.db}.llm_calls"
-           f" WHERE Timestamp >= {{start:DateTime('UTC')}} AND Timestamp < {{end:DateTime('UTC')}}"
-           f" AND CostUSD > {{threshold:Float64}}{q.filters} GROUP BY g ORDER BY g")
-    return {g: float(worst) for g, worst in source.query(sql, params).rows}
+def _request_cost(q: _Query) -> dict[str, float]:
+    result = calls_by(q.source, q.db, q.group, q.start, q.end, service=q.rule.service, feature=q.rule.feature,
+                      metrics=("max_cost_usd",), cost_above=q.rule.threshold)
+    # Without ``by`` the one row of totals has no worst call (NULL) when none cost more.
+    return {g: float(worst) for g, (worst,) in _by_group(result.rows, len(q.group)).items() if worst is not None}
 
 
-def _error_rate(q: _Query, source: QuerySource) -> dict[str, float]:
-    rows = source.query(q.hourly("sum(Calls) AS calls, sum(Errors) AS errors"), q.params).rows
-    return {g: errors / calls for g, calls, errors in rows
+def _error_rate(q: _Query) -> dict[str, float]:
+    totals = q.usage(q.start, q.end, "calls", "errors")
+    return {g: errors / calls for g, (calls, errors) in totals.items()
             if calls >= q.rule.min_calls and calls and errors / calls > q.rule.threshold}
 
 
-def _unpriced(q: _Query, source: QuerySource) -> dict[str, float]:
-    q.group = "concat(Provider, '/', Model)"
-    rows = source.query(q.hourly("sum(UnpricedCalls) AS n"), q.params).rows
-    return {g: float(n) for g, n in rows if n > q.rule.threshold}
+def _unpriced(q: _Query) -> dict[str, float]:
+    q.group = ("provider", "model")
+    totals = q.usage(q.start, q.end, "unpriced_calls")
+    return {g: float(n) for g, (n,) in totals.items() if n > q.rule.threshold}
 
 
-_EVALUATORS: dict[str, Callable[[_Query, QuerySource], dict[str, float]]] = {
+_EVALUATORS: dict[str, Callable[[_Query], dict[str, float]]] = {
     "daily_spend": _spend,
     "spend_spike": _spike,
     "cache_hit_drop": _cache_drop,
@@ -162,7 +160,7 @@ _EVALUATORS: dict[str, Callable[[_Query, QuerySource], dict[str, float]]] = {
 
 def evaluate(rule: Rule, source: QuerySource, database: str, now: dt.datetime) -> Firing | None:
     """The rule's firing groups as of ``now`` (naive UTC), or None when it stays quiet."""
-    groups = _EVALUATORS[rule.kind](_Query(rule, database, now), source)
+    groups = _EVALUATORS[rule.kind](_Query(rule, source, database, now))
     return Firing(rule, groups) if groups else None
 
 

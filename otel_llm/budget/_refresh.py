@@ -15,7 +15,7 @@ never counted twice (see the ledger).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -28,16 +28,15 @@ if TYPE_CHECKING:
 
 __all__ = ["refresh_from_store"]
 
-_SUMS = "sum(InputTokens) + sum(OutputTokens) AS tokens, sum(ifNull(CostUSD, 0)) AS cost"
 
+def _spend_by_user_and_feature(
+    source: QuerySource, database: str, limit: Limit, start: datetime, end: datetime,
+) -> list[tuple[Any, ...]]:
+    """(user, feature, tokens, priced cost) rows of the limit's window."""
+    from otel_llm.query.reads import calls_by, usage_by
 
-def _sql(limit: Limit, database: str) -> str:
-    if limit.window == "day":
-        return (f"SELECT UserId, Feature, {_SUMS} FROM {database}.llm_usage_daily_user"
-                " WHERE Day = toDate({start:DateTime('UTC')}) GROUP BY UserId, Feature")
-    return (f"SELECT UserId, Feature, {_SUMS} FROM {database}.llm_calls"
-            " WHERE Timestamp >= {start:DateTime('UTC')} AND Timestamp < {end:DateTime('UTC')}"
-            " GROUP BY UserId, Feature")
+    read = usage_by if limit.window == "day" else calls_by
+    return read(source, database, ("user", "feature"), start, end, metrics=("tokens", "priced_cost_usd")).rows
 
 
 def refresh_from_store(budget: Budget, source: QuerySource, database: str = "otel") -> None:
@@ -49,13 +48,10 @@ def refresh_from_store(budget: Budget, source: QuerySource, database: str = "ote
     now = budget.clock()
     for limit in budget.limits:
         start = limit.window_start(now)
-        params: dict[str, Any] = {
-            "start": datetime.fromtimestamp(start, timezone.utc).replace(tzinfo=None),
-            "end": datetime.fromtimestamp(start + (3600 if limit.window == "hour" else 86400), timezone.utc)
-            .replace(tzinfo=None),
-        }
+        since = datetime.fromtimestamp(start, timezone.utc).replace(tzinfo=None)
+        until = since + timedelta(seconds=3600 if limit.window == "hour" else 86400)
         totals: dict[str, Amount] = defaultdict(Amount)
-        for user, feature, tokens, cost in source.query(_sql(limit, database), params).rows:
+        for user, feature, tokens, cost in _spend_by_user_and_feature(source, database, limit, since, until):
             call = CallInfo.of(user or None, feature or None, budget.tiers)
             key = limit.key_for(call)
             if key is not None:

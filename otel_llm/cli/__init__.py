@@ -19,7 +19,8 @@ from otel_llm.query import QueryError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = ("demo", "report", "top", "sql", "alerts", "prices", "migrate", "collector")
+_COMMANDS = ("demo", "report", "top", "sql", "alerts", "prices", "migrate", "collector",
+             "reconcile")
 
 
 def build_parser() -> argparse.ArgumentParser:

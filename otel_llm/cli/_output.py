@@ -2,7 +2,8 @@
 
 JSON keeps numbers as numbers (Decimal money becomes a JSON number with its exact digits, up
 to the 9 decimals the schema stores), dates as ISO strings, so scripts can read it without
-parsing our table layout.
+parsing our table layout. An unknown value (SQL NULL, e.g. the cost of unpriced calls) is
+``null`` in JSON, an empty CSV cell and ``-`` in the table.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _plain(value: Any) -> Any:
 
 def _cell(value: Any) -> str:
     if value is None:
-        return ""
+        return "-"  # unknown (SQL NULL): never an empty cell that reads as nothing, nor a 0
     if isinstance(value, float):
         return f"{value:.6g}" if abs(value) < 1e15 else str(value)
     if isinstance(value, Decimal):

@@ -7,6 +7,11 @@ included), ``cache_read_tokens``, ``cache_write_tokens``, ``reasoning_tokens``,
 ``cache_hit_rate`` (share of calls that read from the prompt cache), ``cache_savings_usd``, ``errors`` and
 ``unpriced_calls``. Groups come sorted by cost, most expensive first.
 
+Unknown is never $0: a group whose calls are all unpriced has ``"cost_usd": null`` (and
+``cache_savings_usd`` null), ``-`` in the table and an empty CSV cell; a group partly priced keeps
+the sum of its priced calls, and ``unpriced_calls`` says how many calls that sum leaves out (the
+TOTAL line likewise). ``otel-llm top types`` reads the same rollup the same way, so the two agree.
+
 Windows are whole rollup buckets: a bucket counts when it overlaps [since, until), so hours
 for the hourly rollup, and days with ``--by user`` (read from the daily per-user rollup).
 """
@@ -24,93 +29,42 @@ from otel_llm.cli._common import add_format_option, add_store_options, open_sour
 from otel_llm.cli._output import render
 from otel_llm.cli._time import parse_when
 from otel_llm.query import QuerySource, Result
+from otel_llm.query.reads import REPORT_METRICS, Group, usage_by, usage_series
 
-__all__ = ["GROUPINGS", "METRICS", "ReportQuery", "add_parser", "run_report"]
+__all__ = ["GROUPINGS", "ReportQuery", "add_parser", "run_report"]
 
-HOURLY = "llm_usage_hourly"
-DAILY_USER = "llm_usage_daily_user"
 GROUPINGS = ("feature", "model", "provider", "user", "service", "day")
-_COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "user": "UserId",
-           "service": "ServiceName"}
-METRICS = (
-    ("calls", "sum(Calls)"),
-    ("cost_usd", "sum(CostUSD)"),
-    ("input_tokens", "sum(InputTokens)"),
-    ("output_tokens", "sum(OutputTokens)"),
-    ("cache_read_tokens", "sum(CacheReadTokens)"),
-    ("cache_write_tokens", "sum(CacheWriteTokens)"),
-    ("reasoning_tokens", "sum(ReasoningTokens)"),
-    ("cache_hit_rate", "if(sum(Calls) > 0, sum(CacheHitCalls) / sum(Calls), 0)"),
-    ("cache_savings_usd", "sum(CacheSavingsUSD)"),
-    ("errors", "sum(Errors)"),
-    ("unpriced_calls", "sum(UnpricedCalls)"),
-)
-_SUMMABLE = [name for name, _ in METRICS if name != "cache_hit_rate"]
+_SUMMABLE = [name for name in REPORT_METRICS if name != "cache_hit_rate"]
 
 
 @dataclass(frozen=True)
 class ReportQuery:
-    """What to report; ``sql()`` renders it for one database."""
+    """What to report: the groupings, the window [since, until) and an optional service."""
 
-    by: tuple[str, ...]
+    by: tuple[Group, ...]
     since: dt.datetime
     until: dt.datetime
     service: str | None = None
 
-    @property
-    def table(self) -> str:
-        return DAILY_USER if "user" in self.by else HOURLY
-
-    def _time_column(self) -> str:
-        return "Day" if self.table == DAILY_USER else "toDate(Hour)"
-
-    def _key(self, grouping: str) -> str:
-        return self._time_column() if grouping == "day" else _COLUMN[grouping]
-
-    def where(self) -> tuple[str, dict[str, Any]]:
-        """Buckets overlapping [since, until), plus the service filter."""
-        start = "Day >= toDate({since:DateTime('UTC')})" if self.table == DAILY_USER \
-            else "Hour >= toStartOfHour({since:DateTime('UTC')})"
-        bucket = "Day" if self.table == DAILY_USER else "Hour"
-        clauses = [start, f"{bucket} < {{until:DateTime('UTC')}}"]
-        params: dict[str, Any] = {"since": self.since, "until": self.until}
-        if self.service is not None:
-            clauses.append("ServiceName = {service:String}")
-            params["service"] = self.service
-        return " AND ".join(clauses), params
-
-    def sql(self, database: str) -> tuple[str, dict[str, Any]]:
-        keys = [f"{self._key(g)} AS {g}" for g in self.by]
-        metrics = [f"{expr} AS {name}" for name, expr in METRICS]
-        where, params = self.where()
-        group = ", ".join(self.by)
-        return (f"SELECT {', '.join(keys + metrics)} FROM {database}.{self.table} WHERE {where}"
-                f" GROUP BY {group} ORDER BY cost_usd DESC, {group}"), params
-
-    def series_sql(self, database: str) -> tuple[str, dict[str, Any]]:
-        """Cost per time bucket for each value of the first grouping (the chart's lines)."""
-        first = self.by[0]
-        daily = self.table == DAILY_USER or (self.until - self.since) > dt.timedelta(days=3)
-        bucket = "toDateTime(Day)" if self.table == DAILY_USER else ("toStartOfDay(Hour)" if daily else "Hour")
-        key = "''" if first == "day" else self._key(first)
-        where, params = self.where()
-        return (f"SELECT {key} AS series, {bucket} AS t, sum(CostUSD) AS cost FROM {database}.{self.table}"
-                f" WHERE {where} GROUP BY series, t ORDER BY series, t"), params
-
 
 def run_report(source: QuerySource, query: ReportQuery, database: str) -> Result:
-    sql, params = query.sql(database)
-    return source.query(sql, params)
+    return usage_by(source, database, query.by, query.since, query.until, service=query.service)
+
+
+def _known_sum(values: list[Any]) -> Decimal | None:
+    """The sum of the known values; None (unknown) when none is known, as a group's cost is."""
+    known = [Decimal(str(v)) for v in values if v is not None]
+    return None if values and not known else sum(known, Decimal(0))
 
 
 def _total_row(result: Result, n_keys: int) -> tuple[Any, ...]:
     """The TOTAL line of the table: sums of the summable metrics, the hit rate over all calls
     (each group's hit calls are its rate times its calls, an integer, so rounding recovers it)."""
     rows = result.dicts()
-    totals: dict[str, Any] = {name: sum((Decimal(str(r[name])) for r in rows), Decimal(0)) for name in _SUMMABLE}
+    totals: dict[str, Any] = {name: _known_sum([r[name] for r in rows]) for name in _SUMMABLE}
     hit_calls = sum(round(float(r["cache_hit_rate"]) * int(r["calls"])) for r in rows)
     totals["cache_hit_rate"] = hit_calls / float(totals["calls"]) if totals["calls"] else 0.0
-    values = [totals[name] for name, _ in METRICS]
+    values = [totals[name] for name in REPORT_METRICS]
     return ("TOTAL", *[""] * (n_keys - 1), *values)
 
 
@@ -158,7 +112,7 @@ def command(args: argparse.Namespace) -> int:
         if args.chart:
             from otel_llm.cli.chart import draw_cost_chart
 
-            sql, params = query.series_sql(args.database)
-            draw_cost_chart(source.query(sql, params), args.chart)
+            series = usage_series(source, args.database, query.by[0], query.since, query.until, service=query.service)
+            draw_cost_chart(series, args.chart)
             print(f"chart written to {args.chart}", file=sys.stderr)
     return 0

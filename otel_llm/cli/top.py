@@ -1,7 +1,9 @@
 """``otel-llm top``: where the money concentrates, and how context grows within a session.
 
 - ``types``: call types (feature x model x operation) by cost, with the cumulative share, and
-  ``in_top80`` marking the few types that make up 80% of the spend (the usual 20/80).
+  ``in_top80`` marking the few types that make up 80% of the spend (the usual 20/80). A type whose
+  calls are all unpriced has no cost (null, ``-``) and comes last; ``unpriced_calls`` counts them,
+  and ``cost_per_call`` is per priced call. The sums match ``otel-llm report`` over the same window.
 - ``calls``: the most expensive single calls (from ``llm_calls``), with their trace ids.
 - ``context``: input tokens by turn within a session (calls ordered by time per ``session.id``),
   averaged over sessions: the "context window tax" of long conversations.
@@ -20,46 +22,32 @@ from otel_llm.cli._common import add_format_option, add_store_options, open_sour
 from otel_llm.cli._output import render
 from otel_llm.cli._time import parse_when
 from otel_llm.query import QuerySource, Result
+from otel_llm.query.reads import context_by_turn, costliest_calls, top_call_types
 
 __all__ = ["SECTIONS", "add_parser", "top_calls", "top_context", "top_types"]
 
 SECTIONS = ("types", "calls", "context")
-_WINDOW = "Timestamp >= {since:DateTime('UTC')} AND Timestamp < {until:DateTime('UTC')}"
 
 
 def top_types(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
-    sql = (f"SELECT Feature AS feature, Model AS model, Operation AS operation, sum(Calls) AS calls,"
-           f" sum(CostUSD) AS cost_usd, if(sum(Calls) > 0, sum(CostUSD) / sum(Calls), 0) AS cost_per_call"
-           f" FROM {database}.llm_usage_hourly"
-           f" WHERE Hour >= toStartOfHour({{since:DateTime('UTC')}}) AND Hour < {{until:DateTime('UTC')}}"
-           f" GROUP BY feature, model, operation ORDER BY cost_usd DESC, feature, model, operation")
-    result = source.query(sql, params)
-    total = sum((Decimal(str(r[4])) for r in result.rows), Decimal(0))
+    result = top_call_types(source, database, params["since"], params["until"])
+    costs = [None if r[4] is None else Decimal(str(r[4])) for r in result.rows]  # None: all unpriced
+    total = sum((c for c in costs if c is not None), Decimal(0))
     rows, running = [], Decimal(0)
-    for row in result.rows[:limit]:
+    for row, cost in zip(result.rows[:limit], costs, strict=False):
         before = running
-        running += Decimal(str(row[4]))
+        running += cost or 0
         share = running / total if total else Decimal(0)
-        rows.append((*row, share, total > 0 and before < total * Decimal("0.8")))
+        rows.append((*row, share, cost is not None and total > 0 and before < total * Decimal("0.8")))
     return Result([*result.columns, "cumulative_share", "in_top80"], rows)
 
 
 def top_calls(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
-    sql = (f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
-           f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
-           f" TraceId AS trace_id FROM {database}.llm_calls WHERE {_WINDOW}"
-           f" ORDER BY CostUSD DESC, Timestamp LIMIT {int(limit)}")
-    return source.query(sql, params)
+    return costliest_calls(source, database, params["since"], params["until"], limit)
 
 
 def top_context(source: QuerySource, database: str, params: dict[str, Any], limit: int) -> Result:
-    sql = (f"SELECT turn, count() AS sessions, avg(InputTokens) AS avg_input_tokens,"
-           f" max(InputTokens) AS max_input_tokens, sum(CostUSD) AS cost_usd FROM ("
-           f" SELECT SessionId, InputTokens, CostUSD,"
-           f" row_number() OVER (PARTITION BY SessionId ORDER BY Timestamp, SpanId) AS turn"
-           f" FROM {database}.llm_calls WHERE SessionId != '' AND {_WINDOW})"
-           f" GROUP BY turn ORDER BY turn LIMIT {int(limit)}")
-    return source.query(sql, params)
+    return context_by_turn(source, database, params["since"], params["until"], limit)
 
 
 _RUNNERS = {"types": top_types, "calls": top_calls, "context": top_context}

@@ -5,6 +5,18 @@ The CLI, alerts, budgets and the coming dashboard all read through here, so this
 nothing above it (no CLI, no collector).
 """
 
+from otel_llm.query.reads import (
+    GROUPS,
+    REPORT_METRICS,
+    Group,
+    calls_by,
+    context_by_turn,
+    costliest_calls,
+    top_call_types,
+    traced_spend,
+    usage_by,
+    usage_series,
+)
 from otel_llm.query.sources import (
     ClickHouseSource,
     CollectorSource,
@@ -16,5 +28,7 @@ from otel_llm.query.sources import (
 )
 
 __all__ = [
-    "ClickHouseSource", "CollectorSource", "QueryError", "QuerySource", "Result", "check_identifier", "connect_store",
+    "GROUPS", "REPORT_METRICS", "ClickHouseSource", "CollectorSource", "Group", "QueryError", "QuerySource", "Result",
+    "calls_by", "check_identifier", "connect_store", "context_by_turn", "costliest_calls", "top_call_types",
+    "traced_spend", "usage_by", "usage_series",
 ]

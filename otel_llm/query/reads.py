@@ -1,0 +1,213 @@
+"""Named reads over ``llm_calls`` and the rollups: the one module whose SQL knows the views' columns.
+
+The CLI (report, top), the alert rules and the budget refresh all ask their questions here, so a
+column renamed by a migration is changed in one place, and two commands asked the same question
+read the same numbers.
+
+Windows are naive UTC datetimes. Rollup reads count the buckets that overlap [since, until): whole
+hours from ``llm_usage_hourly``, whole days from ``llm_usage_daily_user`` (the only rollup that keeps
+users). Reads of ``llm_calls`` take the exact instants. Every read re-aggregates with ``sum``,
+because unmerged rollup parts may still hold several rows per key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from otel_llm.query.sources import QuerySource, Result, check_identifier
+
+__all__ = [
+    "CALL_METRICS", "GROUPS", "REPORT_METRICS", "USAGE_METRICS", "Group", "calls_by", "context_by_turn",
+    "costliest_calls", "top_call_types", "traced_spend", "usage_by", "usage_series",
+]
+
+Group = Literal["feature", "model", "provider", "operation", "user", "service", "day"]
+GROUPS: tuple[Group, ...] = ("feature", "model", "provider", "operation", "user", "service", "day")
+_COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "operation": "Operation",
+           "user": "UserId", "service": "ServiceName"}
+
+HOURLY = "llm_usage_hourly"
+DAILY_USER = "llm_usage_daily_user"
+CALLS = "llm_calls"
+
+# Unknown money stays unknown: a group whose calls are all unpriced has no cost (NULL), never $0;
+# a group partly priced has the sum of its priced calls, and ``unpriced_calls`` says how many are
+# missing from it. (The rollups sum ifNull(CostUSD, 0), so the count is what tells the two apart.)
+_ALL_UNPRICED = "sum(Calls) > 0 AND sum(UnpricedCalls) = sum(Calls)"
+_PRICED_CALLS = "(sum(Calls) - sum(UnpricedCalls))"
+
+# Measures over the rollups, by the name a read returns them under.
+USAGE_METRICS: Mapping[str, str] = {
+    "calls": "sum(Calls)",
+    "cost_usd": f"if({_ALL_UNPRICED}, NULL, sum(CostUSD))",
+    "priced_cost_usd": "sum(CostUSD)",  # the known part, 0 when nothing is priced: for sums that must add
+    "cost_per_call": f"if({_PRICED_CALLS} > 0, sum(CostUSD) / {_PRICED_CALLS}, NULL)",  # per priced call
+    "tokens": "sum(InputTokens) + sum(OutputTokens)",
+    "input_tokens": "sum(InputTokens)",
+    "output_tokens": "sum(OutputTokens)",
+    "cache_read_tokens": "sum(CacheReadTokens)",
+    "cache_write_tokens": "sum(CacheWriteTokens)",
+    "reasoning_tokens": "sum(ReasoningTokens)",
+    "cache_hit_calls": "sum(CacheHitCalls)",
+    "cache_hit_rate": "if(sum(Calls) > 0, sum(CacheHitCalls) / sum(Calls), 0)",
+    "cache_savings_usd": f"if({_ALL_UNPRICED}, NULL, sum(CacheSavingsUSD))",
+    "errors": "sum(Errors)",
+    "unpriced_calls": "sum(UnpricedCalls)",
+}
+# What ``otel-llm report`` prints, in its documented order.
+REPORT_METRICS = ("calls", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                  "reasoning_tokens", "cache_hit_rate", "cache_savings_usd", "errors", "unpriced_calls")
+# Measures over single calls (``llm_calls``), for the questions no rollup answers (users by hour,
+# the worst single call).
+CALL_METRICS: Mapping[str, str] = {
+    "calls": "count()",
+    "tokens": "sum(InputTokens) + sum(OutputTokens)",
+    "priced_cost_usd": "sum(ifNull(CostUSD, 0))",
+    "max_cost_usd": "max(CostUSD)",
+    "unpriced_calls": "countIf(PriceKnown = 0)",
+}
+
+
+def _metrics(names: Sequence[str], known: Mapping[str, str]) -> list[str]:
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return [f"{known[n]} AS {n}" for n in names]
+
+
+def _filters(
+    service: str | None, feature: str | None, params: dict[str, Any], provider: str | None = None,
+) -> list[str]:
+    clauses = []
+    if provider is not None:
+        clauses.append("Provider = {provider:String}")
+        params["provider"] = provider
+    if service is not None:
+        clauses.append("ServiceName = {service:String}")
+        params["service"] = service
+    if feature is not None:
+        clauses.append("Feature = {feature:String}")
+        params["feature"] = feature
+    return clauses
+
+
+def _rollup(group: Sequence[str]) -> str:
+    return DAILY_USER if "user" in group else HOURLY
+
+
+def _rollup_window(table: str) -> list[str]:
+    """Buckets overlapping [since, until)."""
+    if table == DAILY_USER:
+        return ["Day >= toDate({since:DateTime('UTC')})", "Day < {until:DateTime('UTC')}"]
+    return ["Hour >= toStartOfHour({since:DateTime('UTC')})", "Hour < {until:DateTime('UTC')}"]
+
+
+def _key(group: str, table: str) -> str:
+    if group == "day":
+        return {DAILY_USER: "Day", HOURLY: "toDate(Hour)", CALLS: "toDate(Timestamp)"}[table]
+    if group not in _COLUMN:
+        raise ValueError(f"unknown grouping {group!r}; use one of {', '.join(GROUPS)}")
+    return _COLUMN[group]
+
+
+def usage_by(
+    source: QuerySource, database: str, group: Sequence[Group], since: dt.datetime, until: dt.datetime, *,
+    service: str | None = None, feature: str | None = None, provider: str | None = None,
+    metrics: Sequence[str] = REPORT_METRICS,
+) -> Result:
+    """``group``'s keys (named as the groups) then ``metrics`` (names of ``USAGE_METRICS``), one row
+    per group; most expensive first when ``cost_usd`` is asked for, then by the keys. Grouping by
+    ``user`` reads the daily per-user rollup (whole days), otherwise the hourly one. An empty
+    ``group`` gives one row of totals."""
+    table = _rollup(group)
+    params: dict[str, Any] = {"since": since, "until": until}
+    where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider))
+    columns = [f"{_key(g, table)} AS {g}" for g in group] + _metrics(metrics, USAGE_METRICS)
+    sql = f"SELECT {', '.join(columns)} FROM {check_identifier(database)}.{table} WHERE {where}"
+    if group:
+        keys = ", ".join(group)
+        order = f"cost_usd DESC, {keys}" if "cost_usd" in metrics else keys
+        sql += f" GROUP BY {keys} ORDER BY {order}"
+    return source.query(sql, params)
+
+
+def usage_series(
+    source: QuerySource, database: str, group: Group, since: dt.datetime, until: dt.datetime, *,
+    service: str | None = None,
+) -> Result:
+    """Priced cost per time bucket for each value of ``group`` (``series``, ``t``, ``cost``): hours,
+    or days when the window is longer than three days or ``group`` is ``user``. ``day`` gives one
+    unnamed series."""
+    table = _rollup([group])
+    daily = table == DAILY_USER or (until - since) > dt.timedelta(days=3)
+    bucket = "toDateTime(Day)" if table == DAILY_USER else ("toStartOfDay(Hour)" if daily else "Hour")
+    key = "''" if group == "day" else _key(group, table)
+    params: dict[str, Any] = {"since": since, "until": until}
+    where = " AND ".join(_rollup_window(table) + _filters(service, None, params))
+    return source.query(
+        f"SELECT {key} AS series, {bucket} AS t, sum(CostUSD) AS cost FROM {check_identifier(database)}.{table}"
+        f" WHERE {where} GROUP BY series, t ORDER BY series, t", params)
+
+
+def top_call_types(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
+    """Call types (feature x model x operation) by cost, most expensive first (unpriced types last)."""
+    return usage_by(source, database, ("feature", "model", "operation"), since, until,
+                    metrics=("calls", "cost_usd", "cost_per_call", "unpriced_calls"))
+
+
+def traced_spend(
+    source: QuerySource, database: str, provider: str, since: dt.datetime, until: dt.datetime,
+) -> Result:
+    """One provider's traced calls per day, model and feature (whole UTC days of the hourly rollup,
+    run the store in UTC): ``calls``, ``priced_cost_usd`` (the priced calls' sum), ``unpriced_calls``
+    and ``tokens`` (input, cache included, plus output): what ``otel-llm reconcile`` holds against
+    the provider's own export."""
+    return usage_by(source, database, ("day", "model", "feature"), since, until, provider=provider,
+                    metrics=("calls", "priced_cost_usd", "unpriced_calls", "tokens"))
+
+
+_CALL_WINDOW = "Timestamp >= {since:DateTime('UTC')} AND Timestamp < {until:DateTime('UTC')}"
+
+
+def calls_by(
+    source: QuerySource, database: str, group: Sequence[Group], since: dt.datetime, until: dt.datetime, *,
+    service: str | None = None, feature: str | None = None, metrics: Sequence[str] = ("calls",),
+    cost_above: float | None = None,
+) -> Result:
+    """Like :func:`usage_by` over single calls in [since, until) (``CALL_METRICS``), ordered by the
+    keys; ``cost_above`` keeps only calls that cost more (unpriced calls never do)."""
+    params: dict[str, Any] = {"since": since, "until": until}
+    clauses = [_CALL_WINDOW, *_filters(service, feature, params)]
+    if cost_above is not None:
+        clauses.append("CostUSD > {cost_above:Float64}")
+        params["cost_above"] = cost_above
+    keys = [f"{_key(g, CALLS)} AS {g}" for g in group]
+    sql = (f"SELECT {', '.join(keys + _metrics(metrics, CALL_METRICS))} FROM {check_identifier(database)}.{CALLS}"
+           f" WHERE {' AND '.join(clauses)}")
+    if group:
+        sql += f" GROUP BY {', '.join(group)} ORDER BY {', '.join(group)}"
+    return source.query(sql, params)
+
+
+def costliest_calls(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:
+    """The most expensive single calls, with their trace ids (an unpriced call's cost is NULL)."""
+    return source.query(
+        f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
+        f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
+        f" TraceId AS trace_id FROM {check_identifier(database)}.{CALLS} WHERE {_CALL_WINDOW}"
+        f" ORDER BY CostUSD DESC, Timestamp LIMIT {int(limit)}", {"since": since, "until": until})
+
+
+def context_by_turn(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:
+    """Input tokens by turn within a session (calls ordered by time per session id), over sessions;
+    the turn's cost is NULL when none of its calls is priced, and ``unpriced_calls`` counts the rest."""
+    return source.query(
+        f"SELECT turn, count() AS sessions, avg(InputTokens) AS avg_input_tokens,"
+        f" max(InputTokens) AS max_input_tokens, sum(CostUSD) AS cost_usd,"
+        f" countIf(PriceKnown = 0) AS unpriced_calls FROM ("
+        f" SELECT SessionId, InputTokens, CostUSD, PriceKnown,"
+        f" row_number() OVER (PARTITION BY SessionId ORDER BY Timestamp, SpanId) AS turn"
+        f" FROM {check_identifier(database)}.{CALLS} WHERE SessionId != '' AND {_CALL_WINDOW})"
+        f" GROUP BY turn ORDER BY turn LIMIT {int(limit)}", {"since": since, "until": until})
