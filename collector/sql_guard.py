@@ -46,12 +46,16 @@ _EXPLAIN_KINDS = frozenset(
     {"EXPLAIN", "EXPLAIN AST", "EXPLAIN SYNTAX", "EXPLAIN QUERY TREE", "EXPLAIN PIPELINE", "EXPLAIN ESTIMATE"}
 )
 _TABLE_FUNCTIONS = frozenset(
-    name.lower()
-    for name in ("numbers", "numbers_mt", "zeros", "zeros_mt", "generate_series", "generateSeries", "values", "null")
+    name.lower() for name in ("numbers", "numbers_mt", "generate_series", "generateSeries", "values", "null")
 )
 _OUTSIDE_CATEGORIES = ("AI", "Introspection")
-_OUTSIDE_FUNCTIONS = ("file", "naiveBayesClassifier", "naiveBayesClassifierWithProb",
-                      "naiveBayesClassifierWithAllProbs", "catboostEvaluate")
+_OUTSIDE_FUNCTIONS = (
+    "file",
+    "naiveBayesClassifier",
+    "naiveBayesClassifierWithProb",
+    "naiveBayesClassifierWithAllProbs",
+    "catboostEvaluate",
+)
 _ALLOWED = "SELECT, WITH, SHOW TABLES/DATABASES/COLUMNS and EXPLAIN of a SELECT"
 _SYNTAX_ERROR = "(SYNTAX_ERROR)"
 

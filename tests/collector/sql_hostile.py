@@ -32,13 +32,13 @@ class Canary:
         hits = self.hits
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 hits.append(self.path)
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"name,secret\nx,canary-reply\n")
 
-            do_POST = do_HEAD = do_GET  # noqa: N815
+            do_POST = do_HEAD = do_GET
 
             def log_message(self, *_args: Any) -> None:
                 return

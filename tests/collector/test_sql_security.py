@@ -7,7 +7,10 @@ row counts are unchanged, the canary file does not exist, the canary HTTP server
 from __future__ import annotations
 
 import json
+import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -65,6 +68,7 @@ def unchanged(store: RunningCollector, canary: Canary, tmp_path: Path) -> Iterat
 
 # -- 1: several statements in one query ------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "second",
     [
@@ -99,6 +103,7 @@ def test_new_spans_still_land_after_the_hostile_queries(store: RunningCollector)
 
 
 # -- 2, 4: no file and no network, in any position -------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "query",
@@ -146,6 +151,7 @@ def test_files_urls_and_remote_sources_are_refused_before_anything_runs(
 
 # -- 3: INTO OUTFILE, in every form ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "clause",
     ["", " APPEND", " TRUNCATE", " COMPRESSION 'gzip'", " AND STDOUT", " APPEND AND STDOUT"],
@@ -158,7 +164,7 @@ def test_into_outfile_never_runs(store: RunningCollector, unchanged: Path, claus
 def test_ddl_writes_and_setting_changes_are_refused(store: RunningCollector, unchanged: Path) -> None:
     for query in (
         "INSERT INTO otel.otel_traces (SpanName) VALUES ('x')",
-        "INSERT INTO FUNCTION file('{path}', 'CSV', 'a String') VALUES ('x')".format(path=unchanged),
+        f"INSERT INTO FUNCTION file('{unchanged}', 'CSV', 'a String') VALUES ('x')",
         "CREATE TABLE otel.evil (a Int32) ENGINE = Memory",
         "ALTER TABLE otel.otel_traces DELETE WHERE 1",
         "SET readonly = 0",
@@ -167,12 +173,13 @@ def test_ddl_writes_and_setting_changes_are_refused(store: RunningCollector, unc
         "SELECT 1 SETTINGS max_execution_time = 0",
         "KILL QUERY WHERE 1",
         "SYSTEM SHUTDOWN",
-        "BACKUP TABLE otel.otel_traces TO File('{path}')".format(path=unchanged),
+        f"BACKUP TABLE otel.otel_traces TO File('{unchanged}')",
     ):
         assert_clean_refusal(ask(store, query), 403)
 
 
 # -- 5: inputs that made the old first-word regex backtrack ----------------------------------------
+
 
 @pytest.mark.parametrize("repeat", [26, 40, 5000])
 def test_comment_runs_are_answered_at_once_and_never_stall_the_collector(store: RunningCollector, repeat: int) -> None:
@@ -184,11 +191,13 @@ def test_comment_runs_are_answered_at_once_and_never_stall_the_collector(store: 
 
 
 def test_comments_and_strings_do_not_hide_a_statement(store: RunningCollector, unchanged: Path) -> None:
-    assert store.sql("/* ; DROP TABLE otel.otel_traces */ SELECT ';DROP TABLE x' -- ; TRUNCATE\n") == [[";DROP TABLE x"]]
+    hidden = "/* ; DROP TABLE otel.otel_traces */ SELECT ';DROP TABLE x' -- ; TRUNCATE\n"
+    assert store.sql(hidden) == [[";DROP TABLE x"]]
     assert_clean_refusal(ask(store, "SELECT 1 /* unclosed ; DROP TABLE otel.otel_traces"), 400)
 
 
 # -- 8: result size --------------------------------------------------------------------------------
+
 
 def test_a_huge_result_is_refused_without_ballooning_memory(store: RunningCollector) -> None:
     pid = store.process.pid
@@ -214,6 +223,7 @@ def test_result_rows_are_limited_by_the_engine(store: RunningCollector) -> None:
 
 # -- 11: request shapes ----------------------------------------------------------------------------
 
+
 def test_parameters_the_query_does_not_use_are_a_clean_400(store: RunningCollector) -> None:
     message = assert_clean_refusal(ask(store, "SELECT '100%'", {"x": 1}), 400)
     assert "not used" in message
@@ -224,7 +234,15 @@ def test_parameters_the_query_does_not_use_are_a_clean_400(store: RunningCollect
 
 @pytest.mark.parametrize(
     "body",
-    [b"[" * 200_000, b'{"query": ' + b"[" * 200_000, b"{" * 100_000, b"\xff\xfe", b"null", b"[]", b'{"query": "x", "parameters": []}'],
+    [
+        b"[" * 200_000,
+        b'{"query": ' + b"[" * 200_000,
+        b"{" * 100_000,
+        b"\xff\xfe",
+        b"null",
+        b"[]",
+        b'{"query": "x", "parameters": []}',
+    ],
 )
 def test_malformed_bodies_are_a_clean_400(store: RunningCollector, body: bytes) -> None:
     assert_clean_refusal(ask_raw(store, body), 400)
@@ -233,10 +251,12 @@ def test_malformed_bodies_are_a_clean_400(store: RunningCollector, body: bytes) 
 
 def test_an_empty_result_keeps_its_columns_without_a_second_query(store: RunningCollector) -> None:
     answer = ask(store, "SELECT SpanName, Duration FROM otel_traces WHERE 0")
-    assert answer.document == {"columns": ["SpanName", "Duration"], "types": ["LowCardinality(String)", "UInt64"], "rows": []}
+    types = ["LowCardinality(String)", "UInt64"]
+    assert answer.document == {"columns": ["SpanName", "Duration"], "types": types, "rows": []}
 
 
 # -- 9: SIGTERM cancels a running query ------------------------------------------------------------
+
 
 def test_sigterm_cancels_a_running_query_within_the_grace(tmp_path: Path) -> None:
     running = start_collector(tmp_path / "c", "--sql-timeout", "300", "--shutdown-grace", "3")
@@ -260,3 +280,38 @@ def test_sigterm_cancels_a_running_query_within_the_grace(tmp_path: Path) -> Non
     assert took < 3 + 5, f"SIGTERM took {took:.1f} s with a 3 s grace"  # issue 17: 87.6 s
     assert answers and answers[0][0] in (0, 503), answers
     assert "Traceback" not in running.log()
+
+
+# -- README: what the section promises --------------------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_reader_sql() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"### Security of the SQL endpoint\n.*?```sql\n(.*?)```", text, re.S)
+    assert block, "README lost its read-only user SQL"
+    return [line.rstrip(";") for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_the_readme_reader_user_sql_is_valid_clickhouse_sql(store: RunningCollector) -> None:
+    statements = _readme_reader_sql()
+    assert len(statements) == 3
+    for statement in statements:  # ClickHouse's own parser, through the endpoint (formatQuery only parses)
+        assert store.sql("SELECT formatQuery({q:String}) != ''", q=statement) == [[1]]
+
+
+def test_the_embedded_engine_has_no_user_management_as_the_readme_says(tmp_path: Path) -> None:
+    statement = _readme_reader_sql()[1]
+    script = "import sys, chdb\ntry:\n chdb.connect(sys.argv[1]).query(sys.argv[2])\nexcept Exception as e:\n print(e)"
+    command = [sys.executable, "-c", script, str(tmp_path / "chdb"), statement]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "ACCESS_DENIED" in done.stdout, done
+
+
+def test_the_allowed_table_functions_answer(store: RunningCollector) -> None:
+    assert store.sql("SELECT count() FROM numbers(3)") == [[3]]
+    assert store.sql("SELECT count() FROM generate_series(1, 4)") == [[4]]
+    assert store.sql("SELECT * FROM values('a UInt8', 7)") == [[7]]
+    assert store.sql("SELECT count() FROM null('a UInt8')") == [[0]]
+    assert store.sql("SHOW COLUMNS FROM otel_traces LIKE 'SpanName'")[0][0] == "SpanName"
