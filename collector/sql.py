@@ -118,8 +118,10 @@ class SqlEndpoint:
                 client = self._session()
                 placeholders = check_statement(parse(client, query), self._denied)
                 bound = self._parameters(query, placeholders, parameters or {})
-                self._running = True
+                self._running = True  # before the check: cancel() sets closing, then reads running
                 try:
+                    if self._closing:
+                        raise SqlUnavailable("collector is shutting down")
                     stream = client.raw_stream(f"{self._marker}\n{query}", parameters=bound or None, fmt=_FORMAT)
                     return _json_body(_lines(stream), self._max_response_bytes)
                 finally:

@@ -6,6 +6,7 @@ row counts are unchanged, the canary file does not exist, the canary HTTP server
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import signal
@@ -14,11 +15,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
+from otel_llm.query import CollectorSource, QueryError
 from tests.collector.conftest import TOKEN, emit, unique_service, wait_until
 from tests.collector.harness import RunningCollector, start_collector
 from tests.collector.sql_hostile import (
@@ -315,3 +318,27 @@ def test_the_allowed_table_functions_answer(store: RunningCollector) -> None:
     assert store.sql("SELECT * FROM values('a UInt8', 7)") == [[7]]
     assert store.sql("SELECT count() FROM null('a UInt8')") == [[0]]
     assert store.sql("SHOW COLUMNS FROM otel_traces LIKE 'SpanName'")[0][0] == "SpanName"
+
+
+# -- the client side: CollectorSource ---------------------------------------------------------------
+
+
+def test_collector_source_gets_exact_types_back_and_one_line_errors(store: RunningCollector) -> None:
+    source = CollectorSource(store.url, token=TOKEN)
+    result = source.query(
+        "SELECT toDateTime64('2024-01-02 03:04:05.123456789', 9) AS ns,"
+        " toDateTime64('2024-01-02 03:04:05.1', 1, 'UTC') AS zoned, toDecimal64('0.1', 9) * 3 AS money,"
+        " toUInt64(18446744073709551615) AS big, toDate('2024-02-29') AS d"
+    )
+    assert result.dicts() == [
+        {
+            "ns": dt.datetime(2024, 1, 2, 3, 4, 5, 123456),
+            "zoned": dt.datetime(2024, 1, 2, 3, 4, 5, 100000, tzinfo=dt.timezone.utc),
+            "money": Decimal("0.300000000"),
+            "big": 18446744073709551615,
+            "d": dt.date(2024, 2, 29),
+        }
+    ]
+    with pytest.raises(QueryError) as refused:
+        source.query("SELECT 1; DROP TABLE otel.otel_traces")
+    assert str(refused.value).startswith("collector answered 400: ") and "\n" not in str(refused.value)
