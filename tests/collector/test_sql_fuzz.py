@@ -10,16 +10,12 @@ nothing escaped, and ``/healthz`` polled all along proves nothing stalled.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
-from tests.collector.conftest import TOKEN, emit, unique_service
-from tests.collector.harness import RunningCollector, start_collector
+from tests.collector.harness import RunningCollector
 from tests.collector.sql_hostile import SETTINGS_SNAPSHOT, STORE_SNAPSHOT, Canary, ask, watching_health
 
 EXAMPLES = 400
@@ -106,25 +102,10 @@ _NOISE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def canary() -> Iterator[Canary]:
-    server = Canary()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    running = start_collector(tmp_path_factory.mktemp("sql-fuzz"), token=TOKEN)
-    emit(HttpExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers), unique_service("fuzz"), 10)
-    assert running.wait_for("SELECT count() FROM otel_traces", 10) == 10
-    yield running
-    running.stop()
-
-
 def test_no_query_writes_reads_files_reaches_the_network_or_stalls(
-    store: RunningCollector, canary: Canary, tmp_path: Path
+    sql_store: RunningCollector, canary: Canary, tmp_path: Path
 ) -> None:
+    store = sql_store
     written = tmp_path / "fuzz-written.txt"
     pieces = _pieces(canary.url, written)
     fragment = st.one_of(st.sampled_from(pieces), st.sampled_from(_NOISE), st.text(max_size=12))

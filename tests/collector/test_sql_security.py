@@ -37,21 +37,8 @@ from tests.collector.sql_hostile import (
 
 
 @pytest.fixture(scope="module")
-def canary() -> Iterator[Canary]:
-    server = Canary()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    """A collector (token on) holding 20 spans of one service."""
-    running = start_collector(tmp_path_factory.mktemp("sql-security"), token=TOKEN)
-    service = unique_service("seed")
-    emit(HttpExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers), service, 20)
-    assert running.wait_for("SELECT count() FROM otel_traces", 20) == 20
-    yield running
-    running.stop()
+def store(sql_store: RunningCollector) -> RunningCollector:
+    return sql_store
 
 
 @pytest.fixture
