@@ -57,7 +57,7 @@ _OUTSIDE_FUNCTIONS = (
     "catboostEvaluate",
 )
 _ALLOWED = "SELECT, WITH, SHOW TABLES/DATABASES/COLUMNS and EXPLAIN of a SELECT"
-_SYNTAX_ERROR = "(SYNTAX_ERROR)"
+_NO_JSON_FORM = "not supported by parseQueryToJSON"
 
 
 class QueryRefused(ValueError):
@@ -67,16 +67,15 @@ class QueryRefused(ValueError):
 def parse(client: Client, query: str) -> dict[str, Any]:
     """ClickHouse's parse tree of ``query``; :class:`QueryRefused` for a statement kind it cannot
     show (DESCRIBE, EXISTS, SHOW CREATE, ...). A syntax error (several statements included) is
-    the engine's error, raised by the client; any other failure refuses (fail closed)."""
+    the engine's error, raised by the client. Either way nothing runs."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
     try:
         text = client.raw_query("SELECT parseQueryToJSON({q:String})", parameters={"q": query}, fmt="RawBLOB")
     except DatabaseError as exc:
-        if _SYNTAX_ERROR in str(exc):  # the user's to fix, several statements included
-            raise
-        # Parsed, but of a kind with no JSON form (DESCRIBE, EXISTS, INSERT ... VALUES): never run.
-        raise QueryRefused(f"only {_ALLOWED} are answered here (for DESCRIBE: SHOW COLUMNS FROM <table>)") from exc
+        if _NO_JSON_FORM in str(exc):  # parsed, but of a kind with no JSON form (DESCRIBE, INSERT ... VALUES)
+            raise QueryRefused(f"only {_ALLOWED} are answered here (for DESCRIBE: SHOW COLUMNS FROM <table>)") from exc
+        raise  # the engine's own words: a syntax error (several statements included), a query too deep
     try:
         tree = json.loads(text)
     except RecursionError as exc:  # deeper than Python's JSON reader goes

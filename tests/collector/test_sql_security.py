@@ -186,6 +186,23 @@ def test_comments_and_strings_do_not_hide_a_statement(store: RunningCollector, u
     assert_clean_refusal(ask(store, "SELECT 1 /* unclosed ; DROP TABLE otel.otel_traces"), 400)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT " + "(" * 30000 + "1" + ")" * 30000,
+        "SELECT " + "tuple(" * 400 + "1" + ")" * 400,  # parses, deeper than Python's JSON reader goes
+        "SELECT " + "+".join(["1"] * 10000),
+        "SELECT " + "-" * 60000 + "1",
+        "SELECT 1" + " " * 70000,
+    ],
+)
+def test_deep_and_long_queries_are_refused_at_once(store: RunningCollector, unchanged: Path, query: str) -> None:
+    answer = ask(store, query)
+    assert_clean_refusal(answer, 400, 403)
+    assert answer.seconds < 2
+    assert "Traceback" not in store.log()
+
+
 # -- 8: result size --------------------------------------------------------------------------------
 
 
