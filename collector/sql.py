@@ -36,7 +36,7 @@ from otel_llm_collector.sql_guard import QueryRefused, check_statement, denied_f
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["SqlEndpoint", "SqlError", "SqlRefused", "SqlUnavailable"]
+__all__ = ["SqlEndpoint", "SqlError", "SqlRefused", "SqlUnavailable", "one_line"]
 
 _log = logging.getLogger(__name__)
 
