@@ -19,6 +19,7 @@ import json
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
@@ -30,7 +31,7 @@ from otel_llm_collector.drain import Drain
 from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_json, decode_protobuf, response
-from otel_llm_collector.sql import SqlEndpoint, SqlError, SqlRefused
+from otel_llm_collector.sql import SqlEndpoint, SqlError, SqlRefused, SqlUnavailable, one_line
 
 __all__ = ["HttpDeps", "build_app"]
 
@@ -90,6 +91,23 @@ def _decode(body: bytes, content_type: str) -> tuple[ExportTraceServiceRequest, 
     return decode_protobuf(body), body
 
 
+def _sql_request(body: bytes) -> tuple[str, dict[str, Any]]:
+    """``(query, parameters)`` from a ``/v1/sql`` body; ``ValueError`` with one line for any other shape
+    (Python's JSON reader raises ``RecursionError`` on deep nesting: 200,000 ``[`` is a bad request)."""
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise ValueError("JSON nests too deeply") from None
+    except ValueError as exc:
+        raise ValueError(one_line(f"not JSON: {exc}")) from None
+    if not isinstance(document, dict) or not isinstance(document.get("query"), str):
+        raise ValueError("query must be a string")
+    parameters = document.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise ValueError("parameters must be an object")
+    return document["query"], parameters
+
+
 def build_app(deps: HttpDeps) -> web.Application:
     middlewares = [_auth_middleware(deps.auth_token)] if deps.auth_token else []
     app = web.Application(client_max_size=deps.max_body_bytes, middlewares=middlewares)
@@ -134,21 +152,20 @@ def build_app(deps: HttpDeps) -> web.Application:
         if not deps.drain.ready:  # the schema is created by the drain's first connection
             return web.json_response({"error": f"store not ready: {deps.drain.status}"}, status=503)
         try:
-            document = await request.json()
-            query, parameters = document["query"], document.get("parameters") or {}
-            if not isinstance(query, str) or not isinstance(parameters, dict):
-                raise TypeError("query must be a string and parameters an object")
+            query, parameters = _sql_request(await request.read())
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=413)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return web.json_response({"error": f"body exceeds {deps.max_body_bytes} bytes"}, status=413)
+        except (ValueError, RequestPayloadError) as exc:
             return web.json_response({"error": f'expected {{"query": "...", "parameters": {{}}}}: {exc}'}, status=400)
         try:
-            result = await asyncio.get_running_loop().run_in_executor(sql_thread, deps.sql.run, query, parameters)
+            body = await asyncio.get_running_loop().run_in_executor(sql_thread, deps.sql.run, query, parameters)
         except SqlRefused as exc:
             return web.json_response({"error": str(exc)}, status=403)
         except SqlError as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        return web.Response(text=json.dumps(result), content_type=_JSON)
+        except SqlUnavailable as exc:
+            return web.json_response({"error": str(exc)}, status=503)
+        return web.Response(body=body, content_type=_JSON)
 
     async def healthz(_request: web.Request) -> web.Response:
         return web.Response(text="ok\n")

@@ -6,9 +6,9 @@ accepting spans), then the two receivers. Once both ports are bound one JSON lin
 (``{"event": "listening", "http_port": ..., "grpc_port": ...}``): with ``--http-port 0`` that is
 how a supervisor or a test learns the ports.
 
-Stop (SIGTERM / SIGINT): stop accepting first (so nothing is acknowledged that cannot be
-drained), then let forwarders and the drain finish within a grace period. Whatever the drain
-could not write stays in the spool for the next start.
+Stop (SIGTERM / SIGINT): cancel the SQL query that runs, if any, and stop accepting (so nothing
+is acknowledged that cannot be drained), then let forwarders and the drain finish within a grace
+period. Whatever the drain could not write stays in the spool for the next start.
 """
 
 from __future__ import annotations
@@ -121,6 +121,9 @@ async def _serve(config: CollectorConfig) -> None:
     await stop.wait()
 
     _log.info("shutting down: no new requests; draining for up to %.1f s", config.shutdown_grace)
+    # Before the HTTP server waits for its open requests: a running report would hold it (and the
+    # process) until the query's own time limit, whatever the grace period says.
+    await loop.run_in_executor(None, sql.cancel)
     if grpc_server is not None:
         grpc_server.stop(grace=2.0).wait()
     await runner.cleanup()
@@ -134,7 +137,7 @@ def _finish(grace: float, forwarders: list[Forwarder], drain: Drain, sql: SqlEnd
     for forwarder in forwarders:
         forwarder.close(max(0.0, deadline - time.monotonic()))
     drained = drain.stop(max(0.0, deadline - time.monotonic()))
-    sql.close()
+    sql.close(max(0.0, deadline - time.monotonic()))
     if drained:
         spool.close()
     else:  # the exit releases the lock, after the last word of the thread

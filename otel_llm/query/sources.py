@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TYPE_ZONE = re.compile(r"'([^']+)'\)")  # DateTime64(9, 'UTC')
 
 
 class QueryError(Exception):
@@ -134,16 +136,35 @@ def _typed(value: Any, type_name: str) -> Any:
     if base.startswith("Decimal"):
         return Decimal(value)
     if base.startswith("DateTime"):
-        return dt.datetime.fromisoformat(value)
+        return _datetime(value, base)
     if base.startswith("Date"):
         return dt.date.fromisoformat(value)
     return value
 
 
+def _datetime(text: str, type_name: str) -> dt.datetime:
+    """ClickHouse writes ``2024-01-02 03:04:05.123456789``: up to nine fractional digits, where
+    Python 3.10 reads exactly three or six, and no offset; a type that names a zone gets it back."""
+    head, dot, fraction = text.partition(".")
+    value = dt.datetime.fromisoformat(f"{head}.{fraction[:6].ljust(6, '0')}" if dot else head)
+    zone = _TYPE_ZONE.search(type_name)
+    return value.replace(tzinfo=ZoneInfo(zone.group(1))) if zone else value
+
+
+def _error_line(status: int, body: bytes) -> str:
+    """``collector answered 403: <its one-line error>``; the raw start of the body if it is not ours."""
+    try:
+        message = json.loads(body)["error"]
+    except (ValueError, KeyError, TypeError):
+        message = body[:500].decode(errors="replace")
+    return f"collector answered {status}: {message}"
+
+
 class CollectorSource:
     """Queries through a running collector: ``POST {url}/v1/sql`` with JSON ``{"query", "parameters"}``
     answered by ``{"columns": [...], "types": [...], "rows": [[...]]}``. The collector always runs
-    queries with ``readonly=1``, so ``readonly`` needs no flag here."""
+    queries read-only (one checked statement, ``readonly=1``, its own limits), so ``readonly``
+    needs no flag here."""
 
     def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 30.0) -> None:
         self.url = url.rstrip("/") + "/v1/sql"
@@ -161,7 +182,7 @@ class CollectorSource:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 payload = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise QueryError(f"collector answered {exc.code}: {exc.read()[:500].decode(errors='replace')}") from exc
+            raise QueryError(_error_line(exc.code, exc.read())) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise QueryError(f"collector at {self.url} unreachable: {exc}") from exc
         types = payload.get("types") or [""] * len(payload["columns"])

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tests.collector.harness import STARTED, RunningCollector, start_collector
+from tests.collector.sql_hostile import Canary
 
 TOKEN = "test-token-123"
 _HOLDER = (
@@ -80,6 +82,24 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.01)
     return condition()
+
+
+@pytest.fixture(scope="module")
+def canary() -> Iterator[Canary]:
+    """A local HTTP server that counts requests: a hit means a SQL query reached the network."""
+    server = Canary()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def sql_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+    """A collector of its own (token on) holding 20 spans, for hostile SQL to prove unchanged."""
+    running = start_collector(tmp_path_factory.mktemp("sql"), token=TOKEN)
+    emit(HttpExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers), unique_service("seed"), 20)
+    assert running.wait_for("SELECT count() FROM otel_traces", 20) == 20
+    yield running
+    running.stop()
 
 
 @pytest.fixture
