@@ -111,7 +111,7 @@ def long_context_rates(price: ModelPrice, tier: str, input_tokens: int) -> Rates
     return _rates(*(_or(mine, fallback) for mine, fallback in zip(listed, base, strict=True)))
 
 
-def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
+def compute_cost(price: ModelPrice, r: Rates, usage: Usage, source: str = "exact") -> Cost:
     uncached = usage.uncached_input_tokens
     if usage.input_audio_tokens and price.input_audio is not None:
         audio_in = min(usage.input_audio_tokens, uncached)
@@ -142,4 +142,5 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
         cache_write_usd=cache_write_usd,
         cache_savings_usd=cache_read * r.input - cache_read_usd if cache_read else _ZERO,
         model_key=price.model,
+        source=source,
     )
