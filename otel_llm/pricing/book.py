@@ -69,8 +69,10 @@ class PriceBook:
             by_name.setdefault(name, []).append(provider)
         self._by_name = {name: min(providers, key=_rank) for name, providers in by_name.items()}
         by_identity: dict[str, list[Slot]] = {}
-        for slot in self._history:
+        self._own_identity: dict[tuple[str, str], Slot] = {}
+        for slot in sorted(self._history):
             by_identity.setdefault(identity(slot[1]), []).append(slot)
+            self._own_identity.setdefault((slot[0], identity(slot[1])), slot)
         # The maker's current price first, then its clouds; a dropped model's last price last.
         self._by_identity = {
             key: min(slots, key=lambda s: (self._history[s][-1].source == semconv.PRICING_SOURCE_HISTORY, _rank(s[0])))
@@ -160,8 +162,13 @@ class PriceBook:
         names = candidates(name)
         for hint, candidate in names:  # the calling provider (or the route's) lists it
             for p in (hint, wanted):
-                if p is not None and (p, candidate) in self._history:
+                if p is None:
+                    continue
+                if (p, candidate) in self._history:
                     return (p, candidate), False
+                own = self._own_identity.get((p, identity(candidate)))  # its own spelling of it
+                if own is not None:
+                    return own, False
         called = wanted or next((hint for hint, _ in names if hint), None)
         for _, candidate in names:  # the maker's price, or the same model at another host
             generic = self._by_name.get(candidate)

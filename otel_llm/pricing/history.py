@@ -40,6 +40,12 @@ def _same_price(old: ModelPrice, new: ModelPrice) -> bool:
     return (old.input, old.output) == (new.input, new.output)
 
 
+def _zeroed(old: ModelPrice, new: ModelPrice) -> bool:
+    """A newer map that lists 0 where an older one had a price (gemini-1.5-flash's output in
+    LiteLLM 1.90) would price every such token at $0, the silent wrong number we never give."""
+    return any(before and after == 0 for before, after in ((old.input, new.input), (old.output, new.output)))
+
+
 def merge_history(releases: Sequence[Release]) -> list[ModelPrice]:
     """Every price of ``releases`` (newest first: (release date, prices)) as one dated history.
 
@@ -61,6 +67,8 @@ def merge_history(releases: Sequence[Release]) -> list[ModelPrice]:
             if is_newest:
                 newest.add(slot)
             versions = history.setdefault(slot, [])
+            if versions and _zeroed(versions[-1], price):
+                continue  # a listing error, not a free model: keep the last real price
             if versions and _same_price(versions[-1], price):
                 versions[-1] = dataclasses.replace(price, effective_from=versions[-1].effective_from)
                 continue
