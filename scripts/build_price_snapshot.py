@@ -192,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         maps = [read_map(arg, sources) for arg in args.maps]
         counts, wrong = build(maps, args.out)
     except (OSError, KeyError, ValueError) as exc:
-        print(f"build_price_snapshot: {exc}", file=sys.stderr)
+        hint = " (write PATH=YYYY-MM-DD, or list the map in scripts/price_sources.json)" if "date" in str(exc) else ""
+        print(f"build_price_snapshot: {exc}{hint}", file=sys.stderr)
         return 2
     size = args.out.stat().st_size
     print(f"wrote {args.out} ({sum(counts.values())} prices, {size / 1024:.0f} KiB)")
