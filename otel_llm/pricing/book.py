@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from otel_llm import semconv
-from otel_llm.pricing.cost import Rates, base_rates, compute_cost, long_context_rates, tier_of
+from otel_llm.pricing.cost import Rates, base_rates, batch_priced, compute_cost, long_context_rates, tier_of
 from otel_llm.pricing.model import ALWAYS, Cost, ModelPrice
 from otel_llm.pricing.names import candidates, canonical_provider, identity, undated
 from otel_llm.pricing.overrides import Override, PriceFile
@@ -204,6 +204,15 @@ class PriceBook:
                 return None
             price, source = found
             tier = tier_of(service_tier, batch)
+            if tier == "batch" and not batch_priced(price):
+                self._warn_once(
+                    f"batch/{price.provider}/{price.model}",
+                    "otel-llm: no batch price for %r at %r; its batch calls carry no cost. Add batch prices to %s.",
+                    price.model,
+                    price.provider,
+                    semconv.ENV_PRICES,
+                )
+                return None
             rates = long_context_rates(price, tier, usage.input_tokens or 0) if price.tiers else None
             if rates is None:
                 key = (id(price), tier)
