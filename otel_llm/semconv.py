@@ -165,6 +165,9 @@ PRICING_SOURCE_EXACT = "exact"
 PRICING_SOURCE_HISTORY = "history"
 PRICING_SOURCE_OTHER_HOST = "other_host"
 PRICING_SOURCE_OVERRIDE = "override"
+# Set by the instrumentation on impossible usage (sec-exporter's branch defines it too, same
+# value); llm_calls leaves such spans unpriced.
+OTEL_LLM_USAGE_SUSPECT = "otel_llm.usage.suspect"
 
 # --- Appended by the schema (otel_llm/schema): keys other instrumentations write, read only by
 # the llm_calls view so their spans are priced too (OpenLLMetry, OpenLIT, OpenInference). -----
