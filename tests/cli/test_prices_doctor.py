@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import Any
 
 from otel_llm import semconv as sc
@@ -73,6 +75,16 @@ def test_doctor_lists_unpriced_history_and_other_host_models_with_alias_lines(st
 
     code, out, _ = run("prices", "doctor", "--since", "60d")
     assert code == 0 and "acme-llm-9000" in out and "aliases:" in out
+
+
+def test_the_readme_doctor_command_runs_as_written(store: Any, run: Run) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"`otel-llm (prices doctor[^`]*)`", readme)
+    assert command is not None
+    client, database = store
+    insert_spans(client, database, [_span("gpt4o-mini", "openai", cost=None)])
+    code, out, _ = run(*command.group(1).split())
+    assert code == 0 and "gpt4o-mini" in out
 
 
 def test_doctor_with_no_gaps_says_so(store: Any, run: Run) -> None:

@@ -132,3 +132,15 @@ def test_script_refuses_an_undated_newer_map_in_one_line(tmp_path: Path) -> None
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "release date" in result.stderr
+
+
+def test_the_readme_rebuild_commands_name_the_recorded_releases_newest_first() -> None:
+    """The README's rebuild lines (run by hand: they download from PyPI) match price_sources.json."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("To rebuild the snapshot", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = block.strip().splitlines()
+    versions = [r["version"] for r in json.loads((ROOT / "scripts" / "price_sources.json").read_text())["releases"]]
+    assert lines[:-1] == [f"pip download litellm=={v} --no-deps -d wheels" for v in versions]
+    build = lines[-1].split()
+    assert build[:2] == ["python", "scripts/build_price_snapshot.py"]
+    assert build[2:] == [f"wheels/litellm-{v}-*.whl" for v in versions]
