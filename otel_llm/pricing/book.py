@@ -21,7 +21,7 @@ from datetime import date
 
 from otel_llm import semconv
 from otel_llm.pricing.cost import Rates, base_rates, batch_priced, compute_cost, long_context_rates, tier_of
-from otel_llm.pricing.model import ALWAYS, Cost, ModelPrice
+from otel_llm.pricing.model import Cost, ModelPrice
 from otel_llm.pricing.names import candidates, canonical_provider, identity, undated
 from otel_llm.pricing.overrides import Override, PriceFile
 from otel_llm.usage import Usage
@@ -79,7 +79,8 @@ class PriceBook:
             for key, slots in by_identity.items()
         }
         self._aliases = {k.lower(): v.lower() for k, v in (aliases or {}).items()}
-        self._resolved: dict[tuple[str, str | None], Resolved | None] = {}
+        self._answers: dict[tuple[str, str | None], tuple[ModelPrice, str] | None] = {}
+        self._built_on = date.today()
         # Base rates per (price, service tier); keyed by id() since this book keeps every price alive.
         self._rates: dict[tuple[int, str], Rates] = {}
         self._warned: set[str] = set()
@@ -123,7 +124,10 @@ class PriceBook:
 
     def lookup(self, model: str, provider: str | None = None, *, at: date | None = None) -> ModelPrice | None:
         """The price of ``model`` at ``provider`` in force on ``at`` (default: today), or None."""
-        found = self.price_and_source(model, provider, at=at)
+        try:
+            found = self._answers[(model, provider)] if at is None else self.price_and_source(model, provider, at=at)
+        except KeyError:
+            found = self.price_and_source(model, provider)
         return None if found is None else found[0]
 
     def price_and_source(
@@ -132,28 +136,36 @@ class PriceBook:
         """``lookup`` plus where the price comes from (``otel_llm.pricing.source``): exact,
         history (a model the newest map dropped), other_host or override."""
         key = (model, provider)
-        try:
-            resolved = self._resolved[key]
-        except KeyError:
-            resolved = self._resolve(model, provider)
+        if at is None:
+            try:
+                return self._answers[key]  # the common case: one dict lookup
+            except KeyError:
+                pass
+        resolved = self._resolve(model, provider)
+        answer, lasting = None, True
+        if resolved is not None:
+            slot, other_host = resolved
+            history = self._history[slot]
+            price = history[-1]
+            # Prices dated after the book was built are looked up again each time: which one is
+            # in force changes with the date. Any other answer holds for good and is cached.
+            lasting = price.effective_from <= self._built_on
+            if at is not None or not lasting:
+                day = at or date.today()
+                current = [p for p in history if p.effective_from <= day]
+                if not current:
+                    return None
+                price = current[-1]
+            source = price.source
+            if other_host and source != semconv.PRICING_SOURCE_OVERRIDE:
+                source = semconv.PRICING_SOURCE_OTHER_HOST
+            answer = (price, source)
+        if at is None and lasting:
             with self._lock:
-                if len(self._resolved) >= _CACHE_LIMIT:
-                    self._resolved.clear()
-                self._resolved[key] = resolved
-        if resolved is None:
-            return None
-        slot, other_host = resolved
-        history = self._history[slot]
-        price = history[-1]
-        if not (len(history) == 1 and price.effective_from == ALWAYS):
-            day = at or date.today()
-            current = [p for p in history if p.effective_from <= day]
-            if not current:
-                return None
-            price = current[-1]
-        if other_host and price.source != semconv.PRICING_SOURCE_OVERRIDE:
-            return price, semconv.PRICING_SOURCE_OTHER_HOST
-        return price, price.source
+                if len(self._answers) >= _CACHE_LIMIT:
+                    self._answers.clear()
+                self._answers[key] = answer
+        return answer
 
     def _resolve(self, model: str, provider: str | None) -> Resolved | None:
         name = model.strip().lower()
