@@ -8,6 +8,9 @@ dropped keeps its last known price; a price that changed keeps both, the newer o
 the release date of the map that first listed it (see otel_llm/pricing/history.py). Release
 dates come from scripts/price_sources.json (PyPI's upload time of each release's wheels), which
 recognises a map by its SHA-256; a map not listed there may be given as PATH=YYYY-MM-DD.
+scripts/price_corrections.json then replaces the prices a provider's own page contradicts and no
+newer map fixes (each with the page it was checked against); a correction for a model no input
+lists does nothing.
 
 The snapshot keeps the text, chat, completion, responses and embedding models of the providers
 our instrumentation prices (OpenAI, Anthropic, Google Gemini and Vertex AI, Mistral, Cohere,
@@ -20,6 +23,7 @@ to refresh the prices; the script never reaches the network.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -32,7 +36,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from otel_llm.pricing import PriceBook
+from otel_llm.pricing import ModelPrice, PriceBook, load_price_file
 from otel_llm.pricing.history import merge_history
 from otel_llm.pricing.litellm import litellm_prices
 from otel_llm.pricing.names import DOCUMENTED_ALIASES, split_route
@@ -41,6 +45,7 @@ from otel_llm.pricing.snapshot import dump_snapshot, load_snapshot
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "otel_llm" / "pricing" / "snapshot.json"
 DEFAULT_SOURCES = HERE / "price_sources.json"
+DEFAULT_CORRECTIONS = HERE / "price_corrections.json"
 _WHEEL_MAP = "litellm/model_prices_and_context_window_backup.json"
 
 _MODES = frozenset({"chat", "completion", "responses", "embedding"})
@@ -164,8 +169,19 @@ def unreachable(maps: Sequence[PriceMap], book: PriceBook) -> list[str]:
     return wrong
 
 
-def build(maps: Sequence[PriceMap], out: Path) -> tuple[Counter[str], list[str]]:
-    history = merge_history([(m.released, litellm_prices(m.data, select=keep)) for m in maps])
+def corrected(history: list[ModelPrice], corrections: Path | None) -> list[ModelPrice]:
+    """Every version of a corrected model with the checked prices in place of the map's."""
+    if corrections is None:
+        return history
+    fixes = {(o.provider, o.model): o.values for o in load_price_file(corrections).overrides}
+    return [
+        dataclasses.replace(p, **fixes[(p.provider, p.model)]) if (p.provider, p.model) in fixes else p for p in history
+    ]
+
+
+def build(maps: Sequence[PriceMap], out: Path, corrections: Path | None = None) -> tuple[Counter[str], list[str]]:
+    merged = merge_history([(m.released, litellm_prices(m.data, select=keep)) for m in maps])
+    history = corrected(merged, corrections)
     combined = hashlib.sha256("".join(m.sha256 for m in maps).encode()).hexdigest()
     meta = {
         "maps": [
@@ -186,11 +202,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("maps", nargs="+", help="LiteLLM maps or wheels, newest first (PATH or PATH=YYYY-MM-DD)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="snapshot to write")
     parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="release dates of known maps")
+    parser.add_argument(
+        "--corrections",
+        type=Path,
+        default=DEFAULT_CORRECTIONS,
+        help="checked prices laid over the maps' (an OTEL_LLM_PRICES-format file; 'none' for none)",
+    )
     args = parser.parse_args(argv)
     try:
         sources = load_sources(args.sources)
         maps = [read_map(arg, sources) for arg in args.maps]
-        counts, wrong = build(maps, args.out)
+        corrections = None if str(args.corrections) == "none" else args.corrections
+        counts, wrong = build(maps, args.out, corrections)
     except (OSError, KeyError, ValueError) as exc:
         hint = " (write PATH=YYYY-MM-DD, or list the map in scripts/price_sources.json)" if "date" in str(exc) else ""
         print(f"build_price_snapshot: {exc}{hint}", file=sys.stderr)

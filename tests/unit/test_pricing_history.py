@@ -100,7 +100,7 @@ def test_script_builds_history_from_two_maps_and_drops_documented_aliases(tmp_pa
     )
     out = tmp_path / "snapshot.json"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), f"{new}=2026-09-06", str(old), "--out", str(out)],
+        [sys.executable, str(SCRIPT), f"{new}=2026-09-06", str(old), "--out", str(out), "--corrections", "none"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -127,3 +127,28 @@ def test_list_price(
     per_1m = (price.input * 10**6, (price.output or 0) * 10**6)
     assert per_1m == (Decimal(input_1m), Decimal(output_1m)), f"{model} priced as {price.provider}/{price.model}"
     assert got_source == source
+
+
+# Anthropic's pricing page (platform.claude.com/docs/en/about-claude/pricing): cache hits, 5-minute
+# and 1-hour cache writes, USD per 1M tokens. Claude Haiku 3.5's 1-hour write is $1.60 (LiteLLM
+# listed $6 before dropping the model: scripts/price_corrections.json fixes it).
+ANTHROPIC_CACHE: list[tuple[str, str, str, str]] = [
+    ("claude-3-5-haiku-20241022", "0.08", "1", "1.6"),
+    ("claude-3-haiku-20240307", "0.03", "0.3", "0.5"),
+    ("claude-3-opus-20240229", "1.5", "18.75", "30"),
+    ("claude-3-7-sonnet-20250219", "0.3", "3.75", "6"),
+    ("claude-sonnet-4-20250514", "0.3", "3.75", "6"),
+    ("claude-opus-4-20250514", "1.5", "18.75", "30"),
+    ("claude-opus-4-1-20250805", "1.5", "18.75", "30"),
+    ("claude-sonnet-4-5-20250929", "0.3", "3.75", "6"),
+    ("claude-haiku-4-5-20251001", "0.1", "1.25", "2"),
+    ("claude-opus-4-5-20251101", "0.5", "6.25", "10"),
+]
+
+
+@pytest.mark.parametrize(("model", "hit", "write_5m", "write_1h"), ANTHROPIC_CACHE)
+def test_anthropic_cache_prices(book: PriceBook, model: str, hit: str, write_5m: str, write_1h: str) -> None:
+    price = book.lookup(model, "anthropic")
+    assert price is not None
+    got = tuple(v * 10**6 for v in (price.cache_read, price.cache_write, price.cache_write_1h))
+    assert got == (Decimal(hit), Decimal(write_5m), Decimal(write_1h))
