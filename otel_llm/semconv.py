@@ -158,6 +158,17 @@ ENV_COLLECTOR_SHUTDOWN_GRACE = "OTEL_LLM_COLLECTOR_SHUTDOWN_GRACE"
 # --- Appended by the price book (otel_llm/pricing): providers its snapshot covers --------
 PROVIDER_GCP_GEMINI = "gcp.gemini"
 PROVIDER_COHERE = "cohere"
+# Where a call's price came from: the calling provider's current list price, a price an older
+# price map listed (the model has since been dropped), the same model at another host, or the
+# user's own price file.
+OTEL_LLM_PRICING_SOURCE = "otel_llm.pricing.source"
+PRICING_SOURCE_EXACT = "exact"
+PRICING_SOURCE_HISTORY = "history"
+PRICING_SOURCE_OTHER_HOST = "other_host"
+PRICING_SOURCE_OVERRIDE = "override"
+# Set by the instrumentation on impossible usage (sec-exporter's branch defines it too, same
+# value); llm_calls leaves such spans unpriced.
+OTEL_LLM_USAGE_SUSPECT = "otel_llm.usage.suspect"
 
 # --- Appended by the schema (otel_llm/schema): keys other instrumentations write, read only by
 # the llm_calls view so their spans are priced too (OpenLLMetry, OpenLIT, OpenInference). -----

@@ -3,6 +3,7 @@
 - ``show MODEL [--provider P]``: the price the instrumentation would use (bundled snapshot plus
   the ``OTEL_LLM_PRICES`` file), per million tokens. Exit 1 when the model is unknown.
 - ``sync``: write that price book into ``<database>.llm_prices`` as a new revision.
+- ``doctor [--since 30d]``: models seen in the store with a price gap (see ``prices_doctor``).
 - ``import FILE``: check a price file (the otel-llm YAML/JSON format or a LiteLLM map), then sync
   the book with it laid over the snapshot. Point ``OTEL_LLM_PRICES`` at the same file so new
   spans are priced the same way.
@@ -14,6 +15,7 @@ import argparse
 import dataclasses
 from decimal import Decimal
 
+from otel_llm.cli import prices_doctor
 from otel_llm.cli._common import add_format_option, add_store_options
 from otel_llm.cli._output import render
 from otel_llm.query import connect_store
@@ -39,6 +41,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("file", help="otel-llm price YAML/JSON or a LiteLLM model_prices map")
     add_store_options(imp, writes=True)
     imp.set_defaults(func=sync_command)
+    prices_doctor.add_parser(actions)
 
 
 def show_command(args: argparse.Namespace) -> int:

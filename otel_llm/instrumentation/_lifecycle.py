@@ -274,6 +274,7 @@ class LLMCall:
         attrs[semconv.OTEL_LLM_COST_CACHE_WRITE_USD] = float(cost.cache_write_usd) if cost.cache_write_usd else 0.0
         attrs[semconv.OTEL_LLM_CACHE_SAVINGS_USD] = float(cost.cache_savings_usd) if cost.cache_savings_usd else 0.0
         attrs[semconv.OTEL_LLM_PRICING_VERSION] = str(book.version)
+        attrs[semconv.OTEL_LLM_PRICING_SOURCE] = cost.source
         self._telemetry.cost.add(total, self._cost_metric_attrs(response_model))
 
     def _cost_metric_attrs(self, response_model: str | None) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """The price book: what an LLM call cost, in exact Decimal dollars, or None when unknown.
 
-Prices come from a snapshot bundled with the package (``snapshot.json``, generated from a
-LiteLLM-format map by ``scripts/build_price_snapshot.py``; never fetched at run time), with the
-user's own file laid over it when ``OTEL_LLM_PRICES`` names one (format: :mod:`.overrides`).
-Cost rules (cache, batch, priority/flex, long context) are in :mod:`.cost`, name normalization
-(dated snapshots, route prefixes, Bedrock ids, Azure aliases) in :mod:`.names`.
+Prices come from a snapshot bundled with the package (``snapshot.json``, a price history merged
+from several LiteLLM releases by ``scripts/build_price_snapshot.py``, see :mod:`.history`; never
+fetched at run time), with the user's own file laid over it when ``OTEL_LLM_PRICES`` names one
+(format: :mod:`.overrides`). Cost rules (cache, batch, priority/flex, long context) are in
+:mod:`.cost`, name normalization (dated snapshots, documented aliases, route prefixes, Bedrock
+ids, Vertex versions) in :mod:`.names`. Every cost says where its price came from
+(``Cost.source``: exact, history, other_host or override).
 
 Usage::
 

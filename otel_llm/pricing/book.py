@@ -3,6 +3,12 @@
 Lookups run on every LLM call, so a model/provider pair is normalized once and the answer
 (hit or miss) is cached; a repeat costs one dict lookup. Unknown models give ``None``, never a
 $0, and one warning per model name, so a price gap is visible without flooding the log.
+
+Which price applies, in order: the calling provider's own price for the name or one of its
+normalized spellings (:func:`~otel_llm.pricing.names.candidates`); with no provider known, the
+maker's price; else the same model at another host (Anthropic's models on Bedrock and Vertex,
+OpenAI's on Azure), matched by :func:`~otel_llm.pricing.names.identity` and reported as
+``other_host``. Never another model's price.
 """
 
 from __future__ import annotations
@@ -14,9 +20,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 
 from otel_llm import semconv
-from otel_llm.pricing.cost import Rates, base_rates, compute_cost, long_context_rates, tier_of
-from otel_llm.pricing.model import ALWAYS, Cost, ModelPrice
-from otel_llm.pricing.names import candidates, canonical_provider, undated
+from otel_llm.pricing.cost import Rates, base_rates, batch_priced, compute_cost, long_context_rates, tier_of
+from otel_llm.pricing.model import Cost, ModelPrice
+from otel_llm.pricing.names import candidates, canonical_provider, identity, undated
 from otel_llm.pricing.overrides import Override, PriceFile
 from otel_llm.usage import Usage
 
@@ -43,6 +49,7 @@ _PREFERENCE = (
 _CACHE_LIMIT = 4096  # distinct (model, provider) pairs; a runaway caller cannot grow it forever
 
 Slot = tuple[str, str]  # (provider, model)
+Resolved = tuple[Slot, bool]  # the slot, and whether it is another host's price
 
 
 def _rank(provider: str) -> int:
@@ -61,8 +68,19 @@ class PriceBook:
         for provider, name in self._history:
             by_name.setdefault(name, []).append(provider)
         self._by_name = {name: min(providers, key=_rank) for name, providers in by_name.items()}
+        by_identity: dict[str, list[Slot]] = {}
+        self._own_identity: dict[tuple[str, str], Slot] = {}
+        for slot in sorted(self._history):
+            by_identity.setdefault(identity(slot[1]), []).append(slot)
+            self._own_identity.setdefault((slot[0], identity(slot[1])), slot)
+        # The maker's current price first, then its clouds; a dropped model's last price last.
+        self._by_identity = {
+            key: min(slots, key=lambda s: (self._history[s][-1].source == semconv.PRICING_SOURCE_HISTORY, _rank(s[0])))
+            for key, slots in by_identity.items()
+        }
         self._aliases = {k.lower(): v.lower() for k, v in (aliases or {}).items()}
-        self._resolved: dict[tuple[str, str | None], Slot | None] = {}
+        self._answers: dict[tuple[str, str | None], tuple[ModelPrice, str] | None] = {}
+        self._built_on = date.today()
         # Base rates per (price, service tier); keyed by id() since this book keeps every price alive.
         self._rates: dict[tuple[int, str], Rates] = {}
         self._warned: set[str] = set()
@@ -106,35 +124,69 @@ class PriceBook:
 
     def lookup(self, model: str, provider: str | None = None, *, at: date | None = None) -> ModelPrice | None:
         """The price of ``model`` at ``provider`` in force on ``at`` (default: today), or None."""
-        key = (model, provider)
         try:
-            slot = self._resolved[key]
+            found = self._answers[(model, provider)] if at is None else self.price_and_source(model, provider, at=at)
         except KeyError:
-            slot = self._resolve(model, provider)
-            with self._lock:
-                if len(self._resolved) >= _CACHE_LIMIT:
-                    self._resolved.clear()
-                self._resolved[key] = slot
-        if slot is None:
-            return None
-        history = self._history[slot]
-        if len(history) == 1 and history[0].effective_from == ALWAYS:
-            return history[0]
-        day = at or date.today()
-        current = [p for p in history if p.effective_from <= day]
-        return current[-1] if current else None
+            found = self.price_and_source(model, provider)
+        return None if found is None else found[0]
 
-    def _resolve(self, model: str, provider: str | None) -> Slot | None:
+    def price_and_source(
+        self, model: str, provider: str | None = None, *, at: date | None = None
+    ) -> tuple[ModelPrice, str] | None:
+        """``lookup`` plus where the price comes from (``otel_llm.pricing.source``): exact,
+        history (a model the newest map dropped), other_host or override."""
+        key = (model, provider)
+        if at is None:
+            try:
+                return self._answers[key]  # the common case: one dict lookup
+            except KeyError:
+                pass
+        resolved = self._resolve(model, provider)
+        answer, lasting = None, True
+        if resolved is not None:
+            slot, other_host = resolved
+            history = self._history[slot]
+            price = history[-1]
+            # Prices dated after the book was built are looked up again each time: which one is
+            # in force changes with the date. Any other answer holds for good and is cached.
+            lasting = price.effective_from <= self._built_on
+            if at is not None or not lasting:
+                day = at or date.today()
+                current = [p for p in history if p.effective_from <= day]
+                if not current:
+                    return None
+                price = current[-1]
+            source = price.source
+            if other_host and source != semconv.PRICING_SOURCE_OVERRIDE:
+                source = semconv.PRICING_SOURCE_OTHER_HOST
+            answer = (price, source)
+        if at is None and lasting:
+            with self._lock:
+                if len(self._answers) >= _CACHE_LIMIT:
+                    self._answers.clear()
+                self._answers[key] = answer
+        return answer
+
+    def _resolve(self, model: str, provider: str | None) -> Resolved | None:
         name = model.strip().lower()
         name = self._aliases.get(name, name)
         wanted = canonical_provider(provider)
-        for hint, candidate in candidates(name):
+        names = candidates(name)
+        for hint, candidate in names:  # the calling provider (or the route's) lists it
             for p in (hint, wanted):
-                if p is not None and (p, candidate) in self._history:
-                    return (p, candidate)
+                if p is None:
+                    continue
+                if (p, candidate) in self._history:
+                    return (p, candidate), False
+                own = self._own_identity.get((p, identity(candidate)))  # its own spelling of it
+                if own is not None:
+                    return own, False
+        called = wanted or next((hint for hint, _ in names if hint), None)
+        for _, candidate in names:  # the maker's price, or the same model at another host
             generic = self._by_name.get(candidate)
-            if generic is not None:
-                return (generic, candidate)
+            slot = (generic, candidate) if generic is not None else self._by_identity.get(identity(candidate))
+            if slot is not None:
+                return slot, called is not None and slot[0] != called
         return None
 
     def cost(
@@ -155,21 +207,31 @@ class PriceBook:
         if usage.is_empty:
             return None
         try:
-            price = None
+            found = None
             for name in (response_model, model):
-                if name and (price := self.lookup(name, provider)) is not None:
+                if name and (found := self.price_and_source(name, provider)) is not None:
                     break
-            if price is None:
+            if found is None:
                 self._warn_unknown(response_model or model, provider)
                 return None
+            price, source = found
             tier = tier_of(service_tier, batch)
+            if tier == "batch" and not batch_priced(price):
+                self._warn_once(
+                    f"batch/{price.provider}/{price.model}",
+                    "otel-llm: no batch price for %r at %r; its batch calls carry no cost. Add batch prices to %s.",
+                    price.model,
+                    price.provider,
+                    semconv.ENV_PRICES,
+                )
+                return None
             rates = long_context_rates(price, tier, usage.input_tokens or 0) if price.tiers else None
             if rates is None:
                 key = (id(price), tier)
                 rates = self._rates.get(key)
                 if rates is None:
                     rates = self._rates[key] = base_rates(price, tier)
-            return compute_cost(price, rates, usage)
+            return compute_cost(price, rates, usage, source)
         except Exception:
             self._warn_once("<cost error>", "otel-llm: pricing failed; the call is left unpriced", exc_info=True)
             return None
@@ -194,10 +256,11 @@ class PriceBook:
 def _apply(history: dict[Slot, list[ModelPrice]], slot: Slot, override: Override) -> None:
     versions = history.setdefault(slot, [])
     base = versions[-1] if versions else ModelPrice(provider=slot[0], model=slot[1])
+    source = semconv.PRICING_SOURCE_OVERRIDE
     if override.effective_from is None:
-        merged = dataclasses.replace(base, **override.values)
+        merged = dataclasses.replace(base, **override.values, source=source)
         versions[-1:] = [merged]
     else:
-        merged = dataclasses.replace(base, **override.values, effective_from=override.effective_from)
+        merged = dataclasses.replace(base, **override.values, effective_from=override.effective_from, source=source)
         versions[:] = [v for v in versions if v.effective_from != override.effective_from] + [merged]
         versions.sort(key=lambda p: p.effective_from)

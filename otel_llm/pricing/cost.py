@@ -4,8 +4,11 @@ The rules, in the order they are applied:
 
 1. Service tier: ``batch=True`` uses the batch prices, ``service_tier`` "priority" or "flex"
    the prices of that tier; any other tier ("default", "auto", "scale") the standard prices.
-   A price the tier does not list falls back to the standard price of the same kind (e.g.
-   LiteLLM has no batch price for 1-hour cache writes).
+   A batch price the map does not list is the standard price times the provider's documented
+   batch discount (:data:`BATCH_FACTORS`: 50% at OpenAI, Azure, Anthropic, Gemini, Vertex,
+   Bedrock and Mistral, 25% at Groq); a provider without a documented flat discount (xAI's
+   varies by model, DeepSeek and Cohere have none) and no listed batch price is unpriced
+   (:func:`batch_priced`). Other tiers fall back to the standard price of the same kind.
 2. Long context: when the request's total input (cache included) exceeds a tier's threshold,
    the highest such tier's prices replace the base prices for the whole request, for the same
    service tier if listed, else the standard tier of that threshold. A price the tier does not
@@ -25,12 +28,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from otel_llm import semconv
 from otel_llm.pricing.model import Cost, ModelPrice
 from otel_llm.usage import Usage
 
-__all__ = ["Rates", "base_rates", "compute_cost", "long_context_rates", "tier_of"]
+__all__ = ["BATCH_FACTORS", "Rates", "base_rates", "batch_priced", "compute_cost", "long_context_rates", "tier_of"]
 
 _ZERO = Decimal(0)
+_HALF = Decimal("0.5")
+# What a batch request pays per standard-price dollar, from each provider's batch docs.
+BATCH_FACTORS: dict[str, Decimal] = {
+    semconv.PROVIDER_OPENAI: _HALF,
+    semconv.PROVIDER_AZURE_OPENAI: _HALF,  # Global Batch deployments
+    semconv.PROVIDER_ANTHROPIC: _HALF,
+    semconv.PROVIDER_GCP_GEMINI: _HALF,
+    semconv.PROVIDER_GCP_VERTEX_AI: _HALF,
+    semconv.PROVIDER_AWS_BEDROCK: _HALF,
+    semconv.PROVIDER_MISTRAL: _HALF,
+    semconv.PROVIDER_GROQ: Decimal("0.75"),  # "25% cost discount compared to synchronous APIs"
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +88,23 @@ def _rates(
     )
 
 
+def batch_priced(price: ModelPrice) -> bool:
+    """Whether a batch call to this model has a known price (listed, or a documented discount)."""
+    return price.batch_input is not None or price.provider in BATCH_FACTORS
+
+
+def _discounted(values: tuple[Decimal | None, ...], provider: str) -> tuple[Decimal | None, ...]:
+    factor = BATCH_FACTORS.get(provider)
+    return values if factor is None else tuple(None if v is None else v * factor for v in values)
+
+
 def _listed(price: ModelPrice, tier: str) -> tuple[Decimal | None, ...]:
     """(input, output, cache_read, cache_write, cache_write_1h) for a tier, before fallbacks."""
     p = price
     if tier == "batch":
-        return (
-            _or(p.batch_input, p.input),
-            _or(p.batch_output, p.output),
-            _or(p.batch_cache_read, p.cache_read),
-            _or(p.batch_cache_write, p.cache_write),
-            p.cache_write_1h,
-        )
+        standard = _discounted((p.input, p.output, p.cache_read, p.cache_write, p.cache_write_1h), p.provider)
+        batch = (p.batch_input, p.batch_output, p.batch_cache_read, p.batch_cache_write, None)
+        return tuple(_or(b, s) for b, s in zip(batch, standard, strict=True))
     if tier in ("priority", "flex"):  # fields priority_input, flex_input, ...
         return (
             _or(getattr(p, tier + "_input"), p.input),
@@ -108,10 +130,12 @@ def long_context_rates(price: ModelPrice, tier: str, input_tokens: int) -> Rates
     lc = next((t for t in at_top if t.service_tier == tier), at_top[0])
     base = _listed(price, tier)
     listed = (lc.input, lc.output, lc.cache_read, lc.cache_write, lc.cache_write_1h)
+    if tier == "batch" and lc.service_tier != "batch":
+        listed = _discounted(listed, price.provider)
     return _rates(*(_or(mine, fallback) for mine, fallback in zip(listed, base, strict=True)))
 
 
-def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
+def compute_cost(price: ModelPrice, r: Rates, usage: Usage, source: str = "exact") -> Cost:
     uncached = usage.uncached_input_tokens
     if usage.input_audio_tokens and price.input_audio is not None:
         audio_in = min(usage.input_audio_tokens, uncached)
@@ -142,4 +166,5 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage) -> Cost:
         cache_write_usd=cache_write_usd,
         cache_savings_usd=cache_read * r.input - cache_read_usd if cache_read else _ZERO,
         model_key=price.model,
+        source=source,
     )

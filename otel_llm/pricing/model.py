@@ -81,6 +81,9 @@ class ModelPrice:
     output_audio: Decimal | None = None
     tiers: tuple[LongContextTier, ...] = ()
     effective_from: date = ALWAYS
+    # "exact" (the newest price map lists it), "history" (only an older map did: the model was
+    # dropped, its calls keep the last known price) or "override" (the user's price file).
+    source: str = "exact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +98,5 @@ class Cost:
     # What the cache-read tokens would have cost at the plain input price, minus what they cost.
     cache_savings_usd: Decimal
     model_key: str
+    # otel_llm.pricing.source: exact | history | other_host | override
+    source: str = "exact"

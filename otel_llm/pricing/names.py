@@ -6,6 +6,13 @@ region, vendor, version), ``claude-sonnet-4-5@20250929`` (Vertex), ``ft:gpt-4o-2
 (a fine-tune). :func:`candidates` lists, most specific first, every name a price may be filed
 under, so the book tries an exact snapshot before falling back to its family, and never guesses
 across families. The snapshot builder uses the same provider table, so keys and lookups agree.
+
+What may be stripped is only what does not change the model: a date of the same model, the
+aliases a provider documents (:data:`DOCUMENTED_ALIASES`), route and region prefixes, Bedrock's
+vendor prefix and ``-v1:0`` version, Vertex's ``@`` version. Never a word of the name itself
+(``-mini``, ``-lite``, ``-haiku``) and never a generation number. :func:`identity` is the name
+with all of that removed, so the same model filed at two hosts (``claude-3-5-haiku@20241022``
+on Vertex, ``anthropic.claude-3-5-haiku-20241022-v1:0`` on Bedrock) meets under one key.
 """
 
 from __future__ import annotations
@@ -14,7 +21,23 @@ import re
 
 from otel_llm import semconv
 
-__all__ = ["candidates", "canonical_provider", "split_route", "undated"]
+__all__ = ["DOCUMENTED_ALIASES", "candidates", "canonical_provider", "identity", "split_route", "undated"]
+
+# Aliases a provider documents as pointing at one dated model (Anthropic's models overview:
+# "-latest" and "-0" aliases). Only these are resolved: a "-latest" elsewhere may be a model of
+# its own (OpenAI's chatgpt-4o-latest is priced apart from gpt-4o). LiteLLM lists some of them
+# with a stale price (claude-3-5-haiku-latest at the launch price $1/$5 while the dated model is
+# $0.80/$4), so the snapshot builder drops them and the dated model's price applies.
+DOCUMENTED_ALIASES: dict[str, str] = {
+    "claude-3-haiku-latest": "claude-3-haiku-20240307",
+    "claude-3-opus-latest": "claude-3-opus-20240229",
+    "claude-3-5-sonnet-latest": "claude-3-5-sonnet-20241022",
+    "claude-3-5-haiku-latest": "claude-3-5-haiku-20241022",
+    "claude-3-7-sonnet-latest": "claude-3-7-sonnet-20250219",
+    "claude-sonnet-4-0": "claude-sonnet-4-20250514",
+    "claude-opus-4-0": "claude-opus-4-20250514",
+    "claude-opus-4-1": "claude-opus-4-1-20250805",
+}
 
 # Every spelling of a provider we meet (LiteLLM provider ids, router prefixes, gen_ai names)
 # mapped to its ``gen_ai.provider.name`` value.
@@ -48,7 +71,10 @@ _PROVIDERS: dict[str, str] = {
 # Bedrock cross-region inference profiles put a geography before the vendor: "us.", "eu.", ...
 _BEDROCK_REGION = re.compile(r"^(?:us|eu|apac|ap|au|jp|ca|us-gov|global)\.(?=[a-z0-9-]+\.)")
 _BEDROCK_VENDOR = re.compile(r"^(?:anthropic|mistral|cohere|deepseek|openai|meta|amazon|xai|google)\.")
-_BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)?$|:\d+$")
+# "-v1:0", "-v2:0", "-v1" after a date or version number; never ":1" alone (claude-v2:1 is
+# Claude 2.1, not Claude 2) and never "-v1" after a word (that is part of the name).
+_BEDROCK_VERSION = re.compile(r"(?<=\d)-v\d+(?::\d+)?$")
+_VERTEX_DATE = re.compile(r"@(\d{8})$")
 # Dated snapshots: "-2024-08-06", "-20250929", Vertex's "@20250929" / "@001" / "@default".
 _DATE_SUFFIX = re.compile(r"(?:-\d{4}-\d{2}-\d{2}|-\d{8}|@[\w.-]+)$")
 
@@ -97,6 +123,18 @@ def _bedrock_forms(name: str) -> list[str]:
     return forms
 
 
+def identity(name: str) -> str:
+    """The host-neutral name of a model: what Anthropic, Bedrock and Vertex (or OpenAI and Azure)
+    each file the same model under. ``name`` must be lower-cased and without a route prefix."""
+    bare = _BEDROCK_VENDOR.sub("", _BEDROCK_REGION.sub("", name))
+    if bare != name:
+        bare = _BEDROCK_VERSION.sub("", bare)
+    bare = _VERTEX_DATE.sub(r"-\1", bare)
+    if "@" in bare:  # Vertex's "@001", "@default": a version of the same model
+        bare = bare.partition("@")[0]
+    return DOCUMENTED_ALIASES.get(bare, bare)
+
+
 def candidates(model: str) -> list[tuple[str | None, str]]:
     """Every (provider hint, name) a price for ``model`` may be filed under, best first.
 
@@ -104,6 +142,7 @@ def candidates(model: str) -> list[tuple[str | None, str]]:
     (``azure/``, ``bedrock/``...) and is None when the name itself says nothing about it.
     """
     hint, name = split_route(model)
+    name = DOCUMENTED_ALIASES.get(name, name)
     names = [name]
     if name.startswith("ft:"):  # ft:<base>:<org>:<suffix>:<id> is priced by its base
         names.append(":".join(name.split(":")[:2]))

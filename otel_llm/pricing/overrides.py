@@ -127,7 +127,7 @@ def _from_litellm(data: Mapping[str, Any]) -> tuple[Override, ...]:
         values = {
             f.name: getattr(price, f.name)
             for f in dataclasses.fields(price)
-            if f.name not in ("provider", "model", "effective_from") and getattr(price, f.name) is not None
+            if f.name not in ("provider", "model", "effective_from", "source") and getattr(price, f.name) is not None
         }
         out.append(Override(price.model, price.provider, values))
     return tuple(out)

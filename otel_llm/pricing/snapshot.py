@@ -6,11 +6,18 @@ round. Each price is one line, so refreshing the map gives a readable diff. Only
 have a value are written. Layout::
 
     {"format": 1, "unit": "USD per 1M tokens",
-     "source": {"name": "...", "sha256": "...", "generated": "2026-11-23"},
+     "source": {"maps": [{"version": "1.109.1", "released": "2026-11-12", "sha256": "..."}, ...],
+                "sha256": "<hash of the prices>", "generated": "2026-12-07"},
      "prices": [
        {"provider": "openai", "model": "gpt-4o", "input": "2.5", "output": "10", ...,
         "tiers": [{"threshold": 200000, "service_tier": "standard", "input": "5", ...}]},
+       {"provider": "anthropic", "model": "claude-3-5-haiku-20241022", "input": "0.8", ...,
+        "source": "history"},
+       {"provider": "x", "model": "m", "input": "1", ..., "effective_from": "2026-06-27"},
        ...]}
+
+A model has one line per price it had: the first without ``effective_from`` (in force since
+before the oldest map), each change with the release date of the map that first listed it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from otel_llm.pricing.model import ALWAYS, LongContextTier, ModelPrice
+from otel_llm.pricing.model import LongContextTier, ModelPrice
 
 __all__ = ["SNAPSHOT_FORMAT", "dump_snapshot", "load_snapshot"]
 
@@ -34,17 +41,13 @@ def _encode(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        if value is None or (f.name == "effective_from" and value == ALWAYS):
-            continue
-        if f.name == "mode" and value == "chat":
+        if value is None or value == f.default:  # "chat", ALWAYS, "exact", (): the defaults go unsaid
             continue
         if isinstance(value, Decimal):
             value = format(value.scaleb(_PER).normalize(), "f")
         elif isinstance(value, date):
             value = value.isoformat()
         elif f.name == "tiers":
-            if not value:
-                continue
             value = [_encode(t) for t in value]
         out[f.name] = value
     return out
@@ -66,14 +69,14 @@ def _decode_prices(raw: Mapping[str, Any], cls: type[Any]) -> Any:
     return cls(**kwargs)
 
 
-def dump_snapshot(prices: Iterable[ModelPrice], source: Mapping[str, str]) -> str:
-    ordered = sorted(prices, key=lambda p: (p.provider, p.model))
+def dump_snapshot(prices: Iterable[ModelPrice], source: Mapping[str, Any]) -> str:
+    ordered = sorted(prices, key=lambda p: (p.provider, p.model, p.effective_from))
     lines = [json.dumps(_encode(p), separators=(",", ":")) for p in ordered]
     head = {"format": SNAPSHOT_FORMAT, "unit": "USD per 1M tokens", "source": dict(source)}
     return json.dumps(head)[:-1] + ', "prices": [\n' + ",\n".join(lines) + "\n]}\n"
 
 
-def load_snapshot(text: str) -> tuple[dict[str, str], list[ModelPrice]]:
+def load_snapshot(text: str) -> tuple[dict[str, Any], list[ModelPrice]]:
     """(source description, prices); raises ValueError on a file of another format."""
     data = json.loads(text)
     if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:

@@ -81,6 +81,11 @@ _WRITE_1H_CALLS = (
     ("llm_calls.cache_write", "llm_calls.cache_write_1h"),
 )
 _WRITE_1H_SUMS = (("llm_usage_sums.select", "llm_usage_sums.select_1h"),)
+# Version 6 wraps the version 5 query (llm_calls.view_6) and reads two more values in it.
+_PRICING_SOURCE_CALLS = (
+    ("llm_calls.pricing", "llm_calls.pricing_1h"),
+    ("llm_calls.cache_write", "llm_calls.cache_write_6"),
+)
 _SUM_UINT64 = "SimpleAggregateFunction(sum, UInt64)"
 
 MIGRATIONS: Sequence[Migration] = (
@@ -182,6 +187,14 @@ MIGRATIONS: Sequence[Migration] = (
                 target="llm_usage_daily_user",
                 parts=_WRITE_1H_SUMS,
             ),
+        ),
+    ),
+    Migration(
+        6,
+        "llm_calls.PricingSource (exact, history, other_host, override); suspect usage is unpriced",
+        (
+            AddColumn("llm_calls", "PricingSource LowCardinality(String)", after="CostSource"),
+            ViewQuery("llm_calls_mv", "llm_calls.view_6", target="llm_calls", parts=_PRICING_SOURCE_CALLS),
         ),
     ),
 )

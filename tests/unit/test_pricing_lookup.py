@@ -83,7 +83,7 @@ def test_normalization(book: PriceBook, model: str, provider: str | None, expect
     ("model", "provider"),
     [
         ("acme-llm-9000", None),
-        ("llama-3.3-70b-versatile", "groq"),
+        ("llama-9-900b-versatile", "groq"),
         ("my-azure-deployment", "azure.ai.openai"),
         ("", None),
     ],

@@ -97,7 +97,7 @@ ROLLUPS = ("llm_calls", "llm_usage_hourly", "llm_usage_daily_user")
 
 
 def test_version_5_adds_the_1h_column_to_the_locals_first_then_the_distributed_tables() -> None:
-    alters = [s for s in render(cluster="c") if " ADD COLUMN " in s]
+    alters = [s for s in render(cluster="c") if " ADD COLUMN " in s and "CacheWrite1hTokens" in s]
     expected = [
         f"ALTER TABLE `otel`.`{name}{suffix}` ON CLUSTER `c` ADD COLUMN IF NOT EXISTS CacheWrite1hTokens"
         for name in ROLLUPS
@@ -119,7 +119,17 @@ def test_version_5_swaps_the_view_queries_in_place_reading_the_local_tables() ->
         assert "FROM `otel`.`llm_calls_local`" in modified[rollup]
     # Every ADD COLUMN comes before the first view that fills the column.
     first_modify = next(i for i, s in enumerate(statements) if " MODIFY QUERY\n" in s)
-    assert max(i for i, s in enumerate(statements) if " ADD COLUMN " in s) < first_modify
+    assert max(i for i, s in enumerate(statements) if " ADD COLUMN IF NOT EXISTS CacheWrite1h" in s) < first_modify
+
+
+def test_version_6_adds_pricing_source_before_the_view_that_fills_it() -> None:
+    statements = render(cluster="c")
+    adds = [i for i, s in enumerate(statements) if " ADD COLUMN IF NOT EXISTS PricingSource " in s]
+    last_modify = max(i for i, s in enumerate(statements) if "`llm_calls_mv` ON CLUSTER `c` MODIFY QUERY\n" in s)
+    assert len(adds) == 2 and max(adds) < last_modify
+    view = statements[last_modify]
+    assert "AS PricingSource" in view and "AS SuspectUsage" in view and "AS CacheWrite1hTokens" in view
+    assert "FROM `otel`.`otel_traces_local`" in view and "{" not in view
 
 
 def test_versions_3_and_4_still_render_as_applied_without_the_1h_column() -> None:

@@ -93,6 +93,19 @@ def test_create_is_one_client_span_with_request_response_and_usage(
     assert semconv.GEN_AI_INPUT_MESSAGES not in attrs and semconv.GEN_AI_OUTPUT_MESSAGES not in attrs  # off by default
 
 
+@pytest.mark.parametrize("model", ["claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"])
+def test_a_model_the_newest_map_dropped_keeps_its_list_price_from_history(
+    model: str, traced_client: anthropic.Anthropic, span_exporter: InMemorySpanExporter
+) -> None:
+    message = traced_client.messages.create(**ask(model=model))
+
+    attrs = only_span(span_exporter).attributes or {}
+    # Claude 3.5 Haiku lists at $0.80 / $4 per 1M tokens (never Haiku 4.5's $1 / $5).
+    expected = message.usage.input_tokens * 0.8e-6 + message.usage.output_tokens * 4e-6
+    assert attrs[semconv.OTEL_LLM_COST_USD] == pytest.approx(expected, abs=1e-12)
+    assert attrs[semconv.OTEL_LLM_PRICING_SOURCE] == semconv.PRICING_SOURCE_HISTORY
+
+
 def test_cost_with_cache_read_and_both_cache_writes_matches_the_price_book(
     traced_client: anthropic.Anthropic, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:

@@ -38,6 +38,7 @@ def _assert_priced_span(exporter: InMemorySpanExporter, operation: str, model: s
     assert a[semconv.GEN_AI_USAGE_INPUT_TOKENS] > 0
     assert a[semconv.OTEL_LLM_COST_USD] > 0
     assert a[semconv.OTEL_LLM_PRICING_VERSION]
+    assert a[semconv.OTEL_LLM_PRICING_SOURCE] == semconv.PRICING_SOURCE_EXACT
     assert semconv.OTEL_LLM_COST_UNKNOWN_MODEL not in a
     return a
 
