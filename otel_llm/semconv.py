@@ -166,9 +166,6 @@ PRICING_SOURCE_EXACT = "exact"
 PRICING_SOURCE_HISTORY = "history"
 PRICING_SOURCE_OTHER_HOST = "other_host"
 PRICING_SOURCE_OVERRIDE = "override"
-# Set by the instrumentation on impossible usage (sec-exporter's branch defines it too, same
-# value); llm_calls leaves such spans unpriced.
-OTEL_LLM_USAGE_SUSPECT = "otel_llm.usage.suspect"
 
 # --- Appended by the schema (otel_llm/schema): keys other instrumentations write, read only by
 # the llm_calls view so their spans are priced too (OpenLLMetry, OpenLIT, OpenInference). -----
@@ -198,7 +195,8 @@ OTEL_LLM_USAGE_CACHE_WRITE_1H_INPUT_TOKENS = "otel_llm.usage.cache_write_1h.inpu
 
 # --- Usage that cannot be true (issue 17 item 12): flagged, never priced ----------------------
 # Set (true) only on a span whose reported usage is impossible; absent otherwise, like
-# otel_llm.cost.unknown_model. Such a span carries no otel_llm.cost.* attribute.
+# otel_llm.cost.unknown_model. Such a span carries no otel_llm.cost.* attribute, and llm_calls
+# (schema version 6) leaves it unpriced.
 OTEL_LLM_USAGE_SUSPECT = "otel_llm.usage.suspect"
 OTEL_LLM_USAGE_SUSPECT_REASON = "otel_llm.usage.suspect_reason"  # one of the values below
 USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a number
