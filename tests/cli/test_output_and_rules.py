@@ -77,15 +77,15 @@ def test_rules_errors_are_all_reported_at_once() -> None:
             "not a mapping",
         ])
     message = str(bad.value)
-    for expected in ("kind must be one of", "unknown field(s) treshold", "bad duration 'soon'",
+    for expected in ("kind must be one of", "unknown field(s) treshold", "window must be a number and a unit",
                      "by must be one of", "duplicate rule name 'd'", "rule #7"):
         assert expected in message
     with pytest.raises(RulesError):
         parse_rules({"not": "a list"})
 
 
-def test_missing_rules_file_gives_defaults_covering_every_kind(tmp_path: Path) -> None:
-    rules = load_rules(tmp_path / "absent.yaml")
+def test_no_rules_file_gives_defaults_covering_every_kind() -> None:
+    rules = load_rules(None)
     assert rules == list(DEFAULT_RULES)
     assert {r.kind for r in rules} == set(KINDS)
     assert next(r for r in rules if r.kind == "spend_spike").threshold == 2.0
