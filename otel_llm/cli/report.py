@@ -152,6 +152,10 @@ def query_from_args(args: argparse.Namespace) -> ReportQuery:
 
 def command(args: argparse.Namespace) -> int:
     query = query_from_args(args)
+    if args.chart:
+        from otel_llm.cli.chart import require_matplotlib
+
+        require_matplotlib()  # a missing [chart] extra is said before the query, not after
     with open_source(args) as source:
         result = run_report(source, query, args.database)
         sys.stdout.write(format_report(result, query, args.format))
@@ -159,6 +163,6 @@ def command(args: argparse.Namespace) -> int:
             from otel_llm.cli.chart import draw_cost_chart
 
             sql, params = query.series_sql(args.database)
-            draw_cost_chart(source.query(sql, params), args.chart)
+            draw_cost_chart(source.query(sql, params), args.chart, query.by[0])
             print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
