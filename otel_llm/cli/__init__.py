@@ -22,7 +22,7 @@ from otel_llm.query import QueryError
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = ("demo", "report", "top", "sql", "alerts", "prices", "migrate", "collector")
+_COMMANDS = ("demo", "doctor", "report", "top", "sql", "alerts", "prices", "migrate", "collector")
 
 
 def build_parser() -> argparse.ArgumentParser:
