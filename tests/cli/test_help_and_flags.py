@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -70,3 +72,10 @@ def test_sql_errors_quote_only_what_the_user_wrote(run: Run) -> None:
         line = one_line(err)
         assert "SETTINGS readonly" not in line and "FORMAT Native" not in line, line
         assert line.startswith("otel-llm sql: Code: ")
+
+
+@pytest.mark.parametrize("module", ["otel_llm.schema", "otel_llm.fake_provider", "otel_llm_collector"])
+def test_the_other_commands_help_is_plain_text_too(module: str) -> None:
+    done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.startswith("usage: ") and "``" not in done.stdout
