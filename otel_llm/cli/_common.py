@@ -20,7 +20,7 @@ from otel_llm.query import (
 )
 from otel_llm.store import redact_dsn, resolve_dsn
 
-__all__ = ["add_format_option", "add_store_options", "collector_url", "open_source"]
+__all__ = ["add_format_option", "add_store_options", "collector_source", "collector_url", "open_source"]
 
 
 def add_store_options(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
@@ -54,14 +54,9 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
     reading one of them. ``--endpoint`` beats ``$OTEL_LLM_COLLECTOR_URL`` (a flag beats a variable).
     """
     check_identifier(args.database)
-    if args.collector and args.endpoint:
-        raise ValueError("--endpoint and --collector name two different stores: give one of them")
-    collector = args.collector or (None if args.endpoint else env_str(semconv.ENV_COLLECTOR_URL))
-    if collector:
-        yield CollectorSource(collector_url(collector), token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
-        return
-    if not (args.endpoint or env_str(semconv.ENV_CLICKHOUSE_ENDPOINT)) and env_str(semconv.ENV_COLLECTOR_CONFIG):
-        yield _configured_collector()
+    collector = collector_source(args)
+    if collector is not None:
+        yield collector
         return
     dsn = resolve_dsn(args.endpoint)
     client = connect_store(dsn)
@@ -74,6 +69,18 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
         raise friendly from exc
     finally:
         client.close()
+
+
+def collector_source(args: argparse.Namespace) -> CollectorSource | None:
+    """The collector these options and the environment name, or None to open the store itself."""
+    if args.collector and args.endpoint:
+        raise ValueError("--endpoint and --collector name two different stores: give one of them")
+    collector = args.collector or (None if args.endpoint else env_str(semconv.ENV_COLLECTOR_URL))
+    if collector:
+        return CollectorSource(collector_url(collector), token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
+    if not (args.endpoint or env_str(semconv.ENV_CLICKHOUSE_ENDPOINT)) and env_str(semconv.ENV_COLLECTOR_CONFIG):
+        return _configured_collector()
+    return None
 
 
 def collector_url(text: str) -> str:

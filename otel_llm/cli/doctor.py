@@ -27,7 +27,7 @@ from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_ENDPOINT,
 
 from otel_llm import semconv
 from otel_llm._env import env_str
-from otel_llm.cli._common import add_store_options, collector_url, open_source
+from otel_llm.cli._common import add_store_options, collector_source, open_source
 from otel_llm.query import QueryError
 
 __all__ = ["Check", "add_parser", "run_checks"]
@@ -249,25 +249,19 @@ def check_tiktoken() -> Iterator[Check]:
             yield _ok(f"tiktoken {name}", "loads")
 
 
-def _configured_collector(args: argparse.Namespace) -> str | None:
-    if args.collector or env_str(semconv.ENV_COLLECTOR_URL):
-        return collector_url(args.collector or env_str(semconv.ENV_COLLECTOR_URL) or "")
-    if env_str(semconv.ENV_COLLECTOR_CONFIG):
-        from otel_llm_collector.config import load_config
-
-        return load_config([]).local_url
-    return None
-
-
 def check_collector(args: argparse.Namespace) -> Iterator[Check]:
+    """A configured collector answers /healthz; configured even when --endpoint reads the store
+    directly (the apps may still send to it)."""
     try:
-        url = _configured_collector(args)
-    except Exception as exc:  # a bad config file is the finding, not a crash of the doctor
+        collector = collector_source(argparse.Namespace(**{**vars(args), "endpoint": None}))
+    except Exception as exc:  # a bad config file or URL is the finding, not a crash of the doctor
         yield _fix("collector", f"its configuration does not load: {exc}")
         return
-    if url is None:
-        yield _skip("collector", f"not configured ({semconv.ENV_COLLECTOR_URL} / {semconv.ENV_COLLECTOR_CONFIG} unset)")
+    if collector is None:
+        yield _skip("collector", f"not configured (no --collector, {semconv.ENV_COLLECTOR_URL} or "
+                                 f"{semconv.ENV_COLLECTOR_CONFIG})")
         return
+    url = collector.url.removesuffix("/v1/sql")
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=_TIMEOUT_S) as response:
             response.read()
