@@ -136,10 +136,27 @@ def connect(
         _ensure_data_dir(resolved)
     else:
         kwargs.update(_server_options(username, password, timeout_s, compression))
-    import clickhouse_connect  # deferred: importing it (and chdb) is slow and optional
+    extra = "embedded" if embedded else "clickhouse"
+    try:
+        import clickhouse_connect  # deferred: importing it (and chdb) is slow and optional
 
-    _log.debug("Connecting to ClickHouse at %s", redact_dsn(resolved))
-    return clickhouse_connect.get_client(**kwargs)
+        _log.debug("Connecting to ClickHouse at %s", redact_dsn(resolved))
+        return clickhouse_connect.get_client(**kwargs)
+    except ImportError as exc:  # an app's exporter logs this: it must name our extra, not a driver's
+        missing = _missing_module(exc)
+        if missing is None:
+            raise
+        raise ModuleNotFoundError(f'{missing} is not installed: pip install "otel-llm[{extra}]"', name=missing) \
+            from exc
+
+
+def _missing_module(error: BaseException | None) -> str | None:
+    """The module a failed import lacked; clickhouse-connect re-raises chdb's as its own ImportError."""
+    while error is not None:
+        if isinstance(error, ModuleNotFoundError) and error.name:
+            return error.name
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def dictionary_credentials(

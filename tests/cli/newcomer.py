@@ -24,9 +24,8 @@ class _Hidden(MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, _Hidden())
-from otel_llm.cli import main
-sys.exit(main(sys.argv[1:]))
 """
+_MAIN = "from otel_llm.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 def shell_env(**extra: str) -> dict[str, str]:
@@ -39,10 +38,16 @@ def shell_env(**extra: str) -> dict[str, str]:
 def otel_llm(*argv: str, hide: Sequence[str] = (), cwd: Path | None = None, env: dict[str, str] | None = None,
              timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``otel-llm ARGV`` in a fresh interpreter; ``hide`` names modules that are not installed."""
-    command = [sys.executable, "-c", _HIDE.format(hidden=set(hide)), *argv] if hide \
+    command = [sys.executable, "-c", _HIDE.format(hidden=set(hide)) + _MAIN, *argv] if hide \
         else [sys.executable, "-m", "otel_llm.cli", *argv]
     return subprocess.run(command, cwd=cwd or REPO, env=env or shell_env(), capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def python_without(code: str, hide: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in a fresh interpreter where the ``hide`` modules are not installed."""
+    return subprocess.run([sys.executable, "-c", _HIDE.format(hidden=set(hide)) + code], cwd=REPO, env=shell_env(),
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def one_line(text: str) -> str:

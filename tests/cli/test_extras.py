@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.newcomer import one_line, otel_llm
+from tests.cli.newcomer import one_line, otel_llm, python_without
 
 
 @pytest.mark.parametrize(("hidden", "argv", "extra"), [
@@ -32,3 +32,26 @@ def test_a_missing_module_of_our_own_keeps_its_traceback() -> None:
     done = otel_llm("report", "--endpoint", "chdb:///nonexistent/x", hide=["otel_llm.query"])
     assert done.returncode == 1
     assert "Traceback" in done.stderr and "ModuleNotFoundError" in done.stderr
+
+
+@pytest.mark.parametrize(("hidden", "extra"), [("clickhouse_connect", "embedded"), ("chdb", "embedded")])
+def test_an_apps_exporter_without_the_extra_logs_which_to_install(hidden: str, extra: str, tmp_path: Path) -> None:
+    """OTEL_TRACES_EXPORTER=clickhouse after a plain ``pip install otel-llm``: the app keeps
+    running and its log names the extra, not only the driver's ImportError."""
+    app = f"""
+import logging
+logging.basicConfig(format="%(message)s")
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from otel_llm.exporter import ClickHouseSpanExporter
+exporter = ClickHouseSpanExporter(endpoint="chdb://{tmp_path}/store")
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+provider.get_tracer("app").start_span("chat gpt-4o").end()
+exporter.force_flush()
+provider.shutdown()
+print("app finished")
+"""
+    done = python_without(app, [hidden])
+    assert done.returncode == 0 and done.stdout == "app finished\n", done.stderr
+    assert f'{hidden} is not installed: pip install "otel-llm[{extra}]"' in done.stderr, done.stderr
