@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMBEDDED_SCHEME",
+    "StorePathError",
     "compression_option",
     "connect",
     "default_data_dir",
@@ -51,6 +53,11 @@ _SECRET_QUERY_KEYS = {"password", "access_token"}
 _REDACTED = "***"
 _COMPRESSIONS = ("auto", "none", "lz4", "zstd", "gzip", "br")
 _DEFAULT_USER = "default"  # ClickHouse's user when a connection names none
+
+
+class StorePathError(ValueError):
+    """The embedded store's directory cannot be created or written; the message names it (an
+    app's exporter logs it, the CLI prints it as its one line)."""
 
 
 def default_data_dir() -> Path:
@@ -71,12 +78,18 @@ def resolve_dsn(dsn: str | None = None) -> str:
         source = semconv.ENV_CLICKHOUSE_ENDPOINT
     if not dsn:
         return f"{EMBEDDED_SCHEME}://{default_data_dir()}"
-    scheme = urlsplit(dsn).scheme.lower()
+    parts = urlsplit(dsn)
+    scheme = parts.scheme.lower()
     if scheme not in (EMBEDDED_SCHEME, *_SERVER_SCHEMES):
         raise ValueError(
             f"Unsupported ClickHouse DSN {redact_dsn(dsn)!r} from {source}: "
             "expected chdb:///dir, http://host:8123 or https://host:8443"
         )
+    if scheme == EMBEDDED_SCHEME and parts.netloc:
+        # chdb://data/otel: a relative directory (the URL's "host" is its first segment), resolved
+        # against the current directory here, once, so every later open means the same place.
+        path = os.path.abspath(os.path.expanduser(parts.netloc + parts.path))
+        return f"{parts.scheme}://{path}" + (f"?{parts.query}" if parts.query else "")
     return dsn
 
 
@@ -123,10 +136,27 @@ def connect(
         _ensure_data_dir(resolved)
     else:
         kwargs.update(_server_options(username, password, timeout_s, compression))
-    import clickhouse_connect  # deferred: importing it (and chdb) is slow and optional
+    extra = "embedded" if embedded else "clickhouse"
+    try:
+        import clickhouse_connect  # deferred: importing it (and chdb) is slow and optional
 
-    _log.debug("Connecting to ClickHouse at %s", redact_dsn(resolved))
-    return clickhouse_connect.get_client(**kwargs)
+        _log.debug("Connecting to ClickHouse at %s", redact_dsn(resolved))
+        return clickhouse_connect.get_client(**kwargs)
+    except ImportError as exc:  # an app's exporter logs this: it must name our extra, not a driver's
+        missing = _missing_module(exc)
+        if missing is None:
+            raise
+        raise ModuleNotFoundError(f'{missing} is not installed: pip install "otel-llm[{extra}]"', name=missing) \
+            from exc
+
+
+def _missing_module(error: BaseException | None) -> str | None:
+    """The module a failed import lacked; clickhouse-connect re-raises chdb's as its own ImportError."""
+    while error is not None:
+        if isinstance(error, ModuleNotFoundError) and error.name:
+            return error.name
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def dictionary_credentials(
@@ -180,7 +210,18 @@ def compression_option(value: str) -> bool | str:
 
 
 def _ensure_data_dir(dsn: str) -> None:
-    """chdb creates its own files but not missing parents, e.g. a fresh ~/.local/share."""
+    """chdb creates its own files but not missing parents, e.g. a fresh ~/.local/share. A directory
+    that cannot be made or written (a file in the way, a read-only or virtual file system) is one
+    StorePathError naming it, before chdb fails on it with a generic engine error."""
     path = urlsplit(dsn).path
-    if path and path not in (":memory:", "memory"):
+    if not path or path in (":memory:", "memory"):
+        return
+    try:
         Path(path).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise StorePathError(
+            f"the embedded store directory {path} cannot be created or written ({exc.strerror or exc}): "
+            "choose a writable directory"
+        ) from None

@@ -30,6 +30,7 @@ _TOKENS_PER_MESSAGE = 3
 _TOKENS_PER_NAME = 1
 _REPLY_PRIMING = 3
 _TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
+_MAX_REASON = 160
 
 
 def encoding_name_for(model: str | None) -> str:
@@ -44,12 +45,16 @@ def _encoding(name: str) -> Any | None:
         import tiktoken
 
         return tiktoken.get_encoding(name)
-    except Exception:  # network, cache dir, corrupt file, missing package: all mean "no estimate"
+    except Exception as exc:  # network, cache dir, corrupt file, missing package: all mean "no estimate"
+        # One line: the cause is known and the fix is the same, so the traceback (tens of lines
+        # of HTTP retries in the user's app log) is only worth it at DEBUG.
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:_MAX_REASON]
         _log.warning(
-            "otel-llm: tiktoken encoding %s cannot be loaded (offline? set TIKTOKEN_CACHE_DIR); "
-            "token estimates are disabled",
+            "otel-llm: tiktoken encoding %s cannot be loaded (%s); token estimates are disabled. "
+            "Offline? set TIKTOKEN_CACHE_DIR to a directory holding the encodings",
             name,
-            exc_info=True,
+            reason,
+            exc_info=_log.isEnabledFor(logging.DEBUG),
         )
         return None
 

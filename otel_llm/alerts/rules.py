@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -33,8 +33,10 @@ KINDS: dict[str, tuple[float, str, str | None, str]] = {
 BY_CHOICES = ("feature", "model", "provider", "service")
 _FIELDS = {"name", "kind", "threshold", "window", "baseline", "by", "feature", "service", "budget_usd",
            "min_calls"}
+_T = TypeVar("_T")
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+DURATION_HELP = "a number and a unit: m (minutes), h (hours), d (days) or w (weeks), e.g. 30m, 24h, 7d, 2w"
 
 
 class RulesError(ValueError):
@@ -45,7 +47,7 @@ def parse_duration(text: str) -> dt.timedelta:
     """``30m``, ``1h``, ``7d``, ``2w``; windows are evaluated on hourly rollups, so whole hours."""
     match = _DURATION.match(str(text))
     if not match:
-        raise ValueError(f"bad duration {text!r} (use e.g. 1h, 24h, 7d)")
+        raise ValueError(f"bad duration {text!r}: {DURATION_HELP}")
     return dt.timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
@@ -84,14 +86,15 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
         problems.append(f"{where}: a rule needs a name")
     default_threshold, default_window, default_baseline, _ = KINDS[kind]
     try:
-        threshold = float(raw.get("threshold", default_threshold))
-        window = parse_duration(raw.get("window", default_window))
+        threshold = _field(raw, "threshold", default_threshold, float, "a number")
+        window = _field(raw, "window", default_window, parse_duration, DURATION_HELP)
         baseline_text = raw.get("baseline", default_baseline)
-        baseline = parse_duration(baseline_text) if baseline_text is not None else None
+        baseline = _field(raw, "baseline", baseline_text, parse_duration, DURATION_HELP) \
+            if baseline_text is not None else None
         budget = raw.get("budget_usd")
-        budget_usd = float(budget) if budget is not None else None
-        min_calls = int(raw.get("min_calls", 1))
-    except (TypeError, ValueError) as exc:
+        budget_usd = _field(raw, "budget_usd", budget, float, "a number of USD") if budget is not None else None
+        min_calls = _field(raw, "min_calls", 1, int, "a whole number")
+    except ValueError as exc:
         problems.append(f"{where}: {exc}")
         return None
     by = raw.get("by")
@@ -101,6 +104,16 @@ def _rule(index: int, raw: Any, problems: list[str]) -> Rule | None:
         problems.append(f"{where}: threshold must be >= 0")
     return Rule(str(raw.get("name")), kind, threshold, window, baseline, by,
                 _opt_str(raw.get("feature")), _opt_str(raw.get("service")), budget_usd, min_calls)
+
+
+def _field(raw: Mapping[str, Any], name: str, default: Any, parse: Callable[[Any], _T], expected: str) -> _T:
+    """One field parsed, or a ValueError naming the field, the value and what it should be
+    (``float("five dollars")`` alone says neither which field nor what to write)."""
+    value = raw.get(name, default)
+    try:
+        return parse(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {expected}, not {value!r}") from None
 
 
 def _opt_str(value: Any) -> str | None:
@@ -143,9 +156,12 @@ def describe_kinds() -> str:
 
 
 def load_rules(path: str | Path | None) -> list[Rule]:
-    """The rules in ``path``; the defaults when no path is given or the file does not exist."""
-    if path is None or not Path(path).exists():
+    """The rules in ``path``; the defaults when no path is given. A named file that is missing is
+    a RulesError: falling back to the defaults would hide a typo in the path behind other rules."""
+    if path is None:
         return list(DEFAULT_RULES)
+    if not Path(path).is_file():
+        raise RulesError(f"no rules file {path} (check the path, or leave out --rules for the default rules)")
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

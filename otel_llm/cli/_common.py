@@ -5,13 +5,22 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from otel_llm import semconv
 from otel_llm._env import env_str
 from otel_llm.cli._output import FORMATS
-from otel_llm.query import ClickHouseSource, CollectorSource, QuerySource, check_identifier, connect_store
+from otel_llm.query import (
+    ClickHouseSource,
+    CollectorSource,
+    QueryError,
+    QuerySource,
+    check_identifier,
+    connect_store,
+)
+from otel_llm.store import redact_dsn, resolve_dsn
 
-__all__ = ["add_format_option", "add_store_options", "open_source"]
+__all__ = ["add_format_option", "add_store_options", "collector_source", "collector_url", "open_source"]
 
 
 def add_store_options(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
@@ -25,9 +34,10 @@ def add_store_options(parser: argparse.ArgumentParser, *, writes: bool = False) 
                        help=f"database of the otel-llm tables (default ${semconv.ENV_CLICKHOUSE_DATABASE} or otel)")
     if writes:
         return
-    group.add_argument("--collector", default=env_str(semconv.ENV_COLLECTOR_URL),
-                       help=f"query through a running collector's SQL endpoint instead (default "
-                            f"${semconv.ENV_COLLECTOR_URL}, else, with no store named, the collector that "
+    group.add_argument("--collector", default=None, metavar="URL",
+                       help=f"query through a running collector's SQL endpoint instead: http(s)://host:port, "
+                            f"or host:port for http; not with --endpoint (default ${semconv.ENV_COLLECTOR_URL} "
+                            f"unless --endpoint is given, else, with no store named, the collector that "
                             f"${semconv.ENV_COLLECTOR_CONFIG} describes; bearer token from "
                             f"${semconv.ENV_COLLECTOR_AUTH_TOKEN} or that file)")
 
@@ -38,19 +48,66 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 @contextlib.contextmanager
 def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
-    """The collector when one is named (it owns the chdb directory while it runs), else the store."""
+    """The collector when one is named (it owns the chdb directory while it runs), else the store.
+
+    ``--endpoint`` and ``--collector`` together name two stores: refused, rather than silently
+    reading one of them. ``--endpoint`` beats ``$OTEL_LLM_COLLECTOR_URL`` (a flag beats a variable).
+    """
     check_identifier(args.database)
-    if args.collector:
-        yield CollectorSource(args.collector, token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
+    collector = collector_source(args)
+    if collector is not None:
+        yield collector
         return
-    if not (args.endpoint or env_str(semconv.ENV_CLICKHOUSE_ENDPOINT)) and env_str(semconv.ENV_COLLECTOR_CONFIG):
-        yield _configured_collector()
-        return
-    client = connect_store(args.endpoint)
+    dsn = resolve_dsn(args.endpoint)
+    client = connect_store(dsn)
     try:
         yield ClickHouseSource(client)
+    except QueryError as exc:
+        friendly = _empty_store_error(exc, dsn, args.database)
+        if friendly is None:
+            raise
+        raise friendly from exc
     finally:
         client.close()
+
+
+def collector_source(args: argparse.Namespace) -> CollectorSource | None:
+    """The collector these options and the environment name, or None to open the store itself."""
+    if args.collector and args.endpoint:
+        raise ValueError("--endpoint and --collector name two different stores: give one of them")
+    collector = args.collector or (None if args.endpoint else env_str(semconv.ENV_COLLECTOR_URL))
+    if collector:
+        return CollectorSource(collector_url(collector), token=env_str(semconv.ENV_COLLECTOR_AUTH_TOKEN))
+    if not (args.endpoint or env_str(semconv.ENV_CLICKHOUSE_ENDPOINT)) and env_str(semconv.ENV_COLLECTOR_CONFIG):
+        return _configured_collector()
+    return None
+
+
+def collector_url(text: str) -> str:
+    """``host:port`` means ``http://host:port`` (what a collector's own log prints); any other
+    scheme than http(s) is refused here, in words, instead of by urllib's ``unknown url type``."""
+    url = text if "://" in text else f"http://{text}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--collector {text!r}: expected http(s)://host:port or host:port")
+    return url
+
+
+# ClickHouse's error codes for a database / table that does not exist.
+_UNKNOWN_DATABASE, _UNKNOWN_TABLE = 81, 60
+
+
+def _empty_store_error(exc: QueryError, dsn: str, database: str) -> QueryError | None:
+    """A store nothing was written to yet has no otel-llm database (the exporter and the collector
+    create it on their first write): say that, not ``Database otel does not exist``."""
+    code = getattr(exc.__cause__, "code", None)
+    if code == _UNKNOWN_DATABASE and f"Database {database} does not exist" in str(exc):
+        return QueryError(f"no calls recorded in {redact_dsn(dsn)} (database {database}) yet: run an instrumented "
+                          f"app with OTEL_TRACES_EXPORTER=clickhouse, or otel-llm demo, then ask again")
+    if code == _UNKNOWN_TABLE and f"{database}." in str(exc):
+        return QueryError(f"the otel-llm tables are missing from {redact_dsn(dsn)} (database {database}): "
+                          f"run otel-llm migrate --endpoint {redact_dsn(dsn)} --database {database}")
+    return None
 
 
 def _configured_collector() -> CollectorSource:

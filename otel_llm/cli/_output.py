@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "render", "render_object"]
 
 FORMATS = ("table", "json", "csv")
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, Decimal):
         return float(value)  # <= 15 significant digits at 1e-9 precision: exact round trip
     if isinstance(value, dt.datetime | dt.date):
@@ -74,3 +76,8 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> s
     if fmt == "table":
         return _table(columns, rows)
     raise ValueError(f"unknown format {fmt!r}; use one of {FORMATS}")
+
+
+def render_object(record: dict[str, Any]) -> str:
+    """One record as one JSON object (numbers stay numbers, as in ``render``)."""
+    return json.dumps(_plain(record), indent=2) + "\n"

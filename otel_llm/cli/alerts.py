@@ -2,11 +2,14 @@
 
 Exit code: 1 when any rule fires, 0 when none does, 2 when the rules file is bad, so cron and
 CI can act on it. Each firing rule prints one line starting with ``ALERT <name>``; ``--webhook``
-also POSTs them as JSON. A missing rules file means the default rules. ``--watch 5m`` repeats
-the check; the webhook is then called only when the set of firing rules grows, not every round.
+also POSTs them as JSON. Without --rules, otel-llm-alerts.yaml in the current directory is read
+when it exists, else the default rules apply; a file named with --rules must exist. ``--watch 5m``
+repeats the check; the webhook is then called only when the set of firing rules grows.
 
 Fields: name, kind, threshold, window, baseline, by (feature|model|provider|service), feature,
-service, budget_usd (the daily budget user_share compares to), min_calls. Rule kinds:
+service, budget_usd (the daily budget user_share compares to), min_calls. Windows and
+baselines are durations: a number and m (minutes), h (hours), d (days) or w (weeks), e.g. 30m,
+24h, 7d, 2w. Rule kinds:
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ import argparse
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from otel_llm.alerts.evaluate import evaluate_all
 from otel_llm.alerts.notify import post_webhook
-from otel_llm.alerts.rules import RulesError, describe_kinds, load_rules, parse_duration
+from otel_llm.alerts.rules import DURATION_HELP, RulesError, describe_kinds, load_rules, parse_duration
 from otel_llm.cli._common import add_store_options, open_source
 from otel_llm.cli._time import parse_when
 
 __all__ = ["add_parser"]
+
+_DEFAULT_RULES_FILE = "otel-llm-alerts.yaml"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -31,9 +37,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check = actions.add_parser("check", help="evaluate the rules once, or every --watch interval",
                                description=__doc__, epilog=describe_kinds(),
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    check.add_argument("--rules", default="otel-llm-alerts.yaml",
-                       help="YAML list of rules (default otel-llm-alerts.yaml; missing: the default rules)")
-    check.add_argument("--watch", default=None, metavar="INTERVAL", help="repeat every INTERVAL (e.g. 5m)")
+    check.add_argument("--rules", default=None,
+                       help=f"YAML list of rules (default {_DEFAULT_RULES_FILE} if it exists, else the default rules)")
+    check.add_argument("--watch", default=None, metavar="INTERVAL",
+                       help=f"repeat every INTERVAL ({DURATION_HELP})")
     check.add_argument("--count", type=int, default=None, help="with --watch: stop after this many checks")
     check.add_argument("--webhook", default=None, metavar="URL", help="POST firing rules as JSON to this URL")
     check.add_argument("--at", default=None, help="evaluate as of this ISO time instead of now (replays, tests)")
@@ -42,10 +49,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    path = args.rules or (_DEFAULT_RULES_FILE if Path(_DEFAULT_RULES_FILE).is_file() else None)
     try:
-        rules = load_rules(args.rules)
+        rules = load_rules(path)
     except RulesError as exc:
-        print(f"otel-llm alerts: bad rules file {args.rules}: {exc}", file=sys.stderr)
+        print(f"otel-llm alerts: bad rules file {path}: {exc}", file=sys.stderr)
         return 2
     interval = parse_duration(args.watch).total_seconds() if args.watch else None
     notified: set[str] = set()

@@ -1,4 +1,16 @@
-"""``report --chart``: cost over time, one line per value of the first grouping, as a PNG."""
+"""``report --chart``: cost over time, one line per value of the first grouping, as a PNG.
+
+Drawn with matplotlib (the ``[chart]`` extra): dates, tick placement, legends and text layout
+are what a chart is made of, and a hand-written pixel writer got each of them wrong (one dot at
+the left edge for a single bucket, identical tick labels, upper-cased and cut legend names).
+The figure is built without pyplot, so no global backend or state is touched.
+
+Several buckets are lines over time (the x axis spans the data padded by one bucket, ticks
+labelled by matplotlib's concise date formatter, so no two read the same). A single bucket (a
+fresh store, a narrow window) has no "over time": it is one bar per series, its cost written on
+it, and the bucket named in the title. The legend keeps each name as stored, with its total,
+most expensive first.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +18,30 @@ import datetime as dt
 import itertools
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from otel_llm.cli._png import Canvas, Color
 from otel_llm.query import Result
 
-__all__ = ["HEIGHT", "MAX_SERIES", "PALETTE", "WIDTH", "draw_cost_chart"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-WIDTH, HEIGHT = 900, 420
+__all__ = ["MAX_SERIES", "cost_figure", "draw_cost_chart", "require_matplotlib"]
+
 MAX_SERIES = 8  # more lines are unreadable: the rest are summed into "other"
-PALETTE: tuple[Color, ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
-    (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127), (23, 190, 207),
-)
-_LEFT, _RIGHT, _TOP, _BOTTOM = 90, 220, 20, 40
-_AXIS: Color = (60, 60, 60)
-_GRID: Color = (225, 225, 225)
+_SIZE_INCHES, _DPI = (11.0, 5.0), 100
+_HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
+
+Series = dict[str, dict[dt.datetime, float]]
 
 
-def _series(result: Result) -> tuple[list[dt.datetime], dict[str, dict[dt.datetime, float]]]:
-    by_series: dict[str, dict[dt.datetime, float]] = defaultdict(dict)
+def _series(result: Result, grouping: str) -> Series:
+    """Cost per bucket for each series, most expensive first, the tail summed into ``other``."""
+    by_series: Series = defaultdict(dict)
     for name, moment, cost in result.rows:
         if isinstance(moment, str):
             moment = dt.datetime.fromisoformat(moment)
-        by_series[str(name) or "total"][moment] = float(cost)
+        label = str(name) if name not in (None, "") else ("total" if grouping == "day" else f"(no {grouping})")
+        by_series[label][moment] = float(cost)
     ranked = sorted(by_series, key=lambda s: (-sum(by_series[s].values()), s))
     kept = ranked if len(ranked) <= MAX_SERIES else ranked[:MAX_SERIES - 1]
     series = {name: by_series[name] for name in kept}
@@ -38,37 +51,72 @@ def _series(result: Result) -> tuple[list[dt.datetime], dict[str, dict[dt.dateti
             for moment, cost in by_series[name].items():
                 other[moment] += cost
         series["other"] = dict(other)
+    return series
+
+
+def _bucket(times: list[dt.datetime]) -> dt.timedelta:
+    """The rollup bucket the rows come in: the smallest step between them; a lone bucket at
+    midnight is a day (report reads days for windows over three days), else an hour."""
+    steps = [b - a for a, b in itertools.pairwise(times)]
+    if steps:
+        return min(steps)
+    return _DAY if times and times[0].time() == dt.time(0) else _HOUR
+
+
+def require_matplotlib() -> None:
+    """Raise the ModuleNotFoundError now, before a report's query, when the extra is missing."""
+    import matplotlib  # noqa: F401
+
+
+def cost_figure(result: Result, grouping: str = "feature") -> Figure:
+    """The chart as a matplotlib Figure (rows: series name, bucket start, cost in USD)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    series = _series(result, grouping)
     times = sorted({t for points in series.values() for t in points})
-    return times, series
+    bucket = _bucket(times)
+    step = "day" if bucket >= _DAY else "hour"
+    figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained")
+    axes = figure.add_subplot()
+    axes.set_ylabel("cost (USD)")
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.4g}"))
+    axes.grid(True, axis="y", color="#e5e5e5")
+    axes.set_axisbelow(True)
+    labels = [f"{name}  ${sum(points.values()):,.4g}" for name, points in series.items()]
+    if len(times) == 1:
+        start = times[0]
+        when = f"{start:%Y-%m-%d}" if step == "day" else f"{start:%Y-%m-%d %H:%M}-{start + bucket:%H:%M}"
+        axes.set_title(f"LLM cost by {grouping}, {when} UTC (one {step} of data)")
+        axes.set_xlabel(grouping)
+        colors = [f"C{i}" for i in range(len(series))]
+        bars = axes.bar(list(series), [points[start] for points in series.values()], color=colors, label=labels)
+        axes.bar_label(bars, labels=[f"${points[start]:,.4g}" for points in series.values()], padding=3)
+        axes.tick_params(axis="x", labelrotation=15 if len(series) > 3 else 0)
+    else:
+        axes.set_title(f"LLM cost by {grouping}, per {step} (UTC)")
+        axes.set_xlabel(f"{step} (UTC)")
+        for name, label in zip(series, labels, strict=True):
+            xs = [t for t in times if t in series[name]]
+            axes.plot(xs, [series[name][t] for t in xs], marker="o", markersize=5, linewidth=2, label=label)
+        if times:
+            axes.set_xlim(times[0] - bucket, times[-1] + bucket)
+            locator = AutoDateLocator(minticks=3, maxticks=10)
+            axes.xaxis.set_major_locator(locator)
+            axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        else:
+            axes.text(0.5, 0.5, "no calls in this window", ha="center", va="center", transform=axes.transAxes)
+    axes.set_ylim(bottom=0, top=axes.get_ylim()[1] * 1.08)  # room for the bars' labels
+    if series:
+        axes.legend(title=grouping, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return figure
 
 
-def draw_cost_chart(result: Result, path: str | Path) -> list[tuple[str, Color]]:
-    """Write the chart; returns the legend (series name, colour) in drawing order."""
-    times, series = _series(result)
-    canvas = Canvas(WIDTH, HEIGHT)
-    plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
-    top = max((c for points in series.values() for c in points.values()), default=0.0) or 1.0
-    for i in range(5):
-        y = _TOP + plot_h - plot_h * i // 4
-        canvas.line(_LEFT, y, _LEFT + plot_w, y, _GRID)
-        canvas.text(4, y - 5, f"${top * i / 4:.4g}", _AXIS)
-    canvas.line(_LEFT, _TOP, _LEFT, _TOP + plot_h, _AXIS, 2)
-    canvas.line(_LEFT, _TOP + plot_h, _LEFT + plot_w, _TOP + plot_h, _AXIS, 2)
-    if times:
-        canvas.text(_LEFT, HEIGHT - 25, times[0].strftime("%m-%d %H:%M"), _AXIS)
-        canvas.text(_LEFT + plot_w - 88, HEIGHT - 25, times[-1].strftime("%m-%d %H:%M"), _AXIS)
-    x_of = {t: _LEFT + (plot_w * i // max(len(times) - 1, 1)) for i, t in enumerate(times)}
-    legend = []
-    for index, (name, points) in enumerate(series.items()):
-        color = PALETTE[index % len(PALETTE)]
-        coords = [(x_of[t], _TOP + plot_h - round(plot_h * points.get(t, 0.0) / top)) for t in times]
-        for (x0, y0), (x1, y1) in itertools.pairwise(coords):
-            canvas.line(x0, y0, x1, y1, color, 3)
-        for x, y in coords:
-            canvas.rect(x - 3, y - 3, x + 4, y + 4, color)
-        ly = _TOP + 10 + index * 22
-        canvas.rect(WIDTH - _RIGHT + 15, ly, WIDTH - _RIGHT + 31, ly + 10, color)
-        canvas.text(WIDTH - _RIGHT + 38, ly, name[:21], _AXIS)
-        legend.append((name, color))
-    canvas.save(path)
-    return legend
+def draw_cost_chart(result: Result, path: str | Path, grouping: str = "feature") -> list[str]:
+    """Write the chart as PNG; returns the legend's series names, in drawing order."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = cost_figure(result, grouping)
+    FigureCanvasAgg(figure).print_png(str(path))
+    return list(_series(result, grouping))

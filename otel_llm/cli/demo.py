@@ -4,6 +4,9 @@ Starts the local fake OpenAI/Anthropic server, instruments both SDKs with a Trac
 exports to ClickHouse (the embedded chdb store in ``--data-dir``), runs the example app a few
 rounds (two features, two users, both SDKs, cached prompts, a stream, a retried failure), flushes,
 and prints the report from the rollups, exactly as ``otel-llm report`` would.
+
+Running it again adds to the same store, and says so; ``--fresh`` first deletes the demo's own
+rows (service otel-llm-demo) and nothing else: the default store is also where your apps' calls go.
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from otel_llm.cli import report
 from otel_llm.query import ClickHouseSource, check_identifier, connect_store
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 __all__ = ["add_parser", "run_demo"]
 
@@ -39,6 +46,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                         help="embedded store directory (default: the embedded default, ~/.local/share/otel-llm)")
     parser.add_argument("--database", default="otel", help="database name (default otel)")
     parser.add_argument("--rounds", type=int, default=3, help="how many times to run the example app (default 3)")
+    parser.add_argument("--fresh", action="store_true",
+                        help=f"delete the calls of earlier demo runs (service {_SERVICE} only) before this one")
     parser.add_argument("--format", choices=("table", "json"), default="table",
                         help="table, or one JSON object {feature: [...], model: [...], user: [...]} of report rows")
     parser.set_defaults(func=command)
@@ -113,6 +122,29 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
         meter_provider.shutdown()
 
 
+def _demo_calls(client: Client, database: str) -> int:
+    return int(client.command(f"SELECT count() FROM {database}.llm_calls WHERE ServiceName = {{s:String}}",
+                              parameters={"s": _SERVICE}))
+
+
+# Every table holding rows of the demo's service, in an order where each DELETE can still find
+# what it needs (the trace-id lookup by the demo's spans, before the spans go).
+_DEMO_ROWS = (
+    ("otel_traces_trace_id_ts", "TraceId IN (SELECT TraceId FROM {db}.otel_traces WHERE ServiceName = {{s:String}})"),
+    ("otel_traces", "ServiceName = {{s:String}}"),
+    ("llm_calls", "ServiceName = {{s:String}}"),
+    ("llm_usage_hourly", "ServiceName = {{s:String}}"),
+    ("llm_usage_daily_user", "ServiceName = {{s:String}}"),
+)
+
+
+def _forget_demo(client: Client, database: str) -> None:
+    """Delete the demo's rows, synchronously (the report right after must not see them)."""
+    for table, where in _DEMO_ROWS:
+        client.command(f"ALTER TABLE {database}.{table} DELETE WHERE {where.format(db=database)}",
+                       parameters={"s": _SERVICE}, settings={"mutations_sync": 2})
+
+
 def command(args: argparse.Namespace) -> int:
     from otel_llm.schema import prepare
     from otel_llm.store import default_data_dir
@@ -123,6 +155,13 @@ def command(args: argparse.Namespace) -> int:
     client = connect_store(dsn)
     try:
         prepare(client, database)
+        earlier = _demo_calls(client, database)
+        if earlier and args.fresh:
+            _forget_demo(client, database)
+            print(f"otel-llm demo: deleted {earlier} calls of earlier demo runs (--fresh)", file=sys.stderr)
+        elif earlier:
+            print(f"otel-llm demo: this store already holds {earlier} calls from earlier demo runs; this run adds "
+                  f"to them (otel-llm demo --fresh starts over)", file=sys.stderr)
     finally:
         client.close()  # the exporter opens the same directory on its own thread
     run_demo(dsn, database, max(args.rounds, 1))

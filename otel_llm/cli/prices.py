@@ -1,7 +1,9 @@
 """``otel-llm prices``: what a model costs, and the price table ClickHouse recomputes costs with.
 
 - ``show MODEL [--provider P]``: the price the instrumentation would use (bundled snapshot plus
-  the ``OTEL_LLM_PRICES`` file), per million tokens. Exit 1 when the model is unknown.
+  the ``OTEL_LLM_PRICES`` file), per million tokens. Exit 1 when the model is unknown. With
+  ``--format json`` one object whose keys never change: every price ``<name>_per_1m`` (null when
+  the source lists none), ``long_context_tiers`` (a list), ``book_version``.
 - ``sync``: write that price book into ``<database>.llm_prices`` as a new revision.
 - ``doctor [--since 30d]``: models seen in the store with a price gap (see ``prices_doctor``).
 - ``import FILE``: check a price file (the otel-llm YAML/JSON format or a LiteLLM map), then sync
@@ -17,7 +19,7 @@ from decimal import Decimal
 
 from otel_llm.cli import prices_doctor
 from otel_llm.cli._common import add_format_option, add_store_options
-from otel_llm.cli._output import render
+from otel_llm.cli._output import render, render_object
 from otel_llm.query import connect_store
 
 __all__ = ["add_parser"]
@@ -52,17 +54,40 @@ def show_command(args: argparse.Namespace) -> int:
     if price is None:
         print(f"no price known for {args.model!r}" + (f" at {args.provider}" if args.provider else ""))
         return 1
-    rows = []
-    for f in dataclasses.fields(price):
-        value = getattr(price, f.name)
-        if isinstance(value, Decimal):
-            rows.append((f.name + "_per_1m", (value * _MILLION).normalize()))
-        elif f.name != "tiers":
-            rows.append((f.name, value))
-    rows.extend((f"tier>{t.threshold}.{t.service_tier}.input_per_1m", (t.input or 0) * _MILLION) for t in price.tiers)
-    rows.append(("book_version", book.version))
+    record = {**price_record(price), "book_version": book.version}
+    if args.format == "json":
+        print(render_object(record), end="")
+        return 0
+    rows = [(k, v) for k, v in record.items() if k != "long_context_tiers"]
+    for tier in record["long_context_tiers"]:
+        prefix = f"tier>{tier['above_input_tokens']}.{tier['service_tier']}."
+        rows.extend((prefix + k, v) for k, v in tier.items() if k.endswith(_PER_1M))
     print(render(["field", "value"], rows, args.format), end="")
     return 0
+
+
+_PER_1M = "_per_1m"
+
+
+def _per_million(obj: object) -> dict[str, object]:
+    """Every field of a price dataclass, prices (the Decimal-typed fields, by their declared type,
+    so a price the source does not list is null under the same key) per million tokens."""
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if "Decimal" in str(f.type):
+            out[f.name + _PER_1M] = None if value is None else (value * _MILLION).normalize()
+        elif f.name not in ("tiers", "threshold"):
+            out[f.name] = value
+    return out
+
+
+def price_record(price: object) -> dict[str, object]:
+    """One model's price as one object with stable keys (``prices show --format json``)."""
+    record = _per_million(price)
+    record["long_context_tiers"] = [{"above_input_tokens": t.threshold, **_per_million(t)}
+                                    for t in getattr(price, "tiers", ())]
+    return record
 
 
 def sync_command(args: argparse.Namespace) -> int:

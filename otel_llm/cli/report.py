@@ -106,6 +106,10 @@ def query_from_args(args: argparse.Namespace) -> ReportQuery:
 
 def command(args: argparse.Namespace) -> int:
     query = query_from_args(args)
+    if args.chart:
+        from otel_llm.cli.chart import require_matplotlib
+
+        require_matplotlib()  # a missing [chart] extra is said before the query, not after
     with open_source(args) as source:
         result = run_report(source, query, args.database)
         sys.stdout.write(format_report(result, query, args.format))
@@ -113,6 +117,6 @@ def command(args: argparse.Namespace) -> int:
             from otel_llm.cli.chart import draw_cost_chart
 
             series = usage_series(source, args.database, query.by[0], query.since, query.until, service=query.service)
-            draw_cost_chart(series, args.chart)
+            draw_cost_chart(series, args.chart, query.by[0])
             print(f"chart written to {args.chart}", file=sys.stderr)
     return 0

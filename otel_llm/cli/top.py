@@ -76,13 +76,35 @@ def command(args: argparse.Namespace) -> int:
     with open_source(args) as source:
         results = {name: _RUNNERS[name](source, args.database, params, args.limit) for name in sections}
     if args.format == "json":
-        merged = {name: json.loads(render(r.columns, r.rows, "json")) for name, r in results.items()}
+        merged = {name: json.loads(render(r.columns, _rounded(r).rows, "json")) for name, r in results.items()}
         sys.stdout.write(json.dumps(merged, indent=2) + "\n")
         return 0
     for name, result in results.items():
         if args.format == "table":
             print(f"== {name} ==")
-        sys.stdout.write(render(result.columns, result.rows, args.format))
+            if not result.rows:
+                print(f"({_EMPTY[name]})\n")
+                continue
+        sys.stdout.write(render(result.columns, _rounded(result).rows, args.format))
         if args.format == "table":
             print()
     return 0
+
+
+# Why a section can be empty, in the table (JSON and CSV print no rows: scripts need no prose).
+_EMPTY = {
+    "types": "no calls in this window",
+    "calls": "no calls in this window",
+    "context": "no calls with a session id in this window: tag them, e.g. otel_llm.tag(session_id=...), "
+               "to see input tokens grow turn by turn",
+}
+_SHARE_DIGITS = Decimal("0.0001")
+
+
+def _rounded(result: Result) -> Result:
+    """The cumulative share to 4 decimals (a Decimal quotient carries 28 digits)."""
+    if "cumulative_share" not in result.columns:
+        return result
+    at = result.columns.index("cumulative_share")
+    rows = [(*row[:at], Decimal(row[at]).quantize(_SHARE_DIGITS), *row[at + 1:]) for row in result.rows]
+    return Result(result.columns, rows)

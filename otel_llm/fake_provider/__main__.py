@@ -6,19 +6,40 @@ import argparse
 import contextlib
 import threading
 
-from otel_llm.fake_provider import FakeProvider
+from otel_llm.fake_provider import CHUNKS_HEADER, FAIL_FIRST_HEADER, FakeProvider
+
+_DESCRIPTION = "A local fake of the OpenAI and Anthropic APIs, for running an app by hand: no API key, no network."
+# Everything an app needs to point at the fake, in --help: before, only the source said it.
+_EPILOG = f"""\
+point an app at it (PORT as printed at start, or the one given with --port):
+  OPENAI_BASE_URL=http://HOST:PORT/v1          (OpenAI and OpenAI-compatible SDKs)
+  ANTHROPIC_BASE_URL=http://HOST:PORT          (Anthropic; also the Azure OpenAI endpoint)
+  OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key   (any non-empty key is accepted)
+
+endpoints: /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions (also under Azure's
+/openai/deployments/NAME/), /v1/messages; JSON and SSE streams, deterministic token counts, a repeated
+prompt prefix of 1,024+ tokens reported as cached.
+
+request headers that change the answer:
+  {FAIL_FIRST_HEADER}: STATUS  the first attempt fails with STATUS (e.g. 429, 500);
+                                      the SDK's own retry then succeeds
+  {CHUNKS_HEADER}: N           a streamed answer has N content chunks
+"""
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m otel_llm.fake_provider", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser = argparse.ArgumentParser(prog="python -m otel_llm.fake_provider", description=_DESCRIPTION, epilog=_EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one (default 0)")
     args = parser.parse_args(argv)
     with FakeProvider(args.host, args.port) as fp:
         print("otel-llm fake provider listening; point an app at it with:", flush=True)
         print(f"export OPENAI_BASE_URL={fp.openai_base_url}", flush=True)
         print(f"export ANTHROPIC_BASE_URL={fp.anthropic_base_url}", flush=True)
         print("export OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key", flush=True)
+        print(f"A request with the header '{FAIL_FIRST_HEADER}: 429' fails once, then the SDK's retry succeeds.",
+              flush=True)
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -116,8 +116,18 @@ class ClickHouseSource:
         try:
             result = self.client.query(sql, parameters=dict(parameters or {}), settings=settings)
         except ClickHouseError as exc:
-            raise QueryError(str(exc).strip()) from exc
+            raise QueryError(_engine_message(exc)) from exc
         return Result(list(result.column_names), [tuple(r) for r in result.result_rows])
+
+
+# What clickhouse-connect appends to every query (our readonly setting, its wire format): an
+# error quoting the query would show the user text they never wrote.
+_APPENDED = re.compile(r"\s*(?:SETTINGS readonly = '1'|FORMAT Native\b)")
+
+
+def _engine_message(error: Exception) -> str:
+    """The engine's error as one line, without the clauses the driver appended to the query."""
+    return " ".join(_APPENDED.sub("", str(error)).split())
 
 
 def _param(value: Any) -> Any:

@@ -13,7 +13,7 @@ from otel_llm.schema.migrations import DEFAULT_DATABASE, render_script
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m otel_llm.schema", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m otel_llm.schema", description="Print the schema as SQL.")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--cluster", default=None, help="render ON CLUSTER DDL with Replicated/Distributed tables")
     parser.add_argument(

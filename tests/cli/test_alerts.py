@@ -42,8 +42,9 @@ def rules(tmp_path: Path) -> Path:
     return path
 
 
-def check(run: Run, rules: Path, *extra: str) -> tuple[int, list[str]]:
-    code, out, _ = run("alerts", "check", "--rules", str(rules), "--at", NOW.isoformat(), *extra)
+def check(run: Run, rules: Path | None, *extra: str) -> tuple[int, list[str]]:
+    named = ["--rules", str(rules)] if rules is not None else []
+    code, out, _ = run("alerts", "check", *named, "--at", NOW.isoformat(), *extra)
     return code, out.splitlines()
 
 
@@ -139,8 +140,11 @@ def test_watch_repeats_and_a_dead_webhook_does_not_hide_the_alert(store: Any, ru
     assert lines[0].startswith("ALERT chat-spike")
 
 
-def test_missing_rules_file_uses_defaults(store: Any, run: Run, tmp_path: Path) -> None:
+def test_no_rules_file_uses_defaults(
+    store: Any, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no otel-llm-alerts.yaml here
     insert_calls(*store, [*flat_week(), Call(NOW, "chat", "mystery-model", cost=None)])
-    code, lines = check(run, tmp_path / "none.yaml")
+    code, lines = check(run, None)
     assert code == 1
     assert [line.split()[1] for line in lines] == ["unpriced-model"]

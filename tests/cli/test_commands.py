@@ -59,14 +59,41 @@ def test_top_calls_and_context_growth(store: Any, run: Run) -> None:
     assert run("top", "everything")[0] == 2
 
 
+def test_top_rounds_the_share_and_says_why_a_section_is_empty(store: Any, run: Run) -> None:
+    client, database = store
+    insert_calls(client, database, [Call(D(2026, 11, 20, 10), "a", cost="0.1"),
+                                    Call(D(2026, 11, 20, 10), "b", cost="0.2")])  # 1/3 and 3/3, no sessions
+    code, out, _ = run("top", "types", "context", *WINDOW)
+    assert code == 0
+    types, context = out.split("== context ==")
+    shares = [line.split()[6] for line in types.splitlines() if line.startswith(("a ", "b "))]
+    assert shares == ["0.6667", "1"], types  # was 0.6666666666666666666666666667
+    assert "no calls with a session id in this window" in context and "session_id=" in context
+    _, out, _ = run("top", "types", "--format", "json", *WINDOW)
+    assert [r["cumulative_share"] for r in as_json(out)["types"]] == [0.6667, 1.0]
+
+
 def test_prices_show_known_and_unknown(capsys: Any) -> None:
     assert main(["prices", "show", "gpt-4o", "--format", "json"]) == 0
-    fields = {r["field"]: r["value"] for r in as_json(capsys.readouterr().out)}
+    fields = as_json(capsys.readouterr().out)
     assert fields["provider"] == "openai"
     assert fields["input_per_1m"] == 2.5
     assert fields["output_per_1m"] == 10.0
     assert main(["prices", "show", "no-such-model-xyz"]) == 1
     assert "no price known" in capsys.readouterr().out
+
+
+def test_prices_show_json_is_one_object_with_stable_keys(capsys: Any) -> None:
+    """gpt-4o lists no cache-write price, claude-sonnet-4-5 does: same keys, null where absent."""
+    records = []
+    for model in ("gpt-4o", "claude-sonnet-4-5"):
+        assert main(["prices", "show", model, "--format", "json"]) == 0
+        records.append(as_json(capsys.readouterr().out))
+    gpt, claude = records
+    assert isinstance(gpt, dict) and list(gpt) == list(claude)
+    assert gpt["cache_write_per_1m"] is None and claude["cache_write_per_1m"] == 3.75
+    assert gpt["input_per_1m"] == 2.5 and isinstance(gpt["long_context_tiers"], list)
+    assert {"provider", "model", "effective_from", "book_version"} <= set(gpt)
 
 
 def test_prices_import_syncs_into_the_store_and_prices_new_rows(store: Any, run: Run, tmp_path: Path) -> None:

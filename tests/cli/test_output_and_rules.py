@@ -1,11 +1,9 @@
-"""Pure pieces of the CLI: output formats, time parsing, alert rules files, the PNG chart."""
+"""Pure pieces of the CLI: output formats, time parsing, alert rules files."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import struct
-import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,8 +13,6 @@ from otel_llm.alerts.rules import DEFAULT_RULES, KINDS, RulesError, load_rules, 
 from otel_llm.cli import main
 from otel_llm.cli._output import render
 from otel_llm.cli._time import parse_when
-from otel_llm.cli.chart import HEIGHT, PALETTE, WIDTH, draw_cost_chart
-from otel_llm.query import Result
 
 COLUMNS = ["feature", "day", "calls", "cost_usd"]
 ROWS = [("search", dt.date(2026, 11, 1), 3, Decimal("0.001234567")), ("chat", dt.date(2026, 11, 2), 10, Decimal(0))]
@@ -77,15 +73,15 @@ def test_rules_errors_are_all_reported_at_once() -> None:
             "not a mapping",
         ])
     message = str(bad.value)
-    for expected in ("kind must be one of", "unknown field(s) treshold", "bad duration 'soon'",
+    for expected in ("kind must be one of", "unknown field(s) treshold", "window must be a number and a unit",
                      "by must be one of", "duplicate rule name 'd'", "rule #7"):
         assert expected in message
     with pytest.raises(RulesError):
         parse_rules({"not": "a list"})
 
 
-def test_missing_rules_file_gives_defaults_covering_every_kind(tmp_path: Path) -> None:
-    rules = load_rules(tmp_path / "absent.yaml")
+def test_no_rules_file_gives_defaults_covering_every_kind() -> None:
+    rules = load_rules(None)
     assert rules == list(DEFAULT_RULES)
     assert {r.kind for r in rules} == set(KINDS)
     assert next(r for r in rules if r.kind == "spend_spike").threshold == 2.0
@@ -101,34 +97,3 @@ def test_bad_rules_file_exits_2_before_touching_the_store(tmp_path: Path, capsys
     assert "bad rules file" in capsys.readouterr().err
     rules.write_text("- [unclosed\n")
     assert main(["alerts", "check", "--rules", str(rules)]) == 2
-
-
-def _png_pixels(data: bytes) -> tuple[int, int, bytes]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, size = 8, b"", (0, 0)
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == zlib.crc32(kind + body)
-        if kind == b"IHDR":
-            size = struct.unpack(">II", body[:8])
-            assert body[8:10] == b"\x08\x02"  # 8-bit RGB
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    return size[0], size[1], zlib.decompress(idat)
-
-
-def test_chart_is_a_valid_png_with_one_coloured_line_per_series(tmp_path: Path) -> None:
-    t0 = dt.datetime(2026, 11, 1)
-    rows = [(name, t0 + dt.timedelta(hours=h), Decimal(h * k)) for k, name in ((1, "search"), (3, "chat"))
-            for h in range(6)]
-    path = tmp_path / "cost.png"
-    legend = draw_cost_chart(Result(["series", "t", "cost"], rows), path)
-    assert legend == [("chat", PALETTE[0]), ("search", PALETTE[1])]  # most expensive first
-    width, height, raw = _png_pixels(path.read_bytes())
-    assert (width, height) == (WIDTH, HEIGHT)
-    assert len(raw) == height * (1 + 3 * width)
-    pixels = b"".join(raw[y * (1 + 3 * width) + 1:(y + 1) * (1 + 3 * width)] for y in range(height))
-    for _, color in legend:
-        assert pixels.count(bytes(color)) > 100

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from otel_llm.cli.chart import HEIGHT, WIDTH
 from tests.cli.conftest import Call, Run, as_json, insert_calls
 
 D = dt.datetime
@@ -91,7 +90,7 @@ def test_report_chart_is_a_png_of_the_expected_size(known: None, run: Run, tmp_p
     assert code == 0 and "chart written" in err
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", data[16:24]) == (WIDTH, HEIGHT)
+    assert struct.unpack(">II", data[16:24]) == (1100, 500)  # 11 x 5 inches at 100 dpi
 
 
 def test_report_errors_are_one_line_and_exit_2(store: Any, run: Run) -> None:

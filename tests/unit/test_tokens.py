@@ -8,6 +8,11 @@ Makefile and .ci/run do), or with network access.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import tiktoken
@@ -134,3 +139,23 @@ def test_sdk_message_objects_count_like_their_dicts() -> None:
 
     assert as_object == as_dict is not None
     assert count_message_tokens([object()], "gpt-4o") is None
+
+
+def test_offline_without_a_cache_dir_is_one_log_line(tmp_path: Path) -> None:
+    """As on a machine with no internet and no TIKTOKEN_CACHE_DIR: tiktoken's download fails (here
+    through a proxy that refuses at once), and the app's log gets one line naming the fix."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    env = {k: v for k, v in os.environ.items() if k != "TIKTOKEN_CACHE_DIR"}
+    env.update(HTTPS_PROXY=closed, HTTP_PROXY=closed, https_proxy=closed, http_proxy=closed, NO_PROXY="",
+               XDG_CACHE_HOME=str(tmp_path), TMPDIR=str(tmp_path))  # tiktoken's default cache: empty
+    script = ("import logging; logging.basicConfig(format='%(levelname)s %(message)s');"
+              "from otel_llm.tokens import count_text_tokens; print(count_text_tokens('hello', 'gpt-4o'))")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.stdout.strip() == "None"
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("WARNING otel-llm: tiktoken encoding o200k_base cannot be loaded (")
+    assert "set TIKTOKEN_CACHE_DIR" in lines[0]
