@@ -20,7 +20,7 @@ calls, and what lets the price book be tested on each provider's real counts tod
 
 from __future__ import annotations
 
-from otel_llm.usage import Usage, _int, _opt_int, anthropic_usage, openai_usage
+from otel_llm.usage import Usage, anthropic_usage, openai_usage, read_counts
 
 __all__ = ["bedrock_usage", "cohere_usage", "deepseek_usage", "gemini_usage", "xai_usage"]
 
@@ -34,15 +34,16 @@ def gemini_usage(
     tool_use_prompt_token_count: object = 0,
 ) -> Usage:
     """Gemini's ``usage_metadata``: thinking billed as output, tool prompts as input."""
-    prompt = _opt_int(prompt_token_count)
-    candidates = _opt_int(candidates_token_count)
-    thoughts = _int(thoughts_token_count)
-    tool_prompt = _int(tool_use_prompt_token_count)
+    (prompt, candidates, cached, thoughts, tool_prompt), malformed = read_counts(
+        prompt_token_count, candidates_token_count, cached_content_token_count, thoughts_token_count,
+        tool_use_prompt_token_count)
+    thoughts, tool_prompt = thoughts or 0, tool_prompt or 0
     return Usage(
         input_tokens=None if prompt is None and not tool_prompt else (prompt or 0) + tool_prompt,
         output_tokens=None if candidates is None and not thoughts else (candidates or 0) + thoughts,
-        cache_read_tokens=_int(cached_content_token_count),
+        cache_read_tokens=cached or 0,
         reasoning_tokens=thoughts,
+        malformed=malformed,
     )
 
 
@@ -85,9 +86,9 @@ def xai_usage(
 ) -> Usage:
     """xAI's ``usage``: reasoning is added to the output unless ``total_tokens`` shows it is
     already inside ``completion_tokens`` (prompt + completion == total)."""
-    prompt, completion = _int(prompt_tokens), _int(completion_tokens)
-    reasoning = _int(reasoning_tokens)
-    total = _opt_int(total_tokens)
+    (prompt, completion, reasoning, total), _ = read_counts(
+        prompt_tokens, completion_tokens, reasoning_tokens, total_tokens)
+    prompt, completion, reasoning = prompt or 0, completion or 0, reasoning or 0
     included = total is not None and prompt + completion == total and reasoning <= completion
     base = openai_usage(prompt_tokens, completion_tokens, cached_tokens=cached_tokens, reasoning_tokens=reasoning)
     if included or not reasoning or base.output_tokens is None:
@@ -97,9 +98,11 @@ def xai_usage(
         output_tokens=completion + reasoning,
         cache_read_tokens=base.cache_read_tokens,
         reasoning_tokens=reasoning,
+        malformed=base.malformed,
     )
 
 
 def cohere_usage(billed_input_tokens: object, billed_output_tokens: object) -> Usage:
     """Cohere's ``usage.billed_units``: the tokens Cohere charges for."""
-    return Usage(input_tokens=_opt_int(billed_input_tokens), output_tokens=_opt_int(billed_output_tokens))
+    (billed_input, billed_output), malformed = read_counts(billed_input_tokens, billed_output_tokens)
+    return Usage(input_tokens=billed_input, output_tokens=billed_output, malformed=malformed)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["Usage", "anthropic_usage", "openai_usage"]
+__all__ = ["Usage", "anthropic_usage", "openai_usage", "read_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,14 @@ def _read(value: object) -> int | None:
     if isinstance(value, float) and value.is_integer() and value >= 0:
         return int(value)
     return _MALFORMED
+
+
+def read_counts(*values: object) -> tuple[list[int | None], bool]:
+    """Provider-reported counts read as this module reads them: each a count, or None when absent
+    or no count at all; and whether any was malformed (the usage is then flagged, not priced).
+    For the other providers' readers (:mod:`otel_llm.provider_usage`)."""
+    counts = [_read(v) for v in values]
+    return [_known(c) for c in counts], _MALFORMED in counts
 
 
 def _known(count: int | None) -> int | None:
