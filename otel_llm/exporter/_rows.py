@@ -24,7 +24,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm.exporter._values import stringify_attributes
 
-__all__ = ["COLUMN_NAMES", "SPAN_KIND_NAMES", "STATUS_CODE_NAMES", "TraceColumns", "spans_to_columns"]
+__all__ = [
+    "COLUMN_NAMES",
+    "SPAN_KIND_NAMES",
+    "STATUS_CODE_NAMES",
+    "TIMESTAMP_MAX_NS",
+    "TIMESTAMP_MIN_NS",
+    "TraceColumns",
+    "spans_to_columns",
+]
 
 COLUMN_NAMES: tuple[str, ...] = (
     "Timestamp",
@@ -55,6 +63,16 @@ COLUMN_NAMES: tuple[str, ...] = (
 SPAN_KIND_NAMES: tuple[str, ...] = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODE_NAMES: tuple[str, ...] = ("Unset", "Ok", "Error")
 _SERVICE_NAME = "service.name"  # resource semconv key, read like the Go exporter does
+
+# What ``DateTime64(9)`` holds: 1900-01-01 to 2262-04-11 23:47:16.854775807 (the Int64 nanosecond
+# limit). One value outside it fails the whole insert, every other span of the block with it
+# (clickhouse-connect cannot serialize past Int64), so :meth:`TraceColumns.clamp_timestamps` moves it.
+TIMESTAMP_MIN_NS = -2_208_988_800 * 1_000_000_000
+TIMESTAMP_MAX_NS = (1 << 63) - 1
+_DURATION_MAX_NS = (1 << 64) - 1  # UInt64
+_TIMESTAMP = COLUMN_NAMES.index("Timestamp")
+_DURATION = COLUMN_NAMES.index("Duration")
+_EVENT_TIMES = COLUMN_NAMES.index("Events.Timestamp")
 
 
 class TraceColumns:
@@ -121,6 +139,35 @@ class TraceColumns:
         c_link_span.append(links[1])
         c_link_state.append(links[2])
         c_link_attrs.append(links[3])
+
+    def clamp_timestamps(self) -> list[int]:
+        """Moves span and event times outside ``DateTime64(9)`` to its nearest end (and a duration
+        past ``UInt64`` to its limit); returns the rows changed, in order.
+
+        Clamped, not dropped: the span keeps its usage and cost, at a time that is visibly wrong,
+        and the spans that share its block are stored. Checks the whole block at C speed first, so
+        a block without such a value (nearly all) costs two ``min``/``max`` passes.
+        """
+        changed: set[int] = set()
+        times = self.columns[_TIMESTAMP]
+        if times and (min(times) < TIMESTAMP_MIN_NS or max(times) > TIMESTAMP_MAX_NS):
+            for row, value in enumerate(times):
+                if not TIMESTAMP_MIN_NS <= value <= TIMESTAMP_MAX_NS:
+                    times[row] = min(max(value, TIMESTAMP_MIN_NS), TIMESTAMP_MAX_NS)
+                    changed.add(row)
+        durations = self.columns[_DURATION]
+        if durations and (min(durations) < 0 or max(durations) > _DURATION_MAX_NS):
+            for row, value in enumerate(durations):
+                if not 0 <= value <= _DURATION_MAX_NS:
+                    durations[row] = min(max(value, 0), _DURATION_MAX_NS)
+                    changed.add(row)
+        events = self.columns[_EVENT_TIMES]
+        for row, stamps in enumerate(events):
+            if stamps and (min(stamps) < TIMESTAMP_MIN_NS or max(stamps) > TIMESTAMP_MAX_NS):
+                # A new list: the row builders share one empty list between rows.
+                events[row] = [min(max(value, TIMESTAMP_MIN_NS), TIMESTAMP_MAX_NS) for value in stamps]
+                changed.add(row)
+        return sorted(changed)
 
     def dedup_token(self) -> str:
         """A token that is the same whenever the same spans are written again, in any process.

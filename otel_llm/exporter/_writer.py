@@ -25,6 +25,7 @@ import socket
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from otel_llm._log_interval import IntervalLog
 from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns
 from otel_llm.exporter._values import valid_utf8
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["Sink", "TraceWriter", "is_retryable"]
 
 _log = logging.getLogger("otel_llm.exporter")
+_clamped_log = IntervalLog(_log, logging.WARNING)
+_SERVICE, _TRACE_ID, _SPAN_ID = (COLUMN_NAMES.index(name) for name in ("ServiceName", "TraceId", "SpanId"))
 
 TRACES_TABLE = "otel_traces"
 
@@ -74,7 +77,7 @@ _RETRYABLE_HTTP = frozenset({408, 429, 500, 502, 503, 504})
 class Sink(Protocol):
     """Where batches go. The exporter only needs these two calls, so tests can wrap a real writer."""
 
-    def write(self, columns: TraceColumns, token: str) -> None: ...
+    def write(self, columns: TraceColumns, token: str) -> int: ...
 
     def close(self) -> None: ...
 
@@ -92,9 +95,24 @@ class TraceWriter:
         self._table = table
         self._column_types: Sequence[Any] | None = None
 
-    def write(self, columns: TraceColumns, token: str | None = None) -> None:
+    def write(self, columns: TraceColumns, token: str | None = None) -> int:
+        """Inserts ``columns`` as one block; returns how many of its spans had a time clamped into
+        ``DateTime64(9)`` (see :meth:`TraceColumns.clamp_timestamps`), logged once a minute."""
         if not len(columns):
-            return
+            return 0
+        clamped = columns.clamp_timestamps()
+        if clamped:
+            columns_ = columns.columns
+            first = clamped[0]
+            _clamped_log.log(
+                "stored %d spans with a time outside 1900-01-01..2262-04-11 (what ClickHouse's DateTime64(9) "
+                "holds) at the nearest end of it, e.g. service %r trace %s span %s: the sender's clock or "
+                "instrumentation sets impossible times",
+                len(clamped),
+                columns_[_SERVICE][first],
+                columns_[_TRACE_ID][first],
+                columns_[_SPAN_ID][first],
+            )
         if self._column_types is None:
             context = self._client.create_insert_context(
                 self._table, list(COLUMN_NAMES), database=self._database, column_oriented=True
@@ -108,6 +126,7 @@ class TraceWriter:
             # Serializing failed before anything was stored, so the same token stays right.
             _log.warning("Replacing invalid UTF-8 in a batch of %d spans with U+FFFD", len(columns))
             self._insert([valid_utf8(column) for column in columns.columns], token)
+        return len(clamped)
 
     def _insert(self, data: Sequence[Sequence[Any]], token: str) -> None:
         self._client.insert(
