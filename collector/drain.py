@@ -7,7 +7,7 @@ with the same token, and ClickHouse (dedup window on every table, views included
 
 A batch ClickHouse refuses for its content is bisected by request (``isolate``): only a request
 refused on its own is set aside, after a few tries, and every other one is stored exactly once.
-Times ClickHouse cannot hold are clamped by the shared writer before they can cause a refusal.
+Times no row can carry are replaced by the shared writer before they can cause a refusal.
 
 ClickHouse being away is the normal case this is built for: the drain keeps the batch, backs off
 (capped), reconnects, and prepares the store on every fresh connection (migrations and the price
@@ -210,7 +210,7 @@ class Drain:
         self._refusals = 0
         written = len(block.columns) - sum(block.rows(index, index + 1) for index in alone)
         self._counters.add("spans_written", written)
-        self._counters.add("spans_clamped", self._progress.clamped)
+        self._counters.add("spans_impossible_time", self._progress.retimed)
         try:
             refused.clear()
         except OSError as exc:  # stale once committed: the next batch's token does not match it
@@ -220,8 +220,8 @@ class Drain:
     def _insert(self, batch: Batch, block: _Block, requests: Range) -> None:
         """Writes the spans of ``requests`` as one block under that range's token."""
         token = range_token(batch.token, requests, len(batch.payloads))
-        clamped = self._writer.write(block.slice(*requests), token)  # type: ignore[union-attr]
-        self._progress.clamped += clamped
+        retimed = self._writer.write(block.slice(*requests), token)  # type: ignore[union-attr]
+        self._progress.retimed += retimed
 
     def _spool_error(self, exc: OSError) -> bool:
         """The spool's own disk (full, read-only): neither the store's fault nor the batch's, so not
@@ -305,12 +305,12 @@ class _Block:
 
 class _Progress:
     """What this process has done for the batch it is writing: the ranges stored (skipped when the
-    batch is tried again), the spans they held with clamped times, whether its split was counted."""
+    batch is tried again), the spans they held with impossible times, whether its split was counted."""
 
     def __init__(self, token: str) -> None:
         self.token = token
         self.stored: set[Range] = set()
-        self.clamped = 0
+        self.retimed = 0
         self.split_counted = False
 
 

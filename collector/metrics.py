@@ -17,7 +17,7 @@ _COUNTERS = {
     "spans_rejected": "Spans refused (malformed ids, partial success) or whose request was refused.",
     "spans_written": "Spans inserted into ClickHouse.",
     "spans_dropped": "Spans given up on (dead-lettered requests, forward queues overflowing).",
-    "spans_clamped": "Spans stored with a time outside 1900-01-01..2262-04-11 moved to the nearest end of it.",
+    "spans_impossible_time": "Spans stored with a time outside 1970..2106 replaced by the time of writing.",
     "batches_split": "Batches ClickHouse refused whole, bisected so only requests it refuses alone are set aside.",
     "spans_forwarded": "Spans delivered to forward targets (summed over targets).",
     "clickhouse_errors": "Failed ClickHouse inserts or connection attempts.",

@@ -64,11 +64,12 @@ SPAN_KIND_NAMES: tuple[str, ...] = ("Unspecified", "Internal", "Server", "Client
 STATUS_CODE_NAMES: tuple[str, ...] = ("Unset", "Ok", "Error")
 _SERVICE_NAME = "service.name"  # resource semconv key, read like the Go exporter does
 
-# What ``DateTime64(9)`` holds: 1900-01-01 to 2262-04-11 23:47:16.854775807 (the Int64 nanosecond
-# limit). One value outside it fails the whole insert, every other span of the block with it
-# (clickhouse-connect cannot serialize past Int64), so :meth:`TraceColumns.clamp_timestamps` moves it.
-TIMESTAMP_MIN_NS = -2_208_988_800 * 1_000_000_000
-TIMESTAMP_MAX_NS = (1 << 63) - 1
+# The times a row can carry: 1970-01-01 to 2106-02-07 06:28:15, what ``DateTime`` holds. The
+# tables partition and expire rows by ``toDate``/``toDateTime(Timestamp)``, so a time outside wraps
+# and its row is expired on insert, silently; past Int64 (``DateTime64(9)``'s own end, 2262) the
+# whole insert fails, every other span of the block with it. See :meth:`TraceColumns.fix_times`.
+TIMESTAMP_MIN_NS = 0
+TIMESTAMP_MAX_NS = 0xFFFF_FFFF * 1_000_000_000
 _DURATION_MAX_NS = (1 << 64) - 1  # UInt64
 _TIMESTAMP = COLUMN_NAMES.index("Timestamp")
 _DURATION = COLUMN_NAMES.index("Duration")
@@ -140,20 +141,22 @@ class TraceColumns:
         c_link_state.append(links[2])
         c_link_attrs.append(links[3])
 
-    def clamp_timestamps(self) -> list[int]:
-        """Moves span and event times outside ``DateTime64(9)`` to its nearest end (and a duration
-        past ``UInt64`` to its limit); returns the rows changed, in order.
+    def fix_times(self, now_ns: int) -> list[int]:
+        """Replaces span times no row can carry (see ``TIMESTAMP_MIN_NS``) by ``now_ns``, event
+        times by their span's, and caps a duration at ``UInt64``; returns the rows changed, in order.
 
-        Clamped, not dropped: the span keeps its usage and cost, at a time that is visibly wrong,
-        and the spans that share its block are stored. Checks the whole block at C speed first, so
-        a block without such a value (nearly all) costs two ``min``/``max`` passes.
+        Why the write time: a sender's clock bug or a hostile span must neither fail the block (the
+        other senders' spans with it) nor vanish (a clamped 2106 or 1970 row falls outside the
+        retention window); at the time it was written its usage and cost still show in reports.
+        The duration is kept. A block without such a value (nearly all) costs a few C-speed passes.
         """
+        low, high = TIMESTAMP_MIN_NS, TIMESTAMP_MAX_NS
         changed: set[int] = set()
         times = self.columns[_TIMESTAMP]
-        if times and (min(times) < TIMESTAMP_MIN_NS or max(times) > TIMESTAMP_MAX_NS):
+        if times and (min(times) < low or max(times) > high):
             for row, value in enumerate(times):
-                if not TIMESTAMP_MIN_NS <= value <= TIMESTAMP_MAX_NS:
-                    times[row] = min(max(value, TIMESTAMP_MIN_NS), TIMESTAMP_MAX_NS)
+                if not low <= value <= high:
+                    times[row] = now_ns
                     changed.add(row)
         durations = self.columns[_DURATION]
         if durations and (min(durations) < 0 or max(durations) > _DURATION_MAX_NS):
@@ -163,9 +166,9 @@ class TraceColumns:
                     changed.add(row)
         events = self.columns[_EVENT_TIMES]
         for row, stamps in enumerate(events):
-            if stamps and (min(stamps) < TIMESTAMP_MIN_NS or max(stamps) > TIMESTAMP_MAX_NS):
+            if stamps and (min(stamps) < low or max(stamps) > high):
                 # A new list: the row builders share one empty list between rows.
-                events[row] = [min(max(value, TIMESTAMP_MIN_NS), TIMESTAMP_MAX_NS) for value in stamps]
+                events[row] = [value if low <= value <= high else times[row] for value in stamps]
                 changed.add(row)
         return sorted(changed)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["Sink", "TraceWriter", "is_retryable"]
 
 _log = logging.getLogger("otel_llm.exporter")
-_clamped_log = IntervalLog(_log, logging.WARNING)
+_impossible_time_log = IntervalLog(_log, logging.WARNING)
 _SERVICE, _TRACE_ID, _SPAN_ID = (COLUMN_NAMES.index(name) for name in ("ServiceName", "TraceId", "SpanId"))
 
 TRACES_TABLE = "otel_traces"
@@ -96,19 +97,19 @@ class TraceWriter:
         self._column_types: Sequence[Any] | None = None
 
     def write(self, columns: TraceColumns, token: str | None = None) -> int:
-        """Inserts ``columns`` as one block; returns how many of its spans had a time clamped into
-        ``DateTime64(9)`` (see :meth:`TraceColumns.clamp_timestamps`), logged once a minute."""
+        """Inserts ``columns`` as one block; returns how many of its spans had an impossible time
+        replaced by the write time (see :meth:`TraceColumns.fix_times`), logged once a minute."""
         if not len(columns):
             return 0
-        clamped = columns.clamp_timestamps()
-        if clamped:
+        fixed = columns.fix_times(time.time_ns())
+        if fixed:
             columns_ = columns.columns
-            first = clamped[0]
-            _clamped_log.log(
-                "stored %d spans with a time outside 1900-01-01..2262-04-11 (what ClickHouse's DateTime64(9) "
-                "holds) at the nearest end of it, e.g. service %r trace %s span %s: the sender's clock or "
-                "instrumentation sets impossible times",
-                len(clamped),
+            first = fixed[0]
+            _impossible_time_log.log(
+                "stored %d spans with a time outside 1970..2106 (what the tables can keep) at the time of "
+                "writing, e.g. service %r trace %s span %s: the sender's clock or instrumentation sets "
+                "impossible times",
+                len(fixed),
                 columns_[_SERVICE][first],
                 columns_[_TRACE_ID][first],
                 columns_[_SPAN_ID][first],
@@ -126,7 +127,7 @@ class TraceWriter:
             # Serializing failed before anything was stored, so the same token stays right.
             _log.warning("Replacing invalid UTF-8 in a batch of %d spans with U+FFFD", len(columns))
             self._insert([valid_utf8(column) for column in columns.columns], token)
-        return len(clamped)
+        return len(fixed)
 
     def _insert(self, data: Sequence[Sequence[Any]], token: str) -> None:
         self._client.insert(
