@@ -5,6 +5,11 @@ Refusals carry what the OTel exporters act on: RESOURCE_EXHAUSTED with a ``Retry
 key), UNAVAILABLE with the same trailer when the spool's disk refuses the write, UNAUTHENTICATED
 without the bearer token, INVALID_ARGUMENT (not retryable) for a message that does not decode.
 Messages over the size limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
+
+Connections are bounded as on the HTTP port, by gRPC's own options: at most ``max_connections``
+(new ones are closed at once past it), a handshake that must complete within ``header_timeout``
+(a socket sending half a preface is closed, not held), and idle connections closed after the same
+time with a GOAWAY, which clients follow by reconnecting on their next call.
 """
 
 from __future__ import annotations
@@ -66,14 +71,23 @@ def start_grpc(
     max_message_bytes: int,
     auth_token: str | None,
     tls: tuple[bytes, bytes] | None,
+    max_connections: int = 1024,
+    header_timeout: float = 10.0,
     workers: int = 8,
 ) -> tuple[grpc.Server, int]:
     """Starts the server; returns it and the bound port (``port=0`` picks a free one)."""
+    timeout_ms = max(1, int(header_timeout * 1000))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="otlp-grpc"),
-        # Without SO_REUSEPORT (gRPC's default on Linux) a second collector on the same port fails
-        # to start instead of silently taking half of the connections.
-        options=[("grpc.max_receive_message_length", max_message_bytes), ("grpc.so_reuseport", 0)],
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            # Without SO_REUSEPORT (gRPC's default on Linux) a second collector on the same port
+            # fails to start instead of silently taking half of the connections.
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_allowed_incoming_connections", max_connections),
+            ("grpc.server_handshake_timeout_ms", timeout_ms),
+            ("grpc.max_connection_idle_ms", timeout_ms),
+        ],
     )
     # Raw bytes in, decoded by Export: a request that does not decode is then answered
     # INVALID_ARGUMENT, the code OTLP recommends, instead of grpcio's INTERNAL plus an ERROR traceback

@@ -24,6 +24,9 @@ _COUNTERS = {
     "forward_errors": "Failed forward attempts.",
     "requests_refused_full": "Requests answered 429 / RESOURCE_EXHAUSTED because the spool was full.",
     "spool_errors": "Writes the spool's disk refused: requests answered 503 / UNAVAILABLE, drain steps retried.",
+    "connections_evicted": "HTTP connections closed while idle to make room under --max-connections.",
+    "connections_refused": "HTTP connections refused at --max-connections, every open one inside a request.",
+    "requests_http2_refused": "HTTP/2 (gRPC) connections to the OTLP/HTTP port, answered with a GOAWAY naming the fix.",
     "requests_duplicate": "Requests acknowledged without storing: a byte-identical retry of a recent request.",
 }
 

@@ -1,0 +1,190 @@
+"""Connections that never finish a request must not starve the collector (issue 17 item 7), and
+HTTP/2 sent to the HTTP port gets one line naming the fix (issue 16): real collector processes,
+real sockets on 127.0.0.1, a cap lowered by the flag so a few hundred sockets are enough."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+from tests.collector.conftest import wait_until
+from tests.collector.harness import RunningCollector, start_collector
+from tests.collector.test_refusals import PROTOBUF, good_span, request_with
+
+_CAP = 40
+_HEADER_TIMEOUT = 2.0
+_BODY_TIMEOUT = 2.0
+_ATTACKERS = 300
+
+
+@pytest.fixture
+def guarded(tmp_path: Path) -> Iterator[RunningCollector]:
+    collector = start_collector(
+        tmp_path,
+        "--max-connections",
+        str(_CAP),
+        "--header-timeout",
+        str(_HEADER_TIMEOUT),
+        "--body-timeout",
+        str(_BODY_TIMEOUT),
+    )
+    yield collector
+    collector.stop()
+
+
+def _open_sockets(port: int, count: int, first_bytes: bytes) -> list[socket.socket]:
+    sockets = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(first_bytes)
+        sockets.append(sock)
+    return sockets
+
+
+def _closed_by_peer(sock: socket.socket, timeout: float) -> bool:
+    """True when the collector closed ``sock`` (EOF or reset) within ``timeout`` seconds."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        return True
+    return True
+
+
+def _descriptors(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def _export_http(collector: RunningCollector, name: str, n: int) -> None:
+    body = request_with(good_span(name, n)).SerializeToString()
+    status, _headers, body = collector.post("/v1/traces", body, PROTOBUF)
+    assert status == 200, body
+
+
+def _export_grpc(collector: RunningCollector, name: str, n: int, timeout: float = 10) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{collector.grpc_port}") as channel:
+        trace_service_pb2_grpc.TraceServiceStub(channel).Export(
+            request_with(good_span(name, n)), timeout=timeout, wait_for_ready=True
+        )
+
+
+def test_half_sent_request_lines_neither_exhaust_descriptors_nor_stall_exports(guarded: RunningCollector) -> None:
+    """Before: every half-sent request line held a descriptor for an hour (aiohttp's default), and
+    19,900 of them made exports and /healthz time out."""
+    baseline = _descriptors(guarded.process.pid)
+    attackers = _open_sockets(guarded.http_port, _ATTACKERS, b"POST /v1/traces HTT")
+    try:
+        started = time.monotonic()
+        assert guarded.get("/healthz") == (200, b"ok\n")
+        _export_http(guarded, "during-flood-http", 1)
+        _export_grpc(guarded, "during-flood-grpc", 2)
+        assert time.monotonic() - started < _HEADER_TIMEOUT  # served at once, not after the flood timed out
+        # The cap holds the descriptors: at most _CAP connections, the oldest idle ones closed first.
+        assert _descriptors(guarded.process.pid) <= baseline + _CAP + 5
+        assert guarded.metric("connections_evicted_total") >= _ATTACKERS - _CAP
+        assert guarded.metric("http_connections") <= _CAP
+        # The newest attackers, kept, are closed once the head deadline passes.
+        assert all(_closed_by_peer(sock, _HEADER_TIMEOUT + 3) for sock in attackers[-10:])
+        # Only the scrape's own connection is left.
+        assert wait_until(lambda: guarded.metric("http_connections") == 1, timeout=_HEADER_TIMEOUT + 3)
+    finally:
+        for sock in attackers:
+            sock.close()
+    assert guarded.wait_for("SELECT count() FROM otel_traces WHERE SpanName LIKE 'during-flood-%'", 2) == 2
+    log = guarded.log()
+    assert "Traceback" not in log
+    assert len([line for line in log.splitlines() if "limit of 40 connections" in line]) == 1, log
+
+
+def test_a_body_that_never_finishes_is_answered_408_and_closed(guarded: RunningCollector) -> None:
+    head = f"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: {PROTOBUF['Content-Type']}\r\n"
+    (sock,) = _open_sockets(guarded.http_port, 1, (head + "Content-Length: 1000\r\n\r\n").encode() + b"\x0a" * 10)
+    with sock:
+        started = time.monotonic()
+        sock.settimeout(_BODY_TIMEOUT + 5)
+        answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert b"not received within 2 s" in answer
+        assert _closed_by_peer(sock, 5)
+        assert _BODY_TIMEOUT - 0.5 <= time.monotonic() - started < _BODY_TIMEOUT + 3
+    _export_http(guarded, "after-slow-body", 3)  # the port serves on
+    assert "Traceback" not in guarded.log()
+
+
+def test_half_sent_grpc_handshakes_are_closed_and_grpc_exports_go_on(guarded: RunningCollector) -> None:
+    """The gRPC port's own options: the cap closes connections past it at once, the handshake
+    deadline closes the rest, and an exporter waiting to be served gets in."""
+    baseline = _descriptors(guarded.process.pid)
+    attackers = _open_sockets(guarded.grpc_port, 2 * _CAP, b"PRI * HTTP/2.0\r\n")
+    try:
+        assert _descriptors(guarded.process.pid) <= baseline + _CAP + 5
+        _export_grpc(guarded, "after-grpc-flood", 4, timeout=_HEADER_TIMEOUT + 10)
+        assert all(_closed_by_peer(sock, _HEADER_TIMEOUT + 3) for sock in attackers)
+    finally:
+        for sock in attackers:
+            sock.close()
+    assert guarded.get("/healthz")[0] == 200
+
+
+def test_http2_on_the_http_port_is_told_the_fix_in_one_log_line(guarded: RunningCollector) -> None:
+    """Before: aiohttp's ``BadHttpMessage: Pause on PRI/Upgrade`` traceback, 10 lines per attempt,
+    and the sender retried until its deadline (the app stalled ~20 s), its spans lost with no
+    hint. Now the call fails at once, not retryable, with the fix as its message (what the OTLP
+    exporter logs), and our log says it once however often the sender comes back."""
+    for _ in range(5):
+        started = time.monotonic()
+        with (
+            grpc.insecure_channel(f"127.0.0.1:{guarded.http_port}") as channel,
+            pytest.raises(grpc.RpcError) as failed,
+        ):
+            trace_service_pb2_grpc.TraceServiceStub(channel).Export(request_with(good_span("h2", 5)), timeout=10)
+        assert time.monotonic() - started < 2
+        assert failed.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" in failed.value.details()
+        assert f"port {guarded.grpc_port}" in failed.value.details()
+    # A client that opens no stream is answered with nothing and closed at the head deadline.
+    (sock,) = _open_sockets(guarded.http_port, 1, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    with sock:
+        assert _closed_by_peer(sock, _HEADER_TIMEOUT + 3)
+    log = guarded.log()
+    assert "Traceback" not in log and "BadHttpMessage" not in log
+    hints = [line for line in log.splitlines() if "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" in line]
+    assert len(hints) == 1, log
+    assert guarded.metric("requests_http2_refused_total") == 5
+    _export_http(guarded, "http-still-fine", 6)
+
+
+def test_failed_accepts_are_one_line_a_minute_not_a_traceback_each(tmp_path: Path) -> None:
+    """Out of descriptors (a hard limit the cap was not sized for): asyncio logged a traceback per
+    failed accept, 306 MB of stderr in a minute. Now one line, and the port recovers."""
+    collector = start_collector(tmp_path, "--max-connections", "1000", prefix=("prlimit", "--nofile=250:250"))
+    try:
+        sockets = []
+        try:
+            for _ in range(400):  # past the limit: the collector's accepts fail, then the backlog fills
+                try:
+                    sockets.append(socket.create_connection(("127.0.0.1", collector.http_port), timeout=3))
+                except TimeoutError:
+                    break
+            time.sleep(3)
+        finally:
+            for sock in sockets:
+                sock.close()
+        assert wait_until(lambda: collector.get("/healthz")[0] == 200, timeout=15)
+        _export_http(collector, "after-exhaustion", 7)
+    finally:
+        collector.stop()
+    log = collector.log()
+    assert "Traceback" not in log, log[:3000]
+    assert len([line for line in log.splitlines() if "cannot accept connections" in line]) == 1, log[:3000]
+    assert "open-file limit 250 is below" in log
