@@ -100,7 +100,7 @@ async def _serve(config: CollectorConfig) -> None:
 
     grpc_server, grpc_port = (None, -1)
     if config.grpc_port >= 0:
-        grpc_server, grpc_port = start_grpc(
+        grpc_server, grpc_port = await start_grpc(
             ingest,
             host=config.host,
             port=config.grpc_port,
@@ -109,6 +109,7 @@ async def _serve(config: CollectorConfig) -> None:
             tls=_grpc_tls(config),
             max_connections=config.max_connections,
             header_timeout=config.header_timeout,
+            body_timeout=config.body_timeout,
         )
     guard = ConnectionGuard(config.max_connections, config.body_timeout, counters, _http2_hint(config, grpc_port))
     counters.gauge("http_connections", "Open connections on the HTTP port.", lambda: guard.open_connections)
@@ -140,7 +141,7 @@ async def _serve(config: CollectorConfig) -> None:
 
     _log.info("shutting down: no new requests; draining for up to %.1f s", config.shutdown_grace)
     if grpc_server is not None:
-        grpc_server.stop(grace=2.0).wait()
+        await grpc_server.stop(grace=2.0)
     await runner.cleanup()
     await loop.run_in_executor(None, _finish, config.shutdown_grace, forwarders, drain, sql, spool)
     print(json.dumps({"event": "stopped", "spool_pending_requests": spool.pending_records}), flush=True)

@@ -188,3 +188,51 @@ def test_failed_accepts_are_one_line_a_minute_not_a_traceback_each(tmp_path: Pat
     assert "Traceback" not in log, log[:3000]
     assert len([line for line in log.splitlines() if "cannot accept connections" in line]) == 1, log[:3000]
     assert "open-file limit 250 is below" in log
+
+
+def _h2_frame(kind: int, flags: int, stream: int, payload: bytes) -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def _hpack(name: str, value: str) -> bytes:
+    """A literal header without indexing (names and values here are all under 127 bytes)."""
+    return b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+
+
+def _stalled_export_streams(port: int, streams: int) -> socket.socket:
+    """One HTTP/2 connection with ``streams`` Export calls whose request message never finishes:
+    headers, then 10 of the 100 bytes the gRPC length prefix announces."""
+    headers = b"".join(
+        _hpack(name, value)
+        for name, value in (
+            (":method", "POST"),
+            (":scheme", "http"),
+            (":path", "/opentelemetry.proto.collector.trace.v1.TraceService/Export"),
+            (":authority", f"127.0.0.1:{port}"),
+            ("content-type", "application/grpc"),
+            ("te", "trailers"),
+        )
+    )
+    data = b"\x00" + (100).to_bytes(4, "big") + b"\x0a" * 10
+    wire = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + _h2_frame(0x4, 0, 0, b"")
+    for stream in range(1, 2 * streams, 2):
+        wire += _h2_frame(0x1, 0x4, stream, headers) + _h2_frame(0x0, 0, stream, data)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(wire)
+    return sock
+
+
+def test_grpc_calls_whose_message_never_finishes_do_not_stall_other_exports(guarded: RunningCollector) -> None:
+    """A unary call waits for its whole request message before the handler runs; grpcio's
+    threaded server waited on one of its 8 worker threads, so 8 such calls (no token needed: it
+    is checked once the message is in) stopped every gRPC export."""
+    stalled = [_stalled_export_streams(guarded.grpc_port, 10) for _ in range(3)]
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        _export_grpc(guarded, "beside-stalled-calls", 8, timeout=10)
+        assert time.monotonic() - started < 5
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert guarded.wait_for("SELECT count() FROM otel_traces WHERE SpanName = 'beside-stalled-calls'", 1) == 1
