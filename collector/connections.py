@@ -15,7 +15,8 @@ out, and asyncio logged a traceback per failed accept. So:
   4318) gets a gRPC answer, UNIMPLEMENTED with the fix as its message (what the sender's exporter
   logs, and does not retry), and one log line per minute here, instead of aiohttp's 400 and
   traceback per attempt (and a sender retrying until its deadline);
-- failed accepts (the process out of descriptors anyway) are logged once a minute.
+- failed accepts (the process out of descriptors anyway) and malformed requests (aiohttp logs a
+  traceback for each) are logged once a minute.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from otel_llm._log_interval import IntervalLog
 from otel_llm_collector.metrics import Counters
 
-__all__ = ["ConnectionGuard", "GuardedSite", "log_accept_errors", "raise_descriptor_limit"]
+__all__ = ["ConnectionGuard", "GuardedSite", "ServerLog", "log_accept_errors", "raise_descriptor_limit"]
 
 _log = logging.getLogger(__name__)
 
@@ -258,6 +260,22 @@ class ConnectionGuard:
 def _expire_body(request: web.Request) -> None:
     if not request.content.is_eof():
         request.content.set_exception(BodyTimeout())
+
+
+class ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server logger, with a malformed request (a 400 aiohttp answers itself) as one
+    line a minute instead of a traceback each: anyone can send bytes that are not HTTP."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+        self._malformed = IntervalLog(_log, logging.WARNING)
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            text = " ".join(str(exc_info.message).split())[:200]  # the sender's bytes: one short line
+            self._malformed.log("malformed HTTP request refused with %d: %s", exc_info.code, text)
+            return
+        super().exception(msg, *args, exc_info=exc_info, **kwargs)
 
 
 class GuardedSite(web.BaseSite):

@@ -27,7 +27,7 @@ from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from otel_llm_collector.connections import ConnectionGuard, GuardedSite, log_accept_errors
+from otel_llm_collector.connections import ConnectionGuard, GuardedSite, ServerLog, log_accept_errors
 from otel_llm_collector.drain import Drain
 from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from otel_llm_collector.metrics import Counters
@@ -195,7 +195,9 @@ async def start_http(
     (its default, an hour, let half-sent request lines hold descriptors indefinitely).
     """
     log_accept_errors(asyncio.get_running_loop())
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=header_timeout)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, keepalive_timeout=header_timeout, logger=ServerLog()
+    )
     await runner.setup()
     await GuardedSite(runner, host, port, guard, ssl_context=ssl_context).start()
     return runner, runner.addresses[0][1]

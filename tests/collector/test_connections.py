@@ -4,6 +4,7 @@ real sockets on 127.0.0.1, a cap lowered by the flag so a few hundred sockets ar
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import grpc
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 
 from tests.collector.conftest import wait_until
@@ -236,3 +239,28 @@ def test_grpc_calls_whose_message_never_finishes_do_not_stall_other_exports(guar
         for sock in stalled:
             sock.close()
     assert guarded.wait_for("SELECT count() FROM otel_traces WHERE SpanName = 'beside-stalled-calls'", 1) == 1
+
+
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_FIRST_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda n: _PREFACE[:n], st.integers(1, len(_PREFACE))),
+    st.builds(lambda tail: _PREFACE + tail, st.binary(max_size=300)),
+    st.builds(lambda tail: b"POST /v1/traces HTTP/1.1\r\n" + tail, st.binary(max_size=300)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first_bytes=_FIRST_BYTES)
+def test_any_first_bytes_leave_the_port_serving_without_a_traceback(
+    guarded: RunningCollector, first_bytes: bytes
+) -> None:
+    """Hostile openings (hypothesis): garbage, partial and complete HTTP/2 prefaces followed by
+    random frames, broken HTTP/1 heads. Whatever the answer, the next client is served."""
+    with socket.create_connection(("127.0.0.1", guarded.http_port), timeout=5) as sock:
+        sock.sendall(first_bytes)
+        sock.settimeout(0.2)
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            sock.recv(65536)
+    assert guarded.get("/healthz") == (200, b"ok\n")
+    assert "Traceback" not in guarded.log()

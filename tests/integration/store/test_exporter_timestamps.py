@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from otel_llm.exporter import ClickHouseSpanExporter
+from otel_llm.exporter import ClickHouseSpanExporter, TraceWriter
 from otel_llm.exporter._rows import TIMESTAMP_MAX_NS, TraceColumns
 from tests.fixtures.store import Store
 
@@ -81,3 +85,49 @@ def test_fix_times_reports_each_changed_row_once_and_leaves_good_rows_alone() ->
     assert columns.columns[15] == [[], [], [7, 3], [], [4]]  # an event takes its span's time
     assert columns.columns[12] == [1, 2, 3, 4, (1 << 64) - 1]
     assert columns.fix_times(now_ns=2000) == []
+
+
+_NOW = time.time_ns()
+_DAY = 86_400 * 10**9
+_IMPOSSIBLE = st.one_of(
+    st.integers(-(1 << 70), -1),
+    st.integers(TIMESTAMP_MAX_NS + 1, 1 << 70),
+    st.sampled_from([-1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1, TIMESTAMP_MAX_NS + 1]),
+)
+# Span times: recent ones (an old one is the table's TTL's to expire) or impossible ones.
+_SPAN_TIME = st.one_of(st.integers(_NOW - 10 * _DAY, _NOW + 10 * _DAY), _IMPOSSIBLE)
+_ANY_TIME = st.one_of(st.integers(-(1 << 70), 1 << 70), _IMPOSSIBLE, st.just(0), st.just(TIMESTAMP_MAX_NS))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(_SPAN_TIME, st.lists(_ANY_TIME, max_size=3), _ANY_TIME), min_size=1, max_size=8))
+def test_any_times_at_all_are_stored_and_a_good_time_is_kept(store: Store, rows: list[Any]) -> None:
+    """Hostile times (hypothesis, into the real engine): the block is always stored whole, a time
+    a row can carry is kept as sent, and nothing lands outside 1970..2106 (any duration too)."""
+    client, database = store
+    columns = TraceColumns()
+    for index, (start, events, duration) in enumerate(rows):
+        columns.add_row(
+            start, f"{index:032x}", f"{index:016x}", "", "", f"h{index}", "Client", "hostile-times", {}, "", "", {},
+            duration, "Unset", "", (list(events), ["e"] * len(events), [{}] * len(events)), _NO_LINKS,
+        )  # fmt: skip
+    token = f"hypothesis-{uuid.uuid4().hex}"
+    TraceWriter(client, database).write(columns, token)
+    stored = dict(
+        client.query(
+            f"SELECT SpanName, (toUnixTimestamp64Nano(Timestamp), arrayMap(t -> toUnixTimestamp64Nano(t), "
+            f"Events.Timestamp)) FROM `{database}`.otel_traces WHERE ServiceName = 'hostile-times' "
+            f"AND SpanId IN {{ids:Array(String)}}",
+            parameters={"ids": [f"{index:016x}" for index in range(len(rows))]},
+        ).result_rows
+    )
+    client.command(f"TRUNCATE TABLE `{database}`.otel_traces")
+    assert len(stored) == len(rows)
+    for index, (start, events, _duration) in enumerate(rows):
+        stamp, event_stamps = stored[f"h{index}"]
+        assert 0 <= stamp <= TIMESTAMP_MAX_NS
+        if 0 <= start <= TIMESTAMP_MAX_NS:
+            assert stamp == start
+        assert [e for e in events if 0 <= e <= TIMESTAMP_MAX_NS] == [
+            s for s, e in zip(event_stamps, events, strict=True) if 0 <= e <= TIMESTAMP_MAX_NS
+        ]
