@@ -23,7 +23,7 @@ from pathlib import Path
 from otel_llm.exporter import is_retryable
 from otel_llm_collector.spool import write_durably
 
-__all__ = ["REFUSED_BLOCKS_FILE", "RefusedRanges", "range_token", "store_isolating"]
+__all__ = ["REFUSED_BLOCKS_FILE", "Range", "RefusedRanges", "range_token", "store_isolating"]
 
 _log = logging.getLogger(__name__)
 
