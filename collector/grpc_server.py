@@ -8,22 +8,24 @@ Messages over the size limit are refused by gRPC itself (RESOURCE_EXHAUSTED).
 
 Why asyncio (``grpc.aio``) on the HTTP port's event loop: a unary call waits for its whole request
 message before the handler runs, and grpcio's threaded server waited on one of its worker threads,
-so eight calls whose message never finished (no token needed: it is checked once the message is
-in) stopped every gRPC export. Here a waiting call is a coroutine, and decoding and the spool's
+so eight calls whose message never finished (no token needed: it was checked once the message was
+in) stopped every gRPC export. Here a waiting call is a coroutine, the token is checked first, the
+message must arrive within ``body_timeout`` (else DEADLINE_EXCEEDED), and decoding and the spool's
 fsync run on the default thread pool, as for HTTP.
 
 Connections are bounded as on the HTTP port, by gRPC's own options: at most ``max_connections``
 (new ones are closed at once past it) with at most ``_STREAMS_PER_CONNECTION`` calls each, a
 handshake that must complete within ``header_timeout`` (a socket sending half a preface is closed,
 not held), idle connections closed after the same time with a GOAWAY (clients reconnect on their
-next call), and every connection closed ``_CONNECTION_AGE_S`` after it opened plus ``body_timeout``
-for the calls in flight, which ends a call whose message never arrives.
+next call), and every connection renewed ``_CONNECTION_AGE_S`` after it opened (``body_timeout``
+of grace for the calls in flight).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+from collections.abc import AsyncIterator
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -42,17 +44,28 @@ _CONNECTION_AGE_S = 300  # then a GOAWAY: the client reconnects for its next cal
 
 
 class _TraceService:
-    def __init__(self, ingest: Ingest, auth_token: str | None) -> None:
+    def __init__(self, ingest: Ingest, auth_token: str | None, body_timeout: float) -> None:
         self._ingest = ingest
         self._expected = f"Bearer {auth_token}".encode() if auth_token else None
+        self._body_timeout = body_timeout
 
     async def Export(
-        self, body: bytes, context: grpc.aio.ServicerContext
+        self, messages: AsyncIterator[bytes], context: grpc.aio.ServicerContext
     ) -> trace_service_pb2.ExportTraceServiceResponse:
+        """Registered as client-streaming, which is the same on the wire as the unary call OTLP
+        makes: so the token is checked before the message is waited for, and the wait is bounded."""
         if self._expected is not None:
             given = dict(context.invocation_metadata() or ()).get("authorization", "")
             if not hmac.compare_digest(str(given).encode(), self._expected):
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token")
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                body = await anext(messages)
+        except TimeoutError:
+            message = f"request message not received within {self._body_timeout:g} s"
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, message)
+        except StopAsyncIteration:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Export takes exactly one request message")
         try:
             accepted: Accepted = await asyncio.get_running_loop().run_in_executor(None, self._export, body)
         except PayloadError as exc:
@@ -110,8 +123,8 @@ async def start_grpc(
     # Raw bytes in, decoded by Export: a request that does not decode is then answered
     # INVALID_ARGUMENT, the code OTLP recommends, instead of grpcio's INTERNAL plus an ERROR traceback
     # in the log for each one (before the token is even checked).
-    export = grpc.unary_unary_rpc_method_handler(
-        _TraceService(ingest, auth_token).Export,
+    export = grpc.stream_unary_rpc_method_handler(
+        _TraceService(ingest, auth_token, body_timeout).Export,
         response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
     )
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, {"Export": export}),))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -264,3 +265,22 @@ def test_any_first_bytes_leave_the_port_serving_without_a_traceback(
             sock.recv(65536)
     assert guarded.get("/healthz") == (200, b"ok\n")
     assert "Traceback" not in guarded.log()
+
+
+def test_a_grpc_call_whose_message_does_not_come_is_ended_at_the_body_deadline(guarded: RunningCollector) -> None:
+    """The gRPC side of --body-timeout: the call is answered DEADLINE_EXCEEDED with the reason."""
+    stop = threading.Event()
+
+    def never() -> Iterator[bytes]:
+        stop.wait(30)
+        yield b""
+
+    with grpc.insecure_channel(f"127.0.0.1:{guarded.grpc_port}") as channel:
+        export = channel.stream_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as ended:
+            export(never(), timeout=20)
+        stop.set()
+    assert ended.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert ended.value.details() == "request message not received within 2 s"
+    assert _BODY_TIMEOUT - 0.5 < time.monotonic() - started < _BODY_TIMEOUT + 3
