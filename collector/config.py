@@ -53,13 +53,25 @@ class CollectorConfig:
     sql_max_rows: int = 100_000
     sql_timeout: float = 30.0
     shutdown_grace: float = 10.0  # seconds to finish forwarding and draining after SIGTERM
+    # Per port. When the HTTP port is full, its longest-idle connection makes room; gRPC refuses.
+    max_connections: int = 1024
+    header_timeout: float = 10.0  # a request head (HTTP) or handshake (gRPC) must arrive within; also idle close
+    body_timeout: float = 30.0  # a request body must arrive within this, once its head has
 
     def __post_init__(self) -> None:
         if not self.database:  # resolved here, once, so every part of the collector sees one name
             object.__setattr__(self, "database", env_str(semconv.ENV_CLICKHOUSE_DATABASE, "otel"))
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
-        for name in ("spool_max_bytes", "forward_queue_bytes", "max_body_bytes", "sql_max_rows"):
+        for name in (
+            "spool_max_bytes",
+            "forward_queue_bytes",
+            "max_body_bytes",
+            "sql_max_rows",
+            "max_connections",
+            "header_timeout",
+            "body_timeout",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
         try:
@@ -109,6 +121,9 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
     ("sql_max_rows", "--sql-max-rows", semconv.ENV_COLLECTOR_SQL_MAX_ROWS, int),
     ("sql_timeout", "--sql-timeout", semconv.ENV_COLLECTOR_SQL_TIMEOUT, float),
     ("shutdown_grace", "--shutdown-grace", semconv.ENV_COLLECTOR_SHUTDOWN_GRACE, float),
+    ("max_connections", "--max-connections", semconv.ENV_COLLECTOR_MAX_CONNECTIONS, int),
+    ("header_timeout", "--header-timeout", semconv.ENV_COLLECTOR_HEADER_TIMEOUT, float),
+    ("body_timeout", "--body-timeout", semconv.ENV_COLLECTOR_BODY_TIMEOUT, float),
 )
 
 
@@ -117,6 +132,16 @@ _DEFAULTS_EXPLAINED = {
     "endpoint": f"${semconv.ENV_CLICKHOUSE_ENDPOINT}, else the embedded store",
     "database": f"${semconv.ENV_CLICKHOUSE_DATABASE}, else otel",
     "spool_dir": "$XDG_DATA_HOME (else ~/.local/share)/otel-llm-collector/spool",
+}
+
+
+# What a setting does, where its name alone does not say.
+_HELP = {
+    "max_connections": "open connections per port; when the HTTP port is full its longest-idle connection "
+    "is closed to make room, the gRPC port refuses new ones",
+    "header_timeout": "seconds a connection may take to send a request head (HTTP) or finish its handshake "
+    "(gRPC), from opening or from its previous response; idle connections close after it too",
+    "body_timeout": "seconds a request body may take to arrive once its head has (HTTP: 408)",
 }
 
 
@@ -130,6 +155,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     for attr, flag, env, kind in _SETTINGS:
         default = _DEFAULTS_EXPLAINED.get(attr) or repr(getattr(CollectorConfig, attr, None))
         help_text = f"env {env}; default {default}"
+        if attr in _HELP:
+            help_text = f"{_HELP[attr]} ({help_text})"
         if kind is tuple:
             parser.add_argument(flag, dest=attr, action="append", metavar="URL", help=help_text + " (repeatable)")
         else:

@@ -5,6 +5,10 @@ the intent, inserts all its spans as one block whose ``insert_deduplication_toke
 from the batch's record ids, then commits. A crash anywhere in between replays the same batch
 with the same token, and ClickHouse (dedup window on every table, views included) drops the copy.
 
+A batch ClickHouse refuses for its content is bisected by request (``isolate``): only a request
+refused on its own is set aside, after a few tries, and every other one is stored exactly once.
+Times no row can carry are replaced by the shared writer before they can cause a refusal.
+
 ClickHouse being away is the normal case this is built for: the drain keeps the batch, backs off
 (capped), reconnects, and prepares the store on every fresh connection (migrations and the price
 book, both idempotent), so a server that comes back empty gets its tables and prices before the
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryable
 from otel_llm_collector.convert import add_request
+from otel_llm_collector.isolate import REFUSED_BLOCKS_FILE, Range, RefusedRanges, range_token, store_isolating
 from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_protobuf
@@ -40,8 +45,9 @@ _log = logging.getLogger(__name__)
 # own segment files, so the folder is never replayed.
 DEAD_LETTER_DIR = "dead-letter"
 
-# A batch ClickHouse keeps refusing for a reason other than being away (bad data, a schema
-# it cannot take) is set aside after this many tries, so one poison request cannot stop the drain.
+# A request ClickHouse keeps refusing on its own for a reason other than being away (bad data, a
+# schema it cannot take) is set aside after this many tries, so one poison request cannot stop the
+# drain; so is a batch our own conversion fails on.
 _MAX_REFUSALS = 5
 _BACKOFF = RetryPolicy(initial_backoff_s=0.2, max_backoff_s=10.0)
 # How long the drain waits for more requests before inserting what it has. Every insert costs a
@@ -78,6 +84,8 @@ class Drain:
         self._linger = linger
         self._writer: TraceWriter | None = None
         self._refusals = 0
+        self._refused_path = dead_letter_dir.with_name(REFUSED_BLOCKS_FILE)
+        self._progress = _Progress("")
         self._stop_at: float | None = None
         self._wake = threading.Event()
         self.status = "connecting"
@@ -167,23 +175,53 @@ class Drain:
 
     def _write(self, batch: Batch) -> bool:
         try:
-            columns, undecodable = self._columns(batch)
+            block = self._block(batch)
             self._spool.begin(batch)
+            refused = RefusedRanges(self._refused_path, batch.token)
         except OSError as exc:
             return self._spool_error(exc)
         except Exception as exc:  # a bug of ours in conversion: refused like a store refusal, then set aside
             return self._failed(batch, exc)
+        if self._progress.token != batch.token:
+            self._progress = _Progress(batch.token)
         try:
-            self._writer.write(columns, batch.token)  # type: ignore[union-attr]
-        except Exception as exc:  # the store's refusal, or a bug of ours: never the end of the drain
+            alone = store_isolating(
+                lambda requests: self._insert(batch, block, requests),
+                len(batch.payloads),
+                refused,
+                self._progress.stored,
+            )
+        except Exception as exc:  # the store away (retried), the refusal record's disk, or a bug of ours
+            if not is_retryable(exc) and isinstance(exc, OSError):
+                return self._spool_error(exc)
             return self._failed(batch, exc)
+        if (0, len(batch.payloads)) in refused and not self._progress.split_counted:
+            self._progress.split_counted = True
+            self._counters.add("batches_split")
+        if alone:
+            self._refusals += 1
+            if self._refusals < _MAX_REFUSALS:
+                return False
+        set_aside = sorted(block.undecodable + [(index, batch.payloads[index]) for index in alone])
         try:
-            self._commit(batch, set_aside=undecodable)
-        except OSError as exc:  # the block is in; the retry inserts it again under the same token
+            self._commit(batch, set_aside=set_aside)
+        except OSError as exc:  # the blocks are in; the retry inserts them again under the same tokens
             return self._spool_error(exc)
         self._refusals = 0
-        self._counters.add("spans_written", len(columns))
+        written = len(block.columns) - sum(block.rows(index, index + 1) for index in alone)
+        self._counters.add("spans_written", written)
+        self._counters.add("spans_impossible_time", self._progress.retimed)
+        try:
+            refused.clear()
+        except OSError as exc:  # stale once committed: the next batch's token does not match it
+            _log.warning("cannot remove %s: %s", self._refused_path, exc)
         return True
+
+    def _insert(self, batch: Batch, block: _Block, requests: Range) -> None:
+        """Writes the spans of ``requests`` as one block under that range's token."""
+        token = range_token(batch.token, requests, len(batch.payloads))
+        retimed = self._writer.write(block.slice(*requests), token)  # type: ignore[union-attr]
+        self._progress.retimed += retimed
 
     def _spool_error(self, exc: OSError) -> bool:
         """The spool's own disk (full, read-only): neither the store's fault nor the batch's, so not
@@ -192,19 +230,24 @@ class Drain:
         _log.warning("spool disk error, drain will retry: %s", exc)
         return False
 
-    def _columns(self, batch: Batch) -> tuple[TraceColumns, list[tuple[int, bytes]]]:
-        """All spans of the batch, and the requests that no longer decode (set aside once the
-        rest is stored: one bad request must not hold up the batch)."""
+    def _block(self, batch: Batch) -> _Block:
+        """All spans of the batch, where each request's rows start, and the requests that no
+        longer decode (set aside once the rest is stored: one bad request must not hold up the batch)."""
         columns = TraceColumns()
+        starts = []
         undecodable = []
         for index, payload in enumerate(batch.payloads):
+            starts.append(len(columns))
             try:
                 add_request(columns, payload)
             except PayloadError:
                 undecodable.append((index, payload))
-        return columns, undecodable
+        starts.append(len(columns))
+        return _Block(columns, starts, undecodable)
 
     def _failed(self, batch: Batch, exc: Exception) -> bool:
+        """The store away (reconnect and retry), or the whole batch failing for good (a bug of
+        ours in conversion): tried ``_MAX_REFUSALS`` times, then set aside."""
         self._counters.add("clickhouse_errors")
         if is_retryable(exc):  # the store is away or overloaded, the data is fine: reconnect, retry
             _log.warning("ClickHouse insert failed, will reconnect and retry: %s", exc)
@@ -237,6 +280,38 @@ class Drain:
             spans = sum(_span_count(payload) for _index, payload in set_aside)
             self._counters.add("spans_dropped", spans)
             _log.error("set aside %d spooled requests (%d spans) in %s", len(set_aside), spans, self._dead_dir)
+
+
+class _Block:
+    """A batch's spans as one set of columns, with the row where each of its requests starts."""
+
+    def __init__(self, columns: TraceColumns, starts: list[int], undecodable: list[tuple[int, bytes]]) -> None:
+        self.columns = columns
+        self.undecodable = undecodable
+        self._starts = starts  # one per request, plus the end
+
+    def rows(self, first: int, end: int) -> int:
+        return self._starts[end] - self._starts[first]
+
+    def slice(self, first: int, end: int) -> TraceColumns:
+        """The rows of requests ``[first, end)``; the whole batch is the block itself, not a copy."""
+        if (first, end) == (0, len(self._starts) - 1):
+            return self.columns
+        start, stop = self._starts[first], self._starts[end]
+        part = TraceColumns()
+        part.columns = [column[start:stop] for column in self.columns.columns]
+        return part
+
+
+class _Progress:
+    """What this process has done for the batch it is writing: the ranges stored (skipped when the
+    batch is tried again), the spans they held with impossible times, whether its split was counted."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.stored: set[Range] = set()
+        self.retimed = 0
+        self.split_counted = False
 
 
 def _span_count(payload: bytes) -> int:

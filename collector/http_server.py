@@ -27,13 +27,14 @@ from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from otel_llm_collector.connections import ConnectionGuard, GuardedSite, ServerLog, log_accept_errors
 from otel_llm_collector.drain import Drain
 from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_json, decode_protobuf, response
 from otel_llm_collector.sql import SqlEndpoint, SqlError, SqlRefused, SqlUnavailable, one_line
 
-__all__ = ["HttpDeps", "build_app"]
+__all__ = ["HttpDeps", "build_app", "start_http"]
 
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
@@ -50,6 +51,7 @@ class HttpDeps:
     counters: Counters
     max_body_bytes: int
     auth_token: str | None
+    guard: ConnectionGuard
 
 
 def _status(code: int, http_status: int, message: str, *, as_json: bool, headers: dict | None = None) -> web.Response:
@@ -109,7 +111,8 @@ def _sql_request(body: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def build_app(deps: HttpDeps) -> web.Application:
-    middlewares = [_auth_middleware(deps.auth_token)] if deps.auth_token else []
+    # The guard first: a request refused by the token check still counts as one in progress.
+    middlewares = [deps.guard.middleware] + ([_auth_middleware(deps.auth_token)] if deps.auth_token else [])
     app = web.Application(client_max_size=deps.max_body_bytes, middlewares=middlewares)
     # Queries run one at a time on their own thread: a slow report must never hold the pool
     # threads that acknowledge spans.
@@ -196,3 +199,21 @@ def build_app(deps: HttpDeps) -> web.Application:
         ]
     )
     return app
+
+
+async def start_http(
+    app: web.Application, guard: ConnectionGuard, *, host: str, port: int, ssl_context: Any, header_timeout: float
+) -> tuple[web.AppRunner, int]:
+    """Serves ``app`` through ``guard``; returns the runner (``cleanup()`` stops it) and the bound port.
+
+    aiohttp's ``keepalive_timeout`` is the request-head deadline: it runs from the connection's
+    opening and from each response, and closes a connection still waiting for a complete head
+    (its default, an hour, let half-sent request lines hold descriptors indefinitely).
+    """
+    log_accept_errors(asyncio.get_running_loop())
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, keepalive_timeout=header_timeout, logger=ServerLog()
+    )
+    await runner.setup()
+    await GuardedSite(runner, host, port, guard, ssl_context=ssl_context).start()
+    return runner, runner.addresses[0][1]

@@ -16,12 +16,17 @@ _COUNTERS = {
     "spans_received": "Spans accepted and durably spooled.",
     "spans_rejected": "Spans refused (malformed ids, partial success) or whose request was refused.",
     "spans_written": "Spans inserted into ClickHouse.",
-    "spans_dropped": "Spans given up on (dead-lettered batches, forward queues overflowing).",
+    "spans_dropped": "Spans given up on (dead-lettered requests, forward queues overflowing).",
+    "spans_impossible_time": "Spans stored with a time outside 1970..2106 replaced by the time of writing.",
+    "batches_split": "Batches ClickHouse refused whole, bisected so only requests it refuses alone are set aside.",
     "spans_forwarded": "Spans delivered to forward targets (summed over targets).",
     "clickhouse_errors": "Failed ClickHouse inserts or connection attempts.",
     "forward_errors": "Failed forward attempts.",
     "requests_refused_full": "Requests answered 429 / RESOURCE_EXHAUSTED because the spool was full.",
     "spool_errors": "Writes the spool's disk refused: requests answered 503 / UNAVAILABLE, drain steps retried.",
+    "connections_evicted": "HTTP connections closed while idle to make room under --max-connections.",
+    "connections_refused": "HTTP connections refused at --max-connections, every open one inside a request.",
+    "requests_http2_refused": "HTTP/2 (gRPC) connections to the OTLP/HTTP port, answered with a GOAWAY naming the fix.",
     "requests_duplicate": "Requests acknowledged without storing: a byte-identical retry of a recent request.",
 }
 

@@ -22,15 +22,14 @@ import sys
 import time
 from pathlib import Path
 
-from aiohttp import web
-
 from otel_llm.schema import prepare
 from otel_llm.store import connect, dictionary_credentials, redact_dsn
 from otel_llm_collector.config import CollectorConfig
+from otel_llm_collector.connections import ConnectionGuard, raise_descriptor_limit
 from otel_llm_collector.drain import DEAD_LETTER_DIR, Drain
 from otel_llm_collector.forward import Forwarder
 from otel_llm_collector.grpc_server import start_grpc
-from otel_llm_collector.http_server import HttpDeps, build_app
+from otel_llm_collector.http_server import HttpDeps, build_app, start_http
 from otel_llm_collector.ingest import Ingest
 from otel_llm_collector.memory import tune_chdb_allocator
 from otel_llm_collector.metrics import Counters
@@ -47,6 +46,7 @@ _NOISY_LOGGERS = ("urllib3", "clickhouse_connect")
 _GIL_SWITCH_INTERVAL_S = 0.002
 
 _log = logging.getLogger(__name__)
+_OTHER_DESCRIPTORS = 1024
 
 
 def _ssl_context(config: CollectorConfig) -> ssl.SSLContext | None:
@@ -63,7 +63,18 @@ def _grpc_tls(config: CollectorConfig) -> tuple[bytes, bytes] | None:
     return Path(config.tls_key).read_bytes(), Path(config.tls_cert).read_bytes()  # type: ignore[arg-type]
 
 
+def _http2_hint(config: CollectorConfig, grpc_port: int) -> str:
+    """What a sender of gRPC (HTTP/2) to the HTTP port is told, in its error and in our log."""
+    grpc = f"port {grpc_port}" if grpc_port >= 0 else "the gRPC port (disabled here: --grpc-port)"
+    return (
+        "HTTP/2 (gRPC) received on the collector's OTLP/HTTP port: send OTLP/gRPC to "
+        f"{grpc}, or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf to send OTLP/HTTP here"
+    )
+
+
 async def _serve(config: CollectorConfig) -> None:
+    # Both ports' caps, plus what the spool, chdb and the forwarders keep open.
+    raise_descriptor_limit(2 * config.max_connections + _OTHER_DESCRIPTORS)
     counters = Counters()
     spool = Spool(config.spool, config.spool_max_bytes)
     counters.gauge("spool_bytes", "Undrained bytes in the spool.", lambda: spool.pending_bytes)
@@ -89,20 +100,28 @@ async def _serve(config: CollectorConfig) -> None:
 
     grpc_server, grpc_port = (None, -1)
     if config.grpc_port >= 0:
-        grpc_server, grpc_port = start_grpc(
+        grpc_server, grpc_port = await start_grpc(
             ingest,
             host=config.host,
             port=config.grpc_port,
             max_message_bytes=config.max_body_bytes,
             auth_token=config.auth_token,
             tls=_grpc_tls(config),
+            max_connections=config.max_connections,
+            header_timeout=config.header_timeout,
+            body_timeout=config.body_timeout,
         )
-    app = build_app(HttpDeps(ingest, sql, drain, counters, config.max_body_bytes, config.auth_token))
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.host, config.http_port, ssl_context=_ssl_context(config))
-    await site.start()
-    http_port = runner.addresses[0][1]
+    guard = ConnectionGuard(config.max_connections, config.body_timeout, counters, _http2_hint(config, grpc_port))
+    counters.gauge("http_connections", "Open connections on the HTTP port.", lambda: guard.open_connections)
+    app = build_app(HttpDeps(ingest, sql, drain, counters, config.max_body_bytes, config.auth_token, guard))
+    runner, http_port = await start_http(
+        app,
+        guard,
+        host=config.host,
+        port=config.http_port,
+        ssl_context=_ssl_context(config),
+        header_timeout=config.header_timeout,
+    )
     _log.info(
         "collector listening on %s (http %d, grpc %d), store %s, spool %s, forwarding to %d targets",
         config.host,
@@ -125,7 +144,7 @@ async def _serve(config: CollectorConfig) -> None:
     # process) until the query's own time limit, whatever the grace period says.
     await loop.run_in_executor(None, sql.cancel)
     if grpc_server is not None:
-        grpc_server.stop(grace=2.0).wait()
+        await grpc_server.stop(grace=2.0)
     await runner.cleanup()
     await loop.run_in_executor(None, _finish, config.shutdown_grace, forwarders, drain, sql, spool)
     print(json.dumps({"event": "stopped", "spool_pending_requests": spool.pending_records}), flush=True)

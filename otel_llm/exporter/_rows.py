@@ -24,7 +24,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm.exporter._values import stringify_attributes
 
-__all__ = ["COLUMN_NAMES", "SPAN_KIND_NAMES", "STATUS_CODE_NAMES", "TraceColumns", "spans_to_columns"]
+__all__ = [
+    "COLUMN_NAMES",
+    "SPAN_KIND_NAMES",
+    "STATUS_CODE_NAMES",
+    "TIMESTAMP_MAX_NS",
+    "TIMESTAMP_MIN_NS",
+    "TraceColumns",
+    "spans_to_columns",
+]
 
 COLUMN_NAMES: tuple[str, ...] = (
     "Timestamp",
@@ -55,6 +63,17 @@ COLUMN_NAMES: tuple[str, ...] = (
 SPAN_KIND_NAMES: tuple[str, ...] = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_CODE_NAMES: tuple[str, ...] = ("Unset", "Ok", "Error")
 _SERVICE_NAME = "service.name"  # resource semconv key, read like the Go exporter does
+
+# The times a row can carry: 1970-01-01 to 2106-02-07 06:28:15, what ``DateTime`` holds. The
+# tables partition and expire rows by ``toDate``/``toDateTime(Timestamp)``, so a time outside wraps
+# and its row is expired on insert, silently; past Int64 (``DateTime64(9)``'s own end, 2262) the
+# whole insert fails, every other span of the block with it. See :meth:`TraceColumns.fix_times`.
+TIMESTAMP_MIN_NS = 0
+TIMESTAMP_MAX_NS = 0xFFFF_FFFF * 1_000_000_000
+_DURATION_MAX_NS = (1 << 64) - 1  # UInt64
+_TIMESTAMP = COLUMN_NAMES.index("Timestamp")
+_DURATION = COLUMN_NAMES.index("Duration")
+_EVENT_TIMES = COLUMN_NAMES.index("Events.Timestamp")
 
 
 class TraceColumns:
@@ -121,6 +140,37 @@ class TraceColumns:
         c_link_span.append(links[1])
         c_link_state.append(links[2])
         c_link_attrs.append(links[3])
+
+    def fix_times(self, now_ns: int) -> list[int]:
+        """Replaces span times no row can carry (see ``TIMESTAMP_MIN_NS``) by ``now_ns``, event
+        times by their span's, and caps a duration at ``UInt64``; returns the rows changed, in order.
+
+        Why the write time: a sender's clock bug or a hostile span must neither fail the block (the
+        other senders' spans with it) nor vanish (a clamped 2106 or 1970 row falls outside the
+        retention window); at the time it was written its usage and cost still show in reports.
+        The duration is kept. A block without such a value (nearly all) costs a few C-speed passes.
+        """
+        low, high = TIMESTAMP_MIN_NS, TIMESTAMP_MAX_NS
+        changed: set[int] = set()
+        times = self.columns[_TIMESTAMP]
+        if times and (min(times) < low or max(times) > high):
+            for row, value in enumerate(times):
+                if not low <= value <= high:
+                    times[row] = now_ns
+                    changed.add(row)
+        durations = self.columns[_DURATION]
+        if durations and (min(durations) < 0 or max(durations) > _DURATION_MAX_NS):
+            for row, value in enumerate(durations):
+                if not 0 <= value <= _DURATION_MAX_NS:
+                    durations[row] = min(max(value, 0), _DURATION_MAX_NS)
+                    changed.add(row)
+        events = self.columns[_EVENT_TIMES]
+        for row, stamps in enumerate(events):
+            if stamps and (min(stamps) < low or max(stamps) > high):
+                # A new list: the row builders share one empty list between rows.
+                events[row] = [value if low <= value <= high else times[row] for value in stamps]
+                changed.add(row)
+        return sorted(changed)
 
     def dedup_token(self) -> str:
         """A token that is the same whenever the same spans are written again, in any process.

@@ -22,9 +22,11 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from otel_llm._log_interval import IntervalLog
 from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns
 from otel_llm.exporter._values import valid_utf8
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["Sink", "TraceWriter", "is_retryable"]
 
 _log = logging.getLogger("otel_llm.exporter")
+_impossible_time_log = IntervalLog(_log, logging.WARNING)
+_SERVICE, _TRACE_ID, _SPAN_ID = (COLUMN_NAMES.index(name) for name in ("ServiceName", "TraceId", "SpanId"))
 
 TRACES_TABLE = "otel_traces"
 
@@ -74,7 +78,7 @@ _RETRYABLE_HTTP = frozenset({408, 429, 500, 502, 503, 504})
 class Sink(Protocol):
     """Where batches go. The exporter only needs these two calls, so tests can wrap a real writer."""
 
-    def write(self, columns: TraceColumns, token: str) -> None: ...
+    def write(self, columns: TraceColumns, token: str) -> int: ...
 
     def close(self) -> None: ...
 
@@ -92,9 +96,24 @@ class TraceWriter:
         self._table = table
         self._column_types: Sequence[Any] | None = None
 
-    def write(self, columns: TraceColumns, token: str | None = None) -> None:
+    def write(self, columns: TraceColumns, token: str | None = None) -> int:
+        """Inserts ``columns`` as one block; returns how many of its spans had an impossible time
+        replaced by the write time (see :meth:`TraceColumns.fix_times`), logged once a minute."""
         if not len(columns):
-            return
+            return 0
+        fixed = columns.fix_times(time.time_ns())
+        if fixed:
+            columns_ = columns.columns
+            first = fixed[0]
+            _impossible_time_log.log(
+                "stored %d spans with a time outside 1970..2106 (what the tables can keep) at the time of "
+                "writing, e.g. service %r trace %s span %s: the sender's clock or instrumentation sets "
+                "impossible times",
+                len(fixed),
+                columns_[_SERVICE][first],
+                columns_[_TRACE_ID][first],
+                columns_[_SPAN_ID][first],
+            )
         if self._column_types is None:
             context = self._client.create_insert_context(
                 self._table, list(COLUMN_NAMES), database=self._database, column_oriented=True
@@ -108,6 +127,7 @@ class TraceWriter:
             # Serializing failed before anything was stored, so the same token stays right.
             _log.warning("Replacing invalid UTF-8 in a batch of %d spans with U+FFFD", len(columns))
             self._insert([valid_utf8(column) for column in columns.columns], token)
+        return len(fixed)
 
     def _insert(self, data: Sequence[Sequence[Any]], token: str) -> None:
         self._client.insert(

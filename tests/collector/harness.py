@@ -132,10 +132,13 @@ def start_collector(
     endpoint: str | None = None,
     wait_ready: bool = True,
     tls: tuple[Path, Path] | None = None,
+    prefix: tuple[str, ...] = (),
 ) -> RunningCollector:
-    """Starts ``python -m otel_llm_collector`` on free ports with its spool and chdb under ``workdir``."""
+    """Starts ``python -m otel_llm_collector`` on free ports with its spool and chdb under ``workdir``
+    (``prefix``: a command to run it under, e.g. ``prlimit``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = [
+        *prefix,
         sys.executable,
         "-m",
         "otel_llm_collector",
