@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryable
+from otel_llm.exporter import RetryPolicy
+from otel_llm.exporter.table import TraceColumns, TraceWriter, is_retryable
 from otel_llm_collector.convert import add_request
 from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
 from otel_llm_collector.metrics import Counters

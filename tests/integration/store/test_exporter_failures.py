@@ -18,7 +18,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, RetryPolicy, Sink, TraceColumns, Waiter, open_sink
+from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, RetryPolicy, Sink, Waiter, open_sink
+from otel_llm.exporter.table import TraceColumns
 from tests.fixtures.store import Store
 
 NO_JITTER = RetryPolicy(initial_backoff_s=1.0, max_backoff_s=8.0, jitter=0.0)
