@@ -62,8 +62,6 @@ class Telemetry:
         self.active = True
         self.content = content or ContentPolicy()
         self.emit_cache_creation = env_bool(semconv.ENV_EMIT_LEGACY_CACHE_CREATION, True)
-        # SDK-specific settings, read once by the SDK's instrumentor at instrument() time.
-        self.settings: dict[str, Any] = {}
         self.token_usage = meter.create_histogram(
             semconv.METRIC_TOKEN_USAGE,
             unit="{token}",
