@@ -46,7 +46,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from otel_llm.instrumentation import _observers
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
-from otel_llm.instrumentation._stream import StreamManagerProxy
+from otel_llm.instrumentation._stream import CreateOnEnterManagerProxy
 
 __all__ = [
     "CallHandler",
@@ -221,7 +221,7 @@ def async_call(handler: CallHandler) -> WrapperFactory:
 def stream_manager_call() -> WrapperFactory:
     """For helpers returning a stream manager that calls a wrapped method on ``__enter__``.
 
-    No span of its own: the wrapped method it calls makes the span; see ``StreamManagerProxy``.
+    No span of its own: the wrapped method it calls makes the span; see ``CreateOnEnterManagerProxy``.
     """
 
     def factory(telemetry: Telemetry) -> Wrapper:
@@ -229,7 +229,7 @@ def stream_manager_call() -> WrapperFactory:
             manager = wrapped(*args, **kwargs)
             if not telemetry.active or not _should_trace():
                 return manager
-            return StreamManagerProxy(manager)
+            return CreateOnEnterManagerProxy(manager)
 
         return wrapper
 

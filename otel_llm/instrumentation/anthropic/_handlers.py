@@ -22,11 +22,7 @@ from otel_llm.instrumentation.anthropic._extract import (
     usage_from_message,
 )
 from otel_llm.instrumentation.anthropic._messages import request_content, response_content
-from otel_llm.instrumentation.anthropic._streams import (
-    AsyncStreamManagerProxy,
-    MessageEventRecorder,
-    SyncStreamManagerProxy,
-)
+from otel_llm.instrumentation.anthropic._streams import MessageEventRecorder, MessageStreamManagerProxy
 
 __all__ = ["MessageHandler", "StreamHelperHandler"]
 
@@ -89,7 +85,4 @@ class StreamHelperHandler(MessageHandler):
         return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
-        recorder = MessageEventRecorder(call)
-        if hasattr(result, "__aenter__"):
-            return AsyncStreamManagerProxy(result, recorder), True
-        return SyncStreamManagerProxy(result, recorder), True
+        return MessageStreamManagerProxy(result, MessageEventRecorder(call)), True
