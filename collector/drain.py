@@ -27,7 +27,8 @@ from otel_llm_collector.convert import add_request
 from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_protobuf
-from otel_llm_collector.spool import Batch, Spool, write_durably
+from otel_llm_collector.spool import Batch, Spool
+from otel_llm_collector.spool_log import write_durably
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
