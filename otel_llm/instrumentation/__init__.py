@@ -9,6 +9,8 @@ Public here: the call-observer registry, through which code above the instrument
 sees every call before its request and after its end without the instrumentation importing it::
 
     from otel_llm.instrumentation import CallObserver, add_call_observer, remove_call_observer
+
+``call_observers()`` is the registered tuple (for code that, like the budget API, acts on it).
 """
 
 from otel_llm.instrumentation._observers import CallObserver, add_call_observer, call_observers, remove_call_observer
