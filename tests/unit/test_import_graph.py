@@ -9,12 +9,12 @@ Layers, bottom up (a module may import its own layer and those below):
 1. instrumentation
 2. storage: exporter, schema, store
 3. query
-4. the collector (exporter's public API, schema, store, query; never alerts, budget, CLI)
-5. alerts, budget
-6. the CLI
+4. alerts, budget
+5. the CLI
 
-The fake provider is a test tool of its own: it imports only core, and only the CLI (``demo``)
-imports it.
+Two services stand beside the layers: the collector (``otel_llm_collector``) builds on layers up
+to the query layer (through public modules only), and the fake provider (a test tool) on core
+only. Of the library, only the CLI imports either of them.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("otel_llm.instrumentation",),
     ("otel_llm.exporter", "otel_llm.schema", "otel_llm.store"),
     ("otel_llm.query",),
-    ("otel_llm_collector",),
     ("otel_llm.alerts", "otel_llm.budget"),
     ("otel_llm.cli",),
 )
-FAKE_PROVIDER = "otel_llm.fake_provider"
+CLI_LAYER = len(LAYERS) - 1
+# Services beside the layers: (package, the highest layer it may import).
+SERVICES = {"otel_llm_collector": 3, "otel_llm.fake_provider": 0}
 
 
 def _module_names() -> dict[str, Path]:
@@ -100,52 +101,65 @@ def layer_of(module: str) -> int | None:
     return None
 
 
+def service_of(module: str) -> str | None:
+    return next((service for service in SERVICES if _owner(module, (service,))), None)
+
+
 def test_every_shipped_module_has_a_place() -> None:
-    homeless = sorted(m for m in MODULES if layer_of(m) is None and not _owner(m, (FAKE_PROVIDER,)))
+    homeless = sorted(m for m in MODULES if layer_of(m) is None and service_of(m) is None)
     assert homeless == [], "give these a layer in this test and in ARCHITECTURE.md"
 
 
 def test_the_parser_sees_known_edges() -> None:
-    """Guards the test itself: edges of each kind (plain, relative-free from-import of a
-    submodule, deferred inside a function, type-only) are all found."""
+    """Guards the test itself: edges of each kind (a from-import of a submodule, a deferred
+    import inside a function, a type-only import) are all found."""
     assert "otel_llm.instrumentation._observers" in GRAPH["otel_llm.instrumentation._wrapping"]
     assert "otel_llm.exporter.table" in GRAPH["otel_llm_collector.convert"]
     assert "otel_llm.pricing" in GRAPH["otel_llm.instrumentation._lifecycle"]  # imported inside a method
     assert "otel_llm.pricing" in GRAPH["otel_llm.budget._estimate"]  # TYPE_CHECKING and deferred
+    assert "otel_llm_collector" in GRAPH["otel_llm.cli.collector"]
+
+
+def _wrong_way(module: str, target: str) -> bool:
+    here, service = layer_of(module), service_of(module)
+    target_service = service_of(target)
+    if target_service is not None and target_service != service:
+        return here != CLI_LAYER  # a service is started by the CLI, never imported by the library
+    if target_service is not None:
+        return False  # inside one service
+    there = layer_of(target)
+    assert there is not None, target
+    ceiling = SERVICES[service] if service is not None else here
+    assert ceiling is not None, module
+    return there > ceiling
 
 
 def test_imports_point_down_the_layers() -> None:
-    upward = []
-    for module, targets in GRAPH.items():
-        if _owner(module, (FAKE_PROVIDER,)):
-            continue
-        here = layer_of(module)
-        assert here is not None
-        for target in targets:
-            if _owner(target, (FAKE_PROVIDER,)):
-                if layer_of(module) != len(LAYERS) - 1:
-                    upward.append(f"{module} -> {target} (the fake provider is for the CLI and tests)")
-                continue
-            there = layer_of(target)
-            assert there is not None
-            if there > here:
-                upward.append(f"{module} -> {target}")
+    upward = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets if _wrong_way(m, t))
     assert upward == []
 
 
-def test_the_fake_provider_imports_only_core() -> None:
-    outside = [
-        f"{m} -> {t}"
-        for m, targets in GRAPH.items() if _owner(m, (FAKE_PROVIDER,))
-        for t in targets if not _owner(t, (FAKE_PROVIDER,)) and layer_of(t) != 0
-    ]
-    assert outside == []
+@pytest.mark.parametrize(
+    ("module", "target", "wrong"),
+    [
+        ("otel_llm.instrumentation._wrapping", "otel_llm.budget", True),
+        ("otel_llm.budget._budget", "otel_llm.instrumentation", False),
+        ("otel_llm.query.sources", "otel_llm.cli._common", True),
+        ("otel_llm.budget._refresh", "otel_llm_collector.config", True),
+        ("otel_llm.cli.collector", "otel_llm_collector", False),
+        ("otel_llm_collector.drain", "otel_llm.exporter.table", False),
+        ("otel_llm_collector.drain", "otel_llm.budget", True),
+        ("otel_llm.fake_provider._server", "otel_llm.store", True),
+    ],
+)
+def test_the_rule_tells_down_from_up(module: str, target: str, wrong: bool) -> None:
+    assert _wrong_way(module, target) is wrong
 
 
 def test_the_collector_uses_only_public_modules_of_otel_llm() -> None:
     private = [
         f"{m} -> {t}"
-        for m, targets in GRAPH.items() if _owner(m, ("otel_llm_collector",))
+        for m, targets in GRAPH.items() if service_of(m) == "otel_llm_collector"
         for t in targets if t.startswith("otel_llm.") and any(part.startswith("_") for part in t.split("."))
     ]
     assert private == []
