@@ -22,6 +22,16 @@ def test_openai_stream_usage_injection_is_read_from_the_environment(monkeypatch:
         settings.inject_stream_usage = False  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("documented", ["estimate", "off"])
+def test_the_documented_default_is_accepted_silently(
+    documented: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, documented)  # README: default `estimate`
+    with caplog.at_level(logging.WARNING):
+        assert OpenAISettings.from_env().inject_stream_usage is False
+    assert caplog.text == ""
+
+
 def test_a_bad_value_falls_back_and_says_why(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "sometimes")
     with caplog.at_level(logging.WARNING):

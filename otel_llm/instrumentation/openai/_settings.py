@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from otel_llm import semconv
 from otel_llm._env import env_choice
 
-__all__ = ["STREAM_USAGE_INJECT", "STREAM_USAGE_OFF", "OpenAISettings"]
+__all__ = ["STREAM_USAGE_ESTIMATE", "STREAM_USAGE_INJECT", "OpenAISettings"]
 
-STREAM_USAGE_OFF = "off"
+# ``estimate`` (the default, as the README's table says) counts stream tokens with tiktoken;
+# ``off`` is accepted for it too, the spelling earlier versions used.
+STREAM_USAGE_ESTIMATE = "estimate"
 STREAM_USAGE_INJECT = "inject"
+_CHOICES = (STREAM_USAGE_ESTIMATE, STREAM_USAGE_INJECT, "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,5 +26,5 @@ class OpenAISettings:
 
     @classmethod
     def from_env(cls) -> OpenAISettings:
-        mode = env_choice(semconv.ENV_OPENAI_STREAM_USAGE, STREAM_USAGE_OFF, (STREAM_USAGE_OFF, STREAM_USAGE_INJECT))
+        mode = env_choice(semconv.ENV_OPENAI_STREAM_USAGE, STREAM_USAGE_ESTIMATE, _CHOICES)
         return cls(inject_stream_usage=mode == STREAM_USAGE_INJECT)
