@@ -157,7 +157,11 @@ class Budget:
     def before_request(
         self, tags: Mapping[str, str], model: str | None, provider: str, request: Mapping[str, Any]
     ) -> Ticket | None:
-        """Reserve the request's estimate; a passed soft limit marks the call's span (current here)."""
+        """Reserve the request's estimate; a passed soft limit marks the call's span (current here).
+
+        Each installed budget estimates the call itself (tiktoken, a price lookup): one budget
+        holding every limit costs one estimate per call.
+        """
         ticket = self.reserve(tags, estimate_or_zero(lambda: estimate_request(model, provider, request)))
         if ticket is not None and ticket.exceeded:
             trace.get_current_span().set_attributes(ticket.span_attributes)
