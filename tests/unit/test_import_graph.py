@@ -225,3 +225,24 @@ def test_the_cycle_finder_finds_circles(graph: dict[str, set[str]], expected: li
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(f"{__name__}.GRAPH", graph)
     assert _cycles() == expected
+
+
+def test_instrumenting_both_sdks_loads_nothing_above_the_instrumentation() -> None:
+    """At run time too: a fresh interpreter that instruments both SDKs has loaded no budget,
+    exporter, query, collector or CLI module (the budget reaches the calls as an observer)."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from otel_llm.instrumentation.anthropic import AnthropicInstrumentor\n"
+        "from otel_llm.instrumentation.openai import OpenAIInstrumentor\n"
+        "OpenAIInstrumentor().instrument(); AnthropicInstrumentor().instrument()\n"
+        "print(json.dumps(sorted({'.'.join(m.split('.')[:2]) for m in sys.modules if m.startswith('otel_llm')})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "otel_llm.instrumentation" in loaded
+    above = {"otel_llm.budget", "otel_llm.exporter", "otel_llm.query", "otel_llm.cli", "otel_llm.alerts"}
+    assert loaded & (above | {"otel_llm_collector"}) == set()
