@@ -2,7 +2,7 @@
 
 Every setting is one row of ``_SETTINGS`` (flag, env var, YAML key, type, default), so a new
 setting cannot be honoured by the flag parser and forgotten by the env or file reader. Bad
-environment values fall back and log why (``otel_llm._env``), as the OpenTelemetry SDK does; a bad
+environment values fall back and log why (``otel_llm.env``), as the OpenTelemetry SDK does; a bad
 flag or YAML file stops the start with a clear message, because a service that silently runs with
 a setting it was not given is worse than one that refuses to start.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from otel_llm import semconv
-from otel_llm._env import env_float, env_int, env_str
+from otel_llm.env import env_float, env_int, env_str
 from otel_llm.store import default_data_dir, resolve_dsn
 
 __all__ = ["CollectorConfig", "ConfigError", "load_config"]

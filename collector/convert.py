@@ -15,8 +15,7 @@ from typing import Any
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from otel_llm.exporter import TraceColumns, stringify_value
-from otel_llm.exporter._rows import SPAN_KIND_NAMES, STATUS_CODE_NAMES
+from otel_llm.exporter.table import SPAN_KIND_NAMES, STATUS_CODE_NAMES, TraceColumns, stringify_value
 from otel_llm_collector.encoded_attributes import EncodedAttributes, decode_encoded
 
 __all__ = ["add_request"]

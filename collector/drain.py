@@ -25,13 +25,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from otel_llm.exporter import RetryPolicy, TraceColumns, TraceWriter, is_retryable
+from otel_llm.exporter import RetryPolicy
+from otel_llm.exporter.table import TraceColumns, TraceWriter, is_retryable
 from otel_llm_collector.convert import add_request
 from otel_llm_collector.isolate import REFUSED_BLOCKS_FILE, Range, RefusedRanges, range_token, store_isolating
 from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_protobuf
-from otel_llm_collector.spool import Batch, Spool, write_durably
+from otel_llm_collector.spool import Batch, Spool
+from otel_llm_collector.spool_log import write_durably
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client

@@ -20,8 +20,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from otel_llm.exporter import is_retryable
-from otel_llm_collector.spool import write_durably
+from otel_llm.exporter.table import is_retryable
+from otel_llm_collector.spool_log import write_durably
 
 __all__ = ["REFUSED_BLOCKS_FILE", "Range", "RefusedRanges", "range_token", "store_isolating"]
 

@@ -14,11 +14,12 @@ Layout of ``directory``::
     00000000000000000001.seg   records with ids from 1 on, appended in id order
     ...
 
-A record is ``magic u32 | length u32 | crc32 u32 | id u64 | payload``. A torn tail (the process
-died mid-write) fails the length or checksum test and is truncated on open; nothing after it was
-ever acknowledged, because the ack waits for the fsync. A write the disk refuses while the process
-lives (full, a file size limit, an I/O error) is cut back at once, so the next record never lands
-behind garbage that the next open would truncate, taking acknowledged records with it.
+The record format and crash-safe writes are ``spool_log``, the directory lock ``spool_lock``;
+this module is the queue. A torn tail (the process died mid-write) is truncated on open; nothing
+after it was ever acknowledged, because the ack waits for the fsync. A write the disk refuses
+while the process lives (full, a file size limit, an I/O error) is cut back at once, so the next
+record never lands behind garbage that the next open would truncate, taking acknowledged records
+with it.
 
 The size bound applies to records not yet drained (what grows while ClickHouse is down); disk use
 is that plus at most one segment of drained records awaiting deletion.
@@ -26,29 +27,35 @@ is that plus at most one segment of drained records awaiting deletion.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 import threading
 import time
 import uuid
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby, islice
 from pathlib import Path
 
-__all__ = ["Batch", "Spool", "SpoolFull", "SpoolInUse", "SpoolUnavailable", "write_durably"]
+from otel_llm_collector.spool_lock import lock_directory
+from otel_llm_collector.spool_log import (
+    HEADER_SIZE,
+    SEGMENT_SUFFIX,
+    encode_record,
+    fsync_dir,
+    read_segment,
+    segment_name,
+    write_all,
+    write_durably,
+)
+
+__all__ = ["Batch", "Spool", "SpoolFull", "SpoolUnavailable"]
 
 _log = logging.getLogger(__name__)
 
-_MAGIC = 0x4C4F4F53  # "SOOL" little-endian; tells a record start from garbage
-_HEADER_SIZE = 20
-_SEGMENT_SUFFIX = ".seg"
 _STATE = "state.json"
-_LOCK = "lock"
 
 
 class SpoolFull(Exception):
@@ -57,11 +64,6 @@ class SpoolFull(Exception):
 
 class SpoolUnavailable(Exception):
     """The disk refused the append; the spool is as before it, so the sender may simply retry."""
-
-
-class SpoolInUse(OSError):
-    """Another process holds the spool. An OSError, so the collector's start reports it like any
-    other directory it cannot use."""
 
 
 @dataclass(frozen=True)
@@ -82,83 +84,6 @@ class _Record:
     length: int
 
 
-def _header(record_id: int, payload: bytes) -> bytes:
-    crc = zlib.crc32(record_id.to_bytes(8, "little") + payload)
-    return (
-        _MAGIC.to_bytes(4, "little")
-        + len(payload).to_bytes(4, "little")
-        + crc.to_bytes(4, "little")
-        + record_id.to_bytes(8, "little")
-    )
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """``os.write`` may stop short (a disk filling up, a file size limit): write the rest, so the
-    error, if any, comes from the write that cannot proceed."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Writes ``path`` whole or not at all, on disk once this returns: a crash leaves the old file
-    or the new one, never half of it, and a power loss cannot take back what the caller then drops.
-
-    A missing folder is created, and its own entry made durable too: the file goes with it.
-    """
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True)
-        _fsync_dir(path.parent.parent)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        _write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _lock_directory(directory: Path) -> int:
-    """Takes the spool for this process, or raises ``SpoolInUse``: a second collector on the same
-    folder would delete the segments the first one is still appending to (it sees nothing undrained
-    in them), and the first would go on acknowledging into deleted files.
-
-    The lock goes with the descriptor, so a process killed with -9 leaves none behind.
-    """
-    fd = os.open(directory / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise SpoolInUse(f"spool directory {directory} is in use by another collector (pid {holder})") from None
-    except BaseException:
-        os.close(fd)
-        raise
-    _write_holder(fd)
-    return fd
-
-
-def _write_holder(fd: int) -> None:
-    """Leaves this process's pid for the message a second collector prints. Only a hint: a disk
-    too full for it must not stop a start that would drain the spool and free space."""
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    except OSError as exc:
-        _log.debug("spool: cannot write the pid into the lock file: %s", exc)
-
-
 class Spool:
     """Receivers append from many threads; ONE drain thread calls ``next_batch``, ``begin`` and
     ``commit`` (the intent protocol assumes a single reader)."""
@@ -172,7 +97,7 @@ class Spool:
         self._appended = threading.Condition(self._lock)
         self._pending: deque[_Record] = deque()
         self._pending_bytes = 0
-        self._lock_fd: int | None = _lock_directory(self._dir)  # before the recovery deletes anything
+        self._lock_fd: int | None = lock_directory(self._dir)  # before the recovery deletes anything
         try:
             state = self._read_state()
             self.spool_id: str = state["spool_id"]
@@ -200,51 +125,24 @@ class Spool:
         write_durably(self._dir / _STATE, json.dumps(state).encode())
 
     def _segments(self) -> list[Path]:
-        return sorted(self._dir.glob("*" + _SEGMENT_SUFFIX))
+        return sorted(self._dir.glob("*" + SEGMENT_SUFFIX))
 
     def _recover(self) -> int:
         """Indexes undrained records, truncates a torn tail, deletes drained segments."""
         last_id = 0
         for segment in self._segments():
-            data = segment.read_bytes()
-            offset, kept = 0, 0
-            while offset < len(data):
-                parsed = self._parse(data, offset)
-                if parsed is None:
-                    _log.warning(
-                        "spool: truncating %d unreadable bytes at the end of %s (a write cut short by a crash)",
-                        len(data) - offset,
-                        segment.name,
-                    )
-                    with open(segment, "r+b") as fh:
-                        fh.truncate(offset)
-                        os.fsync(fh.fileno())
-                    break
-                record_id, length = parsed
-                last_id = max(last_id, record_id)
-                if record_id > self._committed:
-                    self._pending.append(_Record(record_id, segment, offset + _HEADER_SIZE, length))
-                    self._pending_bytes += _HEADER_SIZE + length
+            kept = 0
+            for place in read_segment(segment):
+                last_id = max(last_id, place.record_id)
+                if place.record_id > self._committed:
+                    self._pending.append(_Record(place.record_id, segment, place.offset, place.length))
+                    self._pending_bytes += HEADER_SIZE + place.length
                     kept += 1
-                offset += _HEADER_SIZE + length
             if kept == 0:
                 segment.unlink()
         if self._pending:
             _log.info("spool: %d undrained records (%d bytes) recovered", len(self._pending), self._pending_bytes)
         return last_id
-
-    @staticmethod
-    def _parse(data: bytes, offset: int) -> tuple[int, int] | None:
-        header = data[offset : offset + _HEADER_SIZE]
-        if len(header) < _HEADER_SIZE or int.from_bytes(header[0:4], "little") != _MAGIC:
-            return None
-        length = int.from_bytes(header[4:8], "little")
-        crc = int.from_bytes(header[8:12], "little")
-        record_id = int.from_bytes(header[12:20], "little")
-        payload = data[offset + _HEADER_SIZE : offset + _HEADER_SIZE + length]
-        if len(payload) < length or zlib.crc32(header[12:20] + payload) != crc:
-            return None
-        return record_id, length
 
     # --- append (receivers) ----------------------------------------------------------------
     def append(self, payload: bytes) -> int:
@@ -254,7 +152,7 @@ class Spool:
         error) after putting the spool back as it was: nothing half-written stays before the next
         record, the record id is not used up and the bytes are not counted.
         """
-        size = _HEADER_SIZE + len(payload)
+        size = HEADER_SIZE + len(payload)
         with self._lock:
             if self._pending_bytes + size > self._max_bytes:
                 raise SpoolFull(f"spool holds {self._pending_bytes} undrained bytes (limit {self._max_bytes})")
@@ -265,14 +163,14 @@ class Spool:
                 raise SpoolUnavailable(f"cannot open a spool segment: {exc}") from exc
             offset = self._active_size
             try:
-                _write_all(fd, _header(record_id, payload) + payload)
+                write_all(fd, encode_record(record_id, payload))
                 os.fsync(fd)
             except OSError as exc:
                 self._undo_failed_append(fd, offset)
                 raise SpoolUnavailable(f"cannot write the spool: {exc}") from exc
             self._next_id += 1
             self._active_size += size
-            self._pending.append(_Record(record_id, self._active, offset + _HEADER_SIZE, len(payload)))  # type: ignore[arg-type]
+            self._pending.append(_Record(record_id, self._active, offset + HEADER_SIZE, len(payload)))  # type: ignore[arg-type]
             self._pending_bytes += size
             self._appended.notify_all()
         return record_id
@@ -301,12 +199,12 @@ class Spool:
         if self._active_fd is not None and self._active_size + size <= self._segment_bytes:
             return self._active_fd
         self._close_active()
-        path = self._dir / f"{self._next_id:020d}{_SEGMENT_SUFFIX}"
+        path = self._dir / segment_name(self._next_id)
         # No record numbered _next_id was ever stored, so a file of this name can only hold a
         # write that failed: it starts empty. O_APPEND puts every write at the (cut-back) end.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
         try:
-            _fsync_dir(self._dir)  # the name must be durable before a record in it is acknowledged
+            fsync_dir(self._dir)  # the name must be durable before a record in it is acknowledged
         except OSError:
             os.close(fd)
             raise
@@ -388,7 +286,7 @@ class Spool:
         with self._lock:
             while self._pending and self._pending[0].record_id <= batch.last_id:
                 record = self._pending.popleft()
-                self._pending_bytes -= _HEADER_SIZE + record.length
+                self._pending_bytes -= HEADER_SIZE + record.length
             live = {r.segment for r in self._pending}
             for segment in self._segments():
                 if segment not in live and segment != self._active:

@@ -33,7 +33,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_llm import semconv
-from otel_llm.exporter import COLUMN_NAMES, ClickHouseSpanExporter, TraceWriter, spans_to_columns
+from otel_llm.exporter import ClickHouseSpanExporter
+from otel_llm.exporter.table import COLUMN_NAMES, TraceWriter, spans_to_columns
 from otel_llm.schema import migrate
 from otel_llm.store import connect
 

@@ -24,6 +24,8 @@ output, the price book for USD) and the estimate is reserved on every limit that
 the call ends, its real usage replaces the reservation. An enforced limit raises
 :class:`BudgetExceeded`; a soft one (``enforce=False``) logs a warning once per window and sets
 ``otel_llm.budget.exceeded=true`` on the span. Windows are UTC calendar hours and days.
+An installed budget is one of the instrumentation's call observers (``otel_llm.instrumentation``);
+:func:`before_call` / :func:`after_call` check a call the instrumentation does not wrap.
 
 State lives in this process. :func:`refresh_from_store` adds what the ClickHouse rollups saw, so
 several processes converge; what other processes spent is then known up to the refresh interval

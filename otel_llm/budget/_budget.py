@@ -4,6 +4,9 @@ A check reserves the estimate on every counter the call is charged to, in the sa
 section that compared it with the cap; the settle replaces the reservation by the actual usage
 (or releases it when the call failed). Reserving is what makes concurrent calls honest: with
 100 tokens left and fifty 10-token calls racing, exactly ten get through.
+
+An installed budget is one of the instrumentation's call observers (``before_request`` /
+``after_call``): the instrumentation knows that protocol, not budgets.
 """
 
 from __future__ import annotations
@@ -13,12 +16,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
+
+from opentelemetry import trace
 
 from otel_llm import semconv
-from otel_llm.budget import _hooks
+from otel_llm.budget._estimate import estimate_or_zero, estimate_request
 from otel_llm.budget._ledger import ZERO, Amount, CounterKey, Ledger
 from otel_llm.budget._limits import CallInfo, Limit, TierOf
 from otel_llm.budget._types import BudgetExceeded, Estimate
+from otel_llm.instrumentation import add_call_observer, remove_call_observer
 from otel_llm.usage import Usage
 
 __all__ = ["Budget", "Ticket"]
@@ -98,6 +105,17 @@ class Budget:
                          limit.label, key, spent.tokens, spent.usd)
         return Ticket(self, tuple(charges), tuple(exceeded))
 
+    def reserve(self, attributes: Mapping[str, object], estimate: Estimate) -> Ticket | None:
+        """:meth:`check`, except that a failure of ours lets the call through (logged, None):
+        :class:`BudgetExceeded` is the only exception a budget raises into a user's call."""
+        try:
+            return self.check(attributes, estimate)
+        except BudgetExceeded:
+            raise
+        except Exception:
+            _log.warning("budget: checking the call failed; letting it through", exc_info=True)
+            return None
+
     def settle(self, ticket: Ticket, usage: Usage | None, cost_usd: Decimal | None) -> None:
         """Replace the reservation by what the call really used (``usage`` None: nothing was billed).
 
@@ -129,11 +147,34 @@ class Budget:
 
     def install(self) -> Budget:
         """Make the instrumentation check every LLM call of this process against this budget."""
-        _hooks.install(self)
+        add_call_observer(self)
         return self
 
     def uninstall(self) -> None:
-        _hooks.uninstall(self)
+        remove_call_observer(self)
+
+    # --- the instrumentation's call observer ---------------------------------------------------
+    def before_request(
+        self, tags: Mapping[str, str], model: str | None, provider: str, request: Mapping[str, Any]
+    ) -> Ticket | None:
+        """Reserve the request's estimate; a passed soft limit marks the call's span (current here).
+
+        Each installed budget estimates the call itself (tiktoken, a price lookup): one budget
+        holding every limit costs one estimate per call.
+        """
+        ticket = self.reserve(tags, estimate_or_zero(lambda: estimate_request(model, provider, request)))
+        if ticket is not None and ticket.exceeded:
+            trace.get_current_span().set_attributes(ticket.span_attributes)
+        return ticket
+
+    def after_call(self, token: object, usage: Usage | None, cost_usd: Decimal | None) -> None:
+        """The call ended: settle the ticket ``before_request`` returned. Never raises."""
+        if not isinstance(token, Ticket):
+            return
+        try:
+            self.settle(token, usage, cost_usd)
+        except Exception:
+            _log.warning("budget: settling the call failed", exc_info=True)
 
     def __enter__(self) -> Budget:
         return self.install()

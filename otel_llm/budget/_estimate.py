@@ -8,7 +8,8 @@ guess. The settle after the call counts the real output either way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from otel_llm.budget._types import Estimate
@@ -17,7 +18,9 @@ from otel_llm.usage import Usage
 if TYPE_CHECKING:
     from otel_llm.pricing import PriceBook
 
-__all__ = ["estimate_call", "estimate_request"]
+__all__ = ["estimate_call", "estimate_or_zero", "estimate_request"]
+
+_log = logging.getLogger("otel_llm.budget")
 
 _OUTPUT_CAPS = ("max_tokens", "max_completion_tokens", "max_output_tokens")  # chat, o-series, Responses
 
@@ -72,3 +75,13 @@ def estimate_request(model: str | None, provider: str | None, request: Mapping[s
     cap = next((request[k] for k in _OUTPUT_CAPS if request.get(k)), None)
     return estimate_call(model, provider, messages=messages if isinstance(messages, list) else None,
                          text="\n".join(t for t in extra if t) or None, max_output_tokens=cap)
+
+
+def estimate_or_zero(estimate: Callable[[], Estimate]) -> Estimate:
+    """``estimate()``, or a zero estimate if it fails (a bug of ours, say an unknown tokenizer):
+    a budget already spent still refuses the call, and the settle counts the real usage."""
+    try:
+        return estimate()
+    except Exception:
+        _log.warning("budget: estimating the call failed; checking with a zero estimate", exc_info=True)
+        return Estimate(0)

@@ -34,9 +34,11 @@ BatchSpanProcessor (the SDK does not pass it on): call ``exporter.force_flush()`
 store. chdb lets one process own a data directory: services with several processes should send
 OTLP to ``otel-llm collector`` instead.
 
-For the collector, the pieces are public: :func:`stringify_value` / :func:`stringify_attributes`
-(attribute values as the Go exporter writes them), :class:`TraceColumns` (rows), and
-:class:`TraceWriter` with :func:`is_retryable` (the deduplicated insert).
+Public here: the exporter, its settings (:class:`ExporterSettings`, resolved into
+:class:`ExporterConfig`), its counters (:class:`ExportStats`), and the constructor's seams
+(:class:`RetryPolicy`, :class:`Waiter`, a ``sink_factory`` returning a :class:`Sink`, default
+:func:`open_sink`). The ``otel_traces`` row format and its deduplicated insert, which the
+collector builds on, are the public module :mod:`otel_llm.exporter.table`.
 """
 
 from __future__ import annotations
@@ -50,29 +52,20 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_llm.exporter._config import ExporterConfig, ExporterSettings, resolve_config
 from otel_llm.exporter._retry import RetryPolicy, Waiter
-from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns, spans_to_columns
-from otel_llm.exporter._values import stringify_attributes, stringify_value
 from otel_llm.exporter._worker import ExportStats, ExportWorker
-from otel_llm.exporter._writer import Sink, TraceWriter, is_retryable
+from otel_llm.exporter._writer import Sink, TraceWriter
 from otel_llm.schema import prepare
 from otel_llm.store import connect, dictionary_credentials  # chdb and clickhouse-connect load when connect runs
 
 __all__ = [
-    "COLUMN_NAMES",
     "ClickHouseSpanExporter",
     "ExportStats",
     "ExporterConfig",
     "ExporterSettings",
     "RetryPolicy",
     "Sink",
-    "TraceColumns",
-    "TraceWriter",
     "Waiter",
-    "is_retryable",
     "open_sink",
-    "spans_to_columns",
-    "stringify_attributes",
-    "stringify_value",
 ]
 
 if TYPE_CHECKING:

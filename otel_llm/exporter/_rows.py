@@ -10,7 +10,7 @@ already run that exporter can put our views on their table.
 Reuse (the collector): build a :class:`TraceColumns` and call :meth:`TraceColumns.add_row` once
 per OTLP span with the values converted from protobuf (``SPAN_KIND_NAMES`` and
 ``STATUS_CODE_NAMES`` are indexed by the OTLP enum numbers; attribute maps go through
-:func:`otel_llm.exporter.stringify_attributes`). The same rows then get the same
+:func:`otel_llm.exporter.table.stringify_attributes`). The same rows then get the same
 :meth:`TraceColumns.dedup_token`, whichever process writes them.
 """
 

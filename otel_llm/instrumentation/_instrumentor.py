@@ -5,12 +5,14 @@ An SDK module subclasses :class:`LLMInstrumentor` and supplies three things::
     class OpenAIInstrumentor(LLMInstrumentor):
         scope = "otel_llm.instrumentation.openai"
         def instrumentation_dependencies(self): return _instruments
-        def wrap_table(self): return ROWS          # rows of _wrapping.Row
+        def wrap_table(self, **kwargs): return ROWS   # rows of _wrapping.Row
 
 ``instrument(tracer_provider=..., meter_provider=..., content_redactor=fn)`` builds the tracer,
 the meter and the :class:`Telemetry` ONCE (never per call) and wraps the rows the installed SDK
-has; ``uninstrument()`` unwraps exactly those. Under ``opentelemetry-instrument`` no argument is
-passed and the global providers are used. ``_after_instrument``/``_before_uninstrument`` are
+has; ``uninstrument()`` unwraps exactly those. ``wrap_table`` gets ``instrument()``'s keyword
+arguments, so an SDK module reads its settings once there and hands them to its handlers
+(typed, frozen). Under ``opentelemetry-instrument`` no argument is passed and the global
+providers are used. ``_after_instrument``/``_before_uninstrument`` are
 hooks for SDK-specific setup (e.g. switching off an SDK's own spans).
 """
 
@@ -45,7 +47,7 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def instrumentation_dependencies(self) -> Collection[str]:
         raise NotImplementedError
 
-    def wrap_table(self) -> Iterable[Row]:
+    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
         raise NotImplementedError
 
     @property
@@ -58,7 +60,7 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         meter = metrics.get_meter(self.scope, _our_version(), kwargs.get("meter_provider"), schema_url=_SCHEMA_URL)
         content = ContentPolicy.from_env(kwargs.get("content_redactor"))
         self._telemetry: Telemetry | None = Telemetry(tracer, meter, content)
-        self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(), self._telemetry)
+        self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(**kwargs), self._telemetry)
         self._after_instrument(self._telemetry, **kwargs)
 
     def _uninstrument(self, **kwargs: Any) -> None:

@@ -11,8 +11,8 @@ An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, conte
 - ``record_first_chunk()`` on a stream's first chunk (time to first chunk, attribute + metric);
 - ``record_error(exc)`` when the SDK raised (the caller then re-raises the SDK's exception);
 - ``end()`` once; later calls are no-ops, so a stream can end from whichever path comes first.
-  It also settles what an installed budget reserved for the call (``call.reservation``, set by
-  the wrapper before the request) with the real usage and cost.
+  It also tells the call observers that saw the request (``call.observed``, set by the wrapper;
+  a budget settles its reservation) the real usage and cost.
 
 Every method is guarded: a bug in here is logged once and swallowed, and never marks the
 user's span as failed. Metrics carry no user id (cardinality); the cost counter is broken down
@@ -31,10 +31,10 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from otel_llm import semconv
 from otel_llm._env import env_bool
-from otel_llm.budget import Reservation, after_call
 from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._guard import guard, report_bug
+from otel_llm.instrumentation._observers import Observed, notify_after_call
 from otel_llm.usage import Usage
 from otel_llm.usage_check import suspect_reason, within_int64
 
@@ -64,8 +64,6 @@ class Telemetry:
         self.active = True
         self.content = content or ContentPolicy()
         self.emit_cache_creation = env_bool(semconv.ENV_EMIT_LEGACY_CACHE_CREATION, True)
-        # SDK-specific settings, read once by the SDK's instrumentor at instrument() time.
-        self.settings: dict[str, Any] = {}
         self.token_usage = meter.create_histogram(
             semconv.METRIC_TOKEN_USAGE,
             unit="{token}",
@@ -149,7 +147,7 @@ class LLMCall:
         "_started",
         "_telemetry",
         "_usage",
-        "reservation",
+        "observed",
         "span",
         "state",
         "tags",
@@ -165,8 +163,8 @@ class LLMCall:
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
         self._cost_usd: Decimal | None = None
-        # What the installed budgets reserved for this call (set by the wrapper), settled at end().
-        self.reservation: Reservation | None = None
+        # The observers that accepted the call and their tokens (set by the wrapper), told at end().
+        self.observed: Observed = ()
         self._ended = False
         # The SDK handler's own per-call data, from ``begin`` to ``complete`` (e.g. request kwargs).
         self.state: Any = None
@@ -301,7 +299,7 @@ class LLMCall:
         span.set_status(Status(StatusCode.ERROR, f"{type(exc).__qualname__}: {exc}"))
 
     def end(self) -> None:
-        """End the span, record the call's metrics and settle its budget reservation, exactly once."""
+        """End the span, record the call's metrics and tell its observers, exactly once."""
         if self._ended:
             return
         self._ended = True
@@ -309,8 +307,8 @@ class LLMCall:
             self._record_metrics()
         except Exception as exc:
             report_bug("lifecycle.metrics", exc)
-        if self.reservation is not None:
-            after_call(self.reservation, self._usage, self._cost_usd)  # never raises
+        if self.observed:
+            notify_after_call(self.observed, self._usage, self._cost_usd)  # never raises
         try:
             self.span.end()
         except Exception as exc:

@@ -1,8 +1,9 @@
 """``gen_ai.provider.name`` and ``server.address``/``server.port`` from a client's base URL.
 
 Many vendors serve the OpenAI wire format, so the OpenAI SDK's client says nothing about who is
-billed; the host does. An SDK module calls ``endpoint_of(client_base_url)`` once per call and
-``provider_for_host(host, sdk_default)``.
+billed; the host does. A platform client of an SDK (``AzureOpenAI``, ``AnthropicBedrock``,
+``AnthropicVertex``) is named by its class instead: those share the first-party resource classes
+and their hosts vary. Every SDK module calls ``client_endpoint(client, sdk_default)`` once per call.
 
 Choice for unrecognized hosts (localhost, a corporate proxy, a self-hosted gateway): they keep
 the SDK's own provider (``openai`` for the OpenAI SDK, ``anthropic`` for Anthropic's). Such a
@@ -14,11 +15,12 @@ is clearly another vendor is named after that vendor.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from otel_llm import semconv
 
-__all__ = ["Endpoint", "endpoint_of", "provider_for_host"]
+__all__ = ["ClientEndpoint", "Endpoint", "client_endpoint", "endpoint_of", "provider_for_host"]
 
 Endpoint = tuple[str | None, int | None]
 
@@ -41,7 +43,53 @@ _HOST_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("api.cohere.ai", semconv.PROVIDER_COHERE),
 )
 
+# Client classes (matched by name anywhere in the client's MRO, so no optional platform module is
+# imported and the names hold from anthropic 0.x to 2.x) whose calls a platform bills.
+_PLATFORM_CLIENTS = {
+    "AzureOpenAI": semconv.PROVIDER_AZURE_OPENAI,
+    "AsyncAzureOpenAI": semconv.PROVIDER_AZURE_OPENAI,
+    "BaseBedrockClient": semconv.PROVIDER_AWS_BEDROCK,
+    "BaseMantleClient": semconv.PROVIDER_AWS_BEDROCK,
+    "BaseVertexClient": semconv.PROVIDER_GCP_VERTEX_AI,
+}
+
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+class ClientEndpoint(NamedTuple):
+    provider: str
+    host: str | None
+    port: int | None
+
+
+# id(base URL object) -> (that object, client type, sdk default, answer). A process talks to a few
+# clients, and ``str(base_url)`` plus parsing cost more than the rest of a request's extraction.
+# Holding the URL object keeps its id from being reused, so assigning ``client.base_url`` is seen
+# at once; entries are only added (a dict store is atomic), and the dict is emptied past a bound.
+_by_base_url: dict[int, tuple[Any, type, str, ClientEndpoint]] = {}
+_MAX_CACHED_URLS = 64
+
+
+def client_endpoint(client: Any, sdk_default: str) -> ClientEndpoint:
+    """Provider, host and port of an SDK client (``resource._client``), cached per base URL object."""
+    base_url = getattr(client, "base_url", None)
+    cached = _by_base_url.get(id(base_url))
+    if cached is not None and cached[0] is base_url and cached[1] is type(client) and cached[2] == sdk_default:
+        return cached[3]
+    host, port = endpoint_of(str(base_url)) if base_url is not None else (None, None)
+    answer = ClientEndpoint(_platform_of(type(client)) or provider_for_host(host, sdk_default), host, port)
+    if len(_by_base_url) >= _MAX_CACHED_URLS:
+        _by_base_url.clear()
+    _by_base_url[id(base_url)] = (base_url, type(client), sdk_default, answer)
+    return answer
+
+
+def _platform_of(client_type: type) -> str | None:
+    for base in client_type.__mro__:
+        provider = _PLATFORM_CLIENTS.get(base.__name__)
+        if provider:
+            return provider
+    return None
 
 
 @lru_cache(maxsize=256)

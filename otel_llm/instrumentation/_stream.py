@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,9 +32,15 @@ from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.usage import Usage
 
-__all__ = ["AsyncStreamProxy", "StreamManagerProxy", "StreamRecorder", "SyncStreamProxy"]
+__all__ = [
+    "AsyncStreamProxy",
+    "CreateOnEnterManagerProxy",
+    "StreamManagerProxy",
+    "StreamRecorder",
+    "SyncStreamProxy",
+]
 
-# Recorders of streams opened inside a StreamManagerProxy's __enter__ (None elsewhere).
+# Recorders of streams opened inside a CreateOnEnterManagerProxy's __enter__ (None elsewhere).
 _collected: ContextVar[list[StreamRecorder] | None] = ContextVar("otel_llm_stream_recorders", default=None)
 
 
@@ -267,9 +274,67 @@ class _AsyncHelperStream(_HelperStream, _AsyncClosing):
 
 
 class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
-    """A helper's stream manager whose ``__enter__`` makes the request through a wrapped method.
+    """The one base of every stream-manager proxy, for both SDKs, sync and async.
 
-    ``client.chat.completions.stream()`` returns a manager that calls the (wrapped, traced)
+    A helper's stream manager (openai ``chat.completions.stream()``, anthropic
+    ``messages.stream()``) sends its request only on ``__enter__``/``__aenter__``; how the call is
+    followed from there differs per helper, so a subclass supplies four hooks and this class
+    writes the protocol once (sync and async differ only by the ``await``):
+
+    - ``_self_entering()``: a context manager around the wrapped ``__enter__`` (the request is
+      sent inside it);
+    - ``_self_enter_failed(exc)``: the wrapped ``__enter__`` raised; ``exc`` is re-raised untouched;
+    - ``_self_entered(stream, asynchronous)``: what the ``with`` statement hands the user;
+    - ``_self_finish()``: the ``with`` block left, after the wrapped ``__exit__``.
+    """
+
+    def _self_entering(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _self_enter_failed(self, exc: BaseException) -> None:
+        raise NotImplementedError
+
+    def _self_entered(self, stream: Any, asynchronous: bool) -> Any:
+        raise NotImplementedError
+
+    def _self_finish(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        with self._self_entering():
+            try:
+                stream = self.__wrapped__.__enter__()
+            except BaseException as exc:
+                self._self_enter_failed(exc)
+                raise
+        return self._self_entered(stream, asynchronous=False)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_finish()
+
+    async def __aenter__(self) -> Any:
+        with self._self_entering():
+            try:
+                stream = await self.__wrapped__.__aenter__()
+            except BaseException as exc:
+                self._self_enter_failed(exc)
+                raise
+        return self._self_entered(stream, asynchronous=True)
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_finish()
+
+
+class CreateOnEnterManagerProxy(StreamManagerProxy):
+    """A helper's manager whose ``__enter__`` makes the request through a wrapped (traced) method.
+
+    ``client.chat.completions.stream()`` returns a manager that calls the wrapped
     ``create(stream=True)`` only in ``__enter__`` and then reads that raw stream through its own
     event wrapper. Every chunk still passes our raw-stream proxy, but the helper closes the HTTP
     response behind our back. This proxy collects the stream recorders created during
@@ -281,37 +346,23 @@ class StreamManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         super().__init__(wrapped)
         self._self_recorders: list[StreamRecorder] = []
 
-    def _self_finish_all(self) -> None:
+    @contextmanager
+    def _self_entering(self) -> Iterator[None]:
+        token = _collected.set(self._self_recorders)
+        try:
+            yield
+        finally:
+            _collected.reset(token)
+
+    def _self_enter_failed(self, exc: BaseException) -> None:
+        self._self_finish()  # the wrapped create recorded its own error; a helper failing after it ends the span
+
+    def _self_entered(self, stream: Any, asynchronous: bool) -> Any:
+        if not self._self_recorders:
+            return stream
+        proxy_type = _AsyncHelperStream if asynchronous else _SyncHelperStream
+        return proxy_type(stream, self._self_finish)
+
+    def _self_finish(self) -> None:
         for recorder in self._self_recorders:
             recorder.finish()
-
-    def _self_follow(self, stream: Any, proxy_type: type[_HelperStream]) -> Any:
-        return proxy_type(stream, self._self_finish_all) if self._self_recorders else stream
-
-    def __enter__(self) -> Any:
-        token = _collected.set(self._self_recorders)
-        try:
-            stream = self.__wrapped__.__enter__()
-        finally:
-            _collected.reset(token)
-        return self._self_follow(stream, _SyncHelperStream)
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_finish_all()
-
-    async def __aenter__(self) -> Any:
-        token = _collected.set(self._self_recorders)
-        try:
-            stream = await self.__wrapped__.__aenter__()
-        finally:
-            _collected.reset(token)
-        return self._self_follow(stream, _AsyncHelperStream)
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            self._self_finish_all()

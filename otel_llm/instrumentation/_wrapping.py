@@ -19,10 +19,11 @@ The wrapper adds everything else: it calls through untouched when OpenTelemetry'
 ``suppress_instrumentation`` is set or when we are already inside one of our calls (a helper
 like ``parse`` calling ``create`` gives ONE span); it makes the span current during the SDK call
 (so HTTP spans nest under it); it records the SDK's exception and re-raises it untouched; and it
-guards the handler, so a bug of ours leaves the call and its result untouched. When a budget is
-installed (``otel_llm.budget``) it checks the call just before sending it: an enforced limit's
-``BudgetExceeded`` is raised to the user before any request, and the call's end settles it. The
-``.stream()`` helpers need no check of their own: their ``__enter__`` calls a wrapped ``create``.
+guards the handler, so a bug of ours leaves the call and its result untouched. When call
+observers are registered (``_observers``; a budget is one) it shows them the call just before
+sending it: an observer's refusal (an enforced budget's ``BudgetExceeded``) is raised to the user
+before any request, and the call's end settles it. The ``.stream()`` helpers need no check of
+their own: their ``__enter__`` calls a wrapped ``create``.
 
 ``wrap_rows`` skips a row whose module or method the installed SDK lacks (debug log), and
 returns the rows it did wrap, which ``unwrap_rows`` restores exactly.
@@ -42,10 +43,10 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from otel_llm.budget import _hooks as budget_hooks
+from otel_llm.instrumentation import _observers
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
-from otel_llm.instrumentation._stream import StreamManagerProxy
+from otel_llm.instrumentation._stream import CreateOnEnterManagerProxy
 
 __all__ = [
     "CallHandler",
@@ -142,19 +143,14 @@ def _detach(token: object) -> None:
         report_bug("wrapping.detach", exc)
 
 
-def _reserve(call: LLMCall, kwargs: dict[str, Any]) -> None:
-    """Check the call against the installed budgets before anything is sent.
+def _observe(call: LLMCall, kwargs: dict[str, Any]) -> None:
+    """Show the call to the registered observers before anything is sent.
 
-    Runs inside the wrapper's ``try`` on purpose: an enforced limit's ``BudgetExceeded`` is the
-    one exception of ours that reaches the user (documented), so it marks the span failed and is
-    re-raised before the request goes out. ``before_request`` raises nothing else.
+    Runs inside the wrapper's ``try`` on purpose: an observer's refusal (an enforced budget's
+    ``BudgetExceeded``, documented) is the one exception that reaches the user from our side, so
+    it marks the span failed and is re-raised before the request goes out.
     """
-    reservation = budget_hooks.before_request(call.tags, call.request_model, call.provider, kwargs)
-    call.reservation = reservation
-    if reservation is not None:
-        attributes = reservation.span_attributes
-        if attributes:
-            call.span.set_attributes(attributes)
+    call.observed = _observers.notify_before_request(call.tags, call.request_model, call.provider, kwargs)
 
 
 def _fail(call: LLMCall, exc: BaseException) -> None:
@@ -183,8 +179,8 @@ def sync_call(handler: CallHandler) -> WrapperFactory:
             if call is None:
                 return wrapped(*args, **kwargs)
             try:
-                if budget_hooks._installed:  # one attribute read when no budget is installed
-                    _reserve(call, call_kwargs)
+                if _observers._registered:  # one attribute read when no observer is registered
+                    _observe(call, call_kwargs)
                 result = wrapped(*args, **call_kwargs)
             except BaseException as exc:
                 _fail(call, exc)
@@ -207,8 +203,8 @@ def async_call(handler: CallHandler) -> WrapperFactory:
             if call is None:
                 return await wrapped(*args, **kwargs)
             try:
-                if budget_hooks._installed:  # one attribute read when no budget is installed
-                    _reserve(call, call_kwargs)
+                if _observers._registered:  # one attribute read when no observer is registered
+                    _observe(call, call_kwargs)
                 result = await wrapped(*args, **call_kwargs)
             except BaseException as exc:
                 _fail(call, exc)
@@ -225,7 +221,7 @@ def async_call(handler: CallHandler) -> WrapperFactory:
 def stream_manager_call() -> WrapperFactory:
     """For helpers returning a stream manager that calls a wrapped method on ``__enter__``.
 
-    No span of its own: the wrapped method it calls makes the span; see ``StreamManagerProxy``.
+    No span of its own: the wrapped method it calls makes the span; see ``CreateOnEnterManagerProxy``.
     """
 
     def factory(telemetry: Telemetry) -> Wrapper:
@@ -233,7 +229,7 @@ def stream_manager_call() -> WrapperFactory:
             manager = wrapped(*args, **kwargs)
             if not telemetry.active or not _should_trace():
                 return manager
-            return StreamManagerProxy(manager)
+            return CreateOnEnterManagerProxy(manager)
 
         return wrapper
 

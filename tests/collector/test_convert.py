@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from otel_llm.exporter import COLUMN_NAMES, TraceColumns, spans_to_columns
+from otel_llm.exporter.table import COLUMN_NAMES, TraceColumns, spans_to_columns
 from otel_llm_collector.convert import _text, add_request
 from otel_llm_collector.encoded_attributes import CACHEABLE_BYTES, EncodedAttributes, decode_encoded
 from otel_llm_collector.otlp import PayloadError

@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from otel_llm import semconv
-from otel_llm.exporter import TraceWriter, spans_to_columns
+from otel_llm.exporter.table import TraceWriter, spans_to_columns
 from otel_llm_collector.config import load_config
 from tests.fixtures.store import Store
 

@@ -137,7 +137,7 @@ class ToyInstrumentor(LLMInstrumentor):
     def instrumentation_dependencies(self) -> tuple[str, ...]:
         return ()
 
-    def wrap_table(self) -> tuple[Row, ...]:
+    def wrap_table(self, **kwargs: Any) -> tuple[Row, ...]:
         return self.rows
 
 

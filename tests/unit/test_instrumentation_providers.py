@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from otel_llm import semconv
 from otel_llm.instrumentation._content import ContentMode, ContentPolicy, message, text_part
-from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
+from otel_llm.instrumentation._providers import client_endpoint, endpoint_of, provider_for_host
 
 
 @pytest.mark.parametrize(
@@ -48,6 +48,30 @@ def test_endpoint_is_host_and_port_only(url: str, expected: tuple[object, object
 )
 def test_provider_from_host(host: str | None, expected: str) -> None:
     assert provider_for_host(host, semconv.PROVIDER_OPENAI) == expected
+
+
+def test_client_endpoint_names_platform_clients_by_class_and_others_by_host() -> None:
+    import anthropic
+    import openai
+
+    azure = openai.AzureOpenAI(api_key="k", api_version="2024-10-21", azure_endpoint="https://res.example.com")
+    assert client_endpoint(azure, semconv.PROVIDER_OPENAI) == (semconv.PROVIDER_AZURE_OPENAI, "res.example.com", 443)
+    groq = openai.OpenAI(api_key="k", base_url="https://api.groq.com/openai/v1")
+    assert client_endpoint(groq, semconv.PROVIDER_OPENAI) == (semconv.PROVIDER_GROQ, "api.groq.com", 443)
+    local = anthropic.Anthropic(api_key="k", base_url="http://127.0.0.1:9/")
+    assert client_endpoint(local, semconv.PROVIDER_ANTHROPIC) == (semconv.PROVIDER_ANTHROPIC, "127.0.0.1", 9)
+    assert client_endpoint(None, semconv.PROVIDER_ANTHROPIC) == (semconv.PROVIDER_ANTHROPIC, None, None)
+
+
+def test_client_endpoint_follows_a_reassigned_base_url() -> None:
+    """Cached per base-URL object: a client pointed elsewhere is seen on its next call."""
+    import openai
+
+    client = openai.OpenAI(api_key="k", base_url="http://127.0.0.1:8001/v1")
+    assert client_endpoint(client, semconv.PROVIDER_OPENAI).port == 8001
+    assert client_endpoint(client, semconv.PROVIDER_OPENAI) is client_endpoint(client, semconv.PROVIDER_OPENAI)
+    client.base_url = "https://api.deepseek.com/v1"  # the SDK's setter builds a new URL object
+    assert client_endpoint(client, semconv.PROVIDER_OPENAI) == (semconv.PROVIDER_DEEPSEEK, "api.deepseek.com", 443)
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,8 @@ from opentelemetry.trace import (
 )
 from opentelemetry.trace.span import TraceState
 
-from otel_llm.exporter import COLUMN_NAMES, RetryPolicy, is_retryable, spans_to_columns, stringify_value
+from otel_llm.exporter import RetryPolicy
+from otel_llm.exporter.table import COLUMN_NAMES, is_retryable, spans_to_columns, stringify_value
 
 # Expected strings are what Go's pdata Value.AsString() returns for the same values.
 GO_STRINGS = [

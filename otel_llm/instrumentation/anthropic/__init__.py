@@ -47,19 +47,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from otel_llm import semconv
-from otel_llm._env import env_choice
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
 from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.anthropic._methods import ROWS
 from otel_llm.instrumentation.anthropic._sdk_spans import SdkSpanSilencer
+from otel_llm.instrumentation.anthropic._settings import SDK_SPANS_KEEP, SDK_SPANS_OFF, AnthropicSettings
 from otel_llm.instrumentation.anthropic.package import _instruments
 
 __all__ = ["SDK_SPANS_KEEP", "SDK_SPANS_OFF", "AnthropicInstrumentor"]
-
-SDK_SPANS_OFF = "off"
-SDK_SPANS_KEEP = "keep"
 
 
 class AnthropicInstrumentor(LLMInstrumentor):
@@ -70,15 +66,12 @@ class AnthropicInstrumentor(LLMInstrumentor):
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def wrap_table(self) -> Iterable[Row]:
+    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
         return ROWS
 
     def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
         self._silencer = SdkSpanSilencer()
-        mode = kwargs.get("sdk_spans") or env_choice(
-            semconv.ENV_ANTHROPIC_SDK_SPANS, SDK_SPANS_OFF, (SDK_SPANS_OFF, SDK_SPANS_KEEP)
-        )
-        if mode == SDK_SPANS_OFF:
+        if AnthropicSettings.from_instrument_kwargs(kwargs).silence_sdk_spans:
             self._silencer.install()
 
     def _before_uninstrument(self, **kwargs: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
-from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
+from otel_llm.instrumentation._providers import client_endpoint
 from otel_llm.instrumentation._raw import is_raw_response, raw_response_proxy
 from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
@@ -22,32 +22,9 @@ from otel_llm.instrumentation.anthropic._extract import (
     usage_from_message,
 )
 from otel_llm.instrumentation.anthropic._messages import request_content, response_content
-from otel_llm.instrumentation.anthropic._streams import (
-    AsyncStreamManagerProxy,
-    MessageEventRecorder,
-    SyncStreamManagerProxy,
-)
+from otel_llm.instrumentation.anthropic._streams import MessageEventRecorder, MessageStreamManagerProxy
 
 __all__ = ["MessageHandler", "StreamHelperHandler"]
-
-# Bedrock and Vertex clients share the first-party Messages resource classes, so the provider is
-# told by the client class the resource belongs to (by base-class name: stable from 0.x to 2.x,
-# and no import of the optional platform modules).
-_PLATFORM_BASES = {
-    "BaseBedrockClient": semconv.PROVIDER_AWS_BEDROCK,
-    "BaseMantleClient": semconv.PROVIDER_AWS_BEDROCK,
-    "BaseVertexClient": semconv.PROVIDER_GCP_VERTEX_AI,
-}
-
-
-@lru_cache(maxsize=64)
-def _platform_of(client_type: type) -> str | None:
-    for base in client_type.__mro__:
-        provider = _PLATFORM_BASES.get(base.__name__)
-        if provider:
-            return provider
-    return None
-
 
 @lru_cache(maxsize=1)
 def _stream_types() -> tuple[type, type]:
@@ -64,9 +41,8 @@ class MessageHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        client = getattr(instance, "_client", None)
-        host, port = endpoint_of(str(getattr(client, "base_url", "")))
-        provider = _platform_of(type(client)) or provider_for_host(host, semconv.PROVIDER_ANTHROPIC)
+        # Bedrock and Vertex clients share these resource classes: client_endpoint names them.
+        provider, host, port = client_endpoint(getattr(instance, "_client", None), semconv.PROVIDER_ANTHROPIC)
         attributes = request_attributes(kwargs)
         call = telemetry.start_call(
             operation=semconv.OP_CHAT,
@@ -109,7 +85,4 @@ class StreamHelperHandler(MessageHandler):
         return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
-        recorder = MessageEventRecorder(call)
-        if hasattr(result, "__aenter__"):
-            return AsyncStreamManagerProxy(result, recorder), True
-        return SyncStreamManagerProxy(result, recorder), True
+        return MessageStreamManagerProxy(result, MessageEventRecorder(call)), True

@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
-
-import wrapt
 
 from otel_llm import semconv
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall
-from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
+from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamManagerProxy, StreamRecorder, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import call_context
 from otel_llm.instrumentation.anthropic._extract import merge_raw_usage, response_attributes, usage_from_raw
 from otel_llm.instrumentation.anthropic._messages import StreamedContent
 from otel_llm.usage import Usage
 
-__all__ = ["AsyncStreamManagerProxy", "MessageEventRecorder", "SyncStreamManagerProxy"]
+__all__ = ["MessageEventRecorder", "MessageStreamManagerProxy"]
 
 _RAW_STREAM = "_raw_stream"  # where (Beta)(Async)MessageStream keeps the SDK's event stream, 0.x to 2.x
 
@@ -71,7 +70,7 @@ def _finish_unentered(recorder: StreamRecorder) -> None:
     recorder.finish()
 
 
-class _ManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
+class MessageStreamManagerProxy(StreamManagerProxy):
     """A stream manager that has not sent its request yet; owns the call until ``__enter__``."""
 
     def __init__(self, manager: Any, recorder: MessageEventRecorder) -> None:
@@ -80,52 +79,25 @@ class _ManagerProxy(wrapt.ObjectProxy):  # type: ignore[misc]
         # A manager dropped without being entered sent nothing: end its span when it is collected.
         self._self_finalizer = weakref.finalize(self, _finish_unentered, recorder)
 
-    def _self_failed(self, exc: BaseException) -> None:
+    def _self_entering(self) -> AbstractContextManager[None]:
+        return call_context(self._self_recorder.call)
+
+    def _self_enter_failed(self, exc: BaseException) -> None:
         self._self_finalizer.detach()
         self._self_recorder.finish(exc)
 
-    def _self_follow(self, message_stream: Any, proxy_type: type) -> Any:
+    def _self_entered(self, message_stream: Any, asynchronous: bool) -> Any:
         """Hand the call to a stream proxy over the message stream's raw events."""
         self._self_finalizer.detach()
         recorder = self._self_recorder
         try:
             raw = getattr(message_stream, _RAW_STREAM)
+            proxy_type = AsyncStreamProxy if asynchronous else SyncStreamProxy
             setattr(message_stream, _RAW_STREAM, proxy_type(raw, recorder))
         except Exception as exc:
             report_bug("anthropic.stream_manager", exc)
             recorder.finish()  # the span still ends, without the streamed usage
         return message_stream
 
-
-class SyncStreamManagerProxy(_ManagerProxy):
-    def __enter__(self) -> Any:
-        with call_context(self._self_recorder.call):
-            try:
-                message_stream = self.__wrapped__.__enter__()
-            except BaseException as exc:
-                self._self_failed(exc)
-                raise
-        return self._self_follow(message_stream, SyncStreamProxy)
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(*exc_info)
-        finally:
-            self._self_recorder.finish()
-
-
-class AsyncStreamManagerProxy(_ManagerProxy):
-    async def __aenter__(self) -> Any:
-        with call_context(self._self_recorder.call):
-            try:
-                message_stream = await self.__wrapped__.__aenter__()
-            except BaseException as exc:
-                self._self_failed(exc)
-                raise
-        return self._self_follow(message_stream, AsyncStreamProxy)
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(*exc_info)
-        finally:
-            self._self_recorder.finish()
+    def _self_finish(self) -> None:
+        self._self_recorder.finish()

@@ -34,17 +34,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from otel_llm import semconv
-from otel_llm._env import env_choice
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
-from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row
+from otel_llm.instrumentation.openai._settings import OpenAISettings
 from otel_llm.instrumentation.openai.package import _instruments
 
 __all__ = ["OpenAIInstrumentor"]
-
-STREAM_USAGE_INJECT = "inject"
-_STREAM_USAGE_CHOICES = ("off", STREAM_USAGE_INJECT)
 
 
 class OpenAIInstrumentor(LLMInstrumentor):
@@ -53,13 +48,7 @@ class OpenAIInstrumentor(LLMInstrumentor):
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def wrap_table(self) -> Iterable[Row]:
-        from otel_llm.instrumentation.openai._methods import ROWS  # imports openai: only when instrumenting
+    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
+        from otel_llm.instrumentation.openai._methods import rows  # imports openai: only when instrumenting
 
-        return ROWS
-
-    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
-        # Read once here, not per call: a bad value is then logged once, and calls pay nothing.
-        telemetry.settings[semconv.ENV_OPENAI_STREAM_USAGE] = env_choice(
-            semconv.ENV_OPENAI_STREAM_USAGE, "off", _STREAM_USAGE_CHOICES
-        )
+        return rows(OpenAISettings.from_env())

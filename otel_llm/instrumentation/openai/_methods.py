@@ -8,10 +8,12 @@ traces them and the helper row only ties the span's end to the helper's ``with``
 
 from __future__ import annotations
 
+from otel_llm import semconv
 from otel_llm.instrumentation._wrapping import Row, async_call, stream_manager_call, sync_call
-from otel_llm.instrumentation.openai._handler import CHAT, COMPLETIONS, EMBEDDINGS, RESPONSES
+from otel_llm.instrumentation.openai._handlers import OpenAIHandler
+from otel_llm.instrumentation.openai._settings import OpenAISettings
 
-__all__ = ["ROWS"]
+__all__ = ["rows"]
 
 _CHAT = "openai.resources.chat.completions"
 _BETA_CHAT = "openai.resources.beta.chat.completions"
@@ -19,25 +21,32 @@ _RESPONSES = "openai.resources.responses"
 _EMBEDDINGS = "openai.resources.embeddings"
 _COMPLETIONS = "openai.resources.completions"
 
-ROWS: tuple[Row, ...] = (
-    Row(_CHAT, "Completions.create", sync_call(CHAT)),
-    Row(_CHAT, "AsyncCompletions.create", async_call(CHAT)),
-    Row(_CHAT, "Completions.parse", sync_call(CHAT)),
-    Row(_CHAT, "AsyncCompletions.parse", async_call(CHAT)),
-    Row(_CHAT, "Completions.stream", stream_manager_call()),
-    Row(_CHAT, "AsyncCompletions.stream", stream_manager_call()),
-    Row(_BETA_CHAT, "Completions.parse", sync_call(CHAT)),
-    Row(_BETA_CHAT, "AsyncCompletions.parse", async_call(CHAT)),
-    Row(_BETA_CHAT, "Completions.stream", stream_manager_call()),
-    Row(_BETA_CHAT, "AsyncCompletions.stream", stream_manager_call()),
-    Row(_RESPONSES, "Responses.create", sync_call(RESPONSES)),
-    Row(_RESPONSES, "AsyncResponses.create", async_call(RESPONSES)),
-    Row(_RESPONSES, "Responses.parse", sync_call(RESPONSES)),
-    Row(_RESPONSES, "AsyncResponses.parse", async_call(RESPONSES)),
-    Row(_RESPONSES, "Responses.stream", stream_manager_call()),
-    Row(_RESPONSES, "AsyncResponses.stream", stream_manager_call()),
-    Row(_EMBEDDINGS, "Embeddings.create", sync_call(EMBEDDINGS)),
-    Row(_EMBEDDINGS, "AsyncEmbeddings.create", async_call(EMBEDDINGS)),
-    Row(_COMPLETIONS, "Completions.create", sync_call(COMPLETIONS)),
-    Row(_COMPLETIONS, "AsyncCompletions.create", async_call(COMPLETIONS)),
-)
+
+def rows(settings: OpenAISettings) -> tuple[Row, ...]:
+    """The table, with handlers that carry this ``instrument()``'s settings."""
+    chat = OpenAIHandler(semconv.OP_CHAT, settings, stream_kind="chat")
+    completions = OpenAIHandler(semconv.OP_TEXT_COMPLETION, settings, stream_kind="chat")
+    responses = OpenAIHandler(semconv.OP_CHAT, settings, stream_kind="responses")
+    embeddings = OpenAIHandler(semconv.OP_EMBEDDINGS, settings)
+    return (
+        Row(_CHAT, "Completions.create", sync_call(chat)),
+        Row(_CHAT, "AsyncCompletions.create", async_call(chat)),
+        Row(_CHAT, "Completions.parse", sync_call(chat)),
+        Row(_CHAT, "AsyncCompletions.parse", async_call(chat)),
+        Row(_CHAT, "Completions.stream", stream_manager_call()),
+        Row(_CHAT, "AsyncCompletions.stream", stream_manager_call()),
+        Row(_BETA_CHAT, "Completions.parse", sync_call(chat)),
+        Row(_BETA_CHAT, "AsyncCompletions.parse", async_call(chat)),
+        Row(_BETA_CHAT, "Completions.stream", stream_manager_call()),
+        Row(_BETA_CHAT, "AsyncCompletions.stream", stream_manager_call()),
+        Row(_RESPONSES, "Responses.create", sync_call(responses)),
+        Row(_RESPONSES, "AsyncResponses.create", async_call(responses)),
+        Row(_RESPONSES, "Responses.parse", sync_call(responses)),
+        Row(_RESPONSES, "AsyncResponses.parse", async_call(responses)),
+        Row(_RESPONSES, "Responses.stream", stream_manager_call()),
+        Row(_RESPONSES, "AsyncResponses.stream", stream_manager_call()),
+        Row(_EMBEDDINGS, "Embeddings.create", sync_call(embeddings)),
+        Row(_EMBEDDINGS, "AsyncEmbeddings.create", async_call(embeddings)),
+        Row(_COMPLETIONS, "Completions.create", sync_call(completions)),
+        Row(_COMPLETIONS, "AsyncCompletions.create", async_call(completions)),
+    )

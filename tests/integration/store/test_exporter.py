@@ -18,7 +18,8 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.trace.span import TraceState
 
 from otel_llm import semconv
-from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, Sink, TraceColumns, open_sink, spans_to_columns
+from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, Sink, open_sink
+from otel_llm.exporter.table import TraceColumns, spans_to_columns
 from tests.fixtures.store import Store
 
 ALL_TYPES = {

@@ -16,7 +16,8 @@ import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, RetryPolicy, Sink, TraceColumns, Waiter, open_sink
+from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, RetryPolicy, Sink, Waiter, open_sink
+from otel_llm.exporter.table import TraceColumns
 from tests.fixtures.otel import finished_spans
 from tests.fixtures.store import Store
 

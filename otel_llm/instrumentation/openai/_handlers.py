@@ -1,8 +1,9 @@
 """The OpenAI call handler: request -> span, response (plain, streamed or raw) -> attributes.
 
 One handler class serves every OpenAI operation; a row of the wrap table picks the operation
-and the stream recorder. This module imports ``openai``, so the package ``__init__`` imports it
-only when instrumenting (a missing SDK must not break entry-point loading).
+and the stream recorder, and every handler carries the ``instrument()`` call's settings. This
+module imports ``openai``, so the package ``__init__`` imports it only when instrumenting (a
+missing SDK must not break entry-point loading).
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ import openai
 
 from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
-from otel_llm.instrumentation._providers import endpoint_of, provider_for_host
+from otel_llm.instrumentation._providers import client_endpoint
 from otel_llm.instrumentation._raw import is_raw_response, raw_response_proxy
 from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
-from otel_llm.instrumentation.openai import STREAM_USAGE_INJECT
 from otel_llm.instrumentation.openai._extract import request_attributes, response_attributes, usage_from_response
 from otel_llm.instrumentation.openai._messages import request_content, response_content
+from otel_llm.instrumentation.openai._settings import OpenAISettings
 from otel_llm.instrumentation.openai._streams import ChatStreamRecorder, ResponsesStreamRecorder
 
-__all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "RESPONSES", "OpenAIHandler"]
-
-_AZURE_CLIENTS = ("AzureOpenAI", "AsyncAzureOpenAI")
+__all__ = ["OpenAIHandler"]
 
 
 class _Request(NamedTuple):
@@ -34,29 +33,6 @@ class _Request(NamedTuple):
 
     kwargs: Mapping[str, Any]
     injected_usage: bool
-
-
-_Endpoint = tuple[str, "str | None", "int | None"]
-# (client type, base URL object, answer) of the last call: a process talks to one or two clients,
-# and ``str(base_url)`` plus two cache lookups cost more than the rest of the request extraction.
-# The URL object is compared by identity, so assigning ``client.base_url`` is seen at once.
-_last_endpoint: tuple[type, Any, _Endpoint] | None = None
-
-
-def _provider_and_endpoint(instance: Any) -> _Endpoint:
-    global _last_endpoint
-    client = getattr(instance, "_client", None)
-    base_url = getattr(client, "base_url", None)
-    last = _last_endpoint
-    if last is not None and last[1] is base_url and last[0] is type(client):
-        return last[2]
-    host, port = endpoint_of(str(base_url)) if base_url is not None else (None, None)
-    if type(client).__name__ in _AZURE_CLIENTS:
-        answer: _Endpoint = (semconv.PROVIDER_AZURE_OPENAI, host, port)
-    else:
-        answer = (provider_for_host(host, semconv.PROVIDER_OPENAI), host, port)
-    _last_endpoint = (type(client), base_url, answer)  # one tuple swap: safe across threads
-    return answer
 
 
 def _with_stream_usage(kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -74,20 +50,17 @@ def _with_stream_usage(kwargs: dict[str, Any]) -> dict[str, Any] | None:
 @dataclass(frozen=True)
 class OpenAIHandler(CallHandler):
     operation: str
+    settings: OpenAISettings
     stream_kind: str | None = None  # "chat" (chunks with choices) or "responses" (events)
 
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        provider, host, port = _provider_and_endpoint(instance)
+        provider, host, port = client_endpoint(getattr(instance, "_client", None), semconv.PROVIDER_OPENAI)
         model = kwargs.get("model")
         sent = kwargs
         injected = False
-        if (
-            self.stream_kind == "chat"
-            and kwargs.get("stream") is True
-            and telemetry.settings.get(semconv.ENV_OPENAI_STREAM_USAGE) == STREAM_USAGE_INJECT
-        ):
+        if self.stream_kind == "chat" and kwargs.get("stream") is True and self.settings.inject_stream_usage:
             changed = _with_stream_usage(kwargs)
             if changed is not None:
                 sent, injected = changed, True
@@ -130,8 +103,3 @@ class OpenAIHandler(CallHandler):
             return ResponsesStreamRecorder(call, content)
         return ChatStreamRecorder(call, content, request.kwargs, hide_usage_chunk=request.injected_usage)
 
-
-CHAT = OpenAIHandler(semconv.OP_CHAT, stream_kind="chat")
-COMPLETIONS = OpenAIHandler(semconv.OP_TEXT_COMPLETION, stream_kind="chat")
-RESPONSES = OpenAIHandler(semconv.OP_CHAT, stream_kind="responses")
-EMBEDDINGS = OpenAIHandler(semconv.OP_EMBEDDINGS)
