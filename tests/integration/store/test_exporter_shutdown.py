@@ -19,7 +19,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_llm import semconv
-from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, Sink, TraceColumns, open_sink
+from otel_llm.exporter import ClickHouseSpanExporter, ExporterConfig, Sink, open_sink
+from otel_llm.exporter.table import TraceColumns
 from tests.fixtures.otel import emit_spans, finished_spans
 from tests.fixtures.store import Store
 

@@ -16,8 +16,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from otel_llm._log_interval import IntervalLog
-from otel_llm.exporter import ClickHouseSpanExporter, TraceWriter, _writer
+from otel_llm.exporter import ClickHouseSpanExporter, _writer
 from otel_llm.exporter._rows import TIMESTAMP_MAX_NS, TraceColumns
+from otel_llm.exporter.table import TraceWriter
 from tests.fixtures.store import Store
 
 _NO_LINKS: tuple[list[str], list[str], list[str], list[dict[str, str]]] = ([], [], [], [])
