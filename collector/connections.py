@@ -32,7 +32,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from otel_llm._log_interval import IntervalLog
+from otel_llm.log_interval import IntervalLog
 from otel_llm_collector.metrics import Counters
 
 __all__ = ["ConnectionGuard", "GuardedSite", "ServerLog", "log_accept_errors", "raise_descriptor_limit"]

@@ -26,9 +26,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from otel_llm._log_interval import IntervalLog
 from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns
 from otel_llm.exporter._values import valid_utf8
+from otel_llm.log_interval import IntervalLog
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client

@@ -5,10 +5,11 @@ import each other, directly or around a circle, counting imports inside function
 
 Layers, bottom up (a module may import its own layer and those below):
 
-0. core: semconv, usage, pricing, tokens, context, the env helpers, the package root
+0. core: semconv, usage (and its plausibility check, other providers' readers), pricing, tokens,
+   context, the env and interval-log helpers, the package root
 1. instrumentation
 2. storage: exporter, schema, store
-3. query
+3. query, and reconcile (provider exports held against what the query layer reads)
 4. alerts, budget
 5. the CLI
 
@@ -29,13 +30,14 @@ ROOT = Path(__file__).resolve().parents[2]
 # (folder, import name): the collector folder installs as otel_llm_collector (package-dir).
 PACKAGES = ((ROOT / "otel_llm", "otel_llm"), (ROOT / "collector", "otel_llm_collector"))
 
-CORE = ("otel_llm", "otel_llm.semconv", "otel_llm.usage", "otel_llm.pricing", "otel_llm.tokens",
-        "otel_llm.context", "otel_llm._env", "otel_llm.env")
+CORE = ("otel_llm", "otel_llm.semconv", "otel_llm.usage", "otel_llm.usage_check", "otel_llm.provider_usage",
+        "otel_llm.pricing", "otel_llm.tokens", "otel_llm.context", "otel_llm._env", "otel_llm.env",
+        "otel_llm.log_interval")
 LAYERS: tuple[tuple[str, ...], ...] = (
     CORE,
     ("otel_llm.instrumentation",),
     ("otel_llm.exporter", "otel_llm.schema", "otel_llm.store"),
-    ("otel_llm.query",),
+    ("otel_llm.query", "otel_llm.reconcile"),
     ("otel_llm.alerts", "otel_llm.budget"),
     ("otel_llm.cli",),
 )

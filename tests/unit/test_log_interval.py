@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from otel_llm._log_interval import IntervalLog
+from otel_llm.log_interval import IntervalLog
 
 
 def test_one_line_per_interval_and_the_next_says_how_many_were_not_shown(caplog: pytest.LogCaptureFixture) -> None:

@@ -15,10 +15,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from otel_llm._log_interval import IntervalLog
 from otel_llm.exporter import ClickHouseSpanExporter, _writer
 from otel_llm.exporter._rows import TIMESTAMP_MAX_NS, TraceColumns
 from otel_llm.exporter.table import TraceWriter
+from otel_llm.log_interval import IntervalLog
 from tests.fixtures.store import Store
 
 _NO_LINKS: tuple[list[str], list[str], list[str], list[dict[str, str]]] = ([], [], [], [])
