@@ -1,0 +1,58 @@
+"""Numbers as the dashboard shows them, and as its JSON carries them.
+
+An unknown value (a cost no price covers) is ``-`` on the page and ``null`` in JSON: never $0.
+Table cells keep the exact value in ``data-value`` so tests and scripts compare numbers, not
+their rounding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["UNKNOWN", "count", "money", "percent", "plain", "to_json"]
+
+UNKNOWN = "-"
+
+
+def money(value: Any) -> str:
+    """``$1,234``, ``$12.35``, ``$0.0123``; ``-`` when unknown."""
+    if value is None:
+        return UNKNOWN
+    amount = Decimal(str(value))
+    if abs(amount) >= 1000:
+        return f"${amount:,.0f}"
+    if abs(amount) >= 1 or amount == 0:
+        return f"${amount:,.2f}"
+    return f"${float(amount):.3g}" if abs(amount) >= Decimal("0.0001") else f"${float(amount):.2e}"
+
+
+def count(value: Any) -> str:
+    return UNKNOWN if value is None else f"{int(value):,}"
+
+
+def percent(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return UNKNOWN
+    return f"{float(value) * 100:+.0f}%" if signed else f"{float(value) * 100:.1f}%"
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready: Decimal money as a number (up to 9 decimals, exact as a float), datetimes as ISO."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value
+
+
+def to_json(value: Any) -> bytes:
+    return json.dumps(plain(value), separators=(",", ":")).encode()
