@@ -86,7 +86,8 @@ def command(args: argparse.Namespace) -> int:
             raise ValueError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}): "
                              f"pick another --port") from exc
         login = "?token=<your token>" if token else ""
-        print(f"otel-llm ui: dashboard on {server.url}{login} (read-only; Ctrl-C stops it)", file=sys.stderr, flush=True)
+        print(f"otel-llm ui: dashboard on {server.url}{login} (read-only; Ctrl-C stops it)",
+              file=sys.stderr, flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -9,7 +9,7 @@ Unknown money stays unknown: a cost the reads return as None is shown as ``-``, 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +22,9 @@ __all__ = ["PERIODS", "Settings", "alerts_page", "calls_page", "choices", "overv
 
 # The spend cards of the overview: label -> length (None: since 00:00 UTC), each compared with
 # the period of the same length just before it.
-PERIODS: tuple[tuple[str, dt.timedelta | None], ...] = (
-    ("Today", None), ("Last 7 days", dt.timedelta(days=7)), ("Last 30 days", dt.timedelta(days=30)),
+PERIODS: tuple[tuple[str, dt.timedelta | None, str], ...] = (
+    ("Today", None, "yesterday by this time"), ("Last 7 days", dt.timedelta(days=7), "the 7 days before"),
+    ("Last 30 days", dt.timedelta(days=30), "the 30 days before"),
 )
 _CARD_METRICS = ("calls", "cost_usd", "unpriced_calls")
 
@@ -38,7 +39,6 @@ class Settings:
     daily_budget_usd: float | None = None
     trace_url: str | None = None
     rules_origin: str = "default rules"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _filters(view: View) -> dict[str, Any]:
@@ -59,14 +59,13 @@ def _change(current: Any, previous: Any) -> float | None:
 
 def _cards(source: QuerySource, db: str, view: View, now: dt.datetime) -> list[dict[str, Any]]:
     cards = []
-    for label, length in PERIODS:
+    for label, length, before in PERIODS:
         start = now.replace(hour=0, minute=0, second=0, microsecond=0) if length is None else now - length
-        span = now - start if length is None else length
+        back = length or dt.timedelta(days=1)  # today is compared with yesterday up to the same time
         current = _totals(source, db, start, now, view, _CARD_METRICS)
-        previous = _totals(source, db, start - (length or dt.timedelta(days=1)), now - (length or dt.timedelta(days=1)),
-                           view, _CARD_METRICS)
-        cards.append({"label": label, "since": start, "until": now, "hours": span.total_seconds() / 3600,
-                      **current, "previous_cost_usd": previous["cost_usd"],
+        previous = _totals(source, db, start - back, now - back, view, _CARD_METRICS)
+        cards.append({"label": label, "before": before, "since": start, "until": now, **current,
+                      "previous_cost_usd": previous["cost_usd"],
                       "change": _change(current["cost_usd"], previous["cost_usd"])})
     return cards
 
@@ -94,7 +93,7 @@ def users_page(source: QuerySource, settings: Settings, view: View, now: dt.date
     rows = usage_by(source, settings.database, ("user",), view.since, view.until, service=view.service,
                     metrics=REPORT_METRICS).dicts()
     total = sum((Decimal(str(r["cost_usd"])) for r in rows if r["cost_usd"] is not None), Decimal(0))
-    days = (view.until.date() - view.since.date()).days + (1 if view.until.time() != dt.time() else 0)
+    days = ((view.until - dt.timedelta(seconds=1)).date() - view.since.date()).days + 1  # days the window touches
     budget = Decimal(str(settings.daily_budget_usd)) * max(days, 1) if settings.daily_budget_usd else None
     for row in rows:
         cost = None if row["cost_usd"] is None else Decimal(str(row["cost_usd"]))

@@ -36,7 +36,10 @@ def count(value: Any) -> str:
 def percent(value: Any, signed: bool = False) -> str:
     if value is None:
         return UNKNOWN
-    return f"{float(value) * 100:+.0f}%" if signed else f"{float(value) * 100:.1f}%"
+    share = float(value) * 100
+    if signed:
+        return f"{share:+.0f}%"
+    return f"{share:.2g}%" if 0 < abs(share) < 0.1 else f"{share:.1f}%"  # 0.0% would read as nothing
 
 
 def plain(value: Any) -> Any:
@@ -55,4 +58,7 @@ def plain(value: Any) -> Any:
 
 
 def to_json(value: Any) -> bytes:
-    return json.dumps(plain(value), separators=(",", ":")).encode()
+    """Compact JSON with ``<``, ``>`` and ``&`` as ``\\u`` escapes: the same data, but no byte of it
+    can be read as markup by anything that sniffs or embeds the response."""
+    text = json.dumps(plain(value), separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()

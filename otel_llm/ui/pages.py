@@ -53,7 +53,8 @@ _USAGE_HEADERS = ["calls", "cost", "input tokens", "output tokens", "cache hit r
 def _usage_cells(row: dict[str, Any]) -> str:
     return "".join([
         _cell(count(row["calls"]), row["calls"]), _cell(money(row["cost_usd"]), row["cost_usd"]),
-        _cell(count(row["input_tokens"]), row["input_tokens"]), _cell(count(row["output_tokens"]), row["output_tokens"]),
+        _cell(count(row["input_tokens"]), row["input_tokens"]),
+        _cell(count(row["output_tokens"]), row["output_tokens"]),
         _cell(percent(row["cache_hit_rate"]), row["cache_hit_rate"]),
         _cell(money(row["cache_savings_usd"]), row["cache_savings_usd"]),
         _cell(count(row["errors"]), row["errors"]), _cell(count(row["unpriced_calls"]), row["unpriced_calls"]),
@@ -61,11 +62,11 @@ def _usage_cells(row: dict[str, Any]) -> str:
 
 
 def _card(card: dict[str, Any]) -> str:
-    change = card["change"]
-    trend = "" if change is None else (
+    change, before = card["change"], card["before"]
+    trend = f'<p class="note">nothing spent {escape(before)}</p>' if change is None else (
         f'<p class="trend {"up" if change > 0 else "down"}">'
         f'<span aria-hidden="true">{"▲" if change > 0 else "▼" if change < 0 else "="}</span> '
-        f'{escape(percent(change, signed=True))} vs the {escape(card["label"].lower().replace("last ", ""))} before '
+        f'{escape(percent(change, signed=True))} vs {escape(before)} '
         f'({escape(money(card["previous_cost_usd"]))})</p>')
     unpriced = (f'<p class="warn">{count(card["unpriced_calls"])} unpriced calls not in this sum</p>'
                 if card["unpriced_calls"] else "")
@@ -110,7 +111,8 @@ def _bar(share: float | None) -> str:
     if share is None:
         return ""
     width = max(0.0, min(share, 1.0)) * 100
-    return f'<svg class="bar" viewBox="0 0 100 8" aria-hidden="true"><rect class="s0" width="{width:.1f}" height="8"/></svg>'
+    return (f'<svg class="bar" viewBox="0 0 100 8" aria-hidden="true">'
+            f'<rect class="s0" width="{width:.1f}" height="8"/></svg>')
 
 
 def _users(data: dict[str, Any], view: View, settings: Settings) -> str:
@@ -157,7 +159,7 @@ def _calls(data: dict[str, Any], view: View, settings: Settings) -> str:
              f"{_cell(money(t['cost_per_call']), t['cost_per_call'])}"
              f"{_cell(percent(t['cumulative_share']), t['cumulative_share'])}"
              f"{_cell(count(t['unpriced_calls']), t['unpriced_calls'])}</tr>" for t in data["types"]]
-    calls = [f"<tr>{_cell(c['time'].strftime('%Y-%m-%d %H:%M:%S'), c['time'], numeric=False)}{_key(c['feature'])}"
+    calls = [f"<tr>{_cell(c['time'].strftime('%Y-%m-%d %H:%M:%S'), c['time'], numeric=True)}{_key(c['feature'])}"
              f"{_key(c['model'])}{_key(c['user'])}{_cell(count(c['input_tokens']), c['input_tokens'])}"
              f"{_cell(count(c['output_tokens']), c['output_tokens'])}{_cell(money(c['cost_usd']), c['cost_usd'])}"
              f"<td class=text>{_trace_link(str(c['trace_id']), settings.trace_url)}</td></tr>" for c in data["calls"]]
@@ -245,8 +247,8 @@ def layout(page: str, main: str, view: View, choices: dict[str, list[str]]) -> s
 
 
 def error_page(status: int, message: str) -> str:
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">'
-            f'<title>{status} · otel-llm</title><link rel="stylesheet" href="/static/ui.css"></head><body><main id="main">'
-            f'<h1>{status}</h1><p>{escape(message)}</p><p><a href="/">Back to the overview</a></p></main></body></html>')
-
-
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="color-scheme" content="light dark">'
+            f'<title>{status} · otel-llm</title><link rel="stylesheet" href="/static/ui.css"></head><body>'
+            f'<main id="main"><h1>{status}</h1><p>{escape(message)}</p>'
+            '<p><a href="/">Back to the overview</a></p></main></body></html>')

@@ -126,19 +126,19 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "otel-llm-ui"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         _log.info("%s %s", self.address_string(), format % args)
 
-    def do_HEAD(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only dashboard: GET only\n", "text/plain; charset=utf-8",
                    {"Allow": "GET, HEAD"})
 
-    do_PUT = do_DELETE = do_PATCH = do_POST  # noqa: N815
+    do_PUT = do_DELETE = do_PATCH = do_POST
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         try:
             self._route()
         except Exception:  # a bug of ours: logged with its traceback, one line to the browser

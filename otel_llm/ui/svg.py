@@ -96,10 +96,10 @@ def stacked_bars(
             parts.append(f'<text class="axis" x="{x:.1f}" y="{_H - 8}" text-anchor="{anchor}">'
                          f'{buckets[index]:{fmt}}</text>')
     parts.append("</svg>")
-    legend = "".join(f'<li><span class="swatch s{n}" aria-hidden="true"></span>{escape(name)}: '
-                     f'{escape(money(sum(values.values(), Decimal(0))))}</li>' for n, (name, values) in enumerate(series))
-    rows = "".join(f"<tr><th scope=row>{escape(name)}</th><td>{escape(money(sum(v.values(), Decimal(0))))}</td></tr>"
-                   for name, v in series)
+    totals = [(name, escape(money(sum(values.values(), Decimal(0))))) for name, values in series]
+    legend = "".join(f'<li><span class="swatch s{n}" aria-hidden="true"></span>{escape(name)}: {total}</li>'
+                     for n, (name, total) in enumerate(totals))
+    rows = "".join(f"<tr><th scope=row>{escape(name)}</th><td>{total}</td></tr>" for name, total in totals)
     empty = '<p class="empty">No priced calls in this window.</p>' if not series else ""
     return (f'<figure class="chart"><figcaption>{escape(title)}</figcaption>{"".join(parts)}{empty}'
             f'<ul class="legend">{legend}</ul><details><summary>Numbers</summary><table><thead><tr><th scope=col>'
