@@ -26,7 +26,11 @@ def money(value: Any) -> str:
         return f"${amount:,.0f}"
     if abs(amount) >= 1 or amount == 0:
         return f"${amount:,.2f}"
-    return f"${float(amount):.3g}" if abs(amount) >= Decimal("0.0001") else f"${float(amount):.2e}"
+    if abs(amount) < Decimal("0.0001"):
+        return f"${float(amount):.2e}"
+    digits = f"{float(amount):.3g}"  # three significant digits, at least cents: $0.10, $0.0123
+    whole, _, cents = digits.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def count(value: Any) -> str:

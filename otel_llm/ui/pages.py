@@ -68,8 +68,8 @@ def _card(card: dict[str, Any]) -> str:
         f'<span aria-hidden="true">{"▲" if change > 0 else "▼" if change < 0 else "="}</span> '
         f'{escape(percent(change, signed=True))} vs {escape(before)} '
         f'({escape(money(card["previous_cost_usd"]))})</p>')
-    unpriced = (f'<p class="warn">{count(card["unpriced_calls"])} unpriced calls not in this sum</p>'
-                if card["unpriced_calls"] else "")
+    n = card["unpriced_calls"]
+    unpriced = f'<p class="warn">{count(n)} unpriced call{"" if n == 1 else "s"} not in this sum</p>' if n else ""
     slug = card["label"].lower().replace(" ", "-")
     return (f'<article class="card" aria-labelledby="card-{slug}"><h3 id="card-{slug}">{escape(card["label"])}</h3>'
             f'<p class="big" data-metric="cost_usd" data-value="{escape(str(card["cost_usd"]))}">'
@@ -89,7 +89,7 @@ def _overview(data: dict[str, Any], view: View, settings: Settings) -> str:
     features = [f"<tr>{_key(r['feature'])}{_usage_cells(r)}</tr>" for r in data["by_feature"]]
     step = series_step("model", view.since, view.until)
     charts = "".join(
-        stacked_bars(f"Cost by {name} over time ({'per day' if step.days else 'per hour'})",
+        stacked_bars(f"Priced cost by {name} over time ({'per day' if step.days else 'per hour'})",
                      data[f"series_{name}"].rows, view.since, view.until, step)
         for name in ("model", "provider"))
     unpriced = [f"<tr>{_key(r['provider'])}{_key(r['model'])}{_cell(count(r['unpriced_calls']), r['unpriced_calls'])}"

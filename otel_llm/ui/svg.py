@@ -43,10 +43,13 @@ def _buckets(since: dt.datetime, until: dt.datetime, step: dt.timedelta) -> list
 
 
 def _series(points: Sequence[tuple[str, dt.datetime, Decimal]]) -> list[tuple[str, dict[dt.datetime, Decimal]]]:
-    """Series by total cost, the smallest folded into ``other`` beyond MAX_SERIES."""
+    """Series by total cost, the smallest folded into ``other`` beyond MAX_SERIES. A series with no
+    priced cost is left out: the rollup's sum reads 0 for unpriced calls, and a legend entry of
+    $0.00 would pass an unknown cost off as a known one (the overview lists unpriced calls)."""
     by_name: dict[str, dict[dt.datetime, Decimal]] = {}
     for name, at, cost in points:
-        by_name.setdefault(name or "(none)", {})[at] = Decimal(str(cost))
+        if cost:
+            by_name.setdefault(name or "(none)", {})[at] = Decimal(str(cost))
     ranked = sorted(by_name.items(), key=lambda item: (-sum(item[1].values()), item[0]))
     if len(ranked) <= MAX_SERIES + 1:
         return ranked
