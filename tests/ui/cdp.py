@@ -102,7 +102,8 @@ class Page:
             elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
                 found.append(f"console.{params['type']}: {params.get('args')}")
             elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
-                found.append(f"log {params['entry']['level']}: {params['entry'].get('text')} {params['entry'].get('url')}")
+                entry = params["entry"]
+                found.append(f"log {entry['level']}: {entry.get('text')} {entry.get('url')}")
         return found
 
 
@@ -117,18 +118,17 @@ async def browser(path: str, profile: Path) -> AsyncIterator[Page]:
     try:
         assert process.stderr is not None
         browser_ws = await asyncio.wait_for(asyncio.to_thread(_listening_url, process), 60)
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(browser_ws, max_msg_size=0) as root_ws:
-                root = Page(root_ws)
-                target = await root.send("Target.createTarget", url="about:blank")
-                page_ws = browser_ws.split("/devtools/")[0] + f"/devtools/page/{target['targetId']}"
-                async with session.ws_connect(page_ws, max_msg_size=0) as ws:
-                    page = Page(ws)
-                    for domain in ("Page", "Runtime", "Log"):
-                        await page.send(f"{domain}.enable")
-                    await page.send("Emulation.setDeviceMetricsOverride", width=1366, height=900,
-                                    deviceScaleFactor=1, mobile=False)
-                    yield page
+        async with aiohttp.ClientSession() as session, session.ws_connect(browser_ws, max_msg_size=0) as root_ws:
+            root = Page(root_ws)
+            target = await root.send("Target.createTarget", url="about:blank")
+            page_ws = browser_ws.split("/devtools/")[0] + f"/devtools/page/{target['targetId']}"
+            async with session.ws_connect(page_ws, max_msg_size=0) as ws:
+                page = Page(ws)
+                for domain in ("Page", "Runtime", "Log"):
+                    await page.send(f"{domain}.enable")
+                await page.send("Emulation.setDeviceMetricsOverride", width=1366, height=900,
+                                deviceScaleFactor=1, mobile=False)
+                yield page
     finally:
         process.terminate()
         try:

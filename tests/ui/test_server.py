@@ -47,7 +47,8 @@ def test_overview_json_equals_report(dashboard: DashboardServer, known: KnownSto
     assert payload["data"]["by_feature"] == expected
     totals = payload["data"]["totals"]
     assert totals["calls"] == 8 and totals["errors"] == 1 and totals["unpriced_calls"] == 1
-    assert totals["cost_usd"] == pytest.approx(0.134)  # 3 x 0.01 + 2 x 0.05 + 0.001 + 0.003; the unpriced call adds nothing
+    # 3 x 0.01 + 2 x 0.05 + 0.001 + 0.003; the unpriced call adds nothing
+    assert totals["cost_usd"] == pytest.approx(0.134)
     assert [u["model"] for u in payload["data"]["unpriced"]] == ["mystery-model"]
 
 
