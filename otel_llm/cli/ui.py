@@ -16,6 +16,7 @@ then opens the dashboard once with ``?token=TOKEN`` (a cookie keeps it); scripts
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -59,6 +60,10 @@ def _trace_url(template: str | None) -> str | None:
     return template
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def command(args: argparse.Namespace) -> int:
     from otel_llm.ui import Settings, check_bind, make_server
     from otel_llm.ui.server import QUERY_LIMITS
@@ -88,6 +93,7 @@ def command(args: argparse.Namespace) -> int:
         login = "?token=<your token>" if token else ""
         print(f"otel-llm ui: dashboard on {server.url}{login} (read-only; Ctrl-C stops it)",
               file=sys.stderr, flush=True)
+        signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop ends it as Ctrl-C does
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 __all__ = ["UNKNOWN", "count", "money", "percent", "plain", "to_json"]
@@ -23,9 +23,9 @@ def money(value: Any) -> str:
         return UNKNOWN
     amount = Decimal(str(value))
     if abs(amount) >= 1000:
-        return f"${amount:,.0f}"
+        return f"${amount.quantize(Decimal(1), ROUND_HALF_UP):,}"
     if abs(amount) >= 1 or amount == 0:
-        return f"${amount:,.2f}"
+        return f"${amount.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"  # half up, as on an invoice
     if abs(amount) < Decimal("0.0001"):
         return f"${float(amount):.2e}"
     digits = f"{float(amount):.3g}"  # three significant digits, at least cents: $0.10, $0.0123

@@ -9,6 +9,7 @@ environments, and a feature and a user whose names are markup.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from otel_llm import semconv
+from otel_llm.cli import main
 from otel_llm.query import ClickHouseSource
 from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
@@ -66,6 +68,16 @@ def insert_known(store: Store, calls: list[tuple[Call, str]]) -> None:
                      resource={semconv.DEPLOYMENT_ENVIRONMENT: env}, status="Error" if call.error else "Unset")
             for call, env in calls]
     insert_spans(store.client, store.database, rows)
+
+
+def cli_json(known: KnownStore, dsn: str, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    """What ``otel-llm <argv> --format json`` prints for the known window of the same store."""
+    capsys.readouterr()
+    code = main([*argv, "--since", known.since.isoformat(), "--until", known.until.isoformat(), "--format", "json",
+                 "--endpoint", dsn, "--database", known.store.database])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
 
 
 @pytest.fixture

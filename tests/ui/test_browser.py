@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from otel_llm.cli import main
 from otel_llm.ui import DashboardServer
 from otel_llm.ui.pages import PAGES
 from tests.cli.conftest import Call
 from tests.ui.cdp import Page, browser, chromium_or_skip
-from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, insert_known
+from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known
 
 _ROWS = """[...document.querySelectorAll('#%s tbody tr')].map(tr => [
   ...[...tr.querySelectorAll('th')].map(th => th.dataset.value),
@@ -36,15 +33,6 @@ def chromium() -> str:
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("ui-shots", numbered=False) if not (
         tmp_path_factory.getbasetemp() / "ui-shots").exists() else tmp_path_factory.getbasetemp() / "ui-shots"
-
-
-def _cli(known: KnownStore, dsn: str, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    capsys.readouterr()
-    code = main([*argv, "--since", known.since.isoformat(), "--until", known.until.isoformat(), "--format", "json",
-                 "--endpoint", dsn, "--database", known.store.database])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
 
 
 def _number(text: str | None) -> float | None:
@@ -70,7 +58,7 @@ async def test_pages_load_clean_and_show_the_cli_numbers(
 
         await page.goto(f"{dashboard.url}overview?{known.window}&refresh=0")
         shown = await page.evaluate(_ROWS % "by-feature")
-        expected = _cli(known, store_dsn, capsys, "report", "--by", "feature")
+        expected = cli_json(known, store_dsn, capsys, "report", "--by", "feature")
         columns = ["calls", "cost_usd", "input_tokens", "output_tokens", "cache_hit_rate", "cache_savings_usd",
                    "errors", "unpriced_calls"]
         assert [[row[0], *map(_number, row[1:])] for row in shown] == [
@@ -79,13 +67,13 @@ async def test_pages_load_clean_and_show_the_cli_numbers(
 
         await page.goto(f"{dashboard.url}users?{known.window}&refresh=0")
         users = await page.evaluate(_ROWS % "users")
-        by_user = _cli(known, store_dsn, capsys, "report", "--by", "user")
+        by_user = cli_json(known, store_dsn, capsys, "report", "--by", "user")
         assert [(u[0], _number(u[1]), _number(u[2])) for u in users] == [
             (r["user"], r["calls"], r["cost_usd"]) for r in by_user]
 
         await page.goto(f"{dashboard.url}calls?{known.window}&refresh=0")
         types = await page.evaluate(_ROWS % "types")
-        top = _cli(known, store_dsn, capsys, "top", "types")["types"]
+        top = cli_json(known, store_dsn, capsys, "top", "types")["types"]
         assert [(t[0], t[1], _number(t[3]), _number(t[4])) for t in types] == [
             (r["feature"], r["model"], r["calls"], r["cost_usd"]) for r in top]
         unpriced = [t for t in types if t[1] == "mystery-model"]

@@ -36,4 +36,4 @@ def test_readme_dashboard_commands_serve_the_demo_data(tmp_path: Path) -> None:
         assert "document_analysis" in body and "support_chat" in body
     finally:
         server.terminate()
-        assert server.wait(30) in (0, -15)
+        assert server.wait(30) == 0  # SIGTERM stops it cleanly

@@ -18,7 +18,7 @@ from otel_llm.cli import main
 from otel_llm.query import QueryError
 from otel_llm.ui import DashboardServer
 from otel_llm.ui.server import ReadOnlySource
-from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, serve
+from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, serve
 
 
 def get(server: DashboardServer, path: str, headers: dict[str, str] | None = None,
@@ -40,10 +40,10 @@ def api(server: DashboardServer, page: str, query: str) -> dict[str, Any]:
     return json.loads(body)
 
 
-def test_overview_json_equals_report(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
+def test_overview_json_equalscli_json(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     payload = api(dashboard, "overview", known.window)
-    expected = _report(known, store_dsn, capsys, "report", "--by", "feature")
+    expected = cli_json(known, store_dsn, capsys, "report", "--by", "feature")
     assert payload["data"]["by_feature"] == expected
     totals = payload["data"]["totals"]
     assert totals["calls"] == 8 and totals["errors"] == 1 and totals["unpriced_calls"] == 1
@@ -55,23 +55,14 @@ def test_overview_json_equals_report(dashboard: DashboardServer, known: KnownSto
 def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     users = api(dashboard, "users", known.window)["data"]["users"]
-    expected = _report(known, store_dsn, capsys, "report", "--by", "user")
+    expected = cli_json(known, store_dsn, capsys, "report", "--by", "user")
     assert [{k: u[k] for k in expected[0]} for u in users] == expected
     assert users[0]["budget_share"] == pytest.approx(0.1 / 3)  # bob: $0.10 of a $1/day budget over 3 days
     calls = api(dashboard, "calls", known.window)["data"]
-    top = _report(known, store_dsn, capsys, "top", "types", "calls")
+    top = cli_json(known, store_dsn, capsys, "top", "types", "calls")
     assert [(t["feature"], t["model"], t["calls"], t["cost_usd"]) for t in calls["types"]] == [
         (t["feature"], t["model"], t["calls"], t["cost_usd"]) for t in top["types"]]
     assert [c["trace_id"] for c in calls["calls"]] == [c["trace_id"] for c in top["calls"]]
-
-
-def _report(known: KnownStore, dsn: str, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    capsys.readouterr()
-    code = main([*argv, "--since", known.since.isoformat(), "--until", known.until.isoformat(), "--format", "json",
-                 "--endpoint", dsn, "--database", known.store.database])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
 
 
 def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: KnownStore) -> None:
