@@ -89,7 +89,8 @@ def main() -> None:
         sizes = {t: client.command(f"SELECT count() FROM {DATABASE}.{t}")
                  for t in ("llm_calls", "llm_usage_hourly", "llm_usage_daily_user")}
         print(f"generated in {time.perf_counter() - start:.0f} s: {sizes}")
-        server = make_server(ClickHouseSource(client, limits=QUERY_LIMITS), Settings(database=DATABASE, rules=tuple(DEFAULT_RULES)), port=0)
+        settings = Settings(database=DATABASE, rules=tuple(DEFAULT_RULES))
+        server = make_server(ClickHouseSource(client, limits=QUERY_LIMITS), settings, port=0)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         port = server.server_address[1]
         print(f"| endpoint ({args.calls:,} calls) | median ms | min ms | max ms |")
