@@ -123,17 +123,17 @@ def _moment(values: Mapping[str, Sequence[str]], name: str) -> dt.datetime | Non
 
 
 def _window(values: Mapping[str, Sequence[str]], now: dt.datetime) -> tuple[dt.datetime, dt.datetime, str | None]:
-    since, until = _moment(values, "since"), _moment(values, "until")
+    """A quick ``range`` wins over ``since``/``until``: the filter form sends both when a shared
+    exact window is open and the reader picks a quick range, and the pick is what they asked for."""
     quick = _one(values, "range")
-    if since is None and until is None:
+    since, until = _moment(values, "since"), _moment(values, "until")
+    if quick or (since is None and until is None):
         quick = quick or DEFAULT_RANGE
         if quick not in RANGES:
             raise BadParameter(f"range: one of {', '.join(RANGES)} (or since= and until=)")
         length = RANGES[quick]
         start = now.replace(hour=0, minute=0, second=0) if length is None else now - length
         return start, now, quick
-    if quick:
-        raise BadParameter("give either range= or since=/until=, not both")
     since = since or (until or now) - RANGES[DEFAULT_RANGE]  # type: ignore[operator]
     until = until or now
     if since >= until:

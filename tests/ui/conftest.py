@@ -95,7 +95,8 @@ def serve(store: Store, dsn: str, **settings: Any) -> Iterator[DashboardServer]:
     host = settings.pop("host", "127.0.0.1")
     client = connect(dsn)
     source = ClickHouseSource(client, limits=QUERY_LIMITS)
-    server = make_server(source, Settings(database=store.database, trace_url=TRACE_URL, **settings),
+    settings.setdefault("database", store.database)
+    server = make_server(source, Settings(trace_url=TRACE_URL, **settings),
                          host=host, port=0, token=token)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

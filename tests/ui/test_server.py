@@ -103,6 +103,15 @@ def test_security_headers_and_read_only(dashboard: DashboardServer, known: Known
         ReadOnlySource(dashboard.source).query(f"CREATE TABLE {known.store.database}.x (a Int8) ENGINE = Memory")
 
 
+def test_a_failing_store_is_one_line_without_the_engine_message(known: KnownStore, store_dsn: str) -> None:
+    for server in serve(known.store, store_dsn, database="no_such_database"):
+        for path in ("/", "/api/users"):
+            status, _, body = get(server, path)
+            assert status == 503 and "the store did not answer this view" in body
+            assert "DB::Exception" not in body and "no_such_database" not in body and "SELECT" not in body
+        assert get(server, "/calls")[0] == 503  # still answering after the engine refused
+
+
 def test_loopback_server_answers_localhost_names_only(dashboard: DashboardServer) -> None:
     assert get(dashboard, "/", {"Host": "localhost:8321"})[0] == 200
     assert get(dashboard, "/", {"Host": "evil.example:8321"})[0] == 403  # DNS rebinding

@@ -30,13 +30,15 @@ def test_today_starts_at_midnight_utc_and_exact_windows_keep_their_times() -> No
     assert (view.since, view.until, view.service, view.limit) == (dt.datetime(2026, 2, 28, 22), dt.datetime(2026, 3, 2),
                                                                   "api", 5)
     assert parse_view(view.query_string(), NOW) == view  # a shared link shows the same view
+    # The form keeps an open exact window in hidden fields; a quick range picked over it wins.
+    assert parse_view("range=24h&since=2026-03-01&until=2026-03-02", NOW).since == NOW - dt.timedelta(hours=24)
 
 
 @pytest.mark.parametrize(("query", "names"), [
     ("range=1y", "range"), ("limit=0", "limit"), ("limit=201", "limit"), ("limit=%EF%BC%95", "limit"),
     ("refresh=2", "refresh"), ("since=yesterday", "since"), ("since=1969-01-01", "since"),
     ("since=2026-03-05&until=2026-03-01", "since must be before until"), ("since=2024-01-01", "400 days"),
-    ("range=7d&since=2026-03-01", "either range"), ("service=a&service=b", "service is given 2 times"),
+("service=a&service=b", "service is given 2 times"),
     ("service=" + "x" * 300, "service"), ("environment=%00", "environment"), ("order=cost", "unknown parameter"),
 ])
 def test_bad_values_are_one_line_naming_the_parameter(query: str, names: str) -> None:
