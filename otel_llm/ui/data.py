@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from otel_llm.alerts import Rule, evaluate
+from otel_llm.alerts import DEFAULT_RULES, Rule, evaluate
 from otel_llm.query import QuerySource, Result
 from otel_llm.query.reads import REPORT_METRICS, costliest_calls, top_call_types, usage_by, usage_series
 from otel_llm.ui.view import View
@@ -35,10 +35,10 @@ class Settings:
     per user (USD) and the trace URL template (``{trace_id}`` is replaced)."""
 
     database: str = "otel"
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[Rule, ...] = tuple(DEFAULT_RULES)
     daily_budget_usd: float | None = None
     trace_url: str | None = None
-    rules_origin: str = "default rules"
+    rules_origin: str = "the default rules"
 
 
 def _filters(view: View) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from otel_llm.alerts import load_rules
 from otel_llm.cli import main
 from otel_llm.query import QueryError
 from otel_llm.ui import DashboardServer
@@ -63,6 +65,25 @@ def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: K
     assert [(t["feature"], t["model"], t["calls"], t["cost_usd"]) for t in calls["types"]] == [
         (t["feature"], t["model"], t["calls"], t["cost_usd"]) for t in top["types"]]
     assert [c["trace_id"] for c in calls["calls"]] == [c["trace_id"] for c in top["calls"]]
+
+
+def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("- {name: big-call, kind: request_cost, threshold: 0.002, window: 3h}\n"
+                          "- {name: unpriced, kind: unpriced_model, threshold: 0, window: 1d}\n"
+                          "- {name: budget, kind: daily_spend, threshold: 100, window: 1d}\n")
+    capsys.readouterr()
+    assert main(["alerts", "check", "--rules", str(rules_file), "--endpoint", store_dsn,
+                 "--database", known.store.database]) == 1
+    fired = {line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("ALERT ")}
+    assert fired == {"big-call", "unpriced"}
+    for server in serve(known.store, store_dsn, rules=tuple(load_rules(rules_file)), rules_origin=str(rules_file)):
+        rules = api(server, "alerts", "")["data"]["rules"]
+        assert {r["name"] for r in rules if r["firing"]} == fired
+        assert [r["name"] for r in rules] == ["big-call", "unpriced", "budget"]
+        _, _, body = get(server, "/alerts")
+        assert body.count("</span> firing</td>") == 2 and body.count("</span> ok</td>") == 1
 
 
 def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: KnownStore) -> None:
