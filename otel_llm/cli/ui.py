@@ -38,7 +38,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1; any other needs --auth-token)")
     parser.add_argument("--auth-token", default=None, metavar="TOKEN",
-                        help=f"require this bearer token (default ${semconv.ENV_UI_AUTH_TOKEN})")
+                        help=f"require this bearer token, 16+ characters (default ${semconv.ENV_UI_AUTH_TOKEN})")
     parser.add_argument("--trace-url", default=None, metavar="TEMPLATE",
                         help="link trace ids to Jaeger/Tempo, e.g. 'http://localhost:16686/trace/{trace_id}'")
     parser.add_argument("--rules", default=None,

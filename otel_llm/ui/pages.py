@@ -119,7 +119,7 @@ def _users(data: dict[str, Any], view: View, settings: Settings) -> str:
     budget = data["daily_budget_usd"]
     headers = ["user", "calls", "cost", "share of spend", "input tokens", "output tokens", "unpriced calls"]
     if budget:
-        headers.insert(4, f"share of budget ({money(data['budget_usd'])} = {days(data['days'])} x {money(budget)})")
+        headers.insert(4, f"share of budget ({money(data['budget_usd'])} = {_days(data['days'])} x {money(budget)})")
     rows = []
     for r in data["users"]:
         cells = [_key(r["user"]), _cell(count(r["calls"]), r["calls"]), _cell(money(r["cost_usd"]), r["cost_usd"]),
@@ -142,7 +142,7 @@ def _users(data: dict[str, Any], view: View, settings: Settings) -> str:
     return "".join(notes) + "</p>" + _table("Top spenders", headers, rows, "users", "No calls in this window.")
 
 
-def days(n: int) -> str:
+def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
@@ -213,7 +213,7 @@ def _select(name: str, label: str, options: Sequence[str], current: str | None) 
 
 def _filters(page: str, view: View, choices: dict[str, list[str]]) -> str:
     ranges = "".join(f'<option value="{r}"{" selected" if r == view.range else ""}>{r}</option>' for r in RANGES)
-    custom = "" if view.range else f'<option value="" selected>{escape(view.label)}</option>'
+    custom = "" if view.range else '<option value="" selected>exact window (see the heading)</option>'
     feature = _select("feature", "Feature", choices["feature"], view.feature) if page == "calls" else ""
     hidden = "" if view.range else (f'<input type="hidden" name="since" value="{view.since.isoformat()}">'
                                     f'<input type="hidden" name="until" value="{view.until.isoformat()}">')

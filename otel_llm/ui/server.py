@@ -22,6 +22,7 @@ import datetime as dt
 import hmac
 import ipaddress
 import logging
+import re
 import threading
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
@@ -84,8 +85,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
+
+
 def check_bind(host: str, token: str | None) -> None:
-    """Refuse to serve beyond this machine without a token: the dashboard shows who spends what."""
+    """Refuse to serve beyond this machine without a token: the dashboard shows who spends what.
+    A token is at least 16 characters a cookie and a URL carry unquoted (``openssl rand -hex 16``)."""
+    if token is not None and not _TOKEN.fullmatch(token):
+        raise ValueError("--auth-token: at least 16 letters, digits or ._~+/=- (e.g. openssl rand -hex 16)")
     if not _is_loopback(host) and not token:
         raise ValueError(f"--host {host} serves the dashboard to other machines: give --auth-token TOKEN "
                          f"(or set OTEL_LLM_UI_AUTH_TOKEN), or keep the default --host 127.0.0.1")

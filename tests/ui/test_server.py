@@ -139,11 +139,11 @@ def test_loopback_server_answers_localhost_names_only(dashboard: DashboardServer
 
 
 def test_token_by_bearer_cookie_or_once_in_the_url(known: KnownStore, store_dsn: str) -> None:
-    for server in serve(known.store, store_dsn, token="s3cret", host="0.0.0.0"):
+    for server in serve(known.store, store_dsn, token="s3cret-s3cret-s3cret", host="0.0.0.0"):
         assert get(server, "/")[0] == 401
         assert get(server, "/", {"Authorization": "Bearer wrong"})[0] == 401
-        assert get(server, "/api/users", {"Authorization": "Bearer s3cret"})[0] == 200
-        status, headers, _ = get(server, "/users?range=24h&token=s3cret")
+        assert get(server, "/api/users", {"Authorization": "Bearer s3cret-s3cret-s3cret"})[0] == 200
+        status, headers, _ = get(server, "/users?range=24h&token=s3cret-s3cret-s3cret")
         assert status == 303 and headers["Location"] == "/users?range=24h"
         cookie = headers["Set-Cookie"].split(";")[0]
         assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
@@ -158,6 +158,8 @@ def test_cli_refuses_other_addresses_without_a_token(capsys: pytest.CaptureFixtu
     assert err.count("\n") == 0 and "--auth-token" in err
     assert main(["ui", "--trace-url", "javascript:alert(1)"]) == 2
     assert "{trace_id}" in capsys.readouterr().err
+    assert main(["ui", "--host", "0.0.0.0", "--auth-token", "short; Path=/x"]) == 2
+    assert "openssl rand -hex 16" in capsys.readouterr().err
 
 
 # --- hostile query strings ------------------------------------------------------------------------
