@@ -213,7 +213,7 @@ def _select(name: str, label: str, options: Sequence[str], current: str | None) 
 
 def _filters(page: str, view: View, choices: dict[str, list[str]]) -> str:
     ranges = "".join(f'<option value="{r}"{" selected" if r == view.range else ""}>{r}</option>' for r in RANGES)
-    custom = "" if view.range else '<option value="" selected>exact window (see the heading)</option>'
+    custom = "" if view.range else '<option value="" selected>exact window</option>'
     feature = _select("feature", "Feature", choices["feature"], view.feature) if page == "calls" else ""
     hidden = "" if view.range else (f'<input type="hidden" name="since" value="{view.since.isoformat()}">'
                                     f'<input type="hidden" name="until" value="{view.until.isoformat()}">')
