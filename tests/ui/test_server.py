@@ -104,6 +104,8 @@ def test_filters_narrow_the_numbers(dashboard: DashboardServer, known: KnownStor
     assert staging["cost_usd"] == pytest.approx(0.1)
     feature = api(dashboard, "calls", known.window + "&feature=chat")["data"]
     assert {t["feature"] for t in feature["types"]} == {"chat"}
+    _, _, users = get(dashboard, f"/users?{known.window}&environment=staging")
+    assert "The environment filter does not apply here" in users  # said, not silently ignored
 
 
 def test_markup_from_the_store_is_escaped(dashboard: DashboardServer, known: KnownStore) -> None:
