@@ -184,4 +184,5 @@ def command(args: argparse.Namespace) -> int:
         client.close()
     print(f"\nExplore further: otel-llm report --endpoint {dsn} --database {database} --by user --by model",
           file=sys.stderr)
+    print(f"See it in your browser: otel-llm ui --endpoint {dsn} --database {database}", file=sys.stderr)
     return 0

@@ -20,13 +20,13 @@ from otel_llm.query.sources import QuerySource, Result, check_identifier
 
 __all__ = [
     "CALL_METRICS", "GROUPS", "REPORT_METRICS", "USAGE_METRICS", "Group", "calls_by", "context_by_turn",
-    "costliest_calls", "top_call_types", "traced_spend", "usage_by", "usage_series",
+    "costliest_calls", "series_step", "top_call_types", "traced_spend", "usage_by", "usage_series",
 ]
 
-Group = Literal["feature", "model", "provider", "operation", "user", "service", "day"]
-GROUPS: tuple[Group, ...] = ("feature", "model", "provider", "operation", "user", "service", "day")
+Group = Literal["feature", "model", "provider", "operation", "user", "service", "environment", "day"]
+GROUPS: tuple[Group, ...] = ("feature", "model", "provider", "operation", "user", "service", "environment", "day")
 _COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "operation": "Operation",
-           "user": "UserId", "service": "ServiceName"}
+           "user": "UserId", "service": "ServiceName", "environment": "Environment"}
 
 HOURLY = "llm_usage_hourly"
 DAILY_USER = "llm_usage_daily_user"
@@ -79,8 +79,14 @@ def _metrics(names: Sequence[str], known: Mapping[str, str]) -> list[str]:
 
 def _filters(
     service: str | None, feature: str | None, params: dict[str, Any], provider: str | None = None,
+    environment: str | None = None,
 ) -> list[str]:
+    """Equality filters, every value a bound parameter. ``environment`` is not kept by the daily
+    per-user rollup, so asking for it there fails in the engine rather than being ignored."""
     clauses = []
+    if environment is not None:
+        clauses.append("Environment = {environment:String}")
+        params["environment"] = environment
     if provider is not None:
         clauses.append("Provider = {provider:String}")
         params["provider"] = provider
@@ -115,7 +121,7 @@ def _key(group: str, table: str) -> str:
 def usage_by(
     source: QuerySource, database: str, group: Sequence[Group], since: dt.datetime, until: dt.datetime, *,
     service: str | None = None, feature: str | None = None, provider: str | None = None,
-    metrics: Sequence[str] = REPORT_METRICS,
+    environment: str | None = None, metrics: Sequence[str] = REPORT_METRICS,
 ) -> Result:
     """``group``'s keys (named as the groups) then ``metrics`` (names of ``USAGE_METRICS``), one row
     per group; most expensive first when ``cost_usd`` is asked for, then by the keys. Grouping by
@@ -123,7 +129,7 @@ def usage_by(
     ``group`` gives one row of totals."""
     table = _rollup(group)
     params: dict[str, Any] = {"since": since, "until": until}
-    where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider))
+    where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider, environment))
     columns = [f"{_key(g, table)} AS {g}" for g in group] + _metrics(metrics, USAGE_METRICS)
     sql = f"SELECT {', '.join(columns)} FROM {check_identifier(database)}.{table} WHERE {where}"
     if group:
@@ -133,27 +139,40 @@ def usage_by(
     return source.query(sql, params)
 
 
+_DAY = dt.timedelta(days=1)
+
+
+def series_step(group: Group, since: dt.datetime, until: dt.datetime) -> dt.timedelta:
+    """The bucket :func:`usage_series` reads for this window: a day when it is longer than three
+    days or the grouping is ``user`` (the per-user rollup is daily), else an hour."""
+    return _DAY if group == "user" or (until - since) > 3 * _DAY else dt.timedelta(hours=1)
+
+
 def usage_series(
     source: QuerySource, database: str, group: Group, since: dt.datetime, until: dt.datetime, *,
-    service: str | None = None,
+    service: str | None = None, environment: str | None = None,
 ) -> Result:
     """Priced cost per time bucket for each value of ``group`` (``series``, ``t``, ``cost``): hours,
     or days when the window is longer than three days or ``group`` is ``user``. ``day`` gives one
     unnamed series."""
     table = _rollup([group])
-    daily = table == DAILY_USER or (until - since) > dt.timedelta(days=3)
+    daily = series_step(group, since, until) == _DAY
     bucket = "toDateTime(Day)" if table == DAILY_USER else ("toStartOfDay(Hour)" if daily else "Hour")
     key = "''" if group == "day" else _key(group, table)
     params: dict[str, Any] = {"since": since, "until": until}
-    where = " AND ".join(_rollup_window(table) + _filters(service, None, params))
+    where = " AND ".join(_rollup_window(table) + _filters(service, None, params, environment=environment))
     return source.query(
         f"SELECT {key} AS series, {bucket} AS t, sum(CostUSD) AS cost FROM {check_identifier(database)}.{table}"
         f" WHERE {where} GROUP BY series, t ORDER BY series, t", params)
 
 
-def top_call_types(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
+def top_call_types(
+    source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, *,
+    service: str | None = None, environment: str | None = None, feature: str | None = None,
+) -> Result:
     """Call types (feature x model x operation) by cost, most expensive first (unpriced types last)."""
-    return usage_by(source, database, ("feature", "model", "operation"), since, until,
+    return usage_by(source, database, ("feature", "model", "operation"), since, until, service=service,
+                    environment=environment, feature=feature,
                     metrics=("calls", "cost_usd", "cost_per_call", "unpriced_calls"))
 
 
@@ -191,13 +210,18 @@ def calls_by(
     return source.query(sql, params)
 
 
-def costliest_calls(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:
+def costliest_calls(
+    source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int, *,
+    service: str | None = None, environment: str | None = None, feature: str | None = None,
+) -> Result:
     """The most expensive single calls, with their trace ids (an unpriced call's cost is NULL)."""
+    params: dict[str, Any] = {"since": since, "until": until}
+    where = " AND ".join([_CALL_WINDOW, *_filters(service, feature, params, environment=environment)])
     return source.query(
         f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
         f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
-        f" TraceId AS trace_id FROM {check_identifier(database)}.{CALLS} WHERE {_CALL_WINDOW}"
-        f" ORDER BY CostUSD DESC, Timestamp LIMIT {int(limit)}", {"since": since, "until": until})
+        f" TraceId AS trace_id FROM {check_identifier(database)}.{CALLS} WHERE {where}"
+        f" ORDER BY CostUSD DESC, Timestamp LIMIT {int(limit)}", params)
 
 
 def context_by_turn(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:

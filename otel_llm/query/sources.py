@@ -104,15 +104,19 @@ def _locked_by_another_process(dsn: str) -> bool:
 
 class ClickHouseSource:
     """Queries through a clickhouse-connect client; ``readonly=True`` sets ClickHouse's own
-    ``readonly=1``, so the server, not a regex of ours, refuses writes."""
+    ``readonly=1``, so the server, not a regex of ours, refuses writes. ``limits`` are settings sent
+    with every query (e.g. ``max_execution_time``), so a server reading for the network (the
+    dashboard) has its time and row limits enforced by the engine; they go before ``readonly``,
+    which ClickHouse applies in order and after which no setting may change."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, limits: Mapping[str, Any] | None = None) -> None:
         self.client = client
+        self.limits = dict(limits or {})
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False) -> Result:
         from clickhouse_connect.driver.exceptions import ClickHouseError
 
-        settings = {"readonly": 1} if readonly else None
+        settings = {**self.limits, **({"readonly": 1} if readonly else {})} or None
         try:
             result = self.client.query(sql, parameters=dict(parameters or {}), settings=settings)
         except ClickHouseError as exc:

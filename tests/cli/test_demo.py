@@ -23,6 +23,8 @@ def test_demo_report_totals_equal_sql_on_the_same_store(tmp_path: Path) -> None:
                            "--format", "json"], capture_output=True, text=True, timeout=120, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert "round 2/2" in done.stderr
+    last_line = done.stderr.rstrip().splitlines()[-1]
+    assert last_line == f"See it in your browser: otel-llm ui --endpoint chdb://{data} --database otel"
     report = json.loads(done.stdout)
     by_feature = {row["feature"]: row for row in report["feature"]}
     assert set(by_feature) == {"document_analysis", "support_chat"}

@@ -1,0 +1,253 @@
+"""The dashboard's HTTP server: the standard library's ThreadingHTTPServer, GET only, read-only.
+
+Why it is safe to leave running:
+
+- It binds 127.0.0.1 by default and refuses any other address without an auth token
+  (:func:`check_bind`). With a token, a request must carry it as ``Authorization: Bearer``, as the
+  ``otel_llm_ui`` cookie, or once as ``?token=`` (answered with the cookie, HttpOnly and
+  SameSite=Strict, and a redirect to the same URL without the token, so it leaves the address bar).
+  On loopback without a token, the Host header must name the loopback (a page on another site
+  cannot read the dashboard through DNS rebinding).
+- The URL is parsed into typed values first (``view.parse_view``); the reads bind them as query
+  parameters. Every query runs with ClickHouse's ``readonly=1`` and the engine's own time and row
+  limits (:data:`QUERY_LIMITS`), one at a time (the embedded engine has one session).
+- A failing read answers 503 with one line; the engine's message, which may quote SQL, goes to
+  the server log, not to the browser. Every page is escaped (``pages``), and a
+  Content-Security-Policy allows only the package's own script and stylesheet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import ipaddress
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from otel_llm.query import QueryError, QuerySource, Result
+from otel_llm.ui import data, pages
+from otel_llm.ui.format import to_json
+from otel_llm.ui.view import BadParameter, View, parse_view
+
+__all__ = ["COOKIE", "QUERY_LIMITS", "DashboardServer", "ReadOnlySource", "check_bind", "make_server"]
+
+_log = logging.getLogger(__name__)
+
+COOKIE = "otel_llm_ui"
+# Sent with every query: the engine ends a slow one and refuses an oversized result.
+QUERY_LIMITS: Mapping[str, Any] = {
+    "max_execution_time": 15, "timeout_overflow_mode": "throw",
+    "max_result_rows": 100_000, "result_overflow_mode": "throw",
+    "max_memory_usage": 512 << 20,
+}
+_STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8",
+           "favicon.svg": "image/svg+xml"}
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+_READERS: dict[str, Callable[[QuerySource, data.Settings, View, dt.datetime], dict[str, Any]]] = {
+    "overview": data.overview_page, "users": data.users_page, "calls": data.calls_page, "alerts": data.alerts_page,
+}
+
+
+class ReadOnlySource:
+    """Every query read-only (the engine refuses writes) and one at a time: the embedded engine
+    serves one session, and the server's threads must not interleave on it."""
+
+    def __init__(self, source: QuerySource) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = True) -> Result:
+        with self._lock:
+            return self._source.query(sql, parameters, readonly=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to serve beyond this machine without a token: the dashboard shows who spends what.
+    A token is at least 16 characters a cookie and a URL carry unquoted (``openssl rand -hex 16``)."""
+    if token is not None and not _TOKEN.fullmatch(token):
+        raise ValueError("--auth-token: at least 16 letters, digits or ._~+/=- (e.g. openssl rand -hex 16)")
+    if not _is_loopback(host) and not token:
+        raise ValueError(f"--host {host} serves the dashboard to other machines: give --auth-token TOKEN "
+                         f"(or set OTEL_LLM_UI_AUTH_TOKEN), or keep the default --host 127.0.0.1")
+
+
+class DashboardServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], source: QuerySource, settings: data.Settings,
+                 token: str | None, clock: Callable[[], dt.datetime]) -> None:
+        super().__init__(address, _Handler)
+        self.source = ReadOnlySource(source)
+        self.settings = settings
+        self.token = token
+        self.clock = clock
+        self.loopback_only = _is_loopback(address[0])
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def make_server(source: QuerySource, settings: data.Settings, *, host: str = "127.0.0.1", port: int = 8321,
+                token: str | None = None, clock: Callable[[], dt.datetime] = _now) -> DashboardServer:
+    """A bound server (``serve_forever`` runs it); port 0 picks a free port."""
+    check_bind(host, token)
+    return DashboardServer((host, port), source, settings, token, clock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: DashboardServer
+    timeout = 20  # a client that stops sending holds a thread no longer than this
+    server_version = "otel-llm-ui"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.info("%s %s", self.address_string(), format % args)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_POST(self) -> None:
+        self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only dashboard: GET only\n", "text/plain; charset=utf-8",
+                   {"Allow": "GET, HEAD"})
+
+    do_PUT = do_DELETE = do_PATCH = do_POST
+
+    def do_GET(self) -> None:
+        try:
+            self._route()
+        except Exception:  # a bug of ours: logged with its traceback, one line to the browser
+            _log.exception("dashboard request %s failed", self.path[:200])
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "the dashboard failed on this request; its log has why")
+
+    def _route(self) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path.startswith("/static/") and path[8:] in _STATIC:  # assets carry no data: no token needed
+            return self._static(path[8:])
+        if not self._allowed(parts.query):
+            return
+        page = "overview" if path in ("/", "") else path.strip("/")
+        api = page.startswith("api/")
+        page = page.removeprefix("api/")
+        if page not in pages.PAGES:
+            return self._error(HTTPStatus.NOT_FOUND, f"no page {path[:80]!r}: pages are {', '.join(pages.PAGES)}")
+        now = self.server.clock()
+        try:
+            view = parse_view(_without_token(parts.query), now)
+        except BadParameter as exc:
+            return self._error(HTTPStatus.BAD_REQUEST, f"bad URL parameter: {exc}", api)
+        try:
+            payload = _READERS[page](self.server.source, self.server.settings, view, now)
+            main = pages.main_html(page, payload, view, self.server.settings, now)
+            if api:
+                return self._send(HTTPStatus.OK, to_json({"page": page, "view": view.query_string(),
+                                                          "data": _api_data(payload), "html": main}),
+                                  "application/json")
+            choices = data.choices(self.server.source, self.server.settings, view)
+        except QueryError as exc:
+            _log.warning("dashboard read failed: %s", exc)
+            return self._error(HTTPStatus.SERVICE_UNAVAILABLE,
+                               "the store did not answer this view (the dashboard's log has the engine's message); "
+                               "try a shorter window or reload", api)
+        html = pages.layout(page, main, view, choices)
+        self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8")
+
+    # --- auth ---------------------------------------------------------------------------------
+
+    def _allowed(self, query: str) -> bool:
+        token = self.server.token
+        if token is None:
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+            if self.server.loopback_only and not _is_loopback(host):
+                self._error(HTTPStatus.FORBIDDEN, "this dashboard answers requests addressed to localhost only")
+                return False
+            return True
+        offered = dict(parse_qsl(query)).get("token")
+        if offered is not None:
+            if not hmac.compare_digest(offered.encode(), token.encode()):
+                self._error(HTTPStatus.UNAUTHORIZED, "wrong token")
+                return False
+            target = urlsplit(self.path)._replace(query=_without_token(query)).geturl() or "/"
+            self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {
+                "Location": target, "Set-Cookie": f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"})
+            return False
+        if any(hmac.compare_digest(c.encode(), token.encode()) for c in self._credentials()):
+            return True
+        self._error(HTTPStatus.UNAUTHORIZED, "this dashboard needs its token: open it once with ?token=TOKEN "
+                                             "(a cookie keeps it) or send Authorization: Bearer TOKEN")
+        return False
+
+    def _credentials(self) -> list[str]:
+        found = []
+        header = self.headers.get("Authorization") or ""
+        if header.startswith("Bearer "):
+            found.append(header[7:].strip())
+        try:
+            cookie = SimpleCookie(self.headers.get("Cookie") or "")
+        except CookieError:
+            cookie = SimpleCookie()
+        if COOKIE in cookie:
+            found.append(cookie[COOKIE].value)
+        return found
+
+    # --- responses ----------------------------------------------------------------------------
+
+    def _static(self, name: str) -> None:
+        body = resources.files("otel_llm.ui").joinpath("static", name).read_bytes()
+        self._send(HTTPStatus.OK, body, _STATIC[name], {"Cache-Control": "max-age=300"})
+
+    def _error(self, status: HTTPStatus, message: str, api: bool = False) -> None:
+        if api:
+            return self._send(status, to_json({"error": message}), "application/json")
+        self._send(status, pages.error_page(status.value, message).encode(), "text/html; charset=utf-8")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, headers: Mapping[str, str] = {}) -> None:
+        self.send_response(status)
+        for name, value in {**_SECURITY_HEADERS, **headers, "Content-Type": content_type,
+                            "Content-Length": str(len(body))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _without_token(query: str) -> str:
+    return urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "token"])
+
+
+def _api_data(payload: dict[str, Any]) -> dict[str, Any]:
+    """The page's numbers for scripts: query results as lists of objects."""
+    return {k: (v.dicts() if isinstance(v, Result) else v) for k, v in payload.items()}

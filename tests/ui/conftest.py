@@ -1,0 +1,114 @@
+"""A dashboard over a chdb store filled with known calls, served from a thread of the test process
+(which already holds the session's chdb directory), and the CLI run against the same store.
+
+The calls go into ``otel_traces`` as our instrumentation's spans, so the real views fill
+``llm_calls`` and the rollups. They include an unpriced model, an error, two services, two
+environments, and a feature and a user whose names are markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from otel_llm import semconv
+from otel_llm.cli import main
+from otel_llm.query import ClickHouseSource
+from otel_llm.store import connect
+from otel_llm.ui import DashboardServer, Settings, make_server
+from otel_llm.ui.server import QUERY_LIMITS
+from tests.cli.conftest import Call
+from tests.fixtures.store import Store, insert_spans, span_row
+
+HOSTILE_FEATURE = '<script>alert("feature")</script>'
+HOSTILE_USER = '"><img src=x onerror=alert(1)>'
+TRACE_URL = "http://localhost:16686/trace/{trace_id}"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+@dataclass(frozen=True)
+class KnownStore:
+    store: Store
+    since: dt.datetime  # a window holding every known call
+    until: dt.datetime
+
+    @property
+    def window(self) -> str:
+        return f"since={self.since.isoformat()}&until={self.until.isoformat()}"
+
+
+def known_calls(now: dt.datetime) -> list[tuple[Call, str]]:
+    """(call, environment): what every dashboard test reads."""
+    hour = now.replace(minute=0, second=0)
+    return [
+        *[(Call(hour - dt.timedelta(hours=2), "chat", "gpt-4o", semconv.PROVIDER_OPENAI, "alice", input=1000,
+                output=100, cache_read=500, cost="0.01", savings="0.002"), "prod")] * 3,
+        *[(Call(hour - dt.timedelta(days=1), "summarize", "claude-sonnet-4", semconv.PROVIDER_ANTHROPIC, "bob",
+                input=5000, output=400, cost="0.05"), "staging")] * 2,
+        (Call(hour - dt.timedelta(hours=3), "summarize", "mystery-model", "acme", "bob", cost=None,
+              service="worker"), "prod"),
+        (Call(hour - dt.timedelta(hours=5), "chat", "gpt-4o", semconv.PROVIDER_OPENAI, "carol", cost="0.001",
+              error=True, service="worker"), "prod"),
+        (Call(hour - dt.timedelta(hours=1), HOSTILE_FEATURE, "gpt-4o", semconv.PROVIDER_OPENAI, HOSTILE_USER,
+              cost="0.003"), "prod"),
+    ]
+
+
+def insert_known(store: Store, calls: list[tuple[Call, str]]) -> None:
+    rows = [span_row(call.attributes(), at=call.at.replace(tzinfo=dt.timezone.utc), service=call.service,
+                     resource={semconv.DEPLOYMENT_ENVIRONMENT: env}, status="Error" if call.error else "Unset")
+            for call, env in calls]
+    insert_spans(store.client, store.database, rows)
+
+
+def cli_json(known: KnownStore, dsn: str, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    """What ``otel-llm <argv> --format json`` prints for the known window of the same store."""
+    capsys.readouterr()
+    code = main([*argv, "--since", known.since.isoformat(), "--until", known.until.isoformat(), "--format", "json",
+                 "--endpoint", dsn, "--database", known.store.database])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture
+def known(store: Store) -> KnownStore:
+    now = _now()
+    insert_known(store, known_calls(now))
+    since = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time())
+    return KnownStore(store, since, now.replace(minute=0, second=0) + dt.timedelta(hours=1))
+
+
+def serve(store: Store, dsn: str, **settings: Any) -> Iterator[DashboardServer]:
+    """A dashboard on a client of its own, as ``otel-llm ui`` has: the embedded engine keeps a
+    session's ``readonly`` after a refused query, which must not reach the fixtures' client."""
+    token = settings.pop("token", None)
+    host = settings.pop("host", "127.0.0.1")
+    client = connect(dsn)
+    source = ClickHouseSource(client, limits=QUERY_LIMITS)
+    settings.setdefault("database", store.database)
+    server = make_server(source, Settings(trace_url=TRACE_URL, **settings),
+                         host=host, port=0, token=token)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        client.close()
+
+
+@pytest.fixture
+def dashboard(known: KnownStore, store_dsn: str) -> Iterator[DashboardServer]:
+    yield from serve(known.store, store_dsn, daily_budget_usd=1.0)

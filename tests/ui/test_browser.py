@@ -1,0 +1,130 @@
+"""The dashboard in headless Chromium (Debian's package, over the DevTools protocol): every page
+loads without a console error or exception, the numbers on the page are the CLI's, the filter
+form changes them, markup in the data stays text, dark mode applies, the keyboard reaches the
+content, and ``<main>`` refreshes from the JSON endpoint without a reload. Screenshots of each
+page (light and dark) are written under the test's tmp dir (``ui-shots``) to be looked at."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from otel_llm.ui import DashboardServer
+from otel_llm.ui.pages import PAGES
+from tests.cli.conftest import Call
+from tests.ui.cdp import Page, browser, chromium_or_skip
+from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known
+
+_ROWS = """[...document.querySelectorAll('#%s tbody tr')].map(tr => [
+  ...[...tr.querySelectorAll('th')].map(th => th.dataset.value),
+  ...[...tr.querySelectorAll('td')].map(td => td.dataset.value)])"""
+_TOTAL_CALLS = "document.querySelector('#totals [data-metric=calls]').dataset.value"
+
+
+@pytest.fixture
+def chromium() -> str:
+    return chromium_or_skip()
+
+
+@pytest.fixture
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ui-shots", numbered=False) if not (
+        tmp_path_factory.getbasetemp() / "ui-shots").exists() else tmp_path_factory.getbasetemp() / "ui-shots"
+
+
+def _number(text: str | None) -> float | None:
+    return None if text in (None, "null") else float(text)
+
+
+async def test_pages_load_clean_and_show_the_cli_numbers(
+    dashboard: DashboardServer, known: KnownStore, store_dsn: str, capsys: pytest.CaptureFixture[str],
+    chromium: str, tmp_path: Path, shots: Path,
+) -> None:
+    async with browser(chromium, tmp_path / "profile") as page:
+        for name in PAGES:
+            await page.goto(f"{dashboard.url}{name}?{known.window}&refresh=0")
+            assert (await page.evaluate("document.querySelector('main h1').textContent")).startswith(PAGES[name])
+            await page.screenshot(shots / f"{name}.png")
+        await page.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark"}])
+        for name in PAGES:
+            await page.goto(f"{dashboard.url}{name}?{known.window}&refresh=0")
+            await page.screenshot(shots / f"{name}-dark.png")
+        assert await page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 20, 23)"
+        assert page.problems() == []
+        assert not [e for e in page.events if e.get("method") == "Page.javascriptDialogOpening"]
+
+        await page.goto(f"{dashboard.url}overview?{known.window}&refresh=0")
+        shown = await page.evaluate(_ROWS % "by-feature")
+        expected = cli_json(known, store_dsn, capsys, "report", "--by", "feature")
+        columns = ["calls", "cost_usd", "input_tokens", "output_tokens", "cache_hit_rate", "cache_savings_usd",
+                   "errors", "unpriced_calls"]
+        assert [[row[0], *map(_number, row[1:])] for row in shown] == [
+            [r["feature"], *(r[c] for c in columns)] for r in expected]
+        assert HOSTILE_FEATURE in [row[0] for row in shown]  # shown as text, not run
+
+        await page.goto(f"{dashboard.url}users?{known.window}&refresh=0")
+        users = await page.evaluate(_ROWS % "users")
+        by_user = cli_json(known, store_dsn, capsys, "report", "--by", "user")
+        assert [(u[0], _number(u[1]), _number(u[2])) for u in users] == [
+            (r["user"], r["calls"], r["cost_usd"]) for r in by_user]
+
+        await page.goto(f"{dashboard.url}calls?{known.window}&refresh=0")
+        types = await page.evaluate(_ROWS % "types")
+        top = cli_json(known, store_dsn, capsys, "top", "types")["types"]
+        assert [(t[0], t[1], _number(t[3]), _number(t[4])) for t in types] == [
+            (r["feature"], r["model"], r["calls"], r["cost_usd"]) for r in top]
+        unpriced = [t for t in types if t[1] == "mystery-model"]
+        assert unpriced and unpriced[0][4] == "null"
+        text = await page.evaluate("document.querySelector('#types').innerText")
+        assert "mystery-model\tchat\t1\t-\t-" in text  # unknown cost is "-", never $0
+        links = await page.evaluate("[...document.querySelectorAll('#calls a')].map(a => a.href)")
+        assert links and all(link.startswith("http://localhost:16686/trace/") for link in links)
+        assert page.problems() == []
+
+
+async def test_filter_form_and_keyboard(dashboard: DashboardServer, known: KnownStore, chromium: str,
+                                        tmp_path: Path) -> None:
+    async with browser(chromium, tmp_path / "profile") as page:
+        await page.goto(f"{dashboard.url}overview?{known.window}&refresh=0")
+        assert await page.evaluate(_TOTAL_CALLS) == "8"
+        await _press(page, "Tab")
+        assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+        labelled = await page.evaluate(
+            "[...document.querySelectorAll('select')].every(s => document.querySelector(`label[for=${s.id}]`))")
+        assert labelled
+        await page.evaluate("document.getElementById('f-service').value = 'worker'")
+        await page.evaluate("document.querySelector('.filters button').click()")
+        await page.wait_for("Page.loadEventFired")
+        assert "service=worker" in await page.evaluate("location.search")
+        assert await page.evaluate(_TOTAL_CALLS) == "2"
+        await page.evaluate("document.getElementById('f-environment').value = 'staging'")
+        await page.evaluate("document.getElementById('f-service').value = ''")
+        await page.evaluate("document.querySelector('.filters button').click()")
+        await page.wait_for("Page.loadEventFired")
+        assert await page.evaluate(_TOTAL_CALLS) == "2"
+        assert await page.evaluate("document.querySelector('#totals [data-metric=cost_usd]').textContent") == "$0.10"
+        assert page.problems() == []
+
+
+async def test_main_refreshes_without_a_reload(dashboard: DashboardServer, known: KnownStore, chromium: str,
+                                               tmp_path: Path) -> None:
+    async with browser(chromium, tmp_path / "profile") as page:
+        await page.goto(f"{dashboard.url}overview?{known.window}&refresh=5")
+        await page.evaluate("window.sameDocument = true")
+        insert_known(known.store, [(Call(known.until - dt.timedelta(minutes=30), "chat", cost="0.5"), "prod")])
+        for _ in range(40):
+            if await page.evaluate(_TOTAL_CALLS) == "9":
+                break
+            await asyncio.sleep(0.5)
+        assert await page.evaluate(_TOTAL_CALLS) == "9"
+        assert await page.evaluate("window.sameDocument") is True
+        assert (await page.evaluate("document.getElementById('refreshed').textContent")).startswith("Updated")
+        assert page.problems() == []
+
+
+async def _press(page: Page, key: str) -> None:
+    for kind in ("keyDown", "keyUp"):
+        await page.send("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=9)

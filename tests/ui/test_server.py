@@ -1,0 +1,190 @@
+"""The dashboard over HTTP (no browser): JSON equal to the CLI's, unknown cost as "-", auth, the
+loopback Host check, read-only queries, and hostile query strings (hypothesis) that never give a
+500, an engine message or unescaped markup."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otel_llm.alerts import load_rules
+from otel_llm.cli import main
+from otel_llm.query import QueryError
+from otel_llm.ui import DashboardServer
+from otel_llm.ui.server import ReadOnlySource
+from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, serve
+
+
+def get(server: DashboardServer, path: str, headers: dict[str, str] | None = None,
+        method: str = "GET") -> tuple[int, dict[str, str], str]:
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
+def api(server: DashboardServer, page: str, query: str) -> dict[str, Any]:
+    status, headers, body = get(server, f"/api/{page}?{query}")
+    assert status == 200, body
+    assert headers["Content-Type"] == "application/json"
+    return json.loads(body)
+
+
+def test_overview_json_equalscli_json(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    payload = api(dashboard, "overview", known.window)
+    expected = cli_json(known, store_dsn, capsys, "report", "--by", "feature")
+    assert payload["data"]["by_feature"] == expected
+    totals = payload["data"]["totals"]
+    assert totals["calls"] == 8 and totals["errors"] == 1 and totals["unpriced_calls"] == 1
+    # 3 x 0.01 + 2 x 0.05 + 0.001 + 0.003; the unpriced call adds nothing
+    assert totals["cost_usd"] == pytest.approx(0.134)
+    assert [u["model"] for u in payload["data"]["unpriced"]] == ["mystery-model"]
+
+
+def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    users = api(dashboard, "users", known.window)["data"]["users"]
+    expected = cli_json(known, store_dsn, capsys, "report", "--by", "user")
+    assert [{k: u[k] for k in expected[0]} for u in users] == expected
+    assert users[0]["budget_share"] == pytest.approx(0.1 / 3)  # bob: $0.10 of a $1/day budget over 3 days
+    calls = api(dashboard, "calls", known.window)["data"]
+    top = cli_json(known, store_dsn, capsys, "top", "types", "calls")
+    assert [(t["feature"], t["model"], t["calls"], t["cost_usd"]) for t in calls["types"]] == [
+        (t["feature"], t["model"], t["calls"], t["cost_usd"]) for t in top["types"]]
+    assert [c["trace_id"] for c in calls["calls"]] == [c["trace_id"] for c in top["calls"]]
+
+
+def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("- {name: big-call, kind: request_cost, threshold: 0.002, window: 3h}\n"
+                          "- {name: unpriced, kind: unpriced_model, threshold: 0, window: 1d}\n"
+                          "- {name: budget, kind: daily_spend, threshold: 100, window: 1d}\n")
+    capsys.readouterr()
+    assert main(["alerts", "check", "--rules", str(rules_file), "--endpoint", store_dsn,
+                 "--database", known.store.database]) == 1
+    fired = {line.split()[1] for line in capsys.readouterr().out.splitlines() if line.startswith("ALERT ")}
+    assert fired == {"big-call", "unpriced"}
+    for server in serve(known.store, store_dsn, rules=tuple(load_rules(rules_file)), rules_origin=str(rules_file)):
+        rules = api(server, "alerts", "")["data"]["rules"]
+        assert {r["name"] for r in rules if r["firing"]} == fired
+        assert [r["name"] for r in rules] == ["big-call", "unpriced", "budget"]
+        _, _, body = get(server, "/alerts")
+        assert body.count("</span> firing</td>") == 2 and body.count("</span> ok</td>") == 1
+
+
+def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: KnownStore) -> None:
+    status, _, body = get(dashboard, f"/calls?{known.window}&feature=summarize")
+    assert status == 200
+    row = re.search(r"<tr><th scope=row data-value=\"summarize\">summarize</th><th scope=row "
+                    r"data-value=\"mystery-model\">.*?</tr>", body)
+    assert row is not None
+    assert '<td class="num" data-value="null" title="unknown: no price for these calls">-</td>' in row.group(0)
+    assert "$0.00</td>" not in row.group(0)
+
+
+def test_filters_narrow_the_numbers(dashboard: DashboardServer, known: KnownStore) -> None:
+    everything = api(dashboard, "overview", known.window)["data"]["totals"]
+    worker = api(dashboard, "overview", known.window + "&service=worker")["data"]["totals"]
+    staging = api(dashboard, "overview", known.window + "&environment=staging")["data"]["totals"]
+    assert (everything["calls"], worker["calls"], staging["calls"]) == (8, 2, 2)
+    assert staging["cost_usd"] == pytest.approx(0.1)
+    feature = api(dashboard, "calls", known.window + "&feature=chat")["data"]
+    assert {t["feature"] for t in feature["types"]} == {"chat"}
+    _, _, users = get(dashboard, f"/users?{known.window}&environment=staging")
+    assert "The environment filter does not apply here" in users  # said, not silently ignored
+
+
+def test_markup_from_the_store_is_escaped(dashboard: DashboardServer, known: KnownStore) -> None:
+    for page in ("overview", "users", "calls"):
+        _, _, body = get(dashboard, f"/{page}?{known.window}")
+        assert HOSTILE_FEATURE not in body and HOSTILE_USER not in body
+    _, _, body = get(dashboard, f"/calls?{known.window}")
+    assert "&lt;script&gt;alert(&quot;feature&quot;)&lt;/script&gt;" in body
+    assert 'href="http://localhost:16686/trace/' in body
+
+
+def test_security_headers_and_read_only(dashboard: DashboardServer, known: KnownStore) -> None:
+    status, headers, _ = get(dashboard, "/")
+    assert status == 200
+    assert "script-src 'self'" in headers["Content-Security-Policy"] and headers["X-Content-Type-Options"] == "nosniff"
+    assert get(dashboard, "/", method="POST")[0] == 405
+    with pytest.raises(QueryError, match="readonly"):  # the engine refuses, whatever the SQL says
+        ReadOnlySource(dashboard.source).query(f"CREATE TABLE {known.store.database}.x (a Int8) ENGINE = Memory")
+
+
+def test_a_failing_store_is_one_line_without_the_engine_message(known: KnownStore, store_dsn: str) -> None:
+    for server in serve(known.store, store_dsn, database="no_such_database"):
+        for path in ("/", "/api/users"):
+            status, _, body = get(server, path)
+            assert status == 503 and "the store did not answer this view" in body
+            assert "DB::Exception" not in body and "no_such_database" not in body and "SELECT" not in body
+        assert get(server, "/calls")[0] == 503  # still answering after the engine refused
+
+
+def test_loopback_server_answers_localhost_names_only(dashboard: DashboardServer) -> None:
+    assert get(dashboard, "/", {"Host": "localhost:8321"})[0] == 200
+    assert get(dashboard, "/", {"Host": "evil.example:8321"})[0] == 403  # DNS rebinding
+
+
+def test_token_by_bearer_cookie_or_once_in_the_url(known: KnownStore, store_dsn: str) -> None:
+    for server in serve(known.store, store_dsn, token="s3cret-s3cret-s3cret", host="0.0.0.0"):
+        assert get(server, "/")[0] == 401
+        assert get(server, "/", {"Authorization": "Bearer wrong"})[0] == 401
+        assert get(server, "/api/users", {"Authorization": "Bearer s3cret-s3cret-s3cret"})[0] == 200
+        status, headers, _ = get(server, "/users?range=24h&token=s3cret-s3cret-s3cret")
+        assert status == 303 and headers["Location"] == "/users?range=24h"
+        cookie = headers["Set-Cookie"].split(";")[0]
+        assert "HttpOnly" in headers["Set-Cookie"] and "SameSite=Strict" in headers["Set-Cookie"]
+        assert get(server, "/users?range=24h", {"Cookie": cookie})[0] == 200
+        assert get(server, "/?token=nope")[0] == 401
+        assert get(server, "/static/ui.css")[0] == 200  # assets carry no data
+
+
+def test_cli_refuses_other_addresses_without_a_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui", "--host", "0.0.0.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--auth-token" in err
+    assert main(["ui", "--trace-url", "javascript:alert(1)"]) == 2
+    assert "{trace_id}" in capsys.readouterr().err
+    assert main(["ui", "--host", "0.0.0.0", "--auth-token", "short; Path=/x"]) == 2
+    assert "openssl rand -hex 16" in capsys.readouterr().err
+
+
+# --- hostile query strings ------------------------------------------------------------------------
+
+_KEYS = st.sampled_from(["range", "since", "until", "service", "environment", "feature", "limit", "refresh",
+                         "token", "x", "range[]", "'", ""])
+_VALUES = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["7d", "today", "0", "-1", "200", "201", "99999999", "1e3", "2026-01-01", "1969-12-31",
+                     "2026-13-01", "9999-01-01T00:00", "2026-01-01T00:00+14:00", "' OR 1=1 --", "\\'; DROP TABLE x",
+                     "{since:String}", "<svg onload=alert(1)>", "\x00", "%00", "a" * 300]),
+)
+_QUERIES = st.lists(st.tuples(_KEYS, _VALUES), max_size=5).map(urlencode)
+_LEAKS = ("DB::Exception", "SELECT", "Traceback", "Code:", "<svg onload", "<script>alert")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(page=st.sampled_from(["", "overview", "users", "calls", "alerts", "api/overview", "api/calls"]),
+       query=_QUERIES)
+def test_hostile_query_strings_never_break_the_server(dashboard: DashboardServer, page: str, query: str) -> None:
+    status, _, body = get(dashboard, f"/{page}?{query}")
+    assert status in (200, 400), body[:500]
+    for leak in _LEAKS:
+        assert leak not in body, (leak, body[:500])
+    if status == 400:
+        assert "bad URL parameter" in body
