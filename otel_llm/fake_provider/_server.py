@@ -19,14 +19,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _bedrock, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
 
 __all__ = ["CHUNKS_HEADER", "FAIL_FIRST_HEADER", "FakeProvider"]
 
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie", "x-amz-security-token"}
+)
 _Reply = JsonReply | StreamReply
 _AZURE_PREFIX = "/openai/deployments/"
 # An app with no access to the control API (the example app under ``opentelemetry-instrument``)
@@ -62,6 +64,11 @@ _ROUTES = (
     _Route("/messages", _anthropic.messages, _anthropic.error),
     _Route(":rawPredict", _vertex, _anthropic.error),
     _Route(":streamRawPredict", _vertex, _anthropic.error),
+    # Bedrock Runtime: /model/{modelId}/<operation>
+    _Route("/converse", _bedrock.converse, _bedrock.error),
+    _Route("/converse-stream", _bedrock.converse_stream, _bedrock.error),
+    _Route("/invoke", _bedrock.invoke, _bedrock.error),
+    _Route("/invoke-with-response-stream", _bedrock.invoke_stream, _bedrock.error),
 )
 
 
@@ -99,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_stream(self, reply: StreamReply) -> None:
         headers = {
-            "content-type": "text/event-stream; charset=utf-8",
+            "content-type": reply.content_type,
             "cache-control": "no-cache",
             "transfer-encoding": "chunked",
             **reply.headers,
