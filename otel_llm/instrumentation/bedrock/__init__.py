@@ -1,0 +1,56 @@
+"""OpenTelemetry instrumentation for boto3's ``bedrock-runtime`` client: one priced span per call.
+
+Usage (or just ``opentelemetry-instrument python app.py``; the entry point is
+``otel_llm_bedrock``)::
+
+    from otel_llm.instrumentation.bedrock import BedrockInstrumentor
+
+    BedrockInstrumentor().instrument()            # global providers, or tracer_provider=...
+    client = boto3.client("bedrock-runtime")
+    client.converse(modelId="us.anthropic.claude-3-5-haiku-20241022-v1:0", messages=[...])
+
+Traced: ``converse``, ``converse_stream``, ``invoke_model`` and
+``invoke_model_with_response_stream`` (``gen_ai.provider.name=aws.bedrock``), for every model:
+InvokeModel bodies of Anthropic, Amazon Nova, Titan embeddings (``embeddings`` operation),
+Meta Llama, Mistral and Cohere are read for usage, and where the body has none (Mistral,
+Cohere) the ``x-amzn-bedrock-input-token-count`` / ``-output-token-count`` headers, or a
+stream's ``amazon-bedrock-invocationMetrics``, are. Tested on boto3/botocore 1.44.
+
+Usage is normalized: Converse's ``inputTokens`` EXCLUDES ``cacheReadInputTokens`` and
+``cacheWriteInputTokens``; ``gen_ai.usage.input_tokens`` includes them. Model ids are priced as
+given: plain (``anthropic.claude-...-v1:0``), with a cross-region prefix (``us.``, ``eu.``,
+``global.``...) and as an inference-profile or foundation-model ARN; an application inference
+profile's ARN names no model, so its calls are left unpriced and flagged
+(``otel_llm.cost.unknown_model``).
+
+Returned objects are botocore's own: the response dicts, ``invoke_model``'s ``body`` (a fresh
+``StreamingBody`` over the bytes we read for usage, read inside the call), and the streams'
+``EventStream`` behind a transparent proxy that ends the span on exhaustion, ``break``,
+``close()``, an in-stream error or garbage collection. botocore's retries of a throttled call
+happen inside the one span. Every other AWS call (S3, SQS...) goes straight through after a dict
+miss on its operation name. Not traced: aiobotocore, the ``bedrock-agent-runtime`` service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._wrapping import Row
+from otel_llm.instrumentation.bedrock._methods import ROWS
+from otel_llm.instrumentation.bedrock.package import _instruments
+
+__all__ = ["BedrockInstrumentor"]
+
+
+class BedrockInstrumentor(LLMInstrumentor):
+    """Wraps botocore's ``BaseClient._make_api_call`` for Bedrock Runtime; ``uninstrument()`` restores it."""
+
+    scope = "otel_llm.instrumentation.bedrock"
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return _instruments
+
+    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
+        return ROWS
