@@ -374,5 +374,6 @@ def invoke_stream(ex: Exchange) -> StreamReply | JsonReply:
 
 
 def _unknown_model(ex: Exchange) -> JsonReply:
-    script = dataclasses.replace(ex.script, error_message=f"The provided model identifier is invalid: {model_id(ex.path)}")
+    message = f"The provided model identifier is invalid: {model_id(ex.path)}"
+    script = dataclasses.replace(ex.script, error_message=message)
     return error(dataclasses.replace(ex, script=script), 400)
