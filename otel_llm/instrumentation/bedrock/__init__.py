@@ -29,6 +29,15 @@ Returned objects are botocore's own: the response dicts, ``invoke_model``'s ``bo
 ``close()``, an in-stream error or garbage collection. botocore's retries of a throttled call
 happen inside the one span. Every other AWS call (S3, SQS...) goes straight through after a dict
 miss on its operation name. Not traced: aiobotocore, the ``bedrock-agent-runtime`` service.
+
+The official botocore instrumentation's spans -- ``OTEL_LLM_BEDROCK_OFFICIAL_SPANS`` (``off`` |
+``keep``): ``opentelemetry-instrumentation-botocore`` (installed by ``opentelemetry-bootstrap``
+wherever boto3 is) puts ``gen_ai.usage.*`` on its own span of a Bedrock call. With ``off`` (the
+default) otel-llm turns that package's Bedrock extension off while it is instrumented, so the
+official instrumentation traces Bedrock calls as plain AWS SDK spans (``rpc.*``, no ``gen_ai.*``)
+and exactly one span, ours, carries usage and cost; the ClickHouse views count the call once.
+With ``keep`` both carry usage and any sum over both counts the call twice.
+``instrument(official_spans="keep")`` overrides the variable. See ``_official_spans``.
 """
 
 from __future__ import annotations
@@ -37,11 +46,14 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.bedrock._methods import ROWS
+from otel_llm.instrumentation.bedrock._official_spans import OfficialBedrockSpans
+from otel_llm.instrumentation.bedrock._settings import OFFICIAL_SPANS_KEEP, OFFICIAL_SPANS_OFF, BedrockSettings
 from otel_llm.instrumentation.bedrock.package import _instruments
 
-__all__ = ["BedrockInstrumentor"]
+__all__ = ["OFFICIAL_SPANS_KEEP", "OFFICIAL_SPANS_OFF", "BedrockInstrumentor"]
 
 
 class BedrockInstrumentor(LLMInstrumentor):
@@ -54,3 +66,13 @@ class BedrockInstrumentor(LLMInstrumentor):
 
     def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
         return ROWS
+
+    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
+        self._official = OfficialBedrockSpans()
+        if BedrockSettings.from_instrument_kwargs(kwargs).silence_official_spans:
+            self._official.silence()
+
+    def _before_uninstrument(self, **kwargs: Any) -> None:
+        official: OfficialBedrockSpans | None = getattr(self, "_official", None)
+        if official is not None:
+            official.restore()

@@ -175,7 +175,13 @@ def bedrock_api_call() -> WrapperFactory:
                 return wrapped(*args, **kwargs)
             params = args[1] if len(args) > 1 else kwargs.get(_PARAMS)
             target = _read_body(wrapped) if operation == "InvokeModel" else wrapped
-            return trace(target, instance, (operation,), {_PARAMS: params})
+
+            def positional(**call_kwargs: Any) -> Any:
+                # Called as botocore calls it: another wrapper underneath (the official botocore
+                # instrumentation's) reads the operation and its parameters from ``args``.
+                return target(operation, call_kwargs[_PARAMS])
+
+            return trace(positional, instance, (), {_PARAMS: params})
 
         return wrapper
 
