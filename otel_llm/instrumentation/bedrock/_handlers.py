@@ -41,11 +41,6 @@ SERVICE_NAME = "bedrock-runtime"
 _PARAMS = "api_params"
 
 
-def _params(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
-    params = kwargs.get(_PARAMS)
-    return params if isinstance(params, Mapping) else {}
-
-
 def _start(telemetry: Telemetry, client: Any, operation: str, attributes: dict[str, Any]) -> LLMCall | None:
     host, port = endpoint_of(str(getattr(getattr(client, "meta", None), "endpoint_url", "") or ""))
     return telemetry.start_call(
@@ -68,7 +63,7 @@ class ConverseHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        attributes = converse_request_attributes(_params(kwargs), stream=False)
+        attributes = converse_request_attributes(kwargs, stream=False)
         return _start(telemetry, instance, semconv.OP_CHAT, attributes), kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
@@ -81,9 +76,8 @@ class InvokeHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        params = _params(kwargs)
-        attributes = invoke_request_attributes(params, stream=False)
-        return _start(telemetry, instance, invoke_operation(params.get("modelId")), attributes), kwargs
+        attributes = invoke_request_attributes(kwargs, stream=False)
+        return _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes), kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if not isinstance(result, Mapping):
@@ -108,12 +102,11 @@ class _StreamHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        params = _params(kwargs)
         if self._converse:
-            attributes = converse_request_attributes(params, stream=True)
+            attributes = converse_request_attributes(kwargs, stream=True)
             return _start(telemetry, instance, semconv.OP_CHAT, attributes), kwargs
-        attributes = invoke_request_attributes(params, stream=True)
-        return _start(telemetry, instance, invoke_operation(params.get("modelId")), attributes), kwargs
+        attributes = invoke_request_attributes(kwargs, stream=True)
+        return _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes), kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         stream = result.get(self._key) if isinstance(result, dict) else None
@@ -176,12 +169,14 @@ def bedrock_api_call() -> WrapperFactory:
             params = args[1] if len(args) > 1 else kwargs.get(_PARAMS)
             target = _read_body(wrapped) if operation == "InvokeModel" else wrapped
 
-            def positional(**call_kwargs: Any) -> Any:
+            def positional(**call_params: Any) -> Any:
                 # Called as botocore calls it: another wrapper underneath (the official botocore
                 # instrumentation's) reads the operation and its parameters from ``args``.
-                return target(operation, call_kwargs[_PARAMS])
+                return target(operation, call_params)
 
-            return trace(positional, instance, (), {_PARAMS: params})
+            # The handlers and the call observers (budgets) see the API parameters as the call's
+            # keyword arguments, as they see an SDK method's (``messages``, ``system``...).
+            return trace(positional, instance, (), dict(params) if isinstance(params, Mapping) else {})
 
         return wrapper
 

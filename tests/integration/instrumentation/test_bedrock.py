@@ -378,3 +378,36 @@ def test_uninstrument_restores_make_api_call(
     client = boto3.client("bedrock-runtime", endpoint_url=fake_provider.url)
     client.converse(modelId=HAIKU, messages=MESSAGES)
     assert span_exporter.get_finished_spans() == ()
+
+
+class _Recorder:
+    """A call observer (what a budget is) that keeps what it was shown."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str | None, str, Any]] = []
+        self.ended: list[tuple[Any, Any]] = []
+
+    def before_request(self, tags: Any, model: str | None, provider: str, request: Any) -> object:
+        self.seen.append((model, provider, request.get("messages")))
+        return len(self.seen)
+
+    def after_call(self, token: object, usage: Any, cost_usd: Any) -> None:
+        self.ended.append((usage.input_tokens if usage else None, cost_usd))
+
+
+def test_call_observers_see_the_converse_request_and_its_priced_end(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    from otel_llm.instrumentation import add_call_observer, remove_call_observer
+
+    observer = _Recorder()
+    add_call_observer(observer)
+    try:
+        fake_provider.enqueue(Script(input_tokens=1000, output_tokens=200))
+        client.converse(modelId=HAIKU, messages=MESSAGES)
+    finally:
+        remove_call_observer(observer)
+
+    assert observer.seen == [(HAIKU, "aws.bedrock", MESSAGES)]
+    ((tokens, cost),) = observer.ended
+    assert tokens == 1000 and float(cost) == pytest.approx(0.0016, abs=1e-12)
