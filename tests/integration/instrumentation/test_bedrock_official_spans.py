@@ -126,3 +126,42 @@ def test_the_clickhouse_views_count_the_call_once(
         f"SELECT Provider, RequestModel, InputTokens, OutputTokens FROM `{database}`.llm_calls ORDER BY InputTokens"
     ).result_rows
     assert rows == [("aws.bedrock", MODEL, 500, 50), ("aws.bedrock", MODEL, 1000, 100)]
+
+
+def test_bedrock_calls_land_priced_in_llm_calls(
+    aws_env: None,
+    fake_provider: FakeProvider,
+    tracer_provider: TracerProvider,
+    span_exporter: InMemorySpanExporter,
+    store: Store,
+    store_dsn: str,
+) -> None:
+    """Region-prefixed ids, an inference-profile ARN and an embeddings model, priced in the store."""
+    from otel_llm.exporter import ClickHouseSpanExporter
+
+    arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{MODEL}"
+    ours = BedrockInstrumentor()
+    ours.instrument(tracer_provider=tracer_provider)
+    try:
+        fake_provider.enqueue(Script(input_tokens=1000, output_tokens=100), Script(input_tokens=2000))
+        client = boto3.client("bedrock-runtime", endpoint_url=fake_provider.url)
+        client.converse(modelId=arn, messages=MESSAGES)
+        client.invoke_model(modelId="amazon.titan-embed-text-v2:0", body='{"inputText": "hello"}')
+    finally:
+        ours.uninstrument()
+    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
+    try:
+        exporter.export(span_exporter.get_finished_spans())
+        assert exporter.force_flush(30_000)
+    finally:
+        exporter.shutdown(timeout_millis=5_000)
+
+    client_, database = store
+    rows = client_.query(
+        f"SELECT RequestModel, Operation, InputTokens, PriceKnown, toFloat64(CostUSD) FROM `{database}`.llm_calls "
+        "ORDER BY InputTokens"
+    ).result_rows
+    assert rows == [
+        (arn, "chat", 1000, True, pytest.approx(1000 * 0.8e-6 + 100 * 4e-6, abs=1e-12)),
+        ("amazon.titan-embed-text-v2:0", "embeddings", 2000, True, pytest.approx(2000 * 0.02e-6, abs=1e-12)),
+    ]
