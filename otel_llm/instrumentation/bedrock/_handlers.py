@@ -33,6 +33,12 @@ from otel_llm.instrumentation.bedrock._extract import (
     invoke_operation,
     invoke_request_attributes,
 )
+from otel_llm.instrumentation.bedrock._messages import (
+    converse_request_content,
+    converse_response_content,
+    invoke_request_content,
+    invoke_response_content,
+)
 from otel_llm.instrumentation.bedrock._streams import ConverseStreamRecorder, InvokeStreamRecorder
 
 __all__ = ["SERVICE_NAME", "bedrock_api_call"]
@@ -53,6 +59,16 @@ def _start(telemetry: Telemetry, client: Any, operation: str, attributes: dict[s
     )
 
 
+def _record_request(telemetry: Telemetry, call: LLMCall | None, params: Mapping[str, Any], converse: bool) -> None:
+    if call is None or not telemetry.content.enabled:
+        return
+    if converse:
+        system, inputs = converse_request_content(params)
+    else:
+        system, inputs = invoke_request_content(decode_body(params.get("body")))
+    telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
+
+
 def _headers(result: Mapping[str, Any]) -> Mapping[str, Any]:
     metadata = result.get("ResponseMetadata")
     headers = metadata.get("HTTPHeaders") if isinstance(metadata, Mapping) else None
@@ -64,11 +80,15 @@ class ConverseHandler(CallHandler):
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
         attributes = converse_request_attributes(kwargs, stream=False)
-        return _start(telemetry, instance, semconv.OP_CHAT, attributes), kwargs
+        call = _start(telemetry, instance, semconv.OP_CHAT, attributes)
+        _record_request(telemetry, call, kwargs, converse=True)
+        return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if isinstance(result, Mapping):
             call.record_response(*converse_response(result))
+            if call.telemetry.content.enabled:
+                call.telemetry.content.record(call.span, output_messages=converse_response_content(result))
         return result, False
 
 
@@ -77,7 +97,9 @@ class InvokeHandler(CallHandler):
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
         attributes = invoke_request_attributes(kwargs, stream=False)
-        return _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes), kwargs
+        call = _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes)
+        _record_request(telemetry, call, kwargs, converse=False)
+        return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if not isinstance(result, Mapping):
@@ -88,6 +110,8 @@ class InvokeHandler(CallHandler):
         if decoded is not None:
             report.add(decoded)
         call.record_response(report.attributes(), report.usage(_headers(result)))
+        if call.telemetry.content.enabled:
+            call.telemetry.content.record(call.span, output_messages=invoke_response_content(decoded))
         return result, False
 
 
@@ -103,10 +127,12 @@ class _StreamHandler(CallHandler):
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
         if self._converse:
-            attributes = converse_request_attributes(kwargs, stream=True)
-            return _start(telemetry, instance, semconv.OP_CHAT, attributes), kwargs
-        attributes = invoke_request_attributes(kwargs, stream=True)
-        return _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes), kwargs
+            call = _start(telemetry, instance, semconv.OP_CHAT, converse_request_attributes(kwargs, stream=True))
+        else:
+            attributes = invoke_request_attributes(kwargs, stream=True)
+            call = _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes)
+        _record_request(telemetry, call, kwargs, converse=self._converse)
+        return call, kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         stream = result.get(self._key) if isinstance(result, dict) else None

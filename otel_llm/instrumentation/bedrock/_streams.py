@@ -19,6 +19,7 @@ from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import StreamRecorder
 from otel_llm.instrumentation.bedrock._extract import InvokeReport, converse_usage
+from otel_llm.instrumentation.bedrock._messages import ConverseStreamText
 from otel_llm.usage import Usage
 
 __all__ = ["ConverseStreamRecorder", "InvokeStreamRecorder"]
@@ -33,9 +34,16 @@ class ConverseStreamRecorder(StreamRecorder):
         super().__init__(call)
         self._usage: Usage | None = None
         self._stop: str | None = None
+        # The reply's text, kept only when content capture is on.
+        self._text = ConverseStreamText() if call.telemetry.content.enabled else None
 
     def on_chunk(self, chunk: Any) -> bool:
-        if not isinstance(chunk, Mapping) or "contentBlockDelta" in chunk:
+        if not isinstance(chunk, Mapping):
+            return True
+        block = chunk.get("contentBlockDelta")
+        if block is not None:
+            if self._text is not None and isinstance(block, Mapping):
+                self._text.add(block.get("delta"))
             return True
         stop = chunk.get("messageStop")
         if isinstance(stop, Mapping) and isinstance(stop.get("stopReason"), str):
@@ -46,6 +54,8 @@ class ConverseStreamRecorder(StreamRecorder):
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
+        if self._text is not None:
+            self.call.telemetry.content.record(self.call.span, output_messages=self._text.messages(self._stop))
         attrs = {semconv.GEN_AI_RESPONSE_FINISH_REASONS: [self._stop]} if self._stop else {}
         return attrs, self._usage
 

@@ -116,6 +116,7 @@ def test_converse_is_one_priced_span(
     assert attrs[semconv.SERVER_ADDRESS] == "127.0.0.1"
     assert usage_of(span) == (1000, 200, 0, 0)
     assert cost_of(span) == pytest.approx(1000 * 0.8e-6 + 200 * 4e-6, abs=1e-12)  # $0.0016
+    assert semconv.GEN_AI_INPUT_MESSAGES not in attrs and semconv.GEN_AI_OUTPUT_MESSAGES not in attrs  # off by default
 
 
 def test_converse_cache_read_and_write_are_added_to_input_and_priced(
@@ -411,3 +412,78 @@ def test_call_observers_see_the_converse_request_and_its_priced_end(
     assert observer.seen == [(HAIKU, "aws.bedrock", MESSAGES)]
     ((tokens, cost),) = observer.ended
     assert tokens == 1000 and float(cost) == pytest.approx(0.0016, abs=1e-12)
+
+
+CONVERSE_PROMPT: dict[str, Any] = {
+    "system": [{"text": "You are terse. Secret: s3cr3t"}],
+    "messages": [
+        {"role": "user", "content": [{"text": "Weather in Oslo?"}]},
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tu_1", "name": "weather", "input": {"q": "Oslo"}}}]},
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "tu_1", "content": [{"text": "rain"}]}},
+                {"image": {"format": "png", "source": {"bytes": b"\x89PNG"}}},
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def capturing_client(
+    fake_provider: FakeProvider,
+    aws_env: None,
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Any]:
+    from otel_llm.instrumentation.bedrock import BedrockInstrumentor
+
+    monkeypatch.setenv(semconv.ENV_CAPTURE_CONTENT, "SPAN_ONLY")
+    instrumentor = BedrockInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        content_redactor=lambda text: text.replace("s3cr3t", "[REDACTED]"),
+    )
+    yield boto3.client("bedrock-runtime", endpoint_url=fake_provider.url, config=_config())
+    instrumentor.uninstrument()
+
+
+def _content(span: ReadableSpan, key: str) -> Any:
+    return json.loads(str((span.attributes or {})[key]))
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_converse_content_is_recorded_when_capture_is_on(
+    capturing_client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter, streamed: bool
+) -> None:
+    fake_provider.enqueue(Script(text="Rain in Oslo."))
+    if streamed:
+        for _ in capturing_client.converse_stream(modelId=HAIKU, **CONVERSE_PROMPT)["stream"]:
+            pass
+    else:
+        capturing_client.converse(modelId=HAIKU, **CONVERSE_PROMPT)
+
+    span = only_span(span_exporter)
+    assert _content(span, semconv.GEN_AI_SYSTEM_INSTRUCTIONS) == [
+        {"type": "text", "content": "You are terse. Secret: [REDACTED]"}
+    ]
+    inputs = _content(span, semconv.GEN_AI_INPUT_MESSAGES)
+    assert [m["role"] for m in inputs] == ["user", "assistant", "user"]
+    assert inputs[1]["parts"] == [{"type": "tool_call", "id": "tu_1", "name": "weather", "arguments": '{"q": "Oslo"}'}]
+    assert inputs[2]["parts"][1] == {"type": "image"}  # the bytes are not recorded
+    assert _content(span, semconv.GEN_AI_OUTPUT_MESSAGES) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Rain in Oslo."}], "finish_reason": "end_turn"}
+    ]
+
+
+def test_invoke_model_anthropic_body_content_is_recorded(
+    capturing_client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    fake_provider.enqueue(Script(text="Hello."))
+    capturing_client.invoke_model(modelId=HAIKU, body=json.dumps(ANTHROPIC_BODY))
+    (span,) = span_exporter.get_finished_spans()
+    assert _content(span, semconv.GEN_AI_INPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Say hello."}]
+    assert _content(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Hello."}]
