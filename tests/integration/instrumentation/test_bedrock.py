@@ -418,7 +418,10 @@ CONVERSE_PROMPT: dict[str, Any] = {
     "system": [{"text": "You are terse. Secret: s3cr3t"}],
     "messages": [
         {"role": "user", "content": [{"text": "Weather in Oslo?"}]},
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "tu_1", "name": "weather", "input": {"q": "Oslo"}}}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "tu_1", "name": "weather", "input": {"q": "Oslo"}}}],
+        },
         {
             "role": "user",
             "content": [
