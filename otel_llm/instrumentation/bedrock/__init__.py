@@ -30,6 +30,10 @@ Returned objects are botocore's own: the response dicts, ``invoke_model``'s ``bo
 happen inside the one span. Every other AWS call (S3, SQS...) goes straight through after a dict
 miss on its operation name. Not traced: aiobotocore, the ``bedrock-agent-runtime`` service.
 
+Content capture (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, off by default) records
+Converse prompts and replies (streamed too) and Anthropic InvokeModel bodies; other vendors'
+InvokeModel bodies and InvokeModel streams are not captured yet.
+
 The official botocore instrumentation's spans -- ``OTEL_LLM_BEDROCK_OFFICIAL_SPANS`` (``off`` |
 ``keep``): ``opentelemetry-instrumentation-botocore`` (installed by ``opentelemetry-bootstrap``
 wherever boto3 is) puts ``gen_ai.usage.*`` on its own span of a Bedrock call. With ``off`` (the

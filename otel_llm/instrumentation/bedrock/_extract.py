@@ -24,7 +24,7 @@ from typing import Any
 from otel_llm import semconv
 from otel_llm.instrumentation.anthropic._extract import merge_raw_usage, usage_from_raw
 from otel_llm.provider_usage import bedrock_usage
-from otel_llm.usage import Usage, openai_usage
+from otel_llm.usage import Usage, openai_usage, read_counts
 
 __all__ = [
     "InvokeReport",
@@ -59,17 +59,13 @@ def invoke_operation(model_id: object) -> str:
 
 
 def _count(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value) if value >= 0 else None
+    """A count (``maxTokens``, ``top_k``) as usage counts are read: None when absent or no count."""
+    (count,), _ = read_counts(value)
+    return count
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
 
 
 def _sampling(attrs: dict[str, Any], config: Mapping[str, Any], keys: Mapping[str, str]) -> None:

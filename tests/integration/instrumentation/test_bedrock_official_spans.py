@@ -66,6 +66,18 @@ def _converse_and_stream(fake_provider: FakeProvider) -> None:
         pass
 
 
+def _store_spans(spans: tuple[ReadableSpan, ...], store: Store, store_dsn: str) -> None:
+    """Write the spans through our ClickHouse exporter into the test's database (real chdb)."""
+    from otel_llm.exporter import ClickHouseSpanExporter
+
+    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
+    try:
+        exporter.export(spans)
+        assert exporter.force_flush(30_000)
+    finally:
+        exporter.shutdown(timeout_millis=5_000)
+
+
 def _carrying_usage(spans: tuple[ReadableSpan, ...]) -> list[ReadableSpan]:
     return [s for s in spans if semconv.GEN_AI_USAGE_INPUT_TOKENS in (s.attributes or {})]
 
@@ -106,21 +118,18 @@ def test_uninstrument_gives_the_official_extension_back(tracer_provider: TracerP
 
 
 def test_the_clickhouse_views_count_the_call_once(
-    both: None, aws_env: None, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter, store: Store,
+    both: None,
+    aws_env: None,
+    fake_provider: FakeProvider,
+    span_exporter: InMemorySpanExporter,
+    store: Store,
     store_dsn: str,
 ) -> None:
-    from otel_llm.exporter import ClickHouseSpanExporter
-
     _converse_and_stream(fake_provider)
     spans = span_exporter.get_finished_spans()
     assert len(spans) == 4  # two calls, each traced by both instrumentations
 
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
-    try:
-        exporter.export(spans)
-        assert exporter.force_flush(30_000)
-    finally:
-        exporter.shutdown(timeout_millis=5_000)
+    _store_spans(spans, store, store_dsn)
     client, database = store
     rows = client.query(
         f"SELECT Provider, RequestModel, InputTokens, OutputTokens FROM `{database}`.llm_calls ORDER BY InputTokens"
@@ -137,8 +146,6 @@ def test_bedrock_calls_land_priced_in_llm_calls(
     store_dsn: str,
 ) -> None:
     """Region-prefixed ids, an inference-profile ARN and an embeddings model, priced in the store."""
-    from otel_llm.exporter import ClickHouseSpanExporter
-
     arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{MODEL}"
     ours = BedrockInstrumentor()
     ours.instrument(tracer_provider=tracer_provider)
@@ -149,12 +156,7 @@ def test_bedrock_calls_land_priced_in_llm_calls(
         client.invoke_model(modelId="amazon.titan-embed-text-v2:0", body='{"inputText": "hello"}')
     finally:
         ours.uninstrument()
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
-    try:
-        exporter.export(span_exporter.get_finished_spans())
-        assert exporter.force_flush(30_000)
-    finally:
-        exporter.shutdown(timeout_millis=5_000)
+    _store_spans(span_exporter.get_finished_spans(), store, store_dsn)
 
     client_, database = store
     rows = client_.query(
