@@ -39,6 +39,16 @@ FAIL_FIRST_HEADER = "x-fake-provider-fail-first"
 # Stream length for a request from a process that cannot enqueue scripts (the benchmarks).
 CHUNKS_HEADER = "x-fake-provider-chunks"
 _RETRY_COUNT_HEADER = "x-stainless-retry-count"
+# botocore numbers attempts in "amz-sdk-request: attempt=1; max=3".
+_AWS_ATTEMPT_HEADER = "amz-sdk-request"
+
+
+def _first_attempt(headers: Mapping[str, str]) -> bool:
+    """Whether the request is an SDK's first attempt (the OpenAI/Anthropic SDKs' or botocore's count)."""
+    aws = headers.get(_AWS_ATTEMPT_HEADER)
+    if aws is not None:
+        return "attempt=1;" in aws.replace(" ", "") + ";"
+    return headers.get(_RETRY_COUNT_HEADER, "0") == "0"
 
 
 @dataclass(frozen=True)
@@ -255,7 +265,7 @@ class FakeProvider:
         recorded = RecordedRequest(handler.command, url.path, dict(parse_qsl(url.query)), body, headers)
         script, serial = self._take(recorded)
         fail_first = headers.get(FAIL_FIRST_HEADER, "")
-        if fail_first.isdigit() and headers.get(_RETRY_COUNT_HEADER, "0") == "0":
+        if fail_first.isdigit() and _first_attempt(headers):
             script = Script(status=int(fail_first))
         chunks = headers.get(CHUNKS_HEADER, "")
         if chunks.isdigit() and int(chunks) > 0 and script.chunks is None:

@@ -490,3 +490,21 @@ def test_invoke_model_anthropic_body_content_is_recorded(
     (span,) = span_exporter.get_finished_spans()
     assert _content(span, semconv.GEN_AI_INPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Say hello."}]
     assert _content(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Hello."}]
+
+
+def test_fail_first_header_fails_only_botocores_first_attempt(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    """The header an app without the control API uses (the e2e app): botocore numbers its attempts
+    in ``amz-sdk-request``, so only the first one fails and botocore's own retry succeeds."""
+    from otel_llm.fake_provider import FAIL_FIRST_HEADER
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers[FAIL_FIRST_HEADER] = "503"
+
+    client.meta.events.register("before-sign.bedrock-runtime.Converse", add_header)
+    response = client.converse(modelId=HAIKU, messages=MESSAGES)
+
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert [r.headers["amz-sdk-request"].split(";")[0] for r in fake_provider.requests] == ["attempt=1", "attempt=2"]
+    assert only_span(span_exporter).status.status_code is not StatusCode.ERROR
