@@ -31,8 +31,8 @@ happen inside the one span. Every other AWS call (S3, SQS...) goes straight thro
 miss on its operation name. Not traced: aiobotocore, the ``bedrock-agent-runtime`` service.
 
 Content capture (``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``, off by default) records
-Converse prompts and replies (streamed too) and Anthropic InvokeModel bodies; other vendors'
-InvokeModel bodies and InvokeModel streams are not captured yet.
+Converse prompts and replies (streamed too) and Anthropic InvokeModel bodies (streamed too);
+other vendors' InvokeModel bodies are not captured yet.
 
 The official botocore instrumentation's spans -- ``OTEL_LLM_BEDROCK_OFFICIAL_SPANS`` (``off`` |
 ``keep``): ``opentelemetry-instrumentation-botocore`` (installed by ``opentelemetry-bootstrap``

@@ -3,8 +3,8 @@
 Only called when content capture is on (``telemetry.content.enabled``). Converse content is a
 list of single-key blocks (``text``, ``toolUse``, ``toolResult``, ``reasoningContent``, ``image``,
 ``document``...); images, documents and videos are recorded by their kind only (their bytes are
-data, not a prompt). InvokeModel bodies are captured for Anthropic models (the Messages format,
-read by the anthropic package's reader); other vendors' bodies are not captured (yet).
+data, not a prompt). InvokeModel bodies and streams are captured for Anthropic models (the
+Messages format, read by the anthropic package's readers); other vendors' bodies are not (yet).
 """
 
 from __future__ import annotations

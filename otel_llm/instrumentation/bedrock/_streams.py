@@ -18,6 +18,7 @@ from typing import Any
 from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import StreamRecorder
+from otel_llm.instrumentation.anthropic._messages import StreamedContent
 from otel_llm.instrumentation.bedrock._extract import InvokeReport, converse_usage
 from otel_llm.instrumentation.bedrock._messages import ConverseStreamText
 from otel_llm.usage import Usage
@@ -64,18 +65,30 @@ class InvokeStreamRecorder(StreamRecorder):
     def __init__(self, call: LLMCall) -> None:
         super().__init__(call)
         self._report = InvokeReport()
+        # An Anthropic model's streamed reply, rebuilt only when content capture is on.
+        self._content = StreamedContent() if call.telemetry.content.enabled else None
 
     def on_chunk(self, chunk: Any) -> bool:
         part = chunk.get("chunk") if isinstance(chunk, Mapping) else None
         data = part.get("bytes") if isinstance(part, Mapping) else None
-        if isinstance(data, bytes) and any(marker in data for marker in _WORTH_DECODING):
-            try:
-                decoded = json.loads(data)
-            except ValueError:
-                return True
-            if isinstance(decoded, Mapping):
-                self._report.add(decoded)
+        if not isinstance(data, bytes):
+            return True
+        if self._content is None and not any(marker in data for marker in _WORTH_DECODING):
+            return True
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            return True
+        if isinstance(decoded, Mapping):
+            self._report.add(decoded)
+            if self._content is not None:
+                self._content.add(decoded)
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
-        return self._report.attributes(), self._report.usage()
+        attributes = self._report.attributes()
+        if self._content is not None:
+            reasons = attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS)
+            output = self._content.messages(reasons[0] if reasons else None)
+            self.call.telemetry.content.record(self.call.span, output_messages=output)
+        return attributes, self._report.usage()

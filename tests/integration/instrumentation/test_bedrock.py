@@ -482,11 +482,17 @@ def test_converse_content_is_recorded_when_capture_is_on(
     ]
 
 
+@pytest.mark.parametrize("streamed", [False, True])
 def test_invoke_model_anthropic_body_content_is_recorded(
-    capturing_client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+    capturing_client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter, streamed: bool
 ) -> None:
     fake_provider.enqueue(Script(text="Hello."))
-    capturing_client.invoke_model(modelId=HAIKU, body=json.dumps(ANTHROPIC_BODY))
+    if streamed:
+        body = capturing_client.invoke_model_with_response_stream(modelId=HAIKU, body=json.dumps(ANTHROPIC_BODY))
+        for _ in body["body"]:
+            pass
+    else:
+        capturing_client.invoke_model(modelId=HAIKU, body=json.dumps(ANTHROPIC_BODY))
     (span,) = span_exporter.get_finished_spans()
     assert _content(span, semconv.GEN_AI_INPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Say hello."}]
     assert _content(span, semconv.GEN_AI_OUTPUT_MESSAGES)[0]["parts"] == [{"type": "text", "content": "Hello."}]
