@@ -22,6 +22,7 @@ import otel_llm
 
 OPENAI_MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-haiku-4-5"
+BEDROCK_MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
 MAX_TOKENS = 300
 
 # A contract long enough (> 1,024 tokens) for both providers to cache it as a prompt prefix.
@@ -91,6 +92,25 @@ def support_chat(gpt: openai.OpenAI, claude: anthropic.Anthropic, message: str) 
     return [streamed, claude_streamed, retried.choices[0].message.content or ""]
 
 
+def bedrock_answer(question: str) -> str | None:
+    """One Converse call through boto3's bedrock-runtime client, when AWS is configured.
+
+    boto3 reads the credentials, the region and ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` (the fake
+    provider in tests) from the environment itself; without credentials the call is skipped.
+    """
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        return None
+    import boto3
+
+    bedrock = boto3.client("bedrock-runtime")
+    response = bedrock.converse(
+        modelId=BEDROCK_MODEL,
+        messages=[{"role": "user", "content": [{"text": question}]}],
+        inferenceConfig={"maxTokens": MAX_TOKENS},
+    )
+    return "".join(block.get("text", "") for block in response["output"]["message"]["content"])
+
+
 def main() -> None:
     gpt, claude = _clients()
     with gpt, claude:
@@ -102,6 +122,8 @@ def main() -> None:
             answers += support_chat(gpt, claude, "I was charged twice for invoice 42.")
         with otel_llm.tag(feature="support_chat", user_id="acme_corp_001"):
             answers += support_chat(gpt, claude, "How do I export my invoices to CSV?")
+        with otel_llm.tag(feature="support_chat", user_id="initech_003"):
+            answers += [a for a in [bedrock_answer("Can I pay invoice 9 in two parts?")] if a is not None]
     print(f"example app: {len(answers)} answers from {OPENAI_MODEL} and {ANTHROPIC_MODEL}")
 
 

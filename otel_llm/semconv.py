@@ -207,3 +207,9 @@ USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a num
 USAGE_SUSPECT_TOO_MANY = "too_many_tokens"  # above any model's context window by orders of magnitude
 USAGE_SUSPECT_CACHE_ABOVE_INPUT = "cache_above_input"  # cache read + write > input (which includes them)
 USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning, audio or 1h cache writes above their total
+
+# --- Bedrock (issue 11): the official botocore instrumentation's Bedrock GenAI spans ----------
+# ``off`` (default): while otel-llm traces Bedrock Runtime, the official botocore instrumentation
+# traces those calls as plain AWS SDK spans (rpc.*, no gen_ai.usage); ``keep``: its GenAI spans
+# stay, and a call is then counted by both (see the README).
+ENV_BEDROCK_OFFICIAL_SPANS = "OTEL_LLM_BEDROCK_OFFICIAL_SPANS"

@@ -83,8 +83,9 @@ _VERTEX_FAMILIES = frozenset(
 )
 # "azure/gpt-4o" and "anthropic.claude-..." are the names SDKs report; deeper keys are not.
 _MAX_ROUTE_DEPTH = {"azure": 1, "azure_text": 1, "bedrock": 0, "bedrock_converse": 0}
-# Bedrock lists every vendor it hosts; keep the vendors above (optionally behind a region profile).
-_BEDROCK_VENDORS = re.compile(r"^(?:[a-z-]+\.)?(?:anthropic|mistral|cohere|deepseek|openai|xai|google)\.")
+# Bedrock lists every vendor it hosts; keep the vendors above plus Amazon's and Meta's own models
+# (Nova, Titan, Llama: the bedrock instrumentor prices them), optionally behind a region profile.
+_BEDROCK_VENDORS = re.compile(r"^(?:[a-z-]+\.)?(?:anthropic|mistral|cohere|deepseek|openai|xai|google|amazon|meta)\.")
 
 
 def keep(key: str, entry: Mapping[str, Any]) -> bool:

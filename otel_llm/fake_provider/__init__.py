@@ -13,8 +13,10 @@ users get, with no API key and no network::
 
 Endpoints: OpenAI ``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``,
 ``/v1/completions`` (also under Azure's ``/openai/deployments/{name}/``), Anthropic
-``/v1/messages`` (also ``?beta=true`` and Vertex ``:rawPredict`` / ``:streamRawPredict``); JSON and
-SSE streams. Unscripted replies are deterministic: input tokens are the prompt's characters / 4
+``/v1/messages`` (also ``?beta=true`` and Vertex ``:rawPredict`` / ``:streamRawPredict``), Bedrock
+Runtime ``/model/{modelId}/converse``, ``/converse-stream``, ``/invoke``,
+``/invoke-with-response-stream`` (boto3 with ``endpoint_url=fp.url``); JSON, SSE streams and
+Bedrock's binary eventstream. Unscripted replies are deterministic: input tokens are the prompt's characters / 4
 (rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
 least 1,024 tokens is reported as cached, the way each provider's prompt cache reports it.
 

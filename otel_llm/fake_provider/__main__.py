@@ -15,10 +15,12 @@ point an app at it (PORT as printed at start, or the one given with --port):
   OPENAI_BASE_URL=http://HOST:PORT/v1          (OpenAI and OpenAI-compatible SDKs)
   ANTHROPIC_BASE_URL=http://HOST:PORT          (Anthropic; also the Azure OpenAI endpoint)
   OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key   (any non-empty key is accepted)
+  AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://HOST:PORT  (boto3 bedrock-runtime, with any AWS_ACCESS_KEY_ID/SECRET)
 
 endpoints: /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions (also under Azure's
-/openai/deployments/NAME/), /v1/messages; JSON and SSE streams, deterministic token counts, a repeated
-prompt prefix of 1,024+ tokens reported as cached.
+/openai/deployments/NAME/), /v1/messages, Bedrock /model/ID/converse, /converse-stream, /invoke,
+/invoke-with-response-stream; JSON, SSE and AWS eventstream streams, deterministic token counts, a
+repeated prompt prefix of 1,024+ tokens reported as cached.
 
 request headers that change the answer:
   {FAIL_FIRST_HEADER}: STATUS  the first attempt fails with STATUS (e.g. 429, 500);
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"export OPENAI_BASE_URL={fp.openai_base_url}", flush=True)
         print(f"export ANTHROPIC_BASE_URL={fp.anthropic_base_url}", flush=True)
         print("export OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key", flush=True)
+        print(f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={fp.url} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
+              flush=True)
         print(f"A request with the header '{FAIL_FIRST_HEADER}: 429' fails once, then the SDK's retry succeeds.",
               flush=True)
         print("Ctrl-C to stop.", flush=True)

@@ -19,14 +19,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _bedrock, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
 
 __all__ = ["CHUNKS_HEADER", "FAIL_FIRST_HEADER", "FakeProvider"]
 
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie", "x-amz-security-token"}
+)
 _Reply = JsonReply | StreamReply
 _AZURE_PREFIX = "/openai/deployments/"
 # An app with no access to the control API (the example app under ``opentelemetry-instrument``)
@@ -37,6 +39,16 @@ FAIL_FIRST_HEADER = "x-fake-provider-fail-first"
 # Stream length for a request from a process that cannot enqueue scripts (the benchmarks).
 CHUNKS_HEADER = "x-fake-provider-chunks"
 _RETRY_COUNT_HEADER = "x-stainless-retry-count"
+# botocore numbers attempts in "amz-sdk-request: attempt=1; max=3".
+_AWS_ATTEMPT_HEADER = "amz-sdk-request"
+
+
+def _first_attempt(headers: Mapping[str, str]) -> bool:
+    """Whether the request is an SDK's first attempt (the OpenAI/Anthropic SDKs' or botocore's count)."""
+    aws = headers.get(_AWS_ATTEMPT_HEADER)
+    if aws is not None:
+        return "attempt=1;" in aws.replace(" ", "") + ";"
+    return headers.get(_RETRY_COUNT_HEADER, "0") == "0"
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,11 @@ _ROUTES = (
     _Route("/messages", _anthropic.messages, _anthropic.error),
     _Route(":rawPredict", _vertex, _anthropic.error),
     _Route(":streamRawPredict", _vertex, _anthropic.error),
+    # Bedrock Runtime: /model/{modelId}/<operation>
+    _Route("/converse", _bedrock.converse, _bedrock.error),
+    _Route("/converse-stream", _bedrock.converse_stream, _bedrock.error),
+    _Route("/invoke", _bedrock.invoke, _bedrock.error),
+    _Route("/invoke-with-response-stream", _bedrock.invoke_stream, _bedrock.error),
 )
 
 
@@ -99,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_stream(self, reply: StreamReply) -> None:
         headers = {
-            "content-type": "text/event-stream; charset=utf-8",
+            "content-type": reply.content_type,
             "cache-control": "no-cache",
             "transfer-encoding": "chunked",
             **reply.headers,
@@ -248,7 +265,7 @@ class FakeProvider:
         recorded = RecordedRequest(handler.command, url.path, dict(parse_qsl(url.query)), body, headers)
         script, serial = self._take(recorded)
         fail_first = headers.get(FAIL_FIRST_HEADER, "")
-        if fail_first.isdigit() and headers.get(_RETRY_COUNT_HEADER, "0") == "0":
+        if fail_first.isdigit() and _first_attempt(headers):
             script = Script(status=int(fail_first))
         chunks = headers.get(CHUNKS_HEADER, "")
         if chunks.isdigit() and int(chunks) > 0 and script.chunks is None:

@@ -17,6 +17,7 @@ from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import Script
 
 __all__ = [
+    "SSE_CONTENT_TYPE",
     "Event",
     "Exchange",
     "JsonReply",
@@ -55,16 +56,26 @@ class JsonReply:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+SSE_CONTENT_TYPE = "text/event-stream; charset=utf-8"
+
+
 @dataclass(frozen=True)
 class StreamReply:
-    """An SSE body; ``disconnect`` means close the socket after the events instead of ending."""
+    """A streamed body; ``disconnect`` means close the socket after the events instead of ending.
+
+    SSE by default; a binary framing (Bedrock's eventstream) sends events whose ``data`` is the
+    already framed ``bytes``, with its own ``content_type``.
+    """
 
     events: Sequence[Event]
     disconnect: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = SSE_CONTENT_TYPE
 
 
 def encode_event(event: Event) -> bytes:
+    if isinstance(event.data, bytes):  # framed by its wire module
+        return event.data
     data = event.data if isinstance(event.data, str) else json.dumps(event.data, separators=(",", ":"))
     head = f"event: {event.name}\n" if event.name else ""
     return f"{head}data: {data}\n\n".encode()
@@ -77,15 +88,16 @@ def stream_of(
     tail: list[Event],
     error: Event,
     headers: Mapping[str, str],
+    content_type: str = SSE_CONTENT_TYPE,
 ) -> StreamReply:
     """The stream as scripted: complete, or cut after ``fail_mid_stream`` deltas."""
     cut = script.fail_mid_stream
     if cut is None or cut >= len(deltas):
-        return StreamReply(head + deltas + tail, headers=headers)
+        return StreamReply(head + deltas + tail, headers=headers, content_type=content_type)
     events = head + deltas[:cut]
     if script.fail_mode == "error_event":
-        return StreamReply([*events, error], headers=headers)
-    return StreamReply(events, disconnect=True, headers=headers)
+        return StreamReply([*events, error], headers=headers, content_type=content_type)
+    return StreamReply(events, disconnect=True, headers=headers, content_type=content_type)
 
 
 def retry_headers(script: Script) -> dict[str, str]:

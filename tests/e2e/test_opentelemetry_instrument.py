@@ -7,6 +7,7 @@ the app or the command line names otel-llm: the instrumentors load through their
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -39,9 +40,14 @@ def app_spans(fake_provider: FakeProvider) -> list[dict[str, Any]]:
     if not APP.exists() or not INSTRUMENT.exists():
         pytest.skip("needs examples/app.py and opentelemetry-instrument in this environment")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "ANTHROPIC_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "ANTHROPIC_", "AWS_"))},
         "OPENAI_BASE_URL": fake_provider.openai_base_url,
         "ANTHROPIC_BASE_URL": fake_provider.anthropic_base_url,
+        # boto3 reads these itself: the example app's Bedrock call goes to the fake provider.
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake_provider.url,
+        "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
+        "AWS_SECRET_ACCESS_KEY": "fake-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
         "OTEL_SERVICE_NAME": "otel-llm-e2e",
         "OTEL_TRACES_EXPORTER": "console",
         "OTEL_METRICS_EXPORTER": "none",
@@ -83,3 +89,24 @@ def test_every_openai_call_is_one_priced_tagged_span_without_secrets(
     assert cached and all(s["attributes"][semconv.OTEL_LLM_CACHE_SAVINGS_USD] > 0 for s in cached)
     exported = json.dumps(app_spans)
     assert "dummy-key" not in exported and "authorization" not in exported.lower()  # no secret in any span
+
+
+def test_a_bedrock_call_is_counted_once_beside_the_official_botocore_instrumentation(
+    app_spans: list[dict[str, Any]], fake_provider: FakeProvider
+) -> None:
+    """boto3 under ``opentelemetry-instrument``: our span carries usage and cost; the official
+    botocore instrumentation (installed by ``opentelemetry-bootstrap`` wherever boto3 is, and in
+    the dev environment) traces the same call as a plain AWS SDK span without ``gen_ai.*``."""
+    calls = [r for r in fake_provider.requests if r.path.endswith("/converse")]
+    assert len(calls) == 1, "the app made no Bedrock call"
+    with_usage = [s for s in app_spans if semconv.GEN_AI_USAGE_INPUT_TOKENS in s["attributes"]]
+    bedrock = [s for s in with_usage if s["attributes"].get(semconv.GEN_AI_PROVIDER_NAME) == "aws.bedrock"]
+    assert len(bedrock) == 1
+    a = bedrock[0]["attributes"]
+    assert a[semconv.OTEL_LLM_COST_USD] > 0
+    assert a[semconv.ENDUSER_ID] == "initech_003"
+    official = [s for s in app_spans if s["attributes"].get("rpc.method") == "Converse"]
+    installed = importlib.util.find_spec("opentelemetry.instrumentation.botocore") is not None
+    assert len(official) == (1 if installed else 0)
+    assert not any(k.startswith("gen_ai.") for s in official for k in s["attributes"])
+    assert "fake-secret" not in json.dumps(app_spans) and "AKIAFAKE" not in json.dumps(app_spans)

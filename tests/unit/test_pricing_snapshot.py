@@ -82,7 +82,7 @@ TINY_MAP = {
         "input_cost_per_token": 2.75e-06,
         "output_cost_per_token": 1.1e-05,
     },
-    "meta.llama3-8b-instruct-v1:0": {
+    "ai21.j2-mid-v1": {
         "litellm_provider": "bedrock",
         "mode": "chat",
         "input_cost_per_token": 3e-07,

@@ -276,7 +276,8 @@ def test_vertex_client_is_named_gcp_vertex_ai(
 def test_bedrock_client_is_named_aws_bedrock(
     instrumented: AnthropicInstrumentor, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
-    # The fake does not speak Bedrock's invoke API: the call fails, and the span still names the platform.
+    # The fake speaks Bedrock's InvokeModel (/model/{id}/invoke): the span names the platform and is
+    # priced at Bedrock's price for the model.
     pytest.importorskip("boto3")  # the Bedrock client signs requests with it
     client = anthropic.AnthropicBedrock(
         aws_region="us-east-1",
@@ -285,11 +286,12 @@ def test_bedrock_client_is_named_aws_bedrock(
         base_url=fake_provider.url,
         max_retries=0,
     )
-    with pytest.raises(anthropic.APIStatusError):
-        client.messages.create(**ask(model="anthropic.claude-sonnet-4-6"))
+    fake_provider.enqueue(Script(input_tokens=1000, output_tokens=100))
+    client.messages.create(**ask(model="anthropic.claude-sonnet-4-6"))
+    assert fake_provider.requests[0].path.endswith("/invoke")
     span = only_span(span_exporter)
     assert (span.attributes or {})[semconv.GEN_AI_PROVIDER_NAME] == "aws.bedrock"
-    assert span.status.status_code is StatusCode.ERROR
+    assert (span.attributes or {})[semconv.OTEL_LLM_COST_USD] == pytest.approx(1000 * 3e-6 + 100 * 15e-6, abs=1e-12)
 
 
 def test_uninstrument_restores_every_method(
