@@ -19,14 +19,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _gemini, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
 
 __all__ = ["CHUNKS_HEADER", "FAIL_FIRST_HEADER", "FakeProvider"]
 
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie"})
+_SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization", "cookie"}
+)
 _Reply = JsonReply | StreamReply
 _AZURE_PREFIX = "/openai/deployments/"
 # An app with no access to the control API (the example app under ``opentelemetry-instrument``)
@@ -62,6 +64,12 @@ _ROUTES = (
     _Route("/messages", _anthropic.messages, _anthropic.error),
     _Route(":rawPredict", _vertex, _anthropic.error),
     _Route(":streamRawPredict", _vertex, _anthropic.error),
+    # Gemini (Developer API and Vertex): the model is in the path, ``?alt=sse`` in the query.
+    _Route(":generateContent", _gemini.generate, _gemini.error),
+    _Route(":streamGenerateContent", _gemini.generate, _gemini.error),
+    _Route(":batchEmbedContents", _gemini.embed, _gemini.error),
+    _Route(":embedContent", _gemini.embed, _gemini.error),
+    _Route(":predict", _gemini.predict, _gemini.error),
 )
 
 
