@@ -98,7 +98,10 @@ def _counts(ex: Exchange, reply: ReplyText) -> _Counts:
         prompt = count_tokens(sum(map(len, _prompt_texts(ex.body))))
     candidates = len(reply.pieces) if s.candidates_token_count is None else s.candidates_token_count
     return _Counts(
-        prompt, candidates, s.cached_content_token_count or 0, s.thoughts_token_count or 0,
+        prompt,
+        candidates,
+        s.cached_content_token_count or 0,
+        s.thoughts_token_count or 0,
         s.tool_use_prompt_token_count or 0,
     )
 
@@ -140,8 +143,11 @@ def generate(ex: Exchange) -> JsonReply | StreamReply:
         usage = counts.usage(counts.candidates, final=True, vertex=vertex)
         return JsonReply(200, _response(ex, _candidate(reply.text, finish), usage), _headers(ex))
     deltas = [
-        Event(_response(ex, _candidate(piece, None), counts.usage(min(i + 1, counts.candidates), final=False,
-                                                                   vertex=vertex)))
+        Event(
+            _response(
+                ex, _candidate(piece, None), counts.usage(min(i + 1, counts.candidates), final=False, vertex=vertex)
+            )
+        )
         for i, piece in enumerate(reply.pieces)
     ]
     final = Event(_response(ex, _candidate("", finish), counts.usage(counts.candidates, final=True, vertex=vertex)))
@@ -157,8 +163,10 @@ def _vector(text: str) -> list[float]:
 
 
 def _embed_tokens(ex: Exchange, inputs: list[str]) -> int:
-    return ex.script.prompt_token_count if ex.script.prompt_token_count is not None else sum(
-        count_tokens(len(i)) for i in inputs
+    return (
+        ex.script.prompt_token_count
+        if ex.script.prompt_token_count is not None
+        else sum(count_tokens(len(i)) for i in inputs)
     )
 
 

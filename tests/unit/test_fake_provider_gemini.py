@@ -40,8 +40,12 @@ def _contents(text: str) -> dict[str, Any]:
 
 def test_generate_content_body_uses_the_rest_field_names(fake_provider: FakeProvider) -> None:
     fake_provider.enqueue(
-        Script(prompt_token_count=1000, cached_content_token_count=400, thoughts_token_count=7,
-               tool_use_prompt_token_count=3)
+        Script(
+            prompt_token_count=1000,
+            cached_content_token_count=400,
+            thoughts_token_count=7,
+            tool_use_prompt_token_count=3,
+        )
     )
     status, _, raw = _post(f"{fake_provider.url}/v1beta/models/gemini-2.5-flash:generateContent", _contents(PROMPT))
     body = json.loads(raw)
@@ -95,7 +99,7 @@ def test_the_sdk_parses_content_stream_and_embeddings(fake_provider: FakeProvide
     embedded = client.models.embed_content(model="gemini-embedding-001", contents=["abcd", "abcdefgh"])
     assert [len(e.values) for e in embedded.embeddings] == [768, 768]
     assert embedded.usage_metadata.prompt_token_count == 3  # 1 + 2
-    # The API version (v1beta, v1 from google-genai 2.x on) is the SDK's choice; the rest is fixed.
+    # The API version (v1beta or v1, by SDK version) is the SDK's choice; the rest is fixed.
     assert [r.path.split("/", 2)[2] for r in fake_provider.requests] == [
         "models/gemini-2.5-flash:generateContent",
         "models/gemini-2.5-flash:streamGenerateContent",
@@ -116,7 +120,10 @@ def test_vertex_url_shape_and_predict_embeddings(fake_provider: FakeProvider) ->
     from google.oauth2.credentials import Credentials
 
     client = genai.Client(
-        vertexai=True, project="p", location="europe-west4", credentials=Credentials(token="t"),
+        vertexai=True,
+        project="p",
+        location="europe-west4",
+        credentials=Credentials(token="t"),
         http_options=types.HttpOptions(base_url=fake_provider.url),
     )
     response = client.models.generate_content(model="gemini-2.5-flash", contents=PROMPT)
