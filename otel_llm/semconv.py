@@ -206,3 +206,9 @@ USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a num
 USAGE_SUSPECT_TOO_MANY = "too_many_tokens"  # above any model's context window by orders of magnitude
 USAGE_SUSPECT_CACHE_ABOVE_INPUT = "cache_above_input"  # cache read + write > input (which includes them)
 USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning, audio or 1h cache writes above their total
+
+# --- google-genai (issue 11) ----------------------------------------------------------------
+# off (default): the official opentelemetry-instrumentation-google-genai is switched off for the
+# calls otel-llm traces (generate_content, streams, embed_content), so each is counted once;
+# keep: both emit spans (its span is then the parent of ours, and both carry gen_ai.usage.*).
+ENV_GOOGLE_GENAI_OFFICIAL_SPANS = "OTEL_LLM_GOOGLE_GENAI_OFFICIAL_SPANS"

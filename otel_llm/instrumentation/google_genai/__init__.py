@@ -30,6 +30,16 @@ stream repeats its usage cumulatively in every chunk: the last one is kept, neve
 request's ``config.service_tier`` (``flex``, ``priority``) selects that tier's prices.
 Vertex text-embedding models report no usage object, only per-input ``token_count``: summed.
 
+The official instrumentation -- ``OTEL_LLM_GOOGLE_GENAI_OFFICIAL_SPANS`` (``off`` | ``keep``):
+``opentelemetry-bootstrap`` installs ``opentelemetry-instrumentation-google-genai`` next to the
+SDK (it activates on google-genai 1.32 to 2.x). Its span for the same call also carries
+``gen_ai.usage.*``. With ``off`` (the default) otel-llm removes its wrappers of
+``generate_content``, ``generate_content_stream`` and ``embed_content`` (in either load order;
+see ``_official_spans``), so each request is ONE span, ours; its ``interactions`` tracing stays.
+With ``keep`` both are emitted, its span the parent of ours; any query that sums tokens must then
+count only spans that carry ``otel_llm.*`` attributes. ``instrument(official_spans="keep")``
+overrides the variable.
+
 Not traced: ``count_tokens``, caches, files, batches, tunings, the Live API and interactions.
 """
 
@@ -39,10 +49,17 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row
+from otel_llm.instrumentation.google_genai._official_spans import OfficialSpanSilencer
+from otel_llm.instrumentation.google_genai._settings import (
+    OFFICIAL_SPANS_KEEP,
+    OFFICIAL_SPANS_OFF,
+    GoogleGenAISettings,
+)
 from otel_llm.instrumentation.google_genai.package import _instruments
 
-__all__ = ["GoogleGenAIInstrumentor"]
+__all__ = ["OFFICIAL_SPANS_KEEP", "OFFICIAL_SPANS_OFF", "GoogleGenAIInstrumentor"]
 
 
 class GoogleGenAIInstrumentor(LLMInstrumentor):
@@ -57,3 +74,13 @@ class GoogleGenAIInstrumentor(LLMInstrumentor):
         from otel_llm.instrumentation.google_genai._methods import ROWS
 
         return ROWS
+
+    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
+        self._silencer = OfficialSpanSilencer()
+        if GoogleGenAISettings.from_instrument_kwargs(kwargs).silence_official_spans:
+            self._silencer.install()
+
+    def _before_uninstrument(self, **kwargs: Any) -> None:
+        silencer: OfficialSpanSilencer | None = getattr(self, "_silencer", None)
+        if silencer is not None:
+            silencer.uninstall()
