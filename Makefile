@@ -23,9 +23,10 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# The instrumentation suite again on the previous SDK majors (openai 2.x, anthropic 0.x).
+# The instrumentation suite again on the previous SDK majors (openai 2.x, anthropic 0.x, google-genai 1.x).
 test-compat:
 	$(PYTHON) -m venv $(VENV)-compat
 	$(VENV)-compat/bin/pip install -q --upgrade pip
 	$(VENV)-compat/bin/pip install -q -e ".[dev]" "openai>=2,<3" "anthropic<1"
+	$(VENV)-compat/bin/pip install -q "google-genai>=1,<2"
 	$(VENV)-compat/bin/python -m pytest -q tests/unit tests/integration/instrumentation

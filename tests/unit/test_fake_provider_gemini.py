@@ -98,7 +98,8 @@ def test_the_sdk_parses_content_stream_and_embeddings(fake_provider: FakeProvide
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
     embedded = client.models.embed_content(model="gemini-embedding-001", contents=["abcd", "abcdefgh"])
     assert [len(e.values) for e in embedded.embeddings] == [768, 768]
-    assert embedded.usage_metadata.prompt_token_count == 3  # 1 + 2
+    if "usage_metadata" in types.EmbedContentResponse.model_fields:  # google-genai 1.x drops it
+        assert embedded.usage_metadata.prompt_token_count == 3  # 1 + 2
     # The API version (v1beta or v1, by SDK version) is the SDK's choice; the rest is fixed.
     assert [r.path.split("/", 2)[2] for r in fake_provider.requests] == [
         "models/gemini-2.5-flash:generateContent",

@@ -40,6 +40,10 @@ With ``keep`` both are emitted, its span the parent of ours; any query that sums
 count only spans that carry ``otel_llm.*`` attributes. ``instrument(official_spans="keep")``
 overrides the variable.
 
+Tested on google-genai 3.6, 2.34 and 1.75. google-genai 1.x drops the Gemini API's embedding
+usage (its ``EmbedContentResponse`` has no ``usage_metadata``): those spans carry no usage and
+no cost, never $0.
+
 Not traced: ``count_tokens``, caches, files, batches, tunings, the Live API and interactions.
 """
 
