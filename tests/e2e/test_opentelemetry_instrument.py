@@ -22,6 +22,8 @@ from otel_llm.fake_provider import FakeProvider
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "examples" / "app.py"
 INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+# The runner's own settings for these never reach the app: it talks to the fake provider only.
+_PROVIDER_ENV = ("OTEL_", "OPENAI_", "ANTHROPIC_", "GOOGLE_", "GEMINI_")
 
 
 def _console_spans(stdout: str) -> list[dict[str, Any]]:
@@ -39,9 +41,10 @@ def app_spans(fake_provider: FakeProvider) -> list[dict[str, Any]]:
     if not APP.exists() or not INSTRUMENT.exists():
         pytest.skip("needs examples/app.py and opentelemetry-instrument in this environment")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "ANTHROPIC_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(_PROVIDER_ENV)},
         "OPENAI_BASE_URL": fake_provider.openai_base_url,
         "ANTHROPIC_BASE_URL": fake_provider.anthropic_base_url,
+        "GOOGLE_GEMINI_BASE_URL": fake_provider.url,
         "OTEL_SERVICE_NAME": "otel-llm-e2e",
         "OTEL_TRACES_EXPORTER": "console",
         "OTEL_METRICS_EXPORTER": "none",
@@ -83,3 +86,17 @@ def test_every_openai_call_is_one_priced_tagged_span_without_secrets(
     assert cached and all(s["attributes"][semconv.OTEL_LLM_CACHE_SAVINGS_USD] > 0 for s in cached)
     exported = json.dumps(app_spans)
     assert "dummy-key" not in exported and "authorization" not in exported.lower()  # no secret in any span
+
+
+def test_every_gemini_request_is_one_priced_span(app_spans: list[dict[str, Any]], fake_provider: FakeProvider) -> None:
+    pytest.importorskip("google.genai")
+    gemini_spans = [s for s in app_spans if s["attributes"].get(semconv.GEN_AI_PROVIDER_NAME) == "gcp.gemini"]
+    requests = [r for r in fake_provider.requests if "/models/gemini-" in r.path]
+    assert len(requests) == 3  # two tickets, one streamed chat turn
+    assert len(gemini_spans) == len(requests)
+    for span in gemini_spans:
+        a = span["attributes"]
+        assert span["name"] == "generate_content gemini-2.5-flash"
+        assert a[semconv.OTEL_LLM_COST_USD] > 0
+        assert a[semconv.OTEL_LLM_FEATURE] == "support_chat"
+    assert "dummy-key" not in json.dumps(gemini_spans)
