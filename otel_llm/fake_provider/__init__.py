@@ -17,8 +17,9 @@ Endpoints: OpenAI ``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings`
 ``models/{model}:generateContent`` / ``:streamGenerateContent`` / ``:batchEmbedContents`` /
 ``:embedContent`` (and Vertex's ``publishers/google/models/{model}:...``, ``:predict``; point
 google-genai at ``fp.url`` with ``HttpOptions(base_url=...)``); JSON and SSE streams. Unscripted
-replies are deterministic: input tokens are the prompt's characters / 4 (rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
-least 1,024 tokens is reported as cached, the way each provider's prompt cache reports it.
+replies are deterministic: input tokens are the prompt's characters / 4 (rounded up), output
+tokens the number of streamed pieces, and a repeated prompt prefix of at least 1,024 tokens is
+reported as cached, the way each provider's prompt cache reports it.
 
 ``python -m otel_llm.fake_provider`` runs one standalone and prints the environment to point
 an app at it.
