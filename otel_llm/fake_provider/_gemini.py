@@ -106,6 +106,40 @@ def _counts(ex: Exchange, reply: ReplyText) -> _Counts:
     )
 
 
+_SAMPLE_VALUES = {"string": "sample", "integer": 1, "number": 1.5, "boolean": True, "array": [], "object": {}}
+
+
+def _function_call(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A call of the first declared function, unless the last turn already answers one.
+
+    So a request with tools gets a function call, and the SDK's automatic function calling sends
+    the function's result back in a second request, which gets text: the two-request flow of the
+    real API. Arguments satisfy the declared parameters (JSON schema or Gemini's upper-case types).
+    """
+    declarations = [
+        d
+        for tool in body.get("tools") or []
+        if isinstance(tool, Mapping)
+        for d in tool.get("functionDeclarations") or []
+        if isinstance(d, Mapping)
+    ]
+    contents = body.get("contents") or [{}]
+    last = contents[-1] if isinstance(contents[-1], Mapping) else {}
+    answered = any(isinstance(p, Mapping) and "functionResponse" in p for p in last.get("parts") or [])
+    if not declarations or answered:
+        return None
+    declared = declarations[0]
+    schema = (
+        declared.get("parametersJsonSchema")
+        or declared.get("parameters_json_schema")
+        or declared.get("parameters")
+        or {}
+    )
+    properties = schema.get("properties") or {}
+    args = {name: _SAMPLE_VALUES.get(str(prop.get("type", "string")).lower()) for name, prop in properties.items()}
+    return {"name": declared.get("name"), "args": args}
+
+
 def _headers(ex: Exchange) -> dict[str, str]:
     return {"x-goog-request-id": f"fake{ex.serial:016x}", "server-timing": "gfet4t7; dur=1"}
 
@@ -139,6 +173,16 @@ def generate(ex: Exchange) -> JsonReply | StreamReply:
     finish = "MAX_TOKENS" if reply.truncated else "STOP"
     counts = _counts(ex, reply)
     vertex = _vertex(ex.path)
+    call = _function_call(ex.body)
+    if call is not None and not ex.path.endswith(":streamGenerateContent"):
+        candidate = {
+            "content": {"parts": [{"functionCall": call}], "role": "model"},
+            "finishReason": "STOP",
+            "index": 0,
+        }
+        return JsonReply(
+            200, _response(ex, candidate, counts.usage(counts.candidates, final=True, vertex=vertex)), _headers(ex)
+        )
     if not ex.path.endswith(":streamGenerateContent"):
         usage = counts.usage(counts.candidates, final=True, vertex=vertex)
         return JsonReply(200, _response(ex, _candidate(reply.text, finish), usage), _headers(ex))

@@ -399,3 +399,28 @@ def test_uninstrument_restores_every_method(
     client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=fake_provider.url))
     client.models.generate_content(model=FLASH, contents="untraced")
     assert span_exporter.get_finished_spans() == ()
+
+
+# --- automatic function calling -------------------------------------------------------------
+
+
+def get_weather(city: str, days: int) -> str:
+    """The weather in a city for the next days."""
+    return f"rain in {city} for {days} days"
+
+
+def test_automatic_function_calling_is_one_span_per_request_each_priced_at_its_own_tier(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    # Two requests of 150k prompt tokens each: 300k in all, but neither crosses the 200k line.
+    fake_provider.enqueue(*[Script(prompt_token_count=150_000, candidates_token_count=100)] * 2)
+    config = types.GenerateContentConfig(tools=[get_weather])
+    response = client.models.generate_content(model=PRO, contents="Weather in Oslo?", config=config)
+
+    assert response.text  # the SDK ran the function and sent its result back
+    second = fake_provider.requests[1].body["contents"]
+    assert second[-1]["parts"][0]["functionResponse"]["name"] == "get_weather"
+    spans = span_exporter.get_finished_spans()
+    assert [s.name for s in spans] == [f"generate_content {PRO}"] * 2
+    for span in spans:
+        assert_cost(attrs_of(span), 150_000 * 1.25e-6 + 100 * 10e-6)
