@@ -209,10 +209,11 @@ def test_stream_closed_or_abandoned_ends_its_span_once(
     assert len(span_exporter.get_finished_spans()) == 2
 
 
+@pytest.mark.parametrize("fail_mode", ["disconnect", "error_event"])
 def test_stream_cut_by_the_server_records_the_sdk_error_and_reraises_it(
-    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter, fail_mode: str
 ) -> None:
-    fake_provider.enqueue(Script(chunks=10, fail_mid_stream=3))
+    fake_provider.enqueue(Script(chunks=10, fail_mid_stream=3, fail_mode=fail_mode))  # type: ignore[arg-type]
     seen = 0
     with pytest.raises(Exception) as raised:
         for _chunk in client.models.generate_content_stream(model=FLASH, contents="flaky"):
@@ -220,7 +221,8 @@ def test_stream_cut_by_the_server_records_the_sdk_error_and_reraises_it(
     assert seen == 3
     span = only_span(span_exporter)
     assert span.status.status_code is StatusCode.ERROR
-    assert attrs_of(span)[semconv.ERROR_TYPE] == type(raised.value).__qualname__
+    expected = "500" if fail_mode == "error_event" else type(raised.value).__qualname__  # the SDK's ServerError
+    assert attrs_of(span)[semconv.ERROR_TYPE] == expected
 
 
 # --- chats ----------------------------------------------------------------------------------
