@@ -52,8 +52,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from otel_llm.instrumentation._instrumentor import LLMInstrumentor
-from otel_llm.instrumentation._lifecycle import Telemetry
+from otel_llm.instrumentation._instrumentor import LLMInstrumentor, SpanSilencer
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.google_genai._official_spans import OfficialSpanSilencer
 from otel_llm.instrumentation.google_genai._settings import (
@@ -79,12 +78,6 @@ class GoogleGenAIInstrumentor(LLMInstrumentor):
 
         return ROWS
 
-    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
-        self._silencer = OfficialSpanSilencer()
-        if GoogleGenAISettings.from_instrument_kwargs(kwargs).silence_official_spans:
-            self._silencer.install()
-
-    def _before_uninstrument(self, **kwargs: Any) -> None:
-        silencer: OfficialSpanSilencer | None = getattr(self, "_silencer", None)
-        if silencer is not None:
-            silencer.uninstall()
+    def span_silencer(self, **kwargs: Any) -> SpanSilencer | None:
+        silence = GoogleGenAISettings.from_instrument_kwargs(kwargs).silence_official_spans
+        return OfficialSpanSilencer() if silence else None

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm._env import env_choice
+from otel_llm.instrumentation._instrumentor import OTHER_SPANS_KEEP, OTHER_SPANS_OFF, other_spans_off
 
 __all__ = ["OFFICIAL_SPANS_KEEP", "OFFICIAL_SPANS_OFF", "GoogleGenAISettings"]
 
-OFFICIAL_SPANS_OFF = "off"
-OFFICIAL_SPANS_KEEP = "keep"
+OFFICIAL_SPANS_OFF = OTHER_SPANS_OFF
+OFFICIAL_SPANS_KEEP = OTHER_SPANS_KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,6 @@ class GoogleGenAISettings:
 
     @classmethod
     def from_instrument_kwargs(cls, kwargs: Mapping[str, Any]) -> GoogleGenAISettings:
-        mode = kwargs.get("official_spans") or env_choice(
-            semconv.ENV_GOOGLE_GENAI_OFFICIAL_SPANS, OFFICIAL_SPANS_OFF, (OFFICIAL_SPANS_OFF, OFFICIAL_SPANS_KEEP)
+        return cls(
+            silence_official_spans=other_spans_off(kwargs, "official_spans", semconv.ENV_GOOGLE_GENAI_OFFICIAL_SPANS)
         )
-        return cls(silence_official_spans=mode == OFFICIAL_SPANS_OFF)
