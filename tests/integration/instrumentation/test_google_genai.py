@@ -426,3 +426,23 @@ def test_automatic_function_calling_is_one_span_per_request_each_priced_at_its_o
     assert [s.name for s in spans] == [f"generate_content {PRO}"] * 2
     for span in spans:
         assert_cost(attrs_of(span), 150_000 * 1.25e-6 + 100 * 10e-6)
+
+
+# --- budgets --------------------------------------------------------------------------------
+
+
+def test_a_budget_settles_gemini_spend_and_refuses_the_next_call_before_sending(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    from otel_llm import tag
+    from otel_llm.budget import Budget, BudgetExceeded, Limit
+
+    fake_provider.enqueue(Script(prompt_token_count=10, candidates_token_count=5))
+    with Budget([Limit(per="user", max_tokens=1)]), tag(user_id="u1"):
+        client.models.generate_content(model=FLASH, contents="first")  # nothing spent yet: let through
+        with pytest.raises(BudgetExceeded):
+            client.models.generate_content(model=FLASH, contents="second")
+    assert len(fake_provider.requests) == 1  # the refused call sent nothing
+    first, refused = span_exporter.get_finished_spans()
+    assert_cost(attrs_of(first), 10 * 0.3e-6 + 5 * 2.5e-6)
+    assert attrs_of(refused)[semconv.ERROR_TYPE] == "BudgetExceeded"
