@@ -123,8 +123,8 @@ def _function_call(body: Mapping[str, Any]) -> dict[str, Any] | None:
         for d in tool.get("functionDeclarations") or []
         if isinstance(d, Mapping)
     ]
-    contents = body.get("contents") or [{}]
-    last = contents[-1] if isinstance(contents[-1], Mapping) else {}
+    contents = body.get("contents")
+    last = contents[-1] if isinstance(contents, list) and contents and isinstance(contents[-1], Mapping) else {}
     answered = any(isinstance(p, Mapping) and "functionResponse" in p for p in last.get("parts") or [])
     if not declarations or answered:
         return None
