@@ -446,3 +446,29 @@ def test_a_budget_settles_gemini_spend_and_refuses_the_next_call_before_sending(
     first, refused = span_exporter.get_finished_spans()
     assert_cost(attrs_of(first), 10 * 0.3e-6 + 5 * 2.5e-6)
     assert attrs_of(refused)[semconv.ERROR_TYPE] == "BudgetExceeded"
+
+
+# --- metrics and tags -----------------------------------------------------------------------
+
+
+def test_metrics_carry_the_provider_and_feature_and_the_spans_the_tags(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter, metric_reader: Any
+) -> None:
+    from otel_llm import tag
+
+    fake_provider.enqueue(Script(prompt_token_count=100, candidates_token_count=20))
+    with tag(feature="triage", user_id="acme"):
+        client.models.generate_content(model=FLASH, contents="tagged")
+    attrs = attrs_of(only_span(span_exporter))
+    assert (attrs[semconv.OTEL_LLM_FEATURE], attrs[semconv.ENDUSER_ID]) == ("triage", "acme")
+    data = metric_reader.get_metrics_data()
+    points = {
+        m.name: list(m.data.data_points) for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+    }
+    (cost,) = points[semconv.METRIC_COST]
+    assert cost.value == pytest.approx(100 * 0.3e-6 + 20 * 2.5e-6, abs=1e-12)
+    assert cost.attributes[semconv.GEN_AI_PROVIDER_NAME] == "gcp.gemini"
+    assert cost.attributes[semconv.OTEL_LLM_FEATURE] == "triage"
+    tokens = {p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in points[semconv.METRIC_TOKEN_USAGE]}
+    assert tokens == {"input": 100, "output": 20}
+    assert all(semconv.ENDUSER_ID not in p.attributes for ps in points.values() for p in ps)  # no user id
