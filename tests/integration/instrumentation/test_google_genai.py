@@ -472,3 +472,16 @@ def test_metrics_carry_the_provider_and_feature_and_the_spans_the_tags(
     tokens = {p.attributes[semconv.GEN_AI_TOKEN_TYPE]: p.sum for p in points[semconv.METRIC_TOKEN_USAGE]}
     assert tokens == {"input": 100, "output": 20}
     assert all(semconv.ENDUSER_ID not in p.attributes for ps in points.values() for p in ps)  # no user id
+
+
+def test_an_enforced_budget_refuses_a_capped_gemini_call_before_sending(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    from otel_llm import tag
+    from otel_llm.budget import Budget, BudgetExceeded, Limit
+
+    config = types.GenerateContentConfig(max_output_tokens=64)  # the estimate counts this cap
+    with Budget([Limit(per="user", max_tokens=50)]), tag(user_id="u1"), pytest.raises(BudgetExceeded):
+        client.models.generate_content(model=FLASH, contents="capped", config=config)
+    assert fake_provider.requests == []
+    assert attrs_of(only_span(span_exporter))[semconv.ERROR_TYPE] == "BudgetExceeded"
