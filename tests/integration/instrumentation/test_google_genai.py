@@ -438,8 +438,8 @@ def test_a_budget_settles_gemini_spend_and_refuses_the_next_call_before_sending(
     from otel_llm.budget import Budget, BudgetExceeded, Limit
 
     fake_provider.enqueue(Script(prompt_token_count=10, candidates_token_count=5))
-    with Budget([Limit(per="user", max_tokens=1)]), tag(user_id="u1"):
-        client.models.generate_content(model=FLASH, contents="first")  # nothing spent yet: let through
+    with Budget([Limit(per="user", max_tokens=5)]), tag(user_id="u1"):
+        client.models.generate_content(model=FLASH, contents="first")  # a 1-token prompt, uncapped: let through
         with pytest.raises(BudgetExceeded):
             client.models.generate_content(model=FLASH, contents="second")
     assert len(fake_provider.requests) == 1  # the refused call sent nothing
