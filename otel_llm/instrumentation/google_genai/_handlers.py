@@ -8,6 +8,7 @@ that is the same for sync and async lives here once; the wrap table picks ``sync
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
 from otel_llm.instrumentation._providers import ClientEndpoint, endpoint_of, provider_for_host
 from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
-from otel_llm.instrumentation._wrapping import CallHandler
+from otel_llm.instrumentation._wrapping import CallHandler, call_context
 from otel_llm.instrumentation.google_genai._extract import (
     embed_usage,
     request_attributes,
@@ -92,9 +93,26 @@ class StreamHandler(CallHandler):
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         recorder = GenerateStreamRecorder(call, service_tier=call.state)
-        if hasattr(result, "__anext__"):
+        if hasattr(result, "__anext__"):  # async: the request was sent while it was awaited
             return AsyncStreamProxy(result, recorder), True
-        return SyncStreamProxy(result, recorder), True
+        return SyncStreamProxy(_requesting_in_call(call, result), recorder), True
+
+
+def _requesting_in_call(call: LLMCall, chunks: Iterator[Any]) -> Iterator[Any]:
+    """The sync stream, its request sent in the call's context.
+
+    The SDK's sync ``_generate_content_stream`` is a generator: its HTTP request goes out on the
+    first ``next()``, after our wrapper returned. Running that step inside the call's context
+    makes our span current during the request (HTTP client spans nest under it), as for every
+    other call; the remaining chunks are passed through, and closing this closes the SDK's.
+    """
+    with call_context(call):
+        try:
+            first = next(chunks)
+        except StopIteration:
+            return
+    yield first
+    yield from chunks
 
 
 @dataclass(frozen=True)

@@ -485,3 +485,27 @@ def test_an_enforced_budget_refuses_a_capped_gemini_call_before_sending(
         client.models.generate_content(model=FLASH, contents="capped", config=config)
     assert fake_provider.requests == []
     assert attrs_of(only_span(span_exporter))[semconv.ERROR_TYPE] == "BudgetExceeded"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_our_span_is_current_while_the_sdk_sends_the_request(
+    client: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter, monkeypatch: Any, streamed: bool
+) -> None:
+    """So HTTP client spans nest under ours; a sync stream sends its request on the first chunk."""
+    from google.genai import _api_client
+    from opentelemetry import trace
+
+    seen: list[Any] = []
+    name = "request_streamed" if streamed else "request"
+    original = getattr(_api_client.BaseApiClient, name)
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(trace.get_current_span().get_span_context().span_id)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_api_client.BaseApiClient, name, spy)
+    if streamed:
+        list(client.models.generate_content_stream(model=FLASH, contents="observed"))
+    else:
+        client.models.generate_content(model=FLASH, contents="observed")
+    assert seen == [only_span(span_exporter).context.span_id]
