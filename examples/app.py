@@ -20,9 +20,15 @@ import openai
 
 import otel_llm
 
+try:  # optional: Gemini is called only when google-genai is installed and pointed somewhere
+    from google import genai
+except ImportError:
+    genai = None
+
 OPENAI_MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-haiku-4-5"
 BEDROCK_MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+GEMINI_MODEL = "gemini-2.5-flash"
 MAX_TOKENS = 300
 
 # A contract long enough (> 1,024 tokens) for both providers to cache it as a prompt prefix.
@@ -109,6 +115,20 @@ def bedrock_answer(question: str) -> str | None:
         inferenceConfig={"maxTokens": MAX_TOKENS},
     )
     return "".join(block.get("text", "") for block in response["output"]["message"]["content"])
+def gemini_triage(tickets: list[str]) -> list[str]:
+    """Gemini too, when google-genai is installed and GOOGLE_GEMINI_BASE_URL or a Gemini API key is set:
+    one call per ticket, then a streamed chat turn."""
+    key = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
+    if genai is None or not (key or os.environ.get("GOOGLE_GEMINI_BASE_URL")):
+        return []
+    client = genai.Client(api_key=key or "dummy-key")  # the SDK reads GOOGLE_GEMINI_BASE_URL itself
+    answers = [
+        client.models.generate_content(model=GEMINI_MODEL, contents=f"Triage this ticket: {t}").text or ""
+        for t in tickets
+    ]
+    chat = client.chats.create(model=GEMINI_MODEL)
+    answers.append("".join(chunk.text or "" for chunk in chat.send_message_stream("Draft a reply to the first.")))
+    return answers
 
 
 def main() -> None:
@@ -122,6 +142,7 @@ def main() -> None:
             answers += support_chat(gpt, claude, "I was charged twice for invoice 42.")
         with otel_llm.tag(feature="support_chat", user_id="acme_corp_001"):
             answers += support_chat(gpt, claude, "How do I export my invoices to CSV?")
+            answers += gemini_triage(["Charged twice for invoice 42.", "CSV export is empty."])
         with otel_llm.tag(feature="support_chat", user_id="initech_003"):
             answers += [a for a in [bedrock_answer("Can I pay invoice 9 in two parts?")] if a is not None]
     print(f"example app: {len(answers)} answers from {OPENAI_MODEL} and {ANTHROPIC_MODEL}")

@@ -213,3 +213,8 @@ USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning, audio or 1h ca
 # traces those calls as plain AWS SDK spans (rpc.*, no gen_ai.usage); ``keep``: its GenAI spans
 # stay, and a call is then counted by both (see the README).
 ENV_BEDROCK_OFFICIAL_SPANS = "OTEL_LLM_BEDROCK_OFFICIAL_SPANS"
+# --- google-genai (issue 11) ----------------------------------------------------------------
+# off (default): the official opentelemetry-instrumentation-google-genai is switched off for the
+# calls otel-llm traces (generate_content, streams, embed_content), so each is counted once;
+# keep: both emit spans (its span is then the parent of ours, and both carry gen_ai.usage.*).
+ENV_GOOGLE_GENAI_OFFICIAL_SPANS = "OTEL_LLM_GOOGLE_GENAI_OFFICIAL_SPANS"

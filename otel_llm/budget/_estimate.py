@@ -62,9 +62,28 @@ def _text_of(value: Any) -> str:
     return ""
 
 
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _gemini_text(value: Any) -> str:
+    """google-genai ``contents`` / ``system_instruction`` as text: strings, parts and ``Content``,
+    as dicts or SDK models (the SDK accepts them all)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return "\n".join(t for t in map(_gemini_text, value) if t)
+    parts = _field(value, "parts") if value is not None else None
+    if parts is not None:
+        return _gemini_text(parts)
+    text = _field(value, "text") if value is not None else None
+    return text if isinstance(text, str) else ""
+
+
 def estimate_request(model: str | None, provider: str | None, request: Mapping[str, Any]) -> Estimate:
     """:func:`estimate_call` from an SDK call's keyword arguments: chat ``messages``, Anthropic
-    ``system``, Responses ``instructions``/``input``, and whichever max-tokens cap the API uses."""
+    ``system``, Responses ``instructions``/``input``, google-genai ``contents`` and ``config``
+    (``system_instruction``, ``max_output_tokens``), and whichever max-tokens cap the API uses."""
     messages = request.get("messages")
     extra = [_text_of(request.get(key)) for key in ("system", "instructions", "prompt")]
     raw_input = request.get("input")
@@ -72,7 +91,13 @@ def estimate_request(model: str | None, provider: str | None, request: Mapping[s
         messages = [m for m in raw_input if isinstance(m, Mapping)]
     else:
         extra.append(_text_of(raw_input))
+    config = request.get("config")
+    extra.append(_gemini_text(request.get("contents")))
+    if config is not None:
+        extra.append(_gemini_text(_field(config, "system_instruction")))
     cap = next((request[k] for k in _OUTPUT_CAPS if request.get(k)), None)
+    if cap is None and config is not None:
+        cap = _field(config, "max_output_tokens")
     return estimate_call(model, provider, messages=messages if isinstance(messages, list) else None,
                          text="\n".join(t for t in extra if t) or None, max_output_tokens=cap)
 

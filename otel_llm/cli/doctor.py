@@ -36,6 +36,7 @@ __all__ = ["Check", "add_parser", "run_checks"]
 _SDKS = (
     ("openai", "otel_llm_openai", "otel_llm.instrumentation.openai:OpenAIInstrumentor"),
     ("anthropic", "otel_llm_anthropic", "otel_llm.instrumentation.anthropic:AnthropicInstrumentor"),
+    ("google-genai", "otel_llm_google_genai", "otel_llm.instrumentation.google_genai:GoogleGenAIInstrumentor"),
 )
 _ENCODINGS = ("o200k_base", "cl100k_base")
 _TIMEOUT_S = 3.0
@@ -104,7 +105,7 @@ def check_sdks() -> Iterator[Check]:
             continue
         yield _ok(name, f"{version}, instrumented by {entry_name} (opentelemetry-instrument loads it)")
     if not found:
-        yield _fix("sdks", "neither openai nor anthropic is installed: nothing to trace")
+        yield _fix("sdks", f"none of {', '.join(sdk for sdk, _, _ in _SDKS)} is installed: nothing to trace")
 
 
 def _others_on_our_sdks() -> list[str]:

@@ -1,4 +1,4 @@
-"""A local fake of the OpenAI and Anthropic APIs, for tests, benchmarks and ``otel-llm demo``.
+"""A local fake of the OpenAI, Anthropic and Gemini APIs, for tests, benchmarks and ``otel-llm demo``.
 
 The real SDKs talk to it over real HTTP, so instrumentation is tested against the exact objects
 users get, with no API key and no network::
@@ -15,9 +15,12 @@ Endpoints: OpenAI ``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings`
 ``/v1/completions`` (also under Azure's ``/openai/deployments/{name}/``), Anthropic
 ``/v1/messages`` (also ``?beta=true`` and Vertex ``:rawPredict`` / ``:streamRawPredict``), Bedrock
 Runtime ``/model/{modelId}/converse``, ``/converse-stream``, ``/invoke``,
-``/invoke-with-response-stream`` (boto3 with ``endpoint_url=fp.url``); JSON, SSE streams and
-Bedrock's binary eventstream. Unscripted replies are deterministic: input tokens are the prompt's characters / 4
-(rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
+``/invoke-with-response-stream`` (boto3 with ``endpoint_url=fp.url``), Gemini
+``models/{model}:generateContent`` / ``:streamGenerateContent`` / ``:batchEmbedContents`` /
+``:embedContent`` (and Vertex's ``publishers/google/models/{model}:...``, ``:predict``; point
+google-genai at ``fp.url`` with ``HttpOptions(base_url=...)``); JSON, SSE streams and Bedrock's
+binary eventstream. Unscripted replies are deterministic: input tokens are the prompt's characters
+/ 4 (rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
 least 1,024 tokens is reported as cached, the way each provider's prompt cache reports it.
 
 ``python -m otel_llm.fake_provider`` runs one standalone and prints the environment to point

@@ -54,6 +54,13 @@ class Script:
     cache_read_tokens: int | None = None
     cache_write_5m_tokens: int | None = None
     cache_write_1h_tokens: int | None = None
+    # Gemini counts (usageMetadata), as the API reports them: prompt INCLUDES cached content,
+    # candidates EXCLUDE thoughts, the tool-use prompt is outside the prompt. Embeddings: prompt.
+    prompt_token_count: int | None = None
+    candidates_token_count: int | None = None
+    cached_content_token_count: int | None = None
+    thoughts_token_count: int | None = None
+    tool_use_prompt_token_count: int | None = None
     omit_usage: bool = False
     # Set verbatim in every usage object of the reply: dotted paths into the provider's own
     # usage shape ("prompt_tokens_details.cached_tokens"), any JSON value (strings, negatives,

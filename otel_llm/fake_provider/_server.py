@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _bedrock, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _bedrock, _gemini, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
@@ -27,7 +27,7 @@ from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encod
 __all__ = ["CHUNKS_HEADER", "FAIL_FIRST_HEADER", "FakeProvider"]
 
 _SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "api-key", "proxy-authorization", "cookie", "x-amz-security-token"}
+    {"authorization", "x-api-key", "api-key", "x-goog-api-key", "proxy-authorization", "cookie", "x-amz-security-token"}
 )
 _Reply = JsonReply | StreamReply
 _AZURE_PREFIX = "/openai/deployments/"
@@ -79,6 +79,12 @@ _ROUTES = (
     _Route("/converse-stream", _bedrock.converse_stream, _bedrock.error),
     _Route("/invoke", _bedrock.invoke, _bedrock.error),
     _Route("/invoke-with-response-stream", _bedrock.invoke_stream, _bedrock.error),
+    # Gemini (Developer API and Vertex): the model is in the path, ``?alt=sse`` in the query.
+    _Route(":generateContent", _gemini.generate, _gemini.error),
+    _Route(":streamGenerateContent", _gemini.generate, _gemini.error),
+    _Route(":batchEmbedContents", _gemini.embed, _gemini.error),
+    _Route(":embedContent", _gemini.embed, _gemini.error),
+    _Route(":predict", _gemini.predict, _gemini.error),
 )
 
 

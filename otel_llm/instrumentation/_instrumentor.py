@@ -12,26 +12,46 @@ the meter and the :class:`Telemetry` ONCE (never per call) and wraps the rows th
 has; ``uninstrument()`` unwraps exactly those. ``wrap_table`` gets ``instrument()``'s keyword
 arguments, so an SDK module reads its settings once there and hands them to its handlers
 (typed, frozen). Under ``opentelemetry-instrument`` no argument is passed and the global
-providers are used. ``_after_instrument``/``_before_uninstrument`` are
-hooks for SDK-specific setup (e.g. switching off an SDK's own spans).
+providers are used. ``span_silencer(**kwargs)`` is the hook for switching off another tracer's
+spans for the calls we trace (an SDK's own, an official instrumentation's), so a call is counted
+once: it returns a :class:`SpanSilencer`, installed after the rows are wrapped and removed before
+they are unwrapped, or None to keep those spans. :func:`other_spans_off` reads the ``off`` |
+``keep`` choice every such setting shares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
+from otel_llm._env import env_choice
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row, WrappedRow, unwrap_rows, wrap_rows
 
-__all__ = ["LLMInstrumentor"]
+__all__ = ["OTHER_SPANS_KEEP", "OTHER_SPANS_OFF", "LLMInstrumentor", "SpanSilencer", "other_spans_off"]
 
 _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+OTHER_SPANS_OFF = "off"
+OTHER_SPANS_KEEP = "keep"
+
+
+class SpanSilencer(Protocol):
+    """Keeps another tracer's spans off the calls we trace; ``install`` says whether there were any."""
+
+    def install(self) -> bool: ...
+
+    def uninstall(self) -> None: ...
+
+
+def other_spans_off(kwargs: Mapping[str, Any], argument: str, env_var: str) -> bool:
+    """The ``instrument(argument=...)`` choice, else ``env_var``: ``off`` (the default) or ``keep``."""
+    mode = kwargs.get(argument) or env_choice(env_var, OTHER_SPANS_OFF, (OTHER_SPANS_OFF, OTHER_SPANS_KEEP))
+    return mode == OTHER_SPANS_OFF
 
 
 def _our_version() -> str:
@@ -61,21 +81,24 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         content = ContentPolicy.from_env(kwargs.get("content_redactor"))
         self._telemetry: Telemetry | None = Telemetry(tracer, meter, content)
         self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(**kwargs), self._telemetry)
-        self._after_instrument(self._telemetry, **kwargs)
+        self._silencer = self.span_silencer(**kwargs)
+        if self._silencer is not None:
+            self._silencer.install()
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        self._before_uninstrument(**kwargs)
+        silencer: SpanSilencer | None = getattr(self, "_silencer", None)
+        if silencer is not None:
+            silencer.uninstall()
+        self._silencer = None
         if self._telemetry is not None:
             self._telemetry.active = False
         unwrap_rows(getattr(self, "_wrapped", ()))
         self._wrapped = []
         self._telemetry = None
 
-    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
-        """Hook for SDK-specific setup after the rows are wrapped."""
-
-    def _before_uninstrument(self, **kwargs: Any) -> None:
-        """Hook for SDK-specific teardown before the rows are unwrapped."""
+    def span_silencer(self, **kwargs: Any) -> SpanSilencer | None:
+        """What keeps another tracer's spans off our calls (see the module docstring); None: nothing."""
+        return None
 
     @property
     def wrapped_targets(self) -> list[str]:

@@ -50,7 +50,9 @@ def error_type(exc: BaseException) -> str:
     ``status_code == 200``; "200" would read as success, so only 4xx/5xx count as a status.
     """
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and not isinstance(status, bool) and status >= 400:
+    if status is None:  # google-genai's APIError names the HTTP status ``code``
+        status = getattr(exc, "code", None)
+    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status < 600:
         return str(status)
     return type(exc).__qualname__
 

@@ -47,6 +47,10 @@ _collected: ContextVar[list[StreamRecorder] | None] = ContextVar("otel_llm_strea
 class StreamRecorder:
     """Accumulates one stream's chunks and finishes its call once; subclassed per SDK."""
 
+    # The tier the request asked to be billed at (Gemini's ``config.service_tier``); priced at
+    # when the response names none. None: the response's own tier, or standard.
+    service_tier: str | None = None
+
     def __init__(self, call: LLMCall) -> None:
         self.call = call
         self._seen_first = False
@@ -85,7 +89,7 @@ class StreamRecorder:
                 self.call.record_error(error)
             else:
                 attributes, usage = self.on_end()
-                self.call.record_response(attributes, usage)
+                self.call.record_response(attributes, usage, service_tier=self.service_tier)
         except Exception as exc:
             report_bug(f"{type(self).__name__}.finish", exc)
         finally:

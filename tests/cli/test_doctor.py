@@ -13,7 +13,7 @@ from otel_llm.schema import MIGRATIONS, sync_prices
 from tests.cli.conftest import Run
 from tests.cli.newcomer import otel_llm, shell_env
 
-CHECKS = ("sdk openai", "sdk anthropic", "exporter clickhouse", "configurator", "traces exporter",
+CHECKS = ("sdk openai", "sdk anthropic", "sdk google-genai", "exporter clickhouse", "configurator", "traces exporter",
           "metrics exporter", "store schema", "store prices", "price book", "tiktoken o200k_base",
           "tiktoken cl100k_base", "collector")
 

@@ -23,6 +23,8 @@ from otel_llm.fake_provider import FakeProvider
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "examples" / "app.py"
 INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+# The runner's own settings for these never reach the app: it talks to the fake provider only.
+_PROVIDER_ENV = ("OTEL_", "OPENAI_", "ANTHROPIC_", "GOOGLE_", "GEMINI_", "AWS_")
 
 
 def _console_spans(stdout: str) -> list[dict[str, Any]]:
@@ -40,9 +42,10 @@ def app_spans(fake_provider: FakeProvider) -> list[dict[str, Any]]:
     if not APP.exists() or not INSTRUMENT.exists():
         pytest.skip("needs examples/app.py and opentelemetry-instrument in this environment")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "ANTHROPIC_", "AWS_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(_PROVIDER_ENV)},
         "OPENAI_BASE_URL": fake_provider.openai_base_url,
         "ANTHROPIC_BASE_URL": fake_provider.anthropic_base_url,
+        "GOOGLE_GEMINI_BASE_URL": fake_provider.url,
         # boto3 reads these itself: the example app's Bedrock call goes to the fake provider.
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake_provider.url,
         "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE",
@@ -110,3 +113,15 @@ def test_a_bedrock_call_is_counted_once_beside_the_official_botocore_instrumenta
     assert len(official) == (1 if installed else 0)
     assert not any(k.startswith("gen_ai.") for s in official for k in s["attributes"])
     assert "fake-secret" not in json.dumps(app_spans) and "AKIAFAKE" not in json.dumps(app_spans)
+def test_every_gemini_request_is_one_priced_span(app_spans: list[dict[str, Any]], fake_provider: FakeProvider) -> None:
+    pytest.importorskip("google.genai")
+    gemini_spans = [s for s in app_spans if s["attributes"].get(semconv.GEN_AI_PROVIDER_NAME) == "gcp.gemini"]
+    requests = [r for r in fake_provider.requests if "/models/gemini-" in r.path]
+    assert len(requests) == 3  # two tickets, one streamed chat turn
+    assert len(gemini_spans) == len(requests)
+    for span in gemini_spans:
+        a = span["attributes"]
+        assert span["name"] == "generate_content gemini-2.5-flash"
+        assert a[semconv.OTEL_LLM_COST_USD] > 0
+        assert a[semconv.OTEL_LLM_FEATURE] == "support_chat"
+    assert "dummy-key" not in json.dumps(gemini_spans)

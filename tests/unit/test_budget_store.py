@@ -57,6 +57,10 @@ def test_estimate_request_reads_each_api_shape() -> None:
     chat_kwargs = {"model": "gpt-4o", "messages": MESSAGES, "max_completion_tokens": 10}
     assert estimate_request("gpt-4o", "openai", chat_kwargs) == estimate_call(
         "gpt-4o", "openai", messages=MESSAGES, max_output_tokens=10)
+    gemini_kwargs = {"model": "gemini-2.5-flash", "contents": [{"role": "user", "parts": [{"text": "Summarize."}]}],
+                     "config": {"system_instruction": contract, "max_output_tokens": 40}}
+    expected = (count_text_tokens("Summarize.\n" + contract, "gemini-2.5-flash") or 0) + 40
+    assert estimate_request("gemini-2.5-flash", "gcp.gemini", gemini_kwargs).tokens == expected
 
 
 def test_before_request_refuses_a_prompt_bigger_than_the_budget() -> None:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm._env import env_choice
+from otel_llm.instrumentation._instrumentor import OTHER_SPANS_KEEP, OTHER_SPANS_OFF, other_spans_off
 
 __all__ = ["SDK_SPANS_KEEP", "SDK_SPANS_OFF", "AnthropicSettings"]
 
-SDK_SPANS_OFF = "off"
-SDK_SPANS_KEEP = "keep"
+SDK_SPANS_OFF = OTHER_SPANS_OFF
+SDK_SPANS_KEEP = OTHER_SPANS_KEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,4 @@ class AnthropicSettings:
 
     @classmethod
     def from_instrument_kwargs(cls, kwargs: Mapping[str, Any]) -> AnthropicSettings:
-        mode = kwargs.get("sdk_spans") or env_choice(
-            semconv.ENV_ANTHROPIC_SDK_SPANS, SDK_SPANS_OFF, (SDK_SPANS_OFF, SDK_SPANS_KEEP)
-        )
-        return cls(silence_sdk_spans=mode == SDK_SPANS_OFF)
+        return cls(silence_sdk_spans=other_spans_off(kwargs, "sdk_spans", semconv.ENV_ANTHROPIC_SDK_SPANS))

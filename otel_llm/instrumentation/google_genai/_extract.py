@@ -1,0 +1,186 @@
+"""Pure functions from google-genai requests and responses to span attributes and usage.
+
+Nothing here touches a span, a client or the network, so every rule about Gemini's shapes is
+unit-tested on plain objects. The SDK's pydantic models and plain dicts (a config may be either)
+go through the same reader, and a value of the wrong type is dropped, never recorded wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from otel_llm import semconv
+from otel_llm.provider_usage import gemini_usage
+from otel_llm.usage import Usage
+
+__all__ = [
+    "embed_usage",
+    "field",
+    "model_name",
+    "request_attributes",
+    "response_attributes",
+    "service_tier",
+    "usage_from_metadata",
+    "usage_from_response",
+]
+
+# GenerateContentConfig field -> attribute, for numbers passed through as they are.
+_NUMERIC_CONFIG = (
+    ("temperature", semconv.GEN_AI_REQUEST_TEMPERATURE),
+    ("top_p", semconv.GEN_AI_REQUEST_TOP_P),
+    ("top_k", semconv.GEN_AI_REQUEST_TOP_K),
+    ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+)
+# Tiers the price book prices apart; "unspecified" means standard, as the SDK documents.
+_PRICED_TIERS = frozenset({"standard", "flex", "priority"})
+
+
+def field(obj: Any, name: str) -> Any:
+    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable."""
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # a broken property on a foreign object is "not reported", not our crash
+        return None
+
+
+def _enum_text(value: Any) -> str | None:
+    """The wire string of an SDK enum (``FinishReason.STOP`` -> ``STOP``) or of a plain string."""
+    value = getattr(value, "value", value)
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float | int | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def model_name(model: Any) -> str | None:
+    """The model id the price book knows, from any form the SDK accepts.
+
+    ``models/gemini-2.5-flash``, ``publishers/google/models/gemini-2.5-flash`` and the full
+    ``projects/.../models/gemini-2.5-flash`` all name ``gemini-2.5-flash``; a tuned model
+    (``tunedModels/123``) is kept as it is, and is then reported unpriced, never guessed.
+    """
+    if not isinstance(model, str) or not model:
+        return None
+    if model.startswith("models/"):
+        return model[len("models/") :] or None
+    if "/models/" in model:
+        return model.rsplit("/models/", 1)[1] or None
+    return model
+
+
+def service_tier(config: Any) -> str | None:
+    """The tier the request asked for (``config.service_tier``), when it has prices of its own."""
+    tier = _enum_text(field(config, "service_tier"))
+    return tier.lower() if tier and tier.lower() in _PRICED_TIERS else None
+
+
+def request_attributes(kwargs: Mapping[str, Any], *, stream: bool = False) -> dict[str, Any]:
+    """Request attributes from ``model``/``config`` of a generate or embed call."""
+    attrs: dict[str, Any] = {}
+    model = model_name(kwargs.get("model"))
+    if model:
+        attrs[semconv.GEN_AI_REQUEST_MODEL] = model
+    if stream:
+        attrs[semconv.GEN_AI_REQUEST_STREAM] = True
+    config = kwargs.get("config")
+    if config is None:
+        return attrs
+    for name, key in _NUMERIC_CONFIG:
+        value = _number(field(config, name))
+        if value is not None:
+            attrs[key] = value
+    max_tokens = _int(field(config, "max_output_tokens"))
+    if max_tokens is not None:
+        attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
+    seed = _int(field(config, "seed"))
+    if seed is not None:
+        attrs[semconv.GEN_AI_REQUEST_SEED] = seed
+    count = _int(field(config, "candidate_count"))
+    if count is not None and count != 1:
+        attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = count
+    stops = field(config, "stop_sequences")
+    if isinstance(stops, Sequence) and not isinstance(stops, str) and stops and all(isinstance(s, str) for s in stops):
+        attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stops)
+    mime = field(config, "response_mime_type")
+    if isinstance(mime, str) and mime:
+        attrs[semconv.GEN_AI_OUTPUT_TYPE] = "json" if mime == "application/json" else "text"
+    return attrs
+
+
+def response_attributes(response: Any) -> dict[str, Any]:
+    """id, model version and finish reasons of a ``GenerateContentResponse`` (or a stream chunk)."""
+    attrs: dict[str, Any] = {}
+    response_id = field(response, "response_id")
+    if isinstance(response_id, str) and response_id:
+        attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
+    model = field(response, "model_version")
+    if isinstance(model, str) and model:
+        attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
+    reasons = finish_reasons(response)
+    if reasons:
+        attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
+    return attrs
+
+
+def finish_reasons(response: Any) -> list[str]:
+    """Each candidate's finish reason, lower-cased as the semconv examples spell them."""
+    candidates = field(response, "candidates")
+    if not isinstance(candidates, Sequence):
+        return []
+    reasons = (_enum_text(field(c, "finish_reason")) for c in candidates)
+    return [r.lower() for r in reasons if r]
+
+
+def usage_from_metadata(metadata: Any) -> Usage | None:
+    """Normalized usage of one ``usage_metadata``; None when the response carried none.
+
+    ``candidates_token_count`` is spelled ``response_token_count`` in the SDK's ``UsageMetadata``
+    type (embeddings); either is read.
+    """
+    if metadata is None:
+        return None
+    candidates = field(metadata, "candidates_token_count")
+    if candidates is None:
+        candidates = field(metadata, "response_token_count")
+    usage = gemini_usage(
+        field(metadata, "prompt_token_count"),
+        candidates,
+        cached_content_token_count=field(metadata, "cached_content_token_count") or 0,
+        thoughts_token_count=field(metadata, "thoughts_token_count") or 0,
+        tool_use_prompt_token_count=field(metadata, "tool_use_prompt_token_count") or 0,
+    )
+    return None if usage.is_empty else usage
+
+
+def usage_from_response(response: Any) -> Usage | None:
+    return usage_from_metadata(field(response, "usage_metadata"))
+
+
+def embed_usage(response: Any) -> Usage | None:
+    """An ``EmbedContentResponse``'s input tokens: ``usage_metadata``, or Vertex's per-embedding counts.
+
+    Vertex's ``:predict`` reports no usage object, only ``statistics.token_count`` per embedding
+    (a float in the SDK's type); their sum is what the request bills. Embeddings have no output.
+    """
+    usage = usage_from_response(response)
+    if usage is not None:
+        return usage
+    embeddings = field(response, "embeddings")
+    if not isinstance(embeddings, Sequence) or not embeddings:
+        return None
+    counts = [field(field(e, "statistics"), "token_count") for e in embeddings]
+    if any(c is None for c in counts):
+        return None
+    usage = gemini_usage(sum(counts), None)
+    return None if usage.is_empty else usage

@@ -1,0 +1,124 @@
+"""google-genai extraction on plain objects: names, request config, Gemini usage rules, Vertex embeddings."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from otel_llm import semconv
+from otel_llm.instrumentation.google_genai._extract import (
+    embed_usage,
+    model_name,
+    request_attributes,
+    response_attributes,
+    service_tier,
+    usage_from_metadata,
+)
+from otel_llm.usage_check import suspect_reason
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("gemini-2.5-flash", "gemini-2.5-flash"),
+        ("models/gemini-2.5-flash", "gemini-2.5-flash"),
+        ("publishers/google/models/gemini-2.5-pro", "gemini-2.5-pro"),
+        ("projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro", "gemini-2.5-pro"),
+        ("tunedModels/123", "tunedModels/123"),  # kept, so it is reported unpriced, never guessed
+        ("", None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_model_name_is_the_id_the_price_book_knows(given: object, expected: str | None) -> None:
+    assert model_name(given) == expected
+
+
+def test_request_attributes_read_a_dict_config_and_skip_wrong_types() -> None:
+    attrs = request_attributes(
+        {
+            "model": "models/gemini-2.5-flash",
+            "config": {
+                "temperature": 0.5,
+                "top_p": "high",  # wrong type: dropped, not recorded
+                "max_output_tokens": 100,
+                "candidate_count": 2,
+                "seed": True,  # a bool is no seed
+                "stop_sequences": ["a", 1],  # mixed: dropped
+                "response_mime_type": "application/json",
+            },
+        },
+        stream=True,
+    )
+    assert attrs == {
+        semconv.GEN_AI_REQUEST_MODEL: "gemini-2.5-flash",
+        semconv.GEN_AI_REQUEST_STREAM: True,
+        semconv.GEN_AI_REQUEST_TEMPERATURE: 0.5,
+        semconv.GEN_AI_REQUEST_MAX_TOKENS: 100,
+        semconv.GEN_AI_REQUEST_CHOICE_COUNT: 2,
+        semconv.GEN_AI_OUTPUT_TYPE: "json",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tier", "expected"),
+    [
+        ("flex", "flex"),
+        ("PRIORITY", "priority"),
+        ("unspecified", None),
+        (SimpleNamespace(value="flex"), "flex"),
+        (3, None),
+    ],
+)
+def test_service_tier_only_for_tiers_with_prices(tier: object, expected: str | None) -> None:
+    assert service_tier({"service_tier": tier}) == expected
+
+
+def test_gemini_usage_rules() -> None:
+    usage = usage_from_metadata(
+        {
+            "prompt_token_count": 1000,  # includes the cached 400
+            "cached_content_token_count": 400,
+            "candidates_token_count": 200,  # excludes the thoughts
+            "thoughts_token_count": 50,
+            "tool_use_prompt_token_count": 30,
+        }
+    )
+    assert usage is not None
+    assert (usage.input_tokens, usage.cache_read_tokens, usage.output_tokens, usage.reasoning_tokens) == (
+        1030,
+        400,
+        250,
+        50,
+    )
+    assert suspect_reason(usage) is None
+
+
+def test_no_usage_metadata_is_no_usage_and_malformed_counts_are_flagged() -> None:
+    assert usage_from_metadata(None) is None
+    assert usage_from_metadata({}) is None
+    bad = usage_from_metadata({"prompt_token_count": -3, "candidates_token_count": 2})
+    assert bad is not None and suspect_reason(bad) is not None
+
+
+def test_embed_usage_from_usage_metadata_or_vertex_statistics() -> None:
+    assert embed_usage({"usage_metadata": {"prompt_token_count": 12}}).input_tokens == 12  # type: ignore[union-attr]
+    vertex = {"embeddings": [{"statistics": {"token_count": 4.0}}, {"statistics": {"token_count": 6.0}}]}
+    usage = embed_usage(vertex)
+    assert usage is not None and (usage.input_tokens, usage.output_tokens) == (10, None)
+    # One input without a count: the total is unknown, so no usage rather than a partial sum.
+    assert embed_usage({"embeddings": [{"statistics": {"token_count": 4}}, {"values": [0.1]}]}) is None
+
+
+def test_response_attributes_lower_case_finish_reasons() -> None:
+    response = {
+        "response_id": "r1",
+        "model_version": "gemini-2.5-flash-001",
+        "candidates": [{"finish_reason": SimpleNamespace(value="MAX_TOKENS")}, {"finish_reason": None}],
+    }
+    assert response_attributes(response) == {
+        semconv.GEN_AI_RESPONSE_ID: "r1",
+        semconv.GEN_AI_RESPONSE_MODEL: "gemini-2.5-flash-001",
+        semconv.GEN_AI_RESPONSE_FINISH_REASONS: ["max_tokens"],
+    }
