@@ -49,8 +49,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from otel_llm.instrumentation._instrumentor import LLMInstrumentor
-from otel_llm.instrumentation._lifecycle import Telemetry
+from otel_llm.instrumentation._instrumentor import LLMInstrumentor, SpanSilencer
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.bedrock._methods import ROWS
 from otel_llm.instrumentation.bedrock._official_spans import OfficialBedrockSpans
@@ -71,12 +70,5 @@ class BedrockInstrumentor(LLMInstrumentor):
     def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
         return ROWS
 
-    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
-        self._official = OfficialBedrockSpans()
-        if BedrockSettings.from_instrument_kwargs(kwargs).silence_official_spans:
-            self._official.silence()
-
-    def _before_uninstrument(self, **kwargs: Any) -> None:
-        official: OfficialBedrockSpans | None = getattr(self, "_official", None)
-        if official is not None:
-            official.restore()
+    def span_silencer(self, **kwargs: Any) -> SpanSilencer | None:
+        return OfficialBedrockSpans() if BedrockSettings.from_instrument_kwargs(kwargs).silence_official_spans else None

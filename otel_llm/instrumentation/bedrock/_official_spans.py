@@ -46,15 +46,18 @@ class OfficialBedrockSpans:
     def __init__(self) -> None:
         self._removed: Callable[[], Any] | None = None
 
-    def silence(self) -> None:
+    def install(self) -> bool:
+        """Takes Bedrock Runtime out of the official instrumentation's extension table (a
+        :class:`~otel_llm.instrumentation._instrumentor.SpanSilencer`); True when it was there."""
         try:
             table = _table()
             if table is not None and _SERVICE in table:
                 self._removed = table.pop(_SERVICE)
         except Exception as exc:
             report_bug("bedrock.official_spans.silence", exc)
+        return self._removed is not None
 
-    def restore(self) -> None:
+    def uninstall(self) -> None:
         removed, self._removed = self._removed, None
         if removed is None:
             return
