@@ -206,3 +206,12 @@ USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a num
 USAGE_SUSPECT_TOO_MANY = "too_many_tokens"  # above any model's context window by orders of magnitude
 USAGE_SUSPECT_CACHE_ABOVE_INPUT = "cache_above_input"  # cache read + write > input (which includes them)
 USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning, audio or 1h cache writes above their total
+
+# --- Sampling (issue 13): a usage record for every call whose span is sampled out -------------
+# The GenAI semconv event that carries a call's attributes independently of its span. otel-llm
+# emits it (content never included) only when the call's span will not be exported, so each call
+# is recorded exactly once: by its span or by this event. Its attributes are the span's.
+EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
+# The call's duration, which a span carries in its own timing and an event does not.
+OTEL_LLM_CALL_DURATION_NS = "otel_llm.call.duration_ns"
+ENV_LOGS_EXPORTER = "OTEL_LOGS_EXPORTER"  # the SDK's variable: "clickhouse", "otlp" or both
