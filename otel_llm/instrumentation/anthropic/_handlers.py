@@ -26,7 +26,6 @@ from otel_llm.instrumentation.anthropic._streams import MessageEventRecorder, Me
 
 __all__ = ["MessageHandler", "StreamHelperHandler"]
 
-
 @lru_cache(maxsize=1)
 def _stream_types() -> tuple[type, type]:
     # Imported late (this module must import without the SDK) and once: a repeated

@@ -102,3 +102,4 @@ class OpenAIHandler(CallHandler):
         if self.stream_kind == "responses":
             return ResponsesStreamRecorder(call, content)
         return ChatStreamRecorder(call, content, request.kwargs, hide_usage_chunk=request.injected_usage)
+
