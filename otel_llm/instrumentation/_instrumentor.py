@@ -28,6 +28,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._lifecycle import Telemetry
+from otel_llm.instrumentation._usage_record import event_logger
 from otel_llm.instrumentation._wrapping import Row, WrappedRow, unwrap_rows, wrap_rows
 
 __all__ = ["LLMInstrumentor"]
@@ -61,7 +62,7 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         meter = metrics.get_meter(self.scope, _our_version(), kwargs.get("meter_provider"), schema_url=_SCHEMA_URL)
         logger = _logs.get_logger(self.scope, _our_version(), kwargs.get("logger_provider"), schema_url=_SCHEMA_URL)
         content = ContentPolicy.from_env(kwargs.get("content_redactor"))
-        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content, logger)
+        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content, event_logger(logger))
         self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(**kwargs), self._telemetry)
         self._after_instrument(self._telemetry, **kwargs)
 

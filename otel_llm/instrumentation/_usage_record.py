@@ -16,6 +16,8 @@ provider the API's no-op logger drops it for the price of one call.
 
 from __future__ import annotations
 
+import inspect
+import logging
 from typing import Any
 
 from opentelemetry._logs import Logger, SeverityNumber
@@ -23,7 +25,28 @@ from opentelemetry.trace import Span, set_span_in_context
 
 from otel_llm import semconv
 
-__all__ = ["emit_usage_record", "span_is_exported"]
+__all__ = ["emit_usage_record", "event_logger", "span_is_exported"]
+
+_log = logging.getLogger("otel_llm.instrumentation")
+
+
+def event_logger(logger: Logger) -> Logger | None:
+    """``logger`` if its API can emit a named event; else None, said once in one line.
+
+    Older ``opentelemetry-api`` releases take only ``emit(record)``, without an event name: every
+    record would fail, so a sampled-out call would go unrecorded without a word at each call.
+    """
+    try:
+        parameters = inspect.signature(logger.emit).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "event_name" in parameters:
+        return logger
+    _log.warning(
+        "otel-llm: this opentelemetry-api cannot emit log events; calls whose span is sampled out will not be "
+        "recorded. Upgrade opentelemetry-api and opentelemetry-sdk (pip install -U opentelemetry-sdk)."
+    )
+    return None
 
 
 def span_is_exported(span: Span) -> bool:

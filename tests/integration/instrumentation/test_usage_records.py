@@ -208,3 +208,32 @@ def test_a_budget_settles_sampled_out_calls_at_their_cost(
     (record,) = sampled_out.records()
     assert spent.usd > 0
     assert float(spent.usd) == pytest.approx(record.attributes[semconv.OTEL_LLM_COST_USD])
+
+
+def test_a_logs_api_without_events_is_said_once_and_calls_go_on(
+    caplog: pytest.LogCaptureFixture, openai_client: openai.OpenAI, fake_provider: FakeProvider
+) -> None:
+    """An old opentelemetry-api whose Logger takes only ``emit(record)``: one line naming the fix."""
+    from opentelemetry._logs import Logger, LoggerProvider
+
+    class OldLogger(Logger):
+        def emit(self, record: Any) -> None:  # type: ignore[override]
+            raise AssertionError("never called")
+
+        def enabled(self, *args: Any, **kwargs: Any) -> bool:
+            return True
+
+    class OldProvider(LoggerProvider):
+        def get_logger(self, *args: Any, **kwargs: Any) -> Logger:
+            return OldLogger("old")
+
+    instrumentor = OpenAIInstrumentor()
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    instrumentor.instrument(tracer_provider=provider, logger_provider=OldProvider())
+    try:
+        reply = openai_client.chat.completions.create(**chat())
+    finally:
+        instrumentor.uninstrument()
+    assert reply.choices
+    warnings = [r.getMessage() for r in caplog.records if "cannot emit log events" in r.getMessage()]
+    assert len(warnings) == 1 and "pip install -U opentelemetry-sdk" in warnings[0]
