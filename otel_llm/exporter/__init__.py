@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -110,7 +110,54 @@ def open_sink(config: ExporterConfig, table: str = TRACES_TABLE) -> Sink:
     return TraceWriter(client, config.database, table)
 
 
-class ClickHouseSpanExporter(SpanExporter):
+class _WorkerExporter:
+    """What both exporters are: settings resolved once, and a worker thread that stores their items.
+
+    Each exporter adds only ``export`` (its SDK's result type) and what its items become.
+    """
+
+    def __init__(
+        self,
+        settings: ExporterSettings,
+        sink_factory: Callable[[ExporterConfig], Sink],
+        retry: RetryPolicy | None,
+        waiter: Waiter | None,
+        **conversion: Any,
+    ) -> None:
+        self._config = config = resolve_config(**settings)
+        self._worker = ExportWorker(
+            config, lambda: sink_factory(config), retry or RetryPolicy(), waiter or Waiter(), **conversion
+        )
+
+    @property
+    def config(self) -> ExporterConfig:
+        return self._config
+
+    def _hand_over(self, items: Sequence[Any]) -> bool:
+        """Queue ``items`` for the worker; False when refused (stopping) or on a bug of ours."""
+        try:
+            return self._worker.enqueue(items)
+        except Exception:  # a bug of ours must not reach the SDK's thread
+            _log.exception("ClickHouse exporter could not accept %d items", len(items))
+            return False
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Write everything received so far; False if that did not finish within the timeout."""
+        return self._worker.flush(timeout_millis / 1000)
+
+    def shutdown(self, timeout_millis: int = 30_000) -> None:
+        """Flush, then stop, within the shorter of ``timeout_millis`` and ``shutdown_timeout_s``.
+
+        Returns by then whatever the store does (an insert or connect still in progress is
+        abandoned); the items not stored are dropped, counted in ``stats()`` and logged in one line.
+        """
+        self._worker.shutdown(timeout_millis / 1000)
+
+    def stats(self) -> ExportStats:
+        return self._worker.stats()
+
+
+class ClickHouseSpanExporter(_WorkerExporter, SpanExporter):
     """Spans into ``otel_traces`` (the OTel Collector contrib layout), exactly once, off the app's path."""
 
     def __init__(
@@ -126,44 +173,18 @@ class ClickHouseSpanExporter(SpanExporter):
         ``sink_factory`` and ``waiter`` are seams (a wrapped writer, a fake clock), as the OTLP
         exporters accept a session: the defaults are :func:`open_sink` and real time.
         """
-        self._config = config = resolve_config(**settings)
-        factory = sink_factory or open_sink
-        self._worker = ExportWorker(config, lambda: factory(config), retry or RetryPolicy(), waiter or Waiter())
-
-    @property
-    def config(self) -> ExporterConfig:
-        return self._config
+        super().__init__(settings, sink_factory or open_sink, retry, waiter)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Hand the spans to the exporter's thread; returns at once, whatever the store is doing."""
-        try:
-            accepted = self._worker.enqueue(spans)
-        except Exception:  # a bug of ours must not reach the SDK's thread
-            _log.exception("ClickHouse exporter could not accept %d spans", len(spans))
-            return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS if accepted else SpanExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Write everything received so far; False if that did not finish within the timeout."""
-        return self._worker.flush(timeout_millis / 1000)
-
-    def shutdown(self, timeout_millis: int = 30_000) -> None:
-        """Flush, then stop, within the shorter of ``timeout_millis`` and ``shutdown_timeout_s``.
-
-        Returns by then whatever the store does (an insert or connect still in progress is
-        abandoned); the spans not stored are dropped, counted in ``stats()`` and logged in one line.
-        """
-        self._worker.shutdown(timeout_millis / 1000)
-
-    def stats(self) -> ExportStats:
-        return self._worker.stats()
+        return SpanExportResult.SUCCESS if self._hand_over(spans) else SpanExportResult.FAILURE
 
 
 def _open_log_sink(config: ExporterConfig) -> Sink:
     return open_sink(config, LOGS_TABLE)
 
 
-class ClickHouseLogExporter(_LogExporterBase):  # type: ignore[misc,valid-type]
+class ClickHouseLogExporter(_WorkerExporter, _LogExporterBase):  # type: ignore[misc,valid-type]
     """Log records into ``otel_logs`` (the OTel Collector contrib layout), exactly once, off the app's path.
 
     Everything as :class:`ClickHouseSpanExporter` (settings, variables, the worker thread, retries
@@ -179,37 +200,15 @@ class ClickHouseLogExporter(_LogExporterBase):  # type: ignore[misc,valid-type]
         waiter: Waiter | None = None,
         **settings: Unpack[ExporterSettings],
     ) -> None:
-        self._config = config = resolve_config(**settings)
-        factory = sink_factory or _open_log_sink
-        self._worker = ExportWorker(
-            config,
-            lambda: factory(config),
-            retry or RetryPolicy(),
-            waiter or Waiter(),
+        super().__init__(
+            settings,
+            sink_factory or _open_log_sink,
+            retry,
+            waiter,
             convert=log_records_to_columns,
             noun="log records",
         )
 
-    @property
-    def config(self) -> ExporterConfig:
-        return self._config
-
-    def export(self, batch: Sequence[object]) -> _LogExportResult:
+    def export(self, batch: Sequence[Any]) -> _LogExportResult:
         """Hand the records to the exporter's thread; returns at once, whatever the store is doing."""
-        try:
-            accepted = self._worker.enqueue(batch)
-        except Exception:  # a bug of ours must not reach the SDK's thread
-            _log.exception("ClickHouse log exporter could not accept %d records", len(batch))
-            return _LogExportResult.FAILURE
-        return _LogExportResult.SUCCESS if accepted else _LogExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Write everything received so far; False if that did not finish within the timeout."""
-        return self._worker.flush(timeout_millis / 1000)
-
-    def shutdown(self, timeout_millis: int = 30_000) -> None:
-        """Flush, then stop, within the shorter of ``timeout_millis`` and ``shutdown_timeout_s``."""
-        self._worker.shutdown(timeout_millis / 1000)
-
-    def stats(self) -> ExportStats:
-        return self._worker.stats()
+        return _LogExportResult.SUCCESS if self._hand_over(batch) else _LogExportResult.FAILURE
