@@ -218,3 +218,11 @@ ENV_BEDROCK_OFFICIAL_SPANS = "OTEL_LLM_BEDROCK_OFFICIAL_SPANS"
 # calls otel-llm traces (generate_content, streams, embed_content), so each is counted once;
 # keep: both emit spans (its span is then the parent of ours, and both carry gen_ai.usage.*).
 ENV_GOOGLE_GENAI_OFFICIAL_SPANS = "OTEL_LLM_GOOGLE_GENAI_OFFICIAL_SPANS"
+# --- Sampling (issue 13): a usage record for every call whose span is sampled out -------------
+# The GenAI semconv event that carries a call's attributes independently of its span. otel-llm
+# emits it (content never included) only when the call's span will not be exported, so each call
+# is recorded exactly once: by its span or by this event. Its attributes are the span's.
+EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
+# The call's duration, which a span carries in its own timing and an event does not.
+OTEL_LLM_CALL_DURATION_NS = "otel_llm.call.duration_ns"
+ENV_LOGS_EXPORTER = "OTEL_LOGS_EXPORTER"  # the SDK's variable: "clickhouse", "otlp" or both

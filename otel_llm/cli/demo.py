@@ -86,12 +86,14 @@ def _progress(done: int, total: int) -> None:
 
 def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int], None] = _progress) -> None:
     """Run the example app ``rounds`` times under instrumentation, everything flushed to ``dsn``."""
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    from otel_llm.exporter import ClickHouseSpanExporter
+    from otel_llm.exporter import ClickHouseLogExporter, ClickHouseSpanExporter
     from otel_llm.fake_provider import FakeProvider
     from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
     from otel_llm.instrumentation.openai import OpenAIInstrumentor
@@ -100,10 +102,17 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
     resource = Resource.create({"service.name": _SERVICE})
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(ClickHouseSpanExporter(endpoint=dsn, database=database)))
+    # The calls a sampler in the environment (OTEL_TRACES_SAMPLER) drops arrive as usage events.
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(ClickHouseLogExporter(endpoint=dsn, database=database))
+    )
     meter_provider = MeterProvider(resource=resource)
     instrumentors = (OpenAIInstrumentor(), AnthropicInstrumentor())
     for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        instrumentor.instrument(
+            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider
+        )
     try:
         with FakeProvider() as fake, _environment({
             "OPENAI_BASE_URL": fake.openai_base_url, "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
@@ -119,6 +128,7 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
             instrumentor.uninstrument()
         tracer_provider.force_flush()
         tracer_provider.shutdown()
+        logger_provider.shutdown()
         meter_provider.shutdown()
 
 
@@ -132,6 +142,7 @@ def _demo_calls(client: Client, database: str) -> int:
 _DEMO_ROWS = (
     ("otel_traces_trace_id_ts", "TraceId IN (SELECT TraceId FROM {db}.otel_traces WHERE ServiceName = {{s:String}})"),
     ("otel_traces", "ServiceName = {{s:String}}"),
+    ("otel_logs", "ServiceName = {{s:String}}"),
     ("llm_calls", "ServiceName = {{s:String}}"),
     ("llm_usage_hourly", "ServiceName = {{s:String}}"),
     ("llm_usage_daily_user", "ServiceName = {{s:String}}"),

@@ -34,7 +34,15 @@ BatchSpanProcessor (the SDK does not pass it on): call ``exporter.force_flush()`
 store. chdb lets one process own a data directory: services with several processes should send
 OTLP to ``otel-llm collector`` instead.
 
-Public here: the exporter, its settings (:class:`ExporterSettings`, resolved into
+The log exporter (:class:`ClickHouseLogExporter`, entry point ``clickhouse`` of
+``OTEL_LOGS_EXPORTER``) stores log records in ``otel_logs`` (the contrib exporter's layout) with
+the same settings, variables, thread, retries, dedup tokens and bounds; the schema's
+``llm_calls`` view reads the usage records otel-llm emits for calls whose span was sampled out,
+so reports count every call::
+
+    OTEL_TRACES_EXPORTER=otlp,clickhouse OTEL_LOGS_EXPORTER=clickhouse opentelemetry-instrument python app.py
+
+Public here: the exporters, their settings (:class:`ExporterSettings`, resolved into
 :class:`ExporterConfig`), its counters (:class:`ExportStats`), and the constructor's seams
 (:class:`RetryPolicy`, :class:`Waiter`, a ``sink_factory`` returning a :class:`Sink`, default
 :func:`open_sink`). The ``otel_traces`` row format and its deduplicated insert, which the
@@ -45,19 +53,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
+
+try:  # opentelemetry-sdk >= 1.39 names the base LogRecordExporter
+    from opentelemetry.sdk._logs.export import LogRecordExporter as _LogExporterBase
+    from opentelemetry.sdk._logs.export import LogRecordExportResult as _LogExportResult
+except ImportError:  # pragma: no cover - older SDKs
+    from opentelemetry.sdk._logs.export import LogExporter as _LogExporterBase  # type: ignore[assignment,no-redef]
+    from opentelemetry.sdk._logs.export import LogExportResult as _LogExportResult  # type: ignore[assignment,no-redef]
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_llm.exporter._config import ExporterConfig, ExporterSettings, resolve_config
+from otel_llm.exporter._log_rows import log_records_to_columns
 from otel_llm.exporter._retry import RetryPolicy, Waiter
 from otel_llm.exporter._worker import ExportStats, ExportWorker
-from otel_llm.exporter._writer import Sink, TraceWriter
+from otel_llm.exporter._writer import LOGS_TABLE, TRACES_TABLE, Sink, TraceWriter
 from otel_llm.schema import prepare
 from otel_llm.store import connect, dictionary_credentials  # chdb and clickhouse-connect load when connect runs
 
 __all__ = [
+    "ClickHouseLogExporter",
     "ClickHouseSpanExporter",
     "ExportStats",
     "ExporterConfig",
@@ -74,8 +91,8 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 
-def open_sink(config: ExporterConfig) -> Sink:
-    """Connect (on the calling thread), create the schema when asked, and return the writer."""
+def open_sink(config: ExporterConfig, table: str = TRACES_TABLE) -> Sink:
+    """Connect (on the calling thread), create the schema when asked, and return the writer of ``table``."""
     client = connect(
         config.endpoint,
         username=config.username,
@@ -90,10 +107,57 @@ def open_sink(config: ExporterConfig) -> Sink:
     except BaseException:
         client.close()
         raise
-    return TraceWriter(client, config.database)
+    return TraceWriter(client, config.database, table)
 
 
-class ClickHouseSpanExporter(SpanExporter):
+class _WorkerExporter:
+    """What both exporters are: settings resolved once, and a worker thread that stores their items.
+
+    Each exporter adds only ``export`` (its SDK's result type) and what its items become.
+    """
+
+    def __init__(
+        self,
+        settings: ExporterSettings,
+        sink_factory: Callable[[ExporterConfig], Sink],
+        retry: RetryPolicy | None,
+        waiter: Waiter | None,
+        **conversion: Any,
+    ) -> None:
+        self._config = config = resolve_config(**settings)
+        self._worker = ExportWorker(
+            config, lambda: sink_factory(config), retry or RetryPolicy(), waiter or Waiter(), **conversion
+        )
+
+    @property
+    def config(self) -> ExporterConfig:
+        return self._config
+
+    def _hand_over(self, items: Sequence[Any]) -> bool:
+        """Queue ``items`` for the worker; False when refused (stopping) or on a bug of ours."""
+        try:
+            return self._worker.enqueue(items)
+        except Exception:  # a bug of ours must not reach the SDK's thread
+            _log.exception("ClickHouse exporter could not accept %d items", len(items))
+            return False
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Write everything received so far; False if that did not finish within the timeout."""
+        return self._worker.flush(timeout_millis / 1000)
+
+    def shutdown(self, timeout_millis: int = 30_000) -> None:
+        """Flush, then stop, within the shorter of ``timeout_millis`` and ``shutdown_timeout_s``.
+
+        Returns by then whatever the store does (an insert or connect still in progress is
+        abandoned); the items not stored are dropped, counted in ``stats()`` and logged in one line.
+        """
+        self._worker.shutdown(timeout_millis / 1000)
+
+    def stats(self) -> ExportStats:
+        return self._worker.stats()
+
+
+class ClickHouseSpanExporter(_WorkerExporter, SpanExporter):
     """Spans into ``otel_traces`` (the OTel Collector contrib layout), exactly once, off the app's path."""
 
     def __init__(
@@ -109,34 +173,42 @@ class ClickHouseSpanExporter(SpanExporter):
         ``sink_factory`` and ``waiter`` are seams (a wrapped writer, a fake clock), as the OTLP
         exporters accept a session: the defaults are :func:`open_sink` and real time.
         """
-        self._config = config = resolve_config(**settings)
-        factory = sink_factory or open_sink
-        self._worker = ExportWorker(config, lambda: factory(config), retry or RetryPolicy(), waiter or Waiter())
-
-    @property
-    def config(self) -> ExporterConfig:
-        return self._config
+        super().__init__(settings, sink_factory or open_sink, retry, waiter)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Hand the spans to the exporter's thread; returns at once, whatever the store is doing."""
-        try:
-            accepted = self._worker.enqueue(spans)
-        except Exception:  # a bug of ours must not reach the SDK's thread
-            _log.exception("ClickHouse exporter could not accept %d spans", len(spans))
-            return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS if accepted else SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS if self._hand_over(spans) else SpanExportResult.FAILURE
 
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Write everything received so far; False if that did not finish within the timeout."""
-        return self._worker.flush(timeout_millis / 1000)
 
-    def shutdown(self, timeout_millis: int = 30_000) -> None:
-        """Flush, then stop, within the shorter of ``timeout_millis`` and ``shutdown_timeout_s``.
+def _open_log_sink(config: ExporterConfig) -> Sink:
+    return open_sink(config, LOGS_TABLE)
 
-        Returns by then whatever the store does (an insert or connect still in progress is
-        abandoned); the spans not stored are dropped, counted in ``stats()`` and logged in one line.
-        """
-        self._worker.shutdown(timeout_millis / 1000)
 
-    def stats(self) -> ExportStats:
-        return self._worker.stats()
+class ClickHouseLogExporter(_WorkerExporter, _LogExporterBase):  # type: ignore[misc,valid-type]
+    """Log records into ``otel_logs`` (the OTel Collector contrib layout), exactly once, off the app's path.
+
+    Everything as :class:`ClickHouseSpanExporter` (settings, variables, the worker thread, retries
+    under one dedup token, the buffer bound, the bounded shutdown); ``max_buffered_spans`` and
+    the ``stats()`` counters count log records here.
+    """
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        sink_factory: Callable[[ExporterConfig], Sink] | None = None,
+        waiter: Waiter | None = None,
+        **settings: Unpack[ExporterSettings],
+    ) -> None:
+        super().__init__(
+            settings,
+            sink_factory or _open_log_sink,
+            retry,
+            waiter,
+            convert=log_records_to_columns,
+            noun="log records",
+        )
+
+    def export(self, batch: Sequence[Any]) -> _LogExportResult:
+        """Hand the records to the exporter's thread; returns at once, whatever the store is doing."""
+        return _LogExportResult.SUCCESS if self._hand_over(batch) else _LogExportResult.FAILURE

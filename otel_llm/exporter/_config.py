@@ -35,7 +35,8 @@ DEFAULT_MAX_BATCH_AGE_S = 1.0  # how stale the store may be under a light load
 # How long an exiting app waits for the store. A few seconds: enough to open the embedded store
 # and write the last batch, short enough that an unreachable server does not hold up the exit.
 DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
-_RAW_SPAN_TABLES = ("otel_traces", "otel_traces_trace_id_ts")  # what the TTL setting applies to
+# What the TTL setting applies to: the raw tables, spans and (since schema version 8) log records.
+_RAW_SPAN_TABLES = ("otel_traces", "otel_traces_trace_id_ts", "otel_logs")
 
 
 @dataclass(frozen=True)

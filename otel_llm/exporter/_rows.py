@@ -80,6 +80,7 @@ class TraceColumns:
     """Column-oriented ``otel_traces`` rows, ready for ``client.insert(..., column_oriented=True)``."""
 
     __slots__ = ("columns",)
+    NAMES = COLUMN_NAMES
 
     def __init__(self) -> None:
         self.columns: list[list[Any]] = [[] for _ in COLUMN_NAMES]

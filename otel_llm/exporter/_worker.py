@@ -11,6 +11,11 @@ its dedup token and is retried with jittered backoff; the spans held (waiting, c
 flight) never exceed ``max_buffered_spans`` (the oldest are dropped, counted and logged); a
 permanent error rejects that batch only. Nothing here raises into the app.
 
+One worker class serves both exporters: the span exporter's converts spans to ``otel_traces``
+columns, the log exporter's log records to ``otel_logs`` columns (``convert`` and ``noun``);
+batching, retries, dedup tokens, the bound and shutdown are the same code. The counters keep
+their span names (``written_spans`` ...) and count records for the log exporter.
+
 Shutdown is bounded (``shutdown_timeout_s``, 5 s by default, or the SDK's ``timeout_millis`` when
 shorter), because an app must be able to exit while its store is unreachable: a batch waiting out a
 backoff is tried once at once, waits end at the deadline, and an insert or connect still in progress
@@ -27,17 +32,17 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from typing import Any, Protocol
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, set_value
-from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_llm import semconv
 from otel_llm.exporter._config import ExporterConfig
 from otel_llm.exporter._retry import RetryPolicy, Waiter
-from otel_llm.exporter._rows import TraceColumns, spans_to_columns
+from otel_llm.exporter._rows import spans_to_columns
 from otel_llm.exporter._writer import Sink, is_retryable
 
-__all__ = ["ExportStats", "ExportWorker"]
+__all__ = ["Columns", "ExportStats", "ExportWorker"]
 
 _log = logging.getLogger("otel_llm.exporter")
 _LOG_EVERY_S = 60.0  # a long outage logs a line a minute per kind of trouble, not one per batch
@@ -67,6 +72,14 @@ def _hint(error: Exception) -> str:
     return ""
 
 
+class Columns(Protocol):
+    """A converted batch: its rows, and the token that names it the same in every process."""
+
+    def __len__(self) -> int: ...
+
+    def dedup_token(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class ExportStats:
     """Counters since start (or since a fork), for code and tests to read: ``exporter.stats()``."""
@@ -83,7 +96,7 @@ class ExportStats:
 
 @dataclass
 class _Batch:
-    columns: TraceColumns
+    columns: Columns
     token: str
     attempts: int = 0
     not_before: float = 0.0
@@ -99,8 +112,12 @@ class ExportWorker:
         sink_factory: Callable[[], Sink],
         retry: RetryPolicy,
         waiter: Waiter,
+        convert: Callable[[list[Any]], Columns] = spans_to_columns,
+        noun: str = "spans",
     ) -> None:
         self._config = config
+        self._convert_items = convert
+        self._noun = noun  # what the log lines call the items: "spans" or "log records"
         self._sink_factory = sink_factory
         self._retry = retry
         self._waiter = waiter
@@ -112,7 +129,7 @@ class ExportWorker:
 
     def _reset(self) -> None:
         self._cond = threading.Condition(threading.Lock())
-        self._pending: list[ReadableSpan] = []
+        self._pending: list[Any] = []
         self._pending_since = 0.0
         self._ready: deque[_Batch] = deque()
         self._ready_spans = 0
@@ -133,7 +150,7 @@ class ExportWorker:
 
     # --- called from the SDK's threads ---------------------------------------------------------
 
-    def enqueue(self, spans: Sequence[ReadableSpan]) -> bool:
+    def enqueue(self, spans: Sequence[Any]) -> bool:
         with self._cond:
             if self._stopping:
                 return False
@@ -200,11 +217,11 @@ class ExportWorker:
                 else:
                     self._convert(work)
         except Exception:  # a bug of ours: say so once, never take the app down
-            _log.exception("ClickHouse exporter thread stopped; spans will no longer be stored")
+            _log.exception("ClickHouse exporter thread stopped; %s will no longer be stored", self._noun)
         finally:
             self._close_sink()
 
-    def _next_work(self) -> _Batch | list[ReadableSpan] | None:
+    def _next_work(self) -> _Batch | list[Any] | None:
         """Under the lock: the next batch due for an attempt, spans due for conversion, or None to stop."""
         while True:
             now = self._waiter.now()
@@ -241,11 +258,11 @@ class ExportWorker:
             deadlines.append(self._stop_deadline)
         return max(min(deadlines) - now, 0.0) if deadlines else None
 
-    def _convert(self, spans: list[ReadableSpan]) -> None:
+    def _convert(self, spans: list[Any]) -> None:
         try:
-            columns = spans_to_columns(spans)
+            columns = self._convert_items(spans)
         except Exception as error:  # a bug of ours on some span: lose this batch, keep going
-            _log.exception("Could not convert %d spans to rows; dropping them", len(spans))
+            _log.exception("Could not convert %d %s to rows; dropping them", len(spans), self._noun)
             self._settle(len(spans), "rejected_spans", error)
             return
         batch = _Batch(columns, columns.dedup_token())
@@ -272,7 +289,12 @@ class ExportWorker:
                 self._requeue(batch, error)
             else:
                 self._log_trouble(
-                    "rejected", "ClickHouse refused %d spans (not retried): %r%s", len(batch), error, _hint(error)
+                    "rejected",
+                    "ClickHouse refused %d %s (not retried): %r%s",
+                    len(batch),
+                    self._noun,
+                    error,
+                    _hint(error),
                 )
                 self._settle(len(batch), "rejected_spans", error)
             return
@@ -334,8 +356,9 @@ class ExportWorker:
             self._counts["dropped_spans"] += dropped
             self._log_trouble(
                 "dropped",
-                "ClickHouse exporter buffer full (%d spans): dropped the oldest %d (%d so far)",
+                "ClickHouse exporter buffer full (%d %s): dropped the oldest %d (%d so far)",
                 self._config.max_buffered_spans,
+                self._noun,
                 dropped,
                 self._counts["dropped_spans"],
             )
@@ -353,8 +376,9 @@ class ExportWorker:
         if lost:
             self._counts["dropped_spans"] += lost
             _log.warning(
-                "ClickHouse exporter dropped %d spans at shutdown: not stored within %.3gs (%s); set %s to wait longer",
+                "ClickHouse exporter dropped %d %s at shutdown: not stored within %.3gs (%s); set %s to wait longer",
                 lost,
+                self._noun,
                 self._stop_timeout_s,
                 self._why_unstored(),
                 semconv.ENV_CLICKHOUSE_SHUTDOWN_TIMEOUT,
@@ -378,7 +402,7 @@ class ExportWorker:
             self._abandoned -= landed
             self._counts["dropped_spans"] -= landed
             self._counts["written_spans"] += landed
-            _log.info("ClickHouse stored %d spans after shutdown had counted them dropped", landed)
+            _log.info("ClickHouse stored %d %s after shutdown had counted them dropped", landed, self._noun)
         self._cond.notify_all()
 
     def _log_trouble(self, kind: str, message: str, *args: object) -> None:

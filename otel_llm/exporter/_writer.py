@@ -1,4 +1,4 @@
-"""The one ClickHouse writer of ``otel_traces`` rows, and what its errors mean for a retry.
+"""The one ClickHouse writer of ``otel_traces`` (and ``otel_logs``) rows, and what its errors mean for a retry.
 
 Why one writer: the in-process exporter and the collector store a batch the same way, so that
 whichever of them retries (or the collector replays its spool after a crash) the batch is stored
@@ -12,6 +12,9 @@ the same block). The settings that make that true:
 - ``deduplicate_blocks_in_dependent_materialized_views=1``: a retried insert that reached the
   views once does not count the same calls twice in ``llm_calls`` and the rollups.
 
+The same writer stores ``otel_logs`` blocks (:class:`~otel_llm.exporter._log_rows.LogColumns`):
+a block names its own columns (``NAMES``), so the writer is told only the table.
+
 Reuse (the collector): ``writer = TraceWriter(client, database)`` then
 ``writer.write(columns)`` for each :class:`TraceColumns`; call :func:`is_retryable` on what it
 raises to decide between keeping the batch for later and giving it up.
@@ -24,22 +27,22 @@ import re
 import socket
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from otel_llm.exporter._rows import COLUMN_NAMES, TraceColumns
+from otel_llm.exporter._rows import TraceColumns
 from otel_llm.exporter._values import valid_utf8
 from otel_llm.log_interval import IntervalLog
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["Sink", "TraceWriter", "is_retryable"]
+__all__ = ["LOGS_TABLE", "TRACES_TABLE", "Block", "Sink", "TraceWriter", "is_retryable"]
 
 _log = logging.getLogger("otel_llm.exporter")
 _impossible_time_log = IntervalLog(_log, logging.WARNING)
-_SERVICE, _TRACE_ID, _SPAN_ID = (COLUMN_NAMES.index(name) for name in ("ServiceName", "TraceId", "SpanId"))
 
 TRACES_TABLE = "otel_traces"
+LOGS_TABLE = "otel_logs"
 
 # ClickHouse error codes for conditions that pass: overload, timeouts, network, replicas/keeper,
 # an insert whose outcome is unknown (the dedup token makes retrying it safe).
@@ -75,16 +78,30 @@ _HTTP_STATUS = re.compile(r"HTTP status (\d{3})")
 _RETRYABLE_HTTP = frozenset({408, 429, 500, 502, 503, 504})
 
 
+class Block(Protocol):
+    """Column-oriented rows of one table: :class:`TraceColumns` or ``LogColumns``."""
+
+    NAMES: ClassVar[tuple[str, ...]]
+    columns: list[list[Any]]
+
+    def __len__(self) -> int: ...
+
+    def fix_times(self, now_ns: int) -> list[int]: ...
+
+    def dedup_token(self) -> str: ...
+
+
 class Sink(Protocol):
     """Where batches go. The exporter only needs these two calls, so tests can wrap a real writer."""
 
-    def write(self, columns: TraceColumns, token: str) -> int: ...
+    def write(self, columns: Any, token: str) -> int: ...
 
     def close(self) -> None: ...
 
 
 class TraceWriter:
-    """Column-oriented, deduplicated inserts into ``<database>.otel_traces`` over clickhouse-connect.
+    """Column-oriented, deduplicated inserts into ``<database>.otel_traces`` (or the ``table`` given,
+    e.g. ``otel_logs``) over clickhouse-connect.
 
     The table's column types are read once (one ``DESCRIBE``) and reused, so each insert is a
     single round trip on both the HTTP and the embedded (chdb) backend.
@@ -96,44 +113,46 @@ class TraceWriter:
         self._table = table
         self._column_types: Sequence[Any] | None = None
 
-    def write(self, columns: TraceColumns, token: str | None = None) -> int:
+    def write(self, columns: Block | TraceColumns, token: str | None = None) -> int:
         """Inserts ``columns`` as one block; returns how many of its spans had an impossible time
         replaced by the write time (see :meth:`TraceColumns.fix_times`), logged once a minute."""
         if not len(columns):
             return 0
         fixed = columns.fix_times(time.time_ns())
+        names = columns.NAMES
         if fixed:
             columns_ = columns.columns
             first = fixed[0]
+            service, trace_id, span_id = (names.index(name) for name in ("ServiceName", "TraceId", "SpanId"))
             _impossible_time_log.log(
-                "stored %d spans with a time outside 1970..2106 (what the tables can keep) at the time of "
+                "stored %d rows with a time outside 1970..2106 (what the tables can keep) at the time of "
                 "writing, e.g. service %r trace %s span %s: the sender's clock or instrumentation sets "
                 "impossible times",
                 len(fixed),
-                columns_[_SERVICE][first],
-                columns_[_TRACE_ID][first],
-                columns_[_SPAN_ID][first],
+                columns_[service][first],
+                columns_[trace_id][first],
+                columns_[span_id][first],
             )
         if self._column_types is None:
             context = self._client.create_insert_context(
-                self._table, list(COLUMN_NAMES), database=self._database, column_oriented=True
+                self._table, list(names), database=self._database, column_oriented=True
             )
             self._column_types = context.column_types
         token = token or columns.dedup_token()
         try:
-            self._insert(columns.columns, token)
+            self._insert(columns.columns, names, token)
         except UnicodeEncodeError:
             # One lone surrogate (how Python carries invalid UTF-8) must not cost the whole batch.
             # Serializing failed before anything was stored, so the same token stays right.
-            _log.warning("Replacing invalid UTF-8 in a batch of %d spans with U+FFFD", len(columns))
-            self._insert([valid_utf8(column) for column in columns.columns], token)
+            _log.warning("Replacing invalid UTF-8 in a batch of %d rows with U+FFFD", len(columns))
+            self._insert([valid_utf8(column) for column in columns.columns], names, token)
         return len(fixed)
 
-    def _insert(self, data: Sequence[Sequence[Any]], token: str) -> None:
+    def _insert(self, data: Sequence[Sequence[Any]], names: Sequence[str], token: str) -> None:
         self._client.insert(
             self._table,
             data,
-            column_names=list(COLUMN_NAMES),
+            column_names=list(names),
             database=self._database,
             column_types=self._column_types,
             column_oriented=True,

@@ -7,8 +7,9 @@ An SDK module subclasses :class:`LLMInstrumentor` and supplies three things::
         def instrumentation_dependencies(self): return _instruments
         def wrap_table(self, **kwargs): return ROWS   # rows of _wrapping.Row
 
-``instrument(tracer_provider=..., meter_provider=..., content_redactor=fn)`` builds the tracer,
-the meter and the :class:`Telemetry` ONCE (never per call) and wraps the rows the installed SDK
+``instrument(tracer_provider=..., meter_provider=..., logger_provider=..., content_redactor=fn)``
+builds the tracer, the meter, the logger (usage records of sampled-out calls) and the
+:class:`Telemetry` ONCE (never per call) and wraps the rows the installed SDK
 has; ``uninstrument()`` unwraps exactly those. ``wrap_table`` gets ``instrument()``'s keyword
 arguments, so an SDK module reads its settings once there and hands them to its handlers
 (typed, frozen). Under ``opentelemetry-instrument`` no argument is passed and the global
@@ -25,12 +26,13 @@ from collections.abc import Collection, Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
-from opentelemetry import metrics, trace
+from opentelemetry import _logs, metrics, trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 
 from otel_llm._env import env_choice
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._lifecycle import Telemetry
+from otel_llm.instrumentation._usage_record import event_logger
 from otel_llm.instrumentation._wrapping import Row, WrappedRow, unwrap_rows, wrap_rows
 
 __all__ = ["OTHER_SPANS_KEEP", "OTHER_SPANS_OFF", "LLMInstrumentor", "SpanSilencer", "other_spans_off"]
@@ -78,8 +80,9 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(self.scope, _our_version(), kwargs.get("tracer_provider"), schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(self.scope, _our_version(), kwargs.get("meter_provider"), schema_url=_SCHEMA_URL)
+        logger = _logs.get_logger(self.scope, _our_version(), kwargs.get("logger_provider"), schema_url=_SCHEMA_URL)
         content = ContentPolicy.from_env(kwargs.get("content_redactor"))
-        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content)
+        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content, event_logger(logger))
         self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(**kwargs), self._telemetry)
         self._silencer = self.span_silencer(**kwargs)
         if self._silencer is not None:

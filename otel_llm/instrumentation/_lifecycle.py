@@ -14,6 +14,10 @@ An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, conte
   It also tells the call observers that saw the request (``call.observed``, set by the wrapper;
   a budget settles its reservation) the real usage and cost.
 
+A call whose span is sampled out still records its usage and cost: the attributes the span would
+have carried are kept and emitted at ``end()`` as one log event (see ``_usage_record``), so every
+call is stored once, by its span or by its event, whatever the trace sampler keeps.
+
 Every method is guarded: a bug in here is logged once and swallowed, and never marks the
 user's span as failed. Metrics carry no user id (cardinality); the cost counter is broken down
 by provider, model, operation and feature only.
@@ -26,6 +30,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from opentelemetry._logs import Logger
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
@@ -35,6 +40,7 @@ from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._guard import guard, report_bug
 from otel_llm.instrumentation._observers import Observed, notify_after_call
+from otel_llm.instrumentation._usage_record import emit_usage_record, span_is_exported
 from otel_llm.usage import Usage
 from otel_llm.usage_check import suspect_reason, within_int64
 
@@ -60,8 +66,12 @@ def error_type(exc: BaseException) -> str:
 class Telemetry:
     """Instruments shared by every call of one instrumentor, built once (never per call)."""
 
-    def __init__(self, tracer: Tracer, meter: Meter, content: ContentPolicy | None = None) -> None:
+    def __init__(
+        self, tracer: Tracer, meter: Meter, content: ContentPolicy | None = None, logger: Logger | None = None
+    ) -> None:
         self.tracer = tracer
+        # Where the usage record of a sampled-out call goes; None: such calls go unrecorded.
+        self.logger = logger
         # Cleared by uninstrument: a wrapper that could not be removed then calls straight through.
         self.active = True
         self.content = content or ContentPolicy()
@@ -135,7 +145,9 @@ class Telemetry:
         span_attrs = {**attributes, **tags, **base}
         name = f"{operation} {request_model}" if request_model else operation
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
-        return LLMCall(self, span, metric_attrs, tags)
+        # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).
+        record = span_attrs if self.logger is not None and not span_is_exported(span) else None
+        return LLMCall(self, span, metric_attrs, tags, record)
 
 
 class LLMCall:
@@ -146,7 +158,9 @@ class LLMCall:
         "_ended",
         "_first_chunk_at",
         "_metric_attrs",
+        "_record",
         "_started",
+        "_started_ns",
         "_telemetry",
         "_usage",
         "observed",
@@ -155,13 +169,23 @@ class LLMCall:
         "tags",
     )
 
-    def __init__(self, telemetry: Telemetry, span: Span, metric_attrs: dict[str, Any], tags: Mapping[str, str]):
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        span: Span,
+        metric_attrs: dict[str, Any],
+        tags: Mapping[str, str],
+        record: dict[str, Any] | None = None,
+    ):
         self._telemetry = telemetry
         self.span = span
         self._metric_attrs = metric_attrs
         # The otel_llm.tag / baggage attributes at start: budgets charge the call to these.
         self.tags = tags
         self._started = time.perf_counter()
+        # The attributes of a sampled-out call, emitted as its usage record at end(); else None.
+        self._record = record
+        self._started_ns = time.time_ns() if record is not None else 0
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
         self._cost_usd: Decimal | None = None
@@ -194,6 +218,8 @@ class LLMCall:
         self._first_chunk_at = now = time.perf_counter()
         elapsed = now - self._started
         self.span.set_attribute(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, elapsed)
+        if self._record is not None:
+            self._record[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = elapsed
         self._telemetry.time_to_first_chunk.record(elapsed, self._metric_attrs)
 
     @guard("lifecycle.record_response")
@@ -220,6 +246,8 @@ class LLMCall:
                 self._add_usage_attributes(merged, within_int64(usage))
                 self._flag_suspect(merged, suspect, response_model)
         self.span.set_attributes(merged)
+        if self._record is not None:
+            self._record.update(merged)
 
     def _flag_suspect(self, attrs: dict[str, Any], reason: str, response_model: str | None) -> None:
         """Impossible usage: flagged and counted as unpriced; no cost, no token metric, no budget charge.
@@ -297,11 +325,16 @@ class LLMCall:
         self._metric_attrs[semconv.ERROR_TYPE] = kind
         span = self.span
         span.set_attribute(semconv.ERROR_TYPE, kind)
+        if self._record is not None:
+            self._record[semconv.ERROR_TYPE] = kind
         span.record_exception(exc)
         span.set_status(Status(StatusCode.ERROR, f"{type(exc).__qualname__}: {exc}"))
 
     def end(self) -> None:
-        """End the span, record the call's metrics and tell its observers, exactly once."""
+        """End the span, record the call's metrics and tell its observers, exactly once.
+
+        A sampled-out call emits its usage record here, after its metrics and before its span ends.
+        """
         if self._ended:
             return
         self._ended = True
@@ -311,6 +344,12 @@ class LLMCall:
             report_bug("lifecycle.metrics", exc)
         if self.observed:
             notify_after_call(self.observed, self._usage, self._cost_usd)  # never raises
+        if self._record is not None:
+            try:
+                duration_ns = int((time.perf_counter() - self._started) * 1e9)
+                emit_usage_record(self._telemetry.logger, self.span, self._record, self._started_ns, duration_ns)
+            except Exception as exc:
+                report_bug("lifecycle.usage_record", exc)
         try:
             self.span.end()
         except Exception as exc:

@@ -53,6 +53,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_TTL_DAYS: Mapping[str, int] = {
     "otel_traces": 30,
     "otel_traces_trace_id_ts": 30,
+    "otel_logs": 30,
     "llm_calls": 180,
     "llm_usage_hourly": 730,
     "llm_usage_daily_user": 730,
@@ -195,6 +196,30 @@ MIGRATIONS: Sequence[Migration] = (
         (
             AddColumn("llm_calls", "PricingSource LowCardinality(String)", after="CostSource"),
             ViewQuery("llm_calls_mv", "llm_calls.view_6", target="llm_calls", parts=_PRICING_SOURCE_CALLS),
+        ),
+    ),
+    Migration(
+        8,
+        "otel_logs in the clickhouseexporter layout; llm_calls also from sampled-out calls' events (Sampled 0)",
+        (
+            Table(
+                name="otel_logs",
+                columns="otel_logs.columns",
+                partition_by="toDate(TimestampTime)",
+                order_by="(ServiceName, TimestampTime, Timestamp)",
+                ttl_column="TimestampTime",
+                settings="index_granularity = 8192, ttl_only_drop_parts = 1",
+                shard_key="cityHash64(TraceId)",
+            ),
+            # DEFAULT 1: the span view, unchanged, fills it with 1; only the events' view writes 0.
+            AddColumn("llm_calls", "Sampled UInt8 DEFAULT 1", after="Estimated"),
+            View(
+                "llm_calls_from_logs_mv",
+                "llm_calls.view_8_logs",
+                target="llm_calls",
+                parts=_PRICING_SOURCE_CALLS,
+                sources=(("otel_traces", "otel_logs.as_spans"),),
+            ),
         ),
     ),
 )

@@ -13,7 +13,7 @@ cluster a view reads and writes the node's ``*_local`` tables and runs on every 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from otel_llm import semconv
@@ -64,6 +64,8 @@ class Target:
     # (user, password) a dictionary's local CLICKHOUSE source reads as; None: the server's
     # "default" user with no password, which a secured server refuses.
     source_credentials: tuple[str, str] | None = None
+    # Logical table name -> a parenthesized query read in its place (see ``View.sources``).
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def on_cluster(self) -> str:
@@ -91,6 +93,7 @@ class Target:
         }
         names.update({logical: self.qualified(stored) for logical, stored in self.storage.items()})
         names.update({name: _quote_literal(f"{self.database}.{name}") for name in self.dictionaries})
+        names.update(self.sources)
         return names
 
     def _source_auth(self) -> str:
@@ -190,6 +193,10 @@ class View:
     query: str  # fragment name in sql/
     target: str | None = None  # logical table name; the storage table is resolved per target
     parts: Parts = ()  # sub-fragments of the query swapped for others (a later version's query)
+    # (logical table, fragment): the query, and every fragment it includes, reads that fragment's
+    # query where it names the table. How one view query serves a second source: llm_calls from
+    # otel_logs events reads the otel_traces query over the events laid out as spans.
+    sources: Parts = ()
 
     def statements(self, target: Target) -> list[str]:
         head = f"{target.qualified(self.name)}{target.on_cluster}"
@@ -199,6 +206,11 @@ class View:
         return [f"CREATE MATERIALIZED VIEW IF NOT EXISTS {head} TO {destination}\nAS {self.select(target)}"]
 
     def select(self, target: Target) -> str:
+        if self.sources:
+            queries = {
+                table: f"(\n{sql_text(fragment).format_map(target.names())}\n)" for table, fragment in self.sources
+            }
+            target = replace(target, sources=queries)
         return sql_text(self.query).format_map(target.names(self.parts))
 
 

@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = {
     # What an app needs: the exporter, its settings and counters, and its constructor's seams.
     "otel_llm.exporter": [
-        "ClickHouseSpanExporter", "ExportStats", "ExporterConfig", "ExporterSettings", "RetryPolicy", "Sink",
-        "Waiter", "open_sink",
+        "ClickHouseLogExporter", "ClickHouseSpanExporter", "ExportStats", "ExporterConfig", "ExporterSettings",
+        "RetryPolicy", "Sink", "Waiter", "open_sink",
     ],
     # What another writer of otel_traces (the collector) builds on.
     "otel_llm.exporter.table": [

@@ -9,9 +9,14 @@ import pytest
 from otel_llm.schema import DEFAULT_TTL_DAYS, render, render_script
 from otel_llm.schema.__main__ import main as schema_main
 
-SHARDED = ("otel_traces", "otel_traces_trace_id_ts", "llm_calls", "llm_usage_hourly", "llm_usage_daily_user")
+SHARDED = (
+    "otel_traces", "otel_traces_trace_id_ts", "llm_calls", "llm_usage_hourly", "llm_usage_daily_user", "otel_logs",
+)  # fmt: skip
 EVERY_NODE = ("schema_migrations", "llm_prices")  # whole on every node, so no Distributed table
-VIEWS = ("otel_traces_trace_id_ts_mv", "llm_calls_mv", "llm_usage_hourly_mv", "llm_usage_daily_user_mv")
+VIEWS = (
+    "otel_traces_trace_id_ts_mv", "llm_calls_mv", "llm_usage_hourly_mv", "llm_usage_daily_user_mv",
+    "llm_calls_from_logs_mv",
+)  # fmt: skip
 
 
 def _create(statements: list[str], name: str) -> str:

@@ -66,7 +66,7 @@ def test_the_entry_point_builds_the_exporter_from_the_environment_alone(
         "telemetry",
         True,
     )
-    assert config.schema_ttl_days == {"otel_traces": 7, "otel_traces_trace_id_ts": 7}
+    assert config.schema_ttl_days == {"otel_traces": 7, "otel_traces_trace_id_ts": 7, "otel_logs": 7}
     assert (config.max_buffered_spans, config.max_batch_spans, config.shutdown_timeout_s) == (2000, 2000, 2.5)
     assert "secret" not in repr(config)
 
