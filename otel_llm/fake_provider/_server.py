@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _mistral, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
@@ -63,6 +63,26 @@ _ROUTES = (
     _Route(":rawPredict", _vertex, _anthropic.error),
     _Route(":streamRawPredict", _vertex, _anthropic.error),
 )
+
+
+# Vendors that serve OpenAI's paths with their own wire format, told apart by a path prefix (the
+# SDK's base URL): checked before the suffix routes above.
+_PREFIX_ROUTES: tuple[tuple[str, tuple[_Route, ...]], ...] = (
+    (
+        _mistral.PREFIX + "/",
+        (
+            _Route("/v1/chat/completions", _mistral.chat, _mistral.error),
+            _Route("/v1/embeddings", _mistral.embeddings, _mistral.error),
+        ),
+    ),
+)
+
+
+def _route_of(path: str) -> _Route | None:
+    for prefix, routes in _PREFIX_ROUTES:
+        if path.startswith(prefix):
+            return next((r for r in routes if path.endswith(r.suffix)), None)
+    return next((r for r in _ROUTES if path.endswith(r.suffix)), None)
 
 
 def _head(status: int, headers: Mapping[str, str]) -> bytes:
@@ -193,6 +213,11 @@ class FakeProvider:
     def azure_endpoint(self) -> str:
         return self.url
 
+    @property
+    def mistral_server_url(self) -> str:
+        """For ``Mistral(server_url=...)``: Mistral's paths are OpenAI's, so they live under a prefix."""
+        return self.url + _mistral.PREFIX
+
     # --- control -----------------------------------------------------------------------
 
     def enqueue(self, *scripts: Script) -> None:
@@ -253,7 +278,7 @@ class FakeProvider:
         chunks = headers.get(CHUNKS_HEADER, "")
         if chunks.isdigit() and int(chunks) > 0 and script.chunks is None:
             script = dataclasses.replace(script, chunks=int(chunks))
-        route = next((r for r in _ROUTES if url.path.endswith(r.suffix)), None)
+        route = _route_of(url.path)
         ex = Exchange(url.path, self._effective(url.path, body), script, serial, int(time.time()), self._cache)
         if route is None or handler.command != "POST":
             handler.send_json(_openai.error(ex, 404))

@@ -34,3 +34,17 @@ def inject_stream_usage(
     monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
     openai_instrumentor.uninstrument()
     openai_instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
+def _instrumented(instrumentor: Any, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    yield instrumentor
+    instrumentor.uninstrument()
+
+
+@pytest.fixture
+def mistral_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("mistralai.client")
+    from otel_llm.instrumentation.mistralai import MistralInstrumentor
+
+    yield from _instrumented(MistralInstrumentor(), tracer_provider, meter_provider)
