@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _mistral, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _groq, _mistral, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
@@ -75,6 +75,7 @@ _PREFIX_ROUTES: tuple[tuple[str, tuple[_Route, ...]], ...] = (
             _Route("/v1/embeddings", _mistral.embeddings, _mistral.error),
         ),
     ),
+    (_groq.PREFIX, (_Route("/chat/completions", _groq.chat, _openai.error),)),
 )
 
 
@@ -217,6 +218,11 @@ class FakeProvider:
     def mistral_server_url(self) -> str:
         """For ``Mistral(server_url=...)``: Mistral's paths are OpenAI's, so they live under a prefix."""
         return self.url + _mistral.PREFIX
+
+    @property
+    def groq_base_url(self) -> str:
+        """For ``Groq(base_url=...)``: the SDK adds Groq's ``/openai/v1/`` paths itself."""
+        return self.url
 
     # --- control -----------------------------------------------------------------------
 

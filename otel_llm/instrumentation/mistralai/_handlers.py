@@ -1,62 +1,45 @@
 """The mistralai call handler: chat (complete or stream) and embeddings, sync and async.
 
-The wrap table picks the operation and whether the method streams; everything else is the same
-for every row. ``chat.parse``/``parse_stream`` call ``complete``/``stream`` on the same object,
+Mistral's bodies are OpenAI's shape, so the handler is the OpenAI-shape one with Mistral's
+endpoint, request names and event stream. The wrap table picks the operation and whether the
+method streams. ``chat.parse``/``parse_stream`` call ``complete``/``stream`` on the same object,
 so they are traced by those rows, once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._lifecycle import LLMCall
+from otel_llm.instrumentation._providers import ClientEndpoint
 from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
-from otel_llm.instrumentation._wrapping import CallHandler
 from otel_llm.instrumentation.mistralai._extract import endpoint, request_attributes
 from otel_llm.instrumentation.mistralai._streams import CompletionEventRecorder
-from otel_llm.instrumentation.openai._extract import response_attributes, usage_from_response
-from otel_llm.instrumentation.openai._messages import request_content, response_content
+from otel_llm.instrumentation.openai._shape import OpenAIShapeHandler
 
-__all__ = ["MistralHandler"]
+__all__ = ["CHAT", "CHAT_STREAM", "EMBEDDINGS", "MistralHandler"]
 
 
 @dataclass(frozen=True)
-class MistralHandler(CallHandler):
+class MistralHandler(OpenAIShapeHandler):
     operation: str
     streaming: bool = False
 
-    def begin(
-        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
-    ) -> tuple[LLMCall | None, dict[str, Any]]:
-        provider, host, port = endpoint(instance, kwargs)
-        model = kwargs.get("model")
-        call = telemetry.start_call(
-            operation=self.operation,
-            provider=provider,
-            request_model=model if isinstance(model, str) else None,
-            attributes=request_attributes(kwargs, streaming=self.streaming),
-            server_address=host,
-            server_port=port,
-        )
-        if call is None:
-            return None, kwargs
-        call.state = kwargs
-        if telemetry.content.enabled:
-            system, inputs = request_content(kwargs)
-            telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
-        return call, kwargs
+    def endpoint(self, instance: Any, kwargs: Mapping[str, Any]) -> ClientEndpoint:
+        return endpoint(instance, kwargs)
+
+    def request_attributes(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        return request_attributes(kwargs, streaming=self.streaming)
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
-        if self.streaming:
-            recorder = CompletionEventRecorder(call, call.telemetry.content, call.state, hide_usage_chunk=False)
-            proxy_type = AsyncStreamProxy if hasattr(result, "__aiter__") else SyncStreamProxy
-            return proxy_type(result, recorder), True
-        call.record_response(response_attributes(result), usage_from_response(result))
-        if call.telemetry.content.enabled:
-            call.telemetry.content.record(call.span, output_messages=response_content(result))
-        return result, False
+        if not self.streaming:
+            return self.record(call, result)
+        recorder = CompletionEventRecorder(call, call.telemetry.content, call.state, hide_usage_chunk=False)
+        proxy_type = AsyncStreamProxy if hasattr(result, "__aiter__") else SyncStreamProxy
+        return proxy_type(result, recorder), True
 
 
 CHAT = MistralHandler(semconv.OP_CHAT)

@@ -48,3 +48,11 @@ def mistral_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterP
     from otel_llm.instrumentation.mistralai import MistralInstrumentor
 
     yield from _instrumented(MistralInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def groq_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("groq")
+    from otel_llm.instrumentation.groq import GroqInstrumentor
+
+    yield from _instrumented(GroqInstrumentor(), tracer_provider, meter_provider)
