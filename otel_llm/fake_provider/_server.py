@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _groq, _mistral, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _cohere, _groq, _mistral, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
@@ -62,6 +62,9 @@ _ROUTES = (
     _Route("/messages", _anthropic.messages, _anthropic.error),
     _Route(":rawPredict", _vertex, _anthropic.error),
     _Route(":streamRawPredict", _vertex, _anthropic.error),
+    _Route("/v2/chat", _cohere.chat, _cohere.error),
+    _Route("/v2/embed", _cohere.embed, _cohere.error),
+    _Route("/v1/chat", _cohere.chat_v1, _cohere.error),
 )
 
 
@@ -222,6 +225,11 @@ class FakeProvider:
     @property
     def groq_base_url(self) -> str:
         """For ``Groq(base_url=...)``: the SDK adds Groq's ``/openai/v1/`` paths itself."""
+        return self.url
+
+    @property
+    def cohere_base_url(self) -> str:
+        """For ``cohere.ClientV2(base_url=...)``: Cohere's paths (``/v2/chat``) are its own."""
         return self.url
 
     # --- control -----------------------------------------------------------------------

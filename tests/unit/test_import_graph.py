@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ((ROOT / "otel_llm", "otel_llm"), (ROOT / "collector", "otel_llm_collector"))
 
 CORE = ("otel_llm", "otel_llm.semconv", "otel_llm.usage", "otel_llm.pricing", "otel_llm.tokens",
-        "otel_llm.context", "otel_llm._env", "otel_llm.env")
+        "otel_llm.context", "otel_llm._env", "otel_llm.env",
+        "otel_llm.provider_usage", "otel_llm.usage_check")
 LAYERS: tuple[tuple[str, ...], ...] = (
     CORE,
     ("otel_llm.instrumentation",),

@@ -56,3 +56,11 @@ def groq_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProv
     from otel_llm.instrumentation.groq import GroqInstrumentor
 
     yield from _instrumented(GroqInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def cohere_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("cohere")
+    from otel_llm.instrumentation.cohere import CohereInstrumentor
+
+    yield from _instrumented(CohereInstrumentor(), tracer_provider, meter_provider)
