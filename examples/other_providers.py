@@ -16,9 +16,13 @@ import os
 
 import cohere
 import groq
-from mistralai.client import Mistral
 
 import otel_llm
+
+try:
+    from mistralai.client import Mistral  # mistralai 2.x and later
+except ImportError:
+    from mistralai import Mistral  # mistralai 1.x
 
 QUESTION = [{"role": "user", "content": "How do I export my invoices to CSV?"}]
 # Honoured only by the fake provider: the first attempt gets a 429 and the SDK retries.

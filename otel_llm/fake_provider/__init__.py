@@ -1,4 +1,4 @@
-"""A local fake of the OpenAI and Anthropic APIs, for tests, benchmarks and ``otel-llm demo``.
+"""A local fake of the OpenAI, Anthropic, Mistral, Groq and Cohere APIs, for tests, benchmarks and ``otel-llm demo``.
 
 The real SDKs talk to it over real HTTP, so instrumentation is tested against the exact objects
 users get, with no API key and no network::
@@ -13,8 +13,11 @@ users get, with no API key and no network::
 
 Endpoints: OpenAI ``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``,
 ``/v1/completions`` (also under Azure's ``/openai/deployments/{name}/``), Anthropic
-``/v1/messages`` (also ``?beta=true`` and Vertex ``:rawPredict`` / ``:streamRawPredict``); JSON and
-SSE streams. Unscripted replies are deterministic: input tokens are the prompt's characters / 4
+``/v1/messages`` (also ``?beta=true`` and Vertex ``:rawPredict`` / ``:streamRawPredict``); Mistral
+``/mistral/v1/chat/completions`` and ``/mistral/v1/embeddings`` (``mistral_server_url``); Groq
+``/openai/v1/chat/completions`` (``groq_base_url``); Cohere ``/v2/chat``, ``/v2/embed`` and v1
+``/v1/chat`` (``cohere_base_url``); JSON and SSE streams, each in its provider's own framing.
+Unscripted replies are deterministic: input tokens are the prompt's characters / 4
 (rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
 least 1,024 tokens is reported as cached, the way each provider's prompt cache reports it.
 

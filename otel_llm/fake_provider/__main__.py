@@ -8,16 +8,22 @@ import threading
 
 from otel_llm.fake_provider import CHUNKS_HEADER, FAIL_FIRST_HEADER, FakeProvider
 
-_DESCRIPTION = "A local fake of the OpenAI and Anthropic APIs, for running an app by hand: no API key, no network."
+_DESCRIPTION = (
+    "A local fake of the OpenAI, Anthropic, Mistral, Groq and Cohere APIs, for running an app by hand: "
+    "no API key, no network."
+)
 # Everything an app needs to point at the fake, in --help: before, only the source said it.
 _EPILOG = f"""\
 point an app at it (PORT as printed at start, or the one given with --port):
   OPENAI_BASE_URL=http://HOST:PORT/v1          (OpenAI and OpenAI-compatible SDKs)
   ANTHROPIC_BASE_URL=http://HOST:PORT          (Anthropic; also the Azure OpenAI endpoint)
+  GROQ_BASE_URL=http://HOST:PORT  CO_API_URL=http://HOST:PORT   (groq, cohere)
+  Mistral(server_url="http://HOST:PORT/mistral")  (mistralai reads no variable for it)
   OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key   (any non-empty key is accepted)
 
 endpoints: /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions (also under Azure's
-/openai/deployments/NAME/), /v1/messages; JSON and SSE streams, deterministic token counts, a repeated
+/openai/deployments/NAME/), /v1/messages; Mistral's under /mistral/v1/, Groq's /openai/v1/chat/completions,
+Cohere's /v2/chat, /v2/embed and /v1/chat; JSON and SSE streams, deterministic token counts, a repeated
 prompt prefix of 1,024+ tokens reported as cached.
 
 request headers that change the answer:
@@ -37,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         print("otel-llm fake provider listening; point an app at it with:", flush=True)
         print(f"export OPENAI_BASE_URL={fp.openai_base_url}", flush=True)
         print(f"export ANTHROPIC_BASE_URL={fp.anthropic_base_url}", flush=True)
+        print(f"export GROQ_BASE_URL={fp.groq_base_url} CO_API_URL={fp.cohere_base_url}", flush=True)
+        print(f"export MISTRAL_SERVER_URL={fp.mistral_server_url}  # pass as Mistral(server_url=...)", flush=True)
         print("export OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key", flush=True)
         print(f"A request with the header '{FAIL_FIRST_HEADER}: 429' fails once, then the SDK's retry succeeds.",
               flush=True)

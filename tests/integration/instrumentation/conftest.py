@@ -44,7 +44,7 @@ def _instrumented(instrumentor: Any, tracer_provider: TracerProvider, meter_prov
 
 @pytest.fixture
 def mistral_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
-    pytest.importorskip("mistralai.client")
+    pytest.importorskip("mistralai")
     from otel_llm.instrumentation.mistralai import MistralInstrumentor
 
     yield from _instrumented(MistralInstrumentor(), tracer_provider, meter_provider)

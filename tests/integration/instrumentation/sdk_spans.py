@@ -20,3 +20,12 @@ def only_span(exporter: InMemorySpanExporter, scope: str) -> ReadableSpan:
 
 def attrs(span: ReadableSpan) -> dict[str, Any]:
     return dict(span.attributes or {})
+
+
+def mistral_class() -> Any:
+    """``Mistral`` of the installed mistralai: under ``mistralai.client`` from 2.x, top level in 1.x."""
+    try:
+        from mistralai.client import Mistral
+    except ImportError:
+        from mistralai import Mistral
+    return Mistral

@@ -28,14 +28,15 @@ BILLED_COST_USD = 0.0045  # 1000*2.5e-6 + 200*10e-6
 
 @pytest.fixture
 def client(cohere_instrumentor: Any, fake_provider: FakeProvider) -> Iterator[Any]:
-    """Built after instrument(), as under opentelemetry-instrument: the client binds chat when constructed."""
-    with cohere.ClientV2(api_key="test-key", base_url=fake_provider.cohere_base_url, max_retries=2) as c:
+    """Built after instrument(), as under opentelemetry-instrument (the client binds chat when constructed);
+    the SDK retries twice by default."""
+    with cohere.ClientV2(api_key="test-key", base_url=fake_provider.cohere_base_url) as c:
         yield c
 
 
 @pytest.fixture
 async def async_client(cohere_instrumentor: Any, fake_provider: FakeProvider) -> AsyncIterator[Any]:
-    yield cohere.AsyncClientV2(api_key="test-key", base_url=fake_provider.cohere_base_url, max_retries=2)
+    yield cohere.AsyncClientV2(api_key="test-key", base_url=fake_provider.cohere_base_url)
 
 
 def span(exporter: InMemorySpanExporter) -> ReadableSpan:

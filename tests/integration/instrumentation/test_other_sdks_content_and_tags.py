@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import otel_llm
 from otel_llm import semconv
 from otel_llm.fake_provider import FakeProvider, Script
-from tests.integration.instrumentation.sdk_spans import attrs, only_span
+from tests.integration.instrumentation.sdk_spans import attrs, mistral_class, only_span
 
 MESSAGES = [
     {"role": "system", "content": "You are terse. Secret: s3cr3t"},
@@ -29,9 +29,7 @@ REPLY = "Rain in Oslo."
 
 
 def _mistral(fp: FakeProvider, stream: bool) -> None:
-    from mistralai.client import Mistral
-
-    with Mistral(api_key="test-key", server_url=fp.mistral_server_url) as client:
+    with mistral_class()(api_key="test-key", server_url=fp.mistral_server_url) as client:
         if stream:
             list(client.chat.stream(model="mistral-small-2603", messages=MESSAGES))
         else:
@@ -59,7 +57,7 @@ def _cohere(fp: FakeProvider, stream: bool) -> None:
 
 # sdk module, instrumentor, the call, (hand-computed cost of 1,000 in / 200 out tokens, provider)
 SDKS: dict[str, tuple[str, str, Callable[[FakeProvider, bool], None], float, str]] = {
-    "mistralai": ("mistralai.client", "MistralInstrumentor", _mistral, 0.00027, semconv.PROVIDER_MISTRAL),
+    "mistralai": ("mistralai", "MistralInstrumentor", _mistral, 0.00027, semconv.PROVIDER_MISTRAL),
     "groq": ("groq", "GroqInstrumentor", _groq, 0.000135, semconv.PROVIDER_GROQ),  # 1000*0.075e-6 + 200*0.3e-6
     "cohere": ("cohere", "CohereInstrumentor", _cohere, 0.0045, semconv.PROVIDER_COHERE),
 }

@@ -31,7 +31,7 @@ EXPECTED = {
 
 @pytest.fixture
 def traced_into_store(store: Store, store_dsn: str, meter_provider: Any) -> Iterator[tuple[Store, Any]]:
-    for sdk in ("mistralai.client", "groq", "cohere"):
+    for sdk in ("mistralai", "groq", "cohere"):
         pytest.importorskip(sdk)
     from otel_llm.instrumentation.cohere import CohereInstrumentor
     from otel_llm.instrumentation.groq import GroqInstrumentor
@@ -55,7 +55,10 @@ def test_report_by_provider_shows_each_sdks_call_priced(
 ) -> None:
     import cohere
     import groq
-    from mistralai.client import Mistral
+
+    from tests.integration.instrumentation.sdk_spans import mistral_class
+
+    Mistral = mistral_class()
 
     fake_provider.enqueue(Script(endpoint="/mistral/", prompt_tokens=1000, completion_tokens=200, cached_tokens=640))
     fake_provider.enqueue(Script(endpoint="/openai/v1/", prompt_tokens=2000, completion_tokens=500, cached_tokens=1024))
