@@ -9,13 +9,16 @@ the call's span by the proxy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._content import Message, Part
+from otel_llm.instrumentation._lifecycle import LLMCall
+from otel_llm.instrumentation._providers import ClientEndpoint
 from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
-from otel_llm.instrumentation._wrapping import CallHandler
+from otel_llm.instrumentation._wrapping import RequestHandler
 from otel_llm.instrumentation.cohere._extract import (
     endpoint,
     request_attributes,
@@ -29,27 +32,18 @@ __all__ = ["CHAT", "CHAT_STREAM", "EMBED", "CohereHandler"]
 
 
 @dataclass(frozen=True)
-class CohereHandler(CallHandler):
+class CohereHandler(RequestHandler):
     operation: str
     streaming: bool = False
 
-    def begin(
-        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
-    ) -> tuple[LLMCall | None, dict[str, Any]]:
-        provider, host, port = endpoint(instance)
-        model = kwargs.get("model")
-        call = telemetry.start_call(
-            operation=self.operation,
-            provider=provider,
-            request_model=model if isinstance(model, str) else None,
-            attributes=request_attributes(kwargs, streaming=self.streaming),
-            server_address=host,
-            server_port=port,
-        )
-        if call is not None and telemetry.content.enabled:
-            system, inputs = request_content(kwargs)
-            telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
-        return call, kwargs
+    def endpoint(self, instance: Any, kwargs: Mapping[str, Any]) -> ClientEndpoint:
+        return endpoint(instance)
+
+    def request_attributes(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        return request_attributes(kwargs, streaming=self.streaming)
+
+    def request_content(self, kwargs: Mapping[str, Any]) -> tuple[list[Part], list[Message]]:
+        return request_content(kwargs)
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if self.streaming:
