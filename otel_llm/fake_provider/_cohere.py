@@ -6,12 +6,14 @@ model. Usage comes twice: ``billed_units`` (what is charged) and ``tokens`` (wha
 the prompt template included, so more input tokens than billed). A v2 stream is SSE with an
 ``event:`` line per event and the type again in the data: ``message-start``, ``content-start``,
 ``content-delta``..., ``content-end``, ``message-end`` (finish reason and usage), and no
-``[DONE]``. Embeddings report ``meta.billed_units.input_tokens``. Errors are ``{"id", "message"}``.
+``[DONE]``; a v1 chat stream is JSON lines ending in ``stream-end``. Embeddings report
+``meta.billed_units.input_tokens``. Errors are ``{"id", "message"}``.
 Script counts map as: ``prompt_tokens`` -> billed input, ``completion_tokens`` -> billed output.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -103,8 +105,9 @@ def chat(ex: Exchange) -> JsonReply | StreamReply:
     return stream_of(ex.script, head, deltas, tail, failed, _headers(ex))
 
 
-def chat_v1(ex: Exchange) -> JsonReply:
-    """The v1 chat reply (``message`` in, ``text`` out, usage in ``meta``); streams are not served."""
+def chat_v1(ex: Exchange) -> JsonReply | StreamReply:
+    """The v1 chat reply (``message`` in, ``text`` out, usage in ``meta``); a v1 stream is one JSON
+    object per line (``stream-start``, ``text-generation``..., ``stream-end`` with the whole reply)."""
     body = ex.body
     prompt = [body.get("preamble") or "", body.get("message") or "", *texts(body.get("chat_history") or [])]
     reply = plan_text(ex.script, body.get("max_tokens"), None)
@@ -122,7 +125,18 @@ def chat_v1(ex: Exchange) -> JsonReply:
         "finish_reason": _finish(reply),
         "meta": meta,
     }
-    return JsonReply(200, obj, _headers(ex))
+    if not body.get("stream"):
+        return JsonReply(200, obj, _headers(ex))
+
+    def line(kind: str, finished: bool = False, **fields: Any) -> Event:
+        return Event({"is_finished": finished, "event_type": kind, **fields})
+
+    head = [line("stream-start", generation_id=obj["generation_id"])]
+    deltas = [line("text-generation", text=piece) for piece in reply.pieces]
+    tail = [line("stream-end", True, finish_reason=obj["finish_reason"], response=obj)]
+    failed = line("stream-end", True, finish_reason="ERROR", response={**obj, "finish_reason": "ERROR"})
+    headers = {**_headers(ex), "content-type": "application/stream+json"}
+    return dataclasses.replace(stream_of(ex.script, head, deltas, tail, failed, headers), framing="ndjson")
 
 
 def embed(ex: Exchange) -> JsonReply:

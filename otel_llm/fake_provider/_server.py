@@ -130,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         parts = [_head(200, headers)]
         for event in reply.events:
-            data = encode_event(event)
+            data = encode_event(event, reply.framing)
             parts.append(b"%x\r\n%s\r\n" % (len(data), data))
         if not reply.disconnect:
             parts.append(b"0\r\n\r\n")

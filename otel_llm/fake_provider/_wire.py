@@ -57,15 +57,22 @@ class JsonReply:
 
 @dataclass(frozen=True)
 class StreamReply:
-    """An SSE body; ``disconnect`` means close the socket after the events instead of ending."""
+    """A streamed body; ``disconnect`` means close the socket after the events instead of ending.
+
+    ``framing`` is ``"sse"`` (server-sent events) or ``"ndjson"`` (one JSON object per line, as
+    Cohere's v1 chat streams); a ``content-type`` in ``headers`` replaces the SSE one.
+    """
 
     events: Sequence[Event]
     disconnect: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
+    framing: str = "sse"
 
 
-def encode_event(event: Event) -> bytes:
+def encode_event(event: Event, framing: str = "sse") -> bytes:
     data = event.data if isinstance(event.data, str) else json.dumps(event.data, separators=(",", ":"))
+    if framing == "ndjson":
+        return f"{data}\n".encode()
     head = f"event: {event.name}\n" if event.name else ""
     return f"{head}data: {data}\n\n".encode()
 

@@ -7,7 +7,7 @@ through the ``opentelemetry_instrumentor`` entry point ``otel_llm_cohere``. Or b
     CohereInstrumentor().instrument(tracer_provider=tp, meter_provider=mp)
 
 Traced, sync (``ClientV2``) and async (``AsyncClientV2``): ``chat``, ``chat_stream``, ``embed``,
-and the v1 ``Client.chat``. Each call is one CLIENT span ``"{operation} {model}"`` with
+and the v1 ``Client.chat`` and ``chat_stream``. Each call is one CLIENT span ``"{operation} {model}"`` with
 ``gen_ai.provider.name=cohere``, the GenAI request/response/usage attributes, ``otel_llm.cost.*``
 from the price book (or ``otel_llm.cost.unknown_model``) and the ``otel_llm.tag`` tags.
 
@@ -25,7 +25,7 @@ JSON requests, not streamed ones: a 429 on ``chat_stream`` is the call's error).
 The clients bind ``chat``/``chat_stream`` when constructed: create them after ``instrument()``
 (as ``opentelemetry-instrument`` does). Content capture follows
 ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (off by default). Not traced: v1
-``chat_stream`` and ``embed``, rerank, classify, tokenize, and the Bedrock/SageMaker/OCI clients.
+``embed``, rerank, classify, tokenize, and the Bedrock/SageMaker/OCI clients.
 """
 
 from __future__ import annotations

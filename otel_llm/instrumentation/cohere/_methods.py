@@ -1,8 +1,8 @@
 """The cohere wrap table: one row per SDK method; a method this SDK version lacks is skipped.
 
 ``ClientV2`` inherits from both the v2 client and the v1 ``Client`` (v2 first), so the v2 rows
-cover ``ClientV2.chat``/``chat_stream``/``embed`` and the v1 rows ``Client.chat``. The v1
-``chat_stream`` and ``Client.embed`` (batched over a thread pool) are not traced yet. The clients bind ``chat`` and
+cover ``ClientV2.chat``/``chat_stream``/``embed`` and the v1 rows ``Client.chat``/``chat_stream``.
+The v1 ``Client.embed`` (batched over a thread pool) is not traced yet. The clients bind ``chat`` and
 ``chat_stream`` into instance attributes when constructed: a client built before ``instrument()``
 keeps the untraced methods.
 """
@@ -27,4 +27,6 @@ ROWS: tuple[Row, ...] = (
     Row(_V2, "AsyncV2Client.embed", async_call(EMBED)),
     Row(_V1, "BaseCohere.chat", sync_call(CHAT)),
     Row(_V1, "AsyncBaseCohere.chat", async_call(CHAT)),
+    Row(_V1, "BaseCohere.chat_stream", sync_call(CHAT_STREAM)),
+    Row(_V1, "AsyncBaseCohere.chat_stream", sync_call(CHAT_STREAM)),
 )

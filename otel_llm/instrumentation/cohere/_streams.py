@@ -1,10 +1,12 @@
-"""The recorder of a Cohere v2 chat stream: typed events, the facts spread over them.
+"""The recorder of a Cohere chat stream: typed events, the facts spread over them.
 
 ``message-start`` carries the id; ``content-delta`` events the text; ``message-end`` the finish
 reason and the usage (its ``billed_units`` are what is charged). A stream left before
 ``message-end`` has no usage: the span then carries none (no cost, never a guess), since Cohere's
 tokenizer is not tiktoken's. An in-stream failure arrives as ``message-end`` with an ``error``
 and finish reason ``ERROR``; the SDK raises nothing, so the span records that reason as reported.
+A v1 stream (``Client.chat_stream``) names its events ``event_type`` and ends with ``stream-end``,
+which carries the whole reply: id, finish reason and ``meta.billed_units``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import StreamRecorder
-from otel_llm.instrumentation.cohere._extract import usage_from_billed
+from otel_llm.instrumentation.cohere._extract import response_attributes, usage_from_billed
 from otel_llm.instrumentation.cohere._messages import streamed_content
 from otel_llm.instrumentation.openai._extract import field
 from otel_llm.usage import Usage
@@ -38,6 +40,8 @@ class ChatEventRecorder(StreamRecorder):
                 text = field(field(field(field(chunk, "delta"), "message"), "content"), "text")
                 if isinstance(text, str):
                     self._pieces.append(text)
+        elif kind is None:  # a v1 stream: ``event_type``, and the whole reply in ``stream-end``
+            self._on_v1_event(chunk)
         elif kind == "message-start":
             chunk_id = field(chunk, "id")
             if isinstance(chunk_id, str) and chunk_id:
@@ -49,6 +53,17 @@ class ChatEventRecorder(StreamRecorder):
                 self._attributes[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [reason]
             self._billed = field(field(delta, "usage"), "billed_units")
         return True
+
+    def _on_v1_event(self, event: Any) -> None:
+        kind = field(event, "event_type")
+        if kind == "text-generation":
+            text = field(event, "text")
+            if self._pieces is not None and isinstance(text, str):
+                self._pieces.append(text)
+        elif kind == "stream-end":
+            response = field(event, "response")
+            self._attributes.update(response_attributes(response))
+            self._billed = field(field(response, "meta"), "billed_units")
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
         if self._pieces is not None:

@@ -222,3 +222,16 @@ def test_malformed_billed_units_are_flagged_suspect_and_unpriced(
     a = attrs(span(span_exporter))
     assert a[semconv.OTEL_LLM_USAGE_SUSPECT] is True
     assert semconv.OTEL_LLM_COST_USD not in a
+
+
+def test_v1_chat_stream_json_lines_priced_from_stream_end(
+    cohere_instrumentor: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    fake_provider.enqueue(BILLED)
+    with cohere.Client(api_key="test-key", base_url=fake_provider.cohere_base_url) as v1:
+        events = list(v1.chat_stream(model=MODEL, message="Say hello."))
+    assert events[0].event_type == "stream-start" and events[-1].event_type == "stream-end"
+    a = attrs(span(span_exporter))
+    assert_billed_priced(a)
+    assert a[semconv.GEN_AI_RESPONSE_ID] == events[-1].response.response_id
+    assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("COMPLETE",)
