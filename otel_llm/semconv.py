@@ -206,3 +206,8 @@ USAGE_SUSPECT_MALFORMED = "malformed_count"  # negative, fractional or not a num
 USAGE_SUSPECT_TOO_MANY = "too_many_tokens"  # above any model's context window by orders of magnitude
 USAGE_SUSPECT_CACHE_ABOVE_INPUT = "cache_above_input"  # cache read + write > input (which includes them)
 USAGE_SUSPECT_PART_ABOVE_TOTAL = "part_above_total"  # reasoning, audio or 1h cache writes above their total
+
+# --- mistralai, groq, cohere instrumentation (issue 11) -------------------------------------
+# ``off`` (default) | ``keep``: the mistralai SDK's own span (scope mistralai_sdk_tracer; always on
+# in late 1.x when a tracer provider is set, opt-in from 2.x) for the calls otel-llm traces.
+ENV_MISTRAL_SDK_SPANS = "OTEL_LLM_MISTRAL_SDK_SPANS"

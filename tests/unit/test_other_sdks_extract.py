@@ -111,3 +111,13 @@ def test_groq_stream_usage_is_read_from_x_groq() -> None:
     assert recorder._usage_in(SimpleNamespace(usage=None, x_groq=SimpleNamespace(usage=usage))) is usage
     assert recorder._usage_in(SimpleNamespace(usage=usage, x_groq=None)) is usage
     assert recorder._usage_in(SimpleNamespace(usage=None, x_groq=None)) is None
+
+
+def test_mistral_sdk_spans_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm.instrumentation.mistralai._settings import MistralSettings
+
+    monkeypatch.delenv(semconv.ENV_MISTRAL_SDK_SPANS, raising=False)
+    assert MistralSettings.from_instrument_kwargs({}).silence_sdk_spans is True
+    monkeypatch.setenv(semconv.ENV_MISTRAL_SDK_SPANS, "keep")
+    assert MistralSettings.from_instrument_kwargs({}).silence_sdk_spans is False
+    assert MistralSettings.from_instrument_kwargs({"sdk_spans": "off"}).silence_sdk_spans is True

@@ -23,6 +23,14 @@ ends once, at exhaustion, ``break``, ``close()``, ``with`` exit, an error, or ga
 The SDK's errors (``SDKError``, ``HTTPValidationError``) are recorded and re-raised untouched;
 with a ``retry_config`` the SDK's retries happen inside the one span.
 
+The SDK's own spans -- ``OTEL_LLM_MISTRAL_SDK_SPANS`` (``off`` | ``keep``): mistralai's tracing
+hook starts a span with ``gen_ai.usage.*`` per request (in late 1.x whenever a tracer provider is
+set, so always under ``opentelemetry-instrument``; from 2.x when ``MISTRAL_SDK_TELEMETRY`` or
+``configure_telemetry`` switches it on). With ``off`` (the default) otel-llm switches that span off
+for exactly the calls it traces (``_sdk_spans``), so each call is counted once; the SDK still
+traces what otel-llm does not. With ``keep`` both are emitted (sum only spans carrying
+``otel_llm.*`` then). ``instrument(sdk_spans="keep")`` overrides the variable.
+
 Content capture follows ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` (off by default).
 Not traced: agents, conversations, FIM, OCR, audio, and the Azure and GCP clients.
 """
@@ -33,11 +41,14 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.mistralai._methods import ROWS
+from otel_llm.instrumentation.mistralai._sdk_spans import SdkSpanSilencer
+from otel_llm.instrumentation.mistralai._settings import SDK_SPANS_KEEP, SDK_SPANS_OFF, MistralSettings
 from otel_llm.instrumentation.mistralai.package import _instruments
 
-__all__ = ["MistralInstrumentor"]
+__all__ = ["SDK_SPANS_KEEP", "SDK_SPANS_OFF", "MistralInstrumentor"]
 
 
 class MistralInstrumentor(LLMInstrumentor):
@@ -48,3 +59,13 @@ class MistralInstrumentor(LLMInstrumentor):
 
     def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
         return ROWS
+
+    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
+        self._silencer = SdkSpanSilencer()
+        if MistralSettings.from_instrument_kwargs(kwargs).silence_sdk_spans:
+            self._silencer.install()
+
+    def _before_uninstrument(self, **kwargs: Any) -> None:
+        silencer: SdkSpanSilencer | None = getattr(self, "_silencer", None)
+        if silencer is not None:
+            silencer.uninstall()

@@ -234,3 +234,41 @@ def test_uninstrument_restores_the_sdk(mistral_instrumentor: Any, mistral_client
     mistral_client.chat.complete(model=MODEL, messages=MESSAGES)
     assert spans_of(span_exporter, SCOPE) == []
     mistral_instrumentor.instrument()  # the fixture uninstruments again at teardown
+
+
+@pytest.fixture
+def sdk_traced_client(fake_provider: FakeProvider, tracer_provider: Any) -> Any:
+    """A client whose own tracing hook is on, sending its spans to the test's provider (mistralai 2.x+)."""
+    observability = pytest.importorskip("mistralai.extra.observability")
+    if not hasattr(observability, "configure_telemetry"):
+        pytest.skip("this mistralai has no per-client telemetry")
+    client = Mistral(api_key="test-key", server_url=fake_provider.mistral_server_url)
+    observability.configure_telemetry(client, provider=tracer_provider)
+    return client
+
+
+def _sdk_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
+    return [s for s in exporter.get_finished_spans() if s.instrumentation_scope.name.startswith("mistralai_sdk")]
+
+
+def test_the_sdks_own_span_is_off_for_the_calls_we_trace(
+    fake_provider: FakeProvider, sdk_traced_client: Any, span_exporter: InMemorySpanExporter
+) -> None:
+    fake_provider.enqueue(PLAIN)
+    sdk_traced_client.chat.complete(model=MODEL, messages=MESSAGES)
+    list(sdk_traced_client.chat.stream(model=MODEL, messages=MESSAGES))
+    assert _sdk_spans(span_exporter) == []  # one span per call carries the usage: ours
+    assert len(spans_of(span_exporter, SCOPE)) == 2
+    sdk_traced_client.embeddings.create(model="mistral-embed", inputs="x")  # traced by us too
+    assert _sdk_spans(span_exporter) == []
+
+
+def test_keep_emits_the_sdks_span_as_a_child_of_ours(
+    mistral_instrumentor: Any, tracer_provider: Any, meter_provider: Any, fake_provider: FakeProvider,
+    sdk_traced_client: Any, span_exporter: InMemorySpanExporter,
+) -> None:
+    mistral_instrumentor.uninstrument()
+    mistral_instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, sdk_spans="keep")
+    sdk_traced_client.chat.complete(model=MODEL, messages=MESSAGES)
+    ours, (theirs,) = span(span_exporter), _sdk_spans(span_exporter)
+    assert theirs.parent is not None and theirs.parent.span_id == ours.context.span_id
