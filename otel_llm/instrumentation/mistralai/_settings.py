@@ -10,12 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm._env import env_choice
+from otel_llm.instrumentation._sdk_spans import SDK_SPANS_KEEP, SDK_SPANS_OFF, sdk_spans_silenced
 
 __all__ = ["SDK_SPANS_KEEP", "SDK_SPANS_OFF", "MistralSettings"]
-
-SDK_SPANS_OFF = "off"
-SDK_SPANS_KEEP = "keep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +22,4 @@ class MistralSettings:
 
     @classmethod
     def from_instrument_kwargs(cls, kwargs: Mapping[str, Any]) -> MistralSettings:
-        mode = kwargs.get("sdk_spans") or env_choice(
-            semconv.ENV_MISTRAL_SDK_SPANS, SDK_SPANS_OFF, (SDK_SPANS_OFF, SDK_SPANS_KEEP)
-        )
-        return cls(silence_sdk_spans=mode == SDK_SPANS_OFF)
+        return cls(silence_sdk_spans=sdk_spans_silenced(kwargs, semconv.ENV_MISTRAL_SDK_SPANS))
