@@ -31,4 +31,5 @@ test-compat:
 	$(VENV)-compat/bin/pip install -q --upgrade pip
 	$(VENV)-compat/bin/pip install -q -e ".[dev]" "openai>=2,<3" "anthropic<1"
 	$(VENV)-compat/bin/pip install -q "google-genai>=1,<2" opentelemetry-instrumentation-google-genai
+	$(VENV)-compat/bin/pip install -q "mistralai>=1,<2" "groq<1" "cohere>=5,<6"
 	$(VENV)-compat/bin/python -m pytest -q tests/unit tests/integration/instrumentation

@@ -226,3 +226,7 @@ EVENT_INFERENCE_DETAILS = "gen_ai.client.inference.operation.details"
 # The call's duration, which a span carries in its own timing and an event does not.
 OTEL_LLM_CALL_DURATION_NS = "otel_llm.call.duration_ns"
 ENV_LOGS_EXPORTER = "OTEL_LOGS_EXPORTER"  # the SDK's variable: "clickhouse", "otlp" or both
+# --- mistralai, groq, cohere instrumentation (issue 11) -------------------------------------
+# ``off`` (default) | ``keep``: the mistralai SDK's own span (scope mistralai_sdk_tracer; always on
+# in late 1.x when a tracer provider is set, opt-in from 2.x) for the calls otel-llm traces.
+ENV_MISTRAL_SDK_SPANS = "OTEL_LLM_MISTRAL_SDK_SPANS"

@@ -1,4 +1,5 @@
-"""A local fake of the OpenAI, Anthropic and Gemini APIs, for tests, benchmarks and ``otel-llm demo``.
+"""A local fake of the OpenAI, Anthropic, Gemini, Bedrock, Mistral, Groq and Cohere APIs, for tests, benchmarks
+and ``otel-llm demo``.
 
 The real SDKs talk to it over real HTTP, so instrumentation is tested against the exact objects
 users get, with no API key and no network::
@@ -18,8 +19,11 @@ Runtime ``/model/{modelId}/converse``, ``/converse-stream``, ``/invoke``,
 ``/invoke-with-response-stream`` (boto3 with ``endpoint_url=fp.url``), Gemini
 ``models/{model}:generateContent`` / ``:streamGenerateContent`` / ``:batchEmbedContents`` /
 ``:embedContent`` (and Vertex's ``publishers/google/models/{model}:...``, ``:predict``; point
-google-genai at ``fp.url`` with ``HttpOptions(base_url=...)``); JSON, SSE streams and Bedrock's
-binary eventstream. Unscripted replies are deterministic: input tokens are the prompt's characters
+google-genai at ``fp.url`` with ``HttpOptions(base_url=...)``); Mistral
+``/mistral/v1/chat/completions`` and ``/mistral/v1/embeddings`` (``mistral_server_url``); Groq
+``/openai/v1/chat/completions`` (``groq_base_url``); Cohere ``/v2/chat``, ``/v2/embed`` and v1
+``/v1/chat`` (``cohere_base_url``); JSON, SSE and Bedrock's binary eventstream, each in its
+provider's own framing. Unscripted replies are deterministic: input tokens are the prompt's characters
 / 4 (rounded up), output tokens the number of streamed pieces, and a repeated prompt prefix of at
 least 1,024 tokens is reported as cached, the way each provider's prompt cache reports it.
 

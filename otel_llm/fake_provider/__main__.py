@@ -9,7 +9,8 @@ import threading
 from otel_llm.fake_provider import CHUNKS_HEADER, FAIL_FIRST_HEADER, FakeProvider
 
 _DESCRIPTION = (
-    "A local fake of the OpenAI, Anthropic and Gemini APIs, for running an app by hand: no API key, no network."
+    "A local fake of the OpenAI, Anthropic, Gemini, Bedrock, Mistral, Groq and Cohere APIs, for running an app "
+    "by hand: no API key, no network."
 )
 # Everything an app needs to point at the fake, in --help: before, only the source said it.
 _EPILOG = f"""\
@@ -18,13 +19,16 @@ point an app at it (PORT as printed at start, or the one given with --port):
   ANTHROPIC_BASE_URL=http://HOST:PORT          (Anthropic; also the Azure OpenAI endpoint)
   GOOGLE_GEMINI_BASE_URL=http://HOST:PORT      (google-genai; Vertex AI: GOOGLE_VERTEX_BASE_URL)
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://HOST:PORT  (boto3 bedrock-runtime, with any AWS_ACCESS_KEY_ID/SECRET)
+  GROQ_BASE_URL=http://HOST:PORT  CO_API_URL=http://HOST:PORT   (groq, cohere)
+  Mistral(server_url="http://HOST:PORT/mistral")  (mistralai reads no variable for it)
   OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key GEMINI_API_KEY=test-key   (any non-empty key is accepted)
 
 endpoints: /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions (also under Azure's
 /openai/deployments/NAME/), /v1/messages, Bedrock /model/ID/converse, /converse-stream, /invoke,
 /invoke-with-response-stream, Gemini's models/MODEL:generateContent, :streamGenerateContent,
-:batchEmbedContents (and Vertex's publishers/google/models/MODEL:...); JSON, SSE and AWS eventstream
-streams, deterministic token counts, a repeated prompt prefix of 1,024+ tokens reported as cached.
+:batchEmbedContents (and Vertex's publishers/google/models/MODEL:...); Mistral's under /mistral/v1/,
+Groq's /openai/v1/chat/completions, Cohere's /v2/chat, /v2/embed and /v1/chat; JSON, SSE and AWS
+eventstream streams, deterministic token counts, a repeated prompt prefix of 1,024+ tokens reported as cached.
 
 request headers that change the answer:
   {FAIL_FIRST_HEADER}: STATUS  the first attempt fails with STATUS (e.g. 429, 500);
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"export OPENAI_BASE_URL={fp.openai_base_url}", flush=True)
         print(f"export ANTHROPIC_BASE_URL={fp.anthropic_base_url}", flush=True)
         print(f"export GOOGLE_GEMINI_BASE_URL={fp.url}", flush=True)
+        print(f"export GROQ_BASE_URL={fp.groq_base_url} CO_API_URL={fp.cohere_base_url}", flush=True)
+        print(f"export MISTRAL_SERVER_URL={fp.mistral_server_url}  # pass as Mistral(server_url=...)", flush=True)
         print("export OPENAI_API_KEY=test-key ANTHROPIC_API_KEY=test-key", flush=True)
         print(f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={fp.url} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
               flush=True)

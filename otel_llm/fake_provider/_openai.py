@@ -45,6 +45,7 @@ __all__ = [
     "error",
     "forced_tool",
     "headers",
+    "response_schema",
     "token_limit",
     "with_usage",
 ]
@@ -134,7 +135,7 @@ def _chat_usage(c: Counts) -> dict[str, Any]:
     }
 
 
-def _chat_schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def response_schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
         return fmt.get("json_schema", {}).get("schema", {})
@@ -155,7 +156,7 @@ def chat(ex: Exchange) -> JsonReply | StreamReply:
     body = ex.body
     messages = body.get("messages") or []
     tool = forced_tool(body)
-    schema = tool[1] if tool else _chat_schema(body)
+    schema = tool[1] if tool else response_schema(body)
     reply = plan_text(ex.script, token_limit(body, "max_completion_tokens", "max_tokens"), schema)
     n = body.get("n") or 1
     usage = _chat_usage(counts(ex, reply, list(texts(messages)), list(texts(messages[:-1])), n))

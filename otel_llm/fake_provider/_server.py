@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from otel_llm.fake_provider import _anthropic, _bedrock, _gemini, _openai, _responses
+from otel_llm.fake_provider import _anthropic, _bedrock, _cohere, _gemini, _groq, _mistral, _openai, _responses
 from otel_llm.fake_provider._content import PromptCache
 from otel_llm.fake_provider._script import RecordedRequest, Script
 from otel_llm.fake_provider._wire import Exchange, JsonReply, StreamReply, encode_event, status_phrase
@@ -85,7 +85,31 @@ _ROUTES = (
     _Route(":batchEmbedContents", _gemini.embed, _gemini.error),
     _Route(":embedContent", _gemini.embed, _gemini.error),
     _Route(":predict", _gemini.predict, _gemini.error),
+    _Route("/v2/chat", _cohere.chat, _cohere.error),
+    _Route("/v2/embed", _cohere.embed, _cohere.error),
+    _Route("/v1/chat", _cohere.chat_v1, _cohere.error),
 )
+
+
+# Vendors that serve OpenAI's paths with their own wire format, told apart by a path prefix (the
+# SDK's base URL): checked before the suffix routes above.
+_PREFIX_ROUTES: tuple[tuple[str, tuple[_Route, ...]], ...] = (
+    (
+        _mistral.PREFIX + "/",
+        (
+            _Route("/v1/chat/completions", _mistral.chat, _mistral.error),
+            _Route("/v1/embeddings", _mistral.embeddings, _mistral.error),
+        ),
+    ),
+    (_groq.PREFIX, (_Route("/chat/completions", _groq.chat, _openai.error),)),
+)
+
+
+def _route_of(path: str) -> _Route | None:
+    for prefix, routes in _PREFIX_ROUTES:
+        if path.startswith(prefix):
+            return next((r for r in routes if path.endswith(r.suffix)), None)
+    return next((r for r in _ROUTES if path.endswith(r.suffix)), None)
 
 
 def _head(status: int, headers: Mapping[str, str]) -> bytes:
@@ -129,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         parts = [_head(200, headers)]
         for event in reply.events:
-            data = encode_event(event)
+            data = encode_event(event, reply.framing)
             parts.append(b"%x\r\n%s\r\n" % (len(data), data))
         if not reply.disconnect:
             parts.append(b"0\r\n\r\n")
@@ -216,6 +240,21 @@ class FakeProvider:
     def azure_endpoint(self) -> str:
         return self.url
 
+    @property
+    def mistral_server_url(self) -> str:
+        """For ``Mistral(server_url=...)``: Mistral's paths are OpenAI's, so they live under a prefix."""
+        return self.url + _mistral.PREFIX
+
+    @property
+    def groq_base_url(self) -> str:
+        """For ``Groq(base_url=...)``: the SDK adds Groq's ``/openai/v1/`` paths itself."""
+        return self.url
+
+    @property
+    def cohere_base_url(self) -> str:
+        """For ``cohere.ClientV2(base_url=...)``: Cohere's paths (``/v2/chat``) are its own."""
+        return self.url
+
     # --- control -----------------------------------------------------------------------
 
     def enqueue(self, *scripts: Script) -> None:
@@ -276,7 +315,7 @@ class FakeProvider:
         chunks = headers.get(CHUNKS_HEADER, "")
         if chunks.isdigit() and int(chunks) > 0 and script.chunks is None:
             script = dataclasses.replace(script, chunks=int(chunks))
-        route = next((r for r in _ROUTES if url.path.endswith(r.suffix)), None)
+        route = _route_of(url.path)
         ex = Exchange(url.path, self._effective(url.path, body), script, serial, int(time.time()), self._cache)
         if route is None or handler.command != "POST":
             handler.send_json(_openai.error(ex, 404))

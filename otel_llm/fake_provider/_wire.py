@@ -64,19 +64,23 @@ class StreamReply:
     """A streamed body; ``disconnect`` means close the socket after the events instead of ending.
 
     SSE by default; a binary framing (Bedrock's eventstream) sends events whose ``data`` is the
-    already framed ``bytes``, with its own ``content_type``.
+    already framed ``bytes``, with its own ``content_type``. ``framing`` is ``"sse"`` (server-sent
+    events) or ``"ndjson"`` (one JSON object per line, as Cohere's v1 chat streams).
     """
 
     events: Sequence[Event]
     disconnect: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str = SSE_CONTENT_TYPE
+    framing: str = "sse"
 
 
-def encode_event(event: Event) -> bytes:
+def encode_event(event: Event, framing: str = "sse") -> bytes:
     if isinstance(event.data, bytes):  # framed by its wire module
         return event.data
     data = event.data if isinstance(event.data, str) else json.dumps(event.data, separators=(",", ":"))
+    if framing == "ndjson":
+        return f"{data}\n".encode()
     head = f"event: {event.name}\n" if event.name else ""
     return f"{head}data: {data}\n\n".encode()
 

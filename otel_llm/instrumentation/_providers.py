@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from otel_llm import semconv
 
-__all__ = ["ClientEndpoint", "Endpoint", "client_endpoint", "endpoint_of", "provider_for_host"]
+__all__ = ["ClientEndpoint", "Endpoint", "client_endpoint", "endpoint_of", "provider_for_host", "url_endpoint"]
 
 Endpoint = tuple[str | None, int | None]
 
@@ -82,6 +82,14 @@ def client_endpoint(client: Any, sdk_default: str) -> ClientEndpoint:
         _by_base_url.clear()
     _by_base_url[id(base_url)] = (base_url, type(client), sdk_default, answer)
     return answer
+
+
+@lru_cache(maxsize=256)
+def url_endpoint(base_url: str | None, sdk_default: str) -> ClientEndpoint:
+    """Provider, host and port of a base URL string, for SDKs whose client holds a string
+    (mistralai's ``server_url``, cohere's base URL) rather than a URL object."""
+    host, port = endpoint_of(base_url) if base_url else (None, None)
+    return ClientEndpoint(provider_for_host(host, sdk_default), host, port)
 
 
 def _platform_of(client_type: type) -> str | None:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,12 +44,15 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_llm.instrumentation import _observers
+from otel_llm.instrumentation._content import Message, Part
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._providers import ClientEndpoint
 from otel_llm.instrumentation._stream import CreateOnEnterManagerProxy
 
 __all__ = [
     "CallHandler",
+    "RequestHandler",
     "Row",
     "WrappedRow",
     "async_call",
@@ -78,6 +81,45 @@ class CallHandler:
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         raise NotImplementedError
+
+
+class RequestHandler(CallHandler):
+    """A handler whose ``begin`` is the usual one, written once: name the endpoint, start the
+    call with the request's attributes, keep the kwargs in ``call.state``, record the prompt when
+    content capture is on. A subclass supplies ``operation`` and the three readers."""
+
+    operation: str
+
+    def endpoint(self, instance: Any, kwargs: Mapping[str, Any]) -> ClientEndpoint:
+        raise NotImplementedError
+
+    def request_attributes(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def request_content(self, kwargs: Mapping[str, Any]) -> tuple[list[Part], list[Message]]:
+        """(system instructions, input messages); called only when content capture is on."""
+        raise NotImplementedError
+
+    def begin(
+        self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
+    ) -> tuple[LLMCall | None, dict[str, Any]]:
+        provider, host, port = self.endpoint(instance, kwargs)
+        model = kwargs.get("model")
+        call = telemetry.start_call(
+            operation=self.operation,
+            provider=provider,
+            request_model=model if isinstance(model, str) else None,
+            attributes=self.request_attributes(kwargs),
+            server_address=host,
+            server_port=port,
+        )
+        if call is None:
+            return None, kwargs
+        call.state = kwargs
+        if telemetry.content.enabled:
+            system, inputs = self.request_content(kwargs)
+            telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
+        return call, kwargs
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ SDK_SPANS_KEEP = OTHER_SPANS_KEEP
 
 @dataclass(frozen=True, slots=True)
 class AnthropicSettings:
-    # Switch the SDK's own span off for the calls we trace (see ``_sdk_spans``).
+    # Switch the SDK's own span off for the calls we trace (see the package's ``_sdk_spans``).
     silence_sdk_spans: bool = True
 
     @classmethod

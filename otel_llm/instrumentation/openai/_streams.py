@@ -70,7 +70,7 @@ class ChatStreamRecorder(_TextRecorder):
         # pydantic's slow absent-attribute path; a malformed chunk lands in the stream guard.
         if self._first is None:
             self._first = chunk
-        usage = chunk.usage
+        usage = self._usage_in(chunk)
         if usage is not None:
             self._usage = usage
         choices = chunk.choices
@@ -90,6 +90,11 @@ class ChatStreamRecorder(_TextRecorder):
             if reason:
                 self._finish[choice.index or 0] = reason
         return True
+
+    def _usage_in(self, chunk: Any) -> Any:
+        """The usage object a chunk carries, or None; OpenAI-compatible vendors that report
+        stream usage elsewhere (Groq's ``x_groq.usage``) override this."""
+        return chunk.usage
 
     def _add_tool_call_pieces(self, tool_calls: Any) -> None:
         """Streamed tool-call names and arguments are output tokens too (for the estimate only)."""

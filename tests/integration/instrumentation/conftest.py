@@ -34,3 +34,33 @@ def inject_stream_usage(
     monkeypatch.setenv(semconv.ENV_OPENAI_STREAM_USAGE, "inject")
     openai_instrumentor.uninstrument()
     openai_instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+
+
+def _instrumented(instrumentor: Any, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    yield instrumentor
+    instrumentor.uninstrument()
+
+
+@pytest.fixture
+def mistral_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("mistralai")
+    from otel_llm.instrumentation.mistralai import MistralInstrumentor
+
+    yield from _instrumented(MistralInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def groq_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("groq")
+    from otel_llm.instrumentation.groq import GroqInstrumentor
+
+    yield from _instrumented(GroqInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def cohere_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("cohere")
+    from otel_llm.instrumentation.cohere import CohereInstrumentor
+
+    yield from _instrumented(CohereInstrumentor(), tracer_provider, meter_provider)
