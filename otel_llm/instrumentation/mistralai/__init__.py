@@ -40,8 +40,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from otel_llm.instrumentation._instrumentor import LLMInstrumentor
-from otel_llm.instrumentation._lifecycle import Telemetry
+from otel_llm.instrumentation._instrumentor import LLMInstrumentor, SpanSilencer
 from otel_llm.instrumentation._wrapping import Row
 from otel_llm.instrumentation.mistralai._methods import ROWS
 from otel_llm.instrumentation.mistralai._sdk_spans import SdkSpanSilencer
@@ -60,12 +59,5 @@ class MistralInstrumentor(LLMInstrumentor):
     def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
         return ROWS
 
-    def _after_instrument(self, telemetry: Telemetry, **kwargs: Any) -> None:
-        self._silencer = SdkSpanSilencer()
-        if MistralSettings.from_instrument_kwargs(kwargs).silence_sdk_spans:
-            self._silencer.install()
-
-    def _before_uninstrument(self, **kwargs: Any) -> None:
-        silencer: SdkSpanSilencer | None = getattr(self, "_silencer", None)
-        if silencer is not None:
-            silencer.uninstall()
+    def span_silencer(self, **kwargs: Any) -> SpanSilencer | None:
+        return SdkSpanSilencer() if MistralSettings.from_instrument_kwargs(kwargs).silence_sdk_spans else None
