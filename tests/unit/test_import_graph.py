@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("otel_llm.instrumentation",),
     ("otel_llm.exporter", "otel_llm.schema", "otel_llm.store"),
     ("otel_llm.query",),
-    ("otel_llm.alerts", "otel_llm.budget"),
+    ("otel_llm.alerts", "otel_llm.budget", "otel_llm.advise"),
     ("otel_llm.cli",),
 )
 CLI_LAYER = len(LAYERS) - 1
