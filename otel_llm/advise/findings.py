@@ -31,6 +31,7 @@ __all__ = [
     "repeated_requests",
     "retries",
     "uncapped_output",
+    "usd",
 ]
 
 KIND_REPEATED_REQUESTS = "repeated_requests"
@@ -89,12 +90,15 @@ def _price(book: PriceBook, row: Mapping[str, Any]) -> ModelPrice | None:
     return book.lookup(model, row.get("price_provider") or row.get("provider") or None) if model else None
 
 
-def _usd(value: Decimal) -> str:
-    return f"${value:.2f}" if abs(value) >= Decimal("0.01") or value == 0 else f"${value:.6f}"
+def usd(value: Decimal) -> str:
+    """Dollars for people: cents from $1 up, else four significant digits ($0.001442), never 1e-05."""
+    if value == 0 or abs(value) >= 1:
+        return f"${value:,.2f}"
+    return f"${value.quantize(Decimal(1).scaleb(value.adjusted() - 3)):f}"
 
 
 def _per_token(price: Decimal) -> str:
-    return f"${price * 1_000_000:g}/1M"
+    return f"${(price * 1_000_000).normalize():f}/1M"
 
 
 def _grouped(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], list[Mapping[str, Any]]]:
@@ -117,7 +121,7 @@ def repeated_requests(rows: Sequence[Mapping[str, Any]], scale: Decimal) -> list
             KIND_REPEATED_REQUESTS, feature, provider, model,
             f"{repeats} identical requests sent again ({len(group)} distinct): cache the responses",
             cost * scale,
-            f"cost of the repeated sends {_usd(cost)} x {scale:g} (to a month)",
+            f"cost of the repeated sends {usd(cost)} x {scale:.4f} (to a month)",
             {"calls": sum(int(r["calls"]) for r in group), "repeats": repeats, "distinct_requests": len(group),
              "unpriced_repeats": sum(int(r["repeat_unpriced_calls"]) for r in group),
              "fingerprints": {r["fingerprint"]: int(r["calls"]) for r in top}},
@@ -138,7 +142,7 @@ def retries(rows: Sequence[Mapping[str, Any]], scale: Decimal, thresholds: Thres
             KIND_RETRIES, feature, provider, model,
             f"{count} identical requests resent within {thresholds.retry_seconds:g} s: retries or double submits",
             cost * scale,
-            f"cost of the resends {_usd(cost)} x {scale:g} (to a month)",
+            f"cost of the resends {usd(cost)} x {scale:.4f} (to a month)",
             {"retries": count, "unpriced_retries": sum(int(r["retry_unpriced_calls"]) for r in group),
              "fingerprints": {r["fingerprint"]: int(r["calls"]) for r in top}},
         ))
@@ -184,7 +188,7 @@ def repeated_prefixes(
             saving * scale,
             f"per prefix: prefix tokens x (reads x ({_per_token(price.input)} input - {_per_token(price.cache_read)}"
             f" cache read) - writes x ({_per_token(write_price)} write - input)); {reads} reads, {writes} writes,"
-            f" {_usd(saving)} x {scale:g} (to a month)",
+            f" {usd(saving)} x {scale:.4f} (to a month)",
             {"uncached_calls": reads + writes, "reads": reads, "writes": writes, "prefix_tokens_sent": tokens,
              "cache_control": controls,
              "prefixes": {r["prefix_fingerprint"]: int(r["prefix_tokens"]) for r, _ in top}},
@@ -228,8 +232,8 @@ def cheaper_model_calls(
             f"{row['calls']} short, uniform answers (mean {float(row['avg_output_tokens']):.1f} tokens):"
             f" candidate for {name} (evaluate the quality first)",
             (cost - small_cost) * scale,
-            f"cost {_usd(cost)} - ({row['input_tokens']} input x {_per_token(small.input)} + {row['output_tokens']}"
-            f" output x {_per_token(small.output)}) at {name}, x {scale:g} (to a month)",
+            f"cost {usd(cost)} - ({row['input_tokens']} input x {_per_token(small.input)} + {row['output_tokens']}"
+            f" output x {_per_token(small.output)}) at {name}, x {scale:.4f} (to a month)",
             {"calls": int(row["calls"]), "avg_output_tokens": round(float(row["avg_output_tokens"]), 1),
              "stddev_output_tokens": round(float(row["stddev_output_tokens"]), 1), "candidate_model": name},
             candidate=True,
@@ -263,7 +267,7 @@ def batchable(
             saving * scale,
             f"{uncached} uncached input x ({_per_token(price.input)} - {_per_token(price.batch_input)} batch) +"
             f" {output} output x ({_per_token(price.output)} - {_per_token(price.batch_output)} batch),"
-            f" x {scale:g} (to a month)",
+            f" x {scale:.4f} (to a month)",
             {"calls": int(row["calls"]), "streamed_calls": 0, "user_calls": 0},
         ))
     return findings
@@ -284,7 +288,8 @@ def uncapped_output(rows: Sequence[Mapping[str, Any]], book: PriceBook, scale: D
             f"{row['uncapped_calls']} calls without max_tokens, {row['uncapped_length_calls']} cut off at the"
             " length limit: cap the output",
             saving * scale,
-            f"{excess} output tokens beyond the 95th percentile x {_per_token(price.output)}, x {scale:g} (to a month)",
+            f"{excess} output tokens beyond the 95th percentile x {_per_token(price.output)},"
+            f" x {scale:.4f} (to a month)",
             {"uncapped_calls": int(row["uncapped_calls"]), "length_limited_calls": int(row["uncapped_length_calls"]),
              "excess_output_tokens": excess},
         ))
@@ -308,7 +313,7 @@ def context_growth(
             " trim or summarize the history",
             beyond * price.input * scale,
             f"{beyond} input tokens beyond {thresholds.context_window_tokens} x {_per_token(price.input)},"
-            f" x {scale:g} (to a month)",
+            f" x {scale:.4f} (to a month)",
             {"sessions": int(row["sessions"]), "calls": int(row["calls"]), "tokens_beyond_window": beyond},
         ))
     return findings
@@ -325,7 +330,7 @@ def failed_calls(rows: Sequence[Mapping[str, Any]], scale: Decimal) -> list[Find
             KIND_FAILED_CALLS, row["feature"], row["provider"], row["model"],
             f"{row['billed_calls']} of {row['errors']} failed calls were billed ({', '.join(row['error_types'])})",
             cost * scale,
-            f"cost of the billed failures {_usd(cost)} x {scale:g} (to a month)",
+            f"cost of the billed failures {usd(cost)} x {scale:.4f} (to a month)",
             {"errors": int(row["errors"]), "billed_calls": int(row["billed_calls"]),
              "error_types": list(row["error_types"])},
         ))

@@ -14,6 +14,7 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from otel_llm.advise import Advice, Thresholds, advise
+from otel_llm.advise.findings import usd
 from otel_llm.cli._common import add_store_options, open_source
 from otel_llm.cli._time import parse_when
 
@@ -71,14 +72,10 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _money(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
 def _headline(advice: Advice) -> str:
     share = advice.share
     percent = f"{share * 100:.1f}% of spend" if share is not None else "no priced spend"
-    return (f"Savings: up to {_money(advice.total_usd)}/month ({percent} of {_money(advice.spend_usd)}/month),"
+    return (f"Savings: up to {usd(advice.total_usd)}/month ({percent} of {usd(advice.spend_usd)}/month),"
             f" from {advice.calls} calls since {advice.since:%Y-%m-%d %H:%M} UTC")
 
 
@@ -101,7 +98,7 @@ def render_advice(advice: Advice, fmt: str) -> str:
     if not advice.findings:
         lines.append("No finding worth the minimum: nothing to save in this window.")
         return "\n".join(lines) + "\n"
-    rows = [(_money(f.saving_usd), f.kind + (" (candidate)" if f.candidate else ""), f.feature or "-", f.model,
+    rows = [(usd(f.saving_usd), f.kind + (" (candidate)" if f.candidate else ""), f.feature or "-", f.model,
              f.title) for f in advice.findings]
     header = ("$/month", "finding", "feature", "model", "what")
     if fmt == "markdown":
