@@ -230,3 +230,22 @@ def test_a_bad_amount_is_one_line_naming_the_fix(capsys: pytest.CaptureFixture[s
         main(["advise", "--min-savings", "lots"])
     assert exited.value.code == 2
     assert "--min-savings: 'lots' is not an amount in dollars, e.g. 1 or 0.5" in capsys.readouterr().err
+
+
+def test_savings_available_alert_fires_over_its_threshold(store: Store, run: Run, tmp_path: Any) -> None:
+    from otel_llm import semconv as sc
+    from tests.fixtures.store import insert_spans, span_row
+
+    now = dt.datetime(2026, 11, 20, 12, 30)
+    shape = {sc.GEN_AI_OPERATION_NAME: "chat", sc.GEN_AI_PROVIDER_NAME: "openai", sc.GEN_AI_REQUEST_MODEL: "gpt-4o",
+             sc.GEN_AI_USAGE_INPUT_TOKENS: "1000", sc.GEN_AI_USAGE_OUTPUT_TOKENS: "100", sc.OTEL_LLM_COST_USD: "60",
+             sc.OTEL_LLM_FEATURE: "faq", sc.USER_ID: "u1", sc.OTEL_LLM_REQUEST_FINGERPRINT: "f" * 32,
+             sc.OTEL_LLM_REQUEST_MAX_TOKENS_SET: "true"}
+    insert_spans(store.client, store.database,
+                 [span_row(shape, at=now - dt.timedelta(minutes=m)) for m in (10, 20, 30)])
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("- {name: save-100, kind: savings_available, by: feature}\n"
+                     "- {name: save-1000, kind: savings_available, threshold: 1000}\n")
+    code, out, _ = run("alerts", "check", "--rules", str(rules), "--at", now.isoformat())
+    # Two repeats at $60 over a 30-day window (720 whole hours): $120 a month.
+    assert (code, out.splitlines()) == (1, ["ALERT save-100 [savings_available] faq=120 (threshold 100)"])
