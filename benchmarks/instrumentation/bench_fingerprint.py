@@ -2,8 +2,8 @@
 
 Run: python benchmarks/instrumentation/bench_fingerprint.py [--rounds 15]
 Prints the median microseconds per call of ``request_parts`` + ``shape_attributes`` (what the
-lifecycle adds to every call) for chat requests of about 2 KB, 50 KB and 500 KB, for both SDKs'
-request layouts, next to two floors measured in the same run: keyed BLAKE2b over the request's
+lifecycle adds to every call) for chat requests of about 2 KB (one question; a conversation),
+50 KB and 500 KB, for both SDKs' request layouts, next to two floors measured in the same run: keyed BLAKE2b over the request's
 bytes alone, and ``json.dumps`` of the request plus the same hash (the serialize-then-hash way
 this module avoids).
 """
@@ -51,6 +51,16 @@ def chat_request(size: int) -> dict[str, Any]:
     }
 
 
+def single_turn_request(size: int) -> dict[str, Any]:
+    """About ``size`` bytes in two messages: a system prompt and one question."""
+    return {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "system", "content": "You classify support tickets. " * (size * 3 // 4 // 30)},
+                     {"role": "user", "content": "My invoice is wrong. " * (size // 4 // 21)}],
+        "max_tokens": 5,
+    }
+
+
 def anthropic_request(chat: dict[str, Any]) -> dict[str, Any]:
     system, *messages = chat["messages"]
     return {
@@ -58,7 +68,7 @@ def anthropic_request(chat: dict[str, Any]) -> dict[str, Any]:
         "system": [{"type": "text", "text": system["content"], "cache_control": {"type": "ephemeral"}}],
         "messages": messages,
         "tools": [{"name": t["function"]["name"], "description": t["function"]["description"],
-                   "input_schema": t["function"]["parameters"]} for t in chat["tools"]],
+                   "input_schema": t["function"]["parameters"]} for t in chat.get("tools", [])],
         "max_tokens": 300,
     }
 
@@ -84,8 +94,9 @@ def main() -> None:
     print("| request | bytes (JSON) | openai shape µs | anthropic shape µs | BLAKE2b of the bytes µs"
           " | json.dumps + BLAKE2b µs |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for label, size in (("2 KB", 2_000), ("50 KB", 50_000), ("500 KB", 500_000)):
-        chat = chat_request(size)
+    cases = (("2 KB, 2 messages", single_turn_request(2_000)), ("2 KB, 14 messages", chat_request(2_000)),
+             ("50 KB", chat_request(50_000)), ("500 KB", chat_request(500_000)))
+    for label, chat in cases:
         claude = anthropic_request(chat)
         body = json.dumps(chat).encode()
         openai_us = median_us(lambda chat=chat: shape_attributes(KEY, openai_parts(chat, "openai")), rounds)

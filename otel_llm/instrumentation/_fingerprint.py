@@ -193,14 +193,25 @@ def _get(obj: Any, name: str) -> Any:
     return fields.get(name) if fields is not None else None
 
 
-def _is_turn(message: Any, user_role: str, tool_result_types: Collection[str]) -> bool:
-    """A user message, unless it only carries tool results back (an agent step, not a turn)."""
-    if _get(message, "role") != user_role:
-        return False
-    content = _get(message, "content")
-    if type(content) is not list or not content:
-        return True
-    return not all(_get(block, "type") in tool_result_types for block in content)
+def _turns(messages: Sequence[Any], user_role: str, tool_result_types: Collection[str]) -> tuple[int, int]:
+    """(user turns, index of the first): user messages, except those that only carry tool results
+    back (an agent step, not a turn). Inlined for dicts, the usual message: this runs on every call."""
+    turns, first = 0, len(messages)
+    for index, message in enumerate(messages):
+        if type(message) is dict:
+            if message.get("role") != user_role:
+                continue
+            content = message.get("content")
+        else:
+            if _get(message, "role") != user_role:
+                continue
+            content = _get(message, "content")
+        if type(content) is list and content and all(_get(b, "type") in tool_result_types for b in content):
+            continue
+        if not turns:
+            first = index
+        turns += 1
+    return turns, first
 
 
 def _sequence(value: object) -> Sequence[Any]:
@@ -210,14 +221,7 @@ def _sequence(value: object) -> Sequence[Any]:
 def shape_attributes(key: bytes, parts: RequestParts) -> dict[str, Any]:
     """The span attributes of one request's shape (see the module docstring)."""
     messages, tools = _sequence(parts.messages), _sequence(parts.tools)
-    user_role, tool_results = parts.user_role, parts.tool_result_types
-    turns = 0
-    first_turn = len(messages)
-    for index, message in enumerate(messages):
-        if _is_turn(message, user_role, tool_results):
-            if not turns:
-                first_turn = index
-            turns += 1
+    turns, first_turn = _turns(messages, parts.user_role, parts.tool_result_types)
     hasher = hashlib.blake2b(_encode(parts.model), key=key, digest_size=_DIGEST_BYTES)
     attrs: dict[str, Any] = {
         semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT: len(messages),
