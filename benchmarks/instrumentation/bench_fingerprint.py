@@ -4,8 +4,8 @@ Run: python benchmarks/instrumentation/bench_fingerprint.py [--rounds 15]
 Prints the median microseconds per call of ``request_parts`` + ``shape_attributes`` (what the
 lifecycle adds to every call) for chat requests of about 2 KB (one question; a conversation),
 50 KB and 500 KB, for both SDKs' request layouts, next to two floors measured in the same run:
-keyed BLAKE2b over the request's bytes alone, and ``json.dumps`` of the request plus the same hash (the serialize-then-hash way
-this module avoids).
+keyed BLAKE2b over the request's bytes alone, and ``json.dumps`` of the request plus the same
+hash (the serialize-then-hash way this module avoids).
 """
 
 from __future__ import annotations
