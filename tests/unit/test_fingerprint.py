@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otel_llm import semconv
 from otel_llm.instrumentation._fingerprint import RequestParts, installation_key, shape_attributes
@@ -154,3 +158,27 @@ def test_an_unwritable_data_dir_gives_a_process_key_and_one_warning(
     key = installation_key()
     assert len(key) == 32
     assert semconv.ENV_FINGERPRINT_KEY in caplog.text
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+_MESSAGE = st.fixed_dictionaries({"role": st.sampled_from(["system", "user", "assistant", "tool"]), "content": _JSON})
+
+
+@given(messages=st.lists(_MESSAGE | _JSON, max_size=6), tools=st.none() | st.lists(_JSON, max_size=3),
+       system=st.none() | _JSON, params=st.dictionaries(st.text(max_size=10), _JSON, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_any_request_gets_a_shape_and_the_same_one_every_time(
+    messages: list[Any], tools: list[Any] | None, system: Any, params: dict[str, Any]
+) -> None:
+    parts = RequestParts(model="m", messages=messages, tools=tools, system=system, params=params)
+    first = shape_attributes(KEY, parts)
+    assert first == shape_attributes(KEY, parts)
+    copied = RequestParts(model="m", messages=copy.deepcopy(messages), tools=copy.deepcopy(tools),
+                          system=copy.deepcopy(system), params=copy.deepcopy(params))
+    assert shape_attributes(KEY, copied) == first  # equal values, different objects: the same shape
+    assert first[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == len(messages)
+    assert 0 <= first[semconv.OTEL_LLM_REQUEST_TURN_INDEX] <= len(messages)
