@@ -17,6 +17,7 @@ from otel_llm.advise import Advice, Thresholds, advise
 from otel_llm.advise.findings import usd
 from otel_llm.cli._common import add_store_options, open_source
 from otel_llm.cli._time import parse_when
+from otel_llm.query import QueryError
 
 __all__ = ["add_parser", "render_advice"]
 
@@ -66,8 +67,14 @@ def _run(args: argparse.Namespace) -> int:
     until = parse_when(args.until, now) if args.until else parse_when("0m", now + dt.timedelta(seconds=1))
     thresholds = Thresholds(context_window_tokens=args.context_window)
     with open_source(args) as source:
-        result = advise(source, args.database, since, until, thresholds=thresholds,
-                        min_savings_usd=args.min_savings)
+        try:
+            result = advise(source, args.database, since, until, thresholds=thresholds,
+                            min_savings_usd=args.min_savings)
+        except QueryError as exc:
+            if "RequestFingerprint" in str(exc) or "PrefixFingerprint" in str(exc):
+                raise QueryError("this store predates request shapes (schema version 7): run otel-llm migrate"
+                                 " with the same --endpoint/--database (a collector does it when it starts)") from exc
+            raise
     sys.stdout.write(render_advice(result, args.format))
     return 0
 

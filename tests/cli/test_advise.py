@@ -249,3 +249,19 @@ def test_savings_available_alert_fires_over_its_threshold(store: Store, run: Run
     code, out, _ = run("alerts", "check", "--rules", str(rules), "--at", now.isoformat())
     # Two repeats at $60 over a 30-day window (720 whole hours): $120 a month.
     assert (code, out.splitlines()) == (1, ["ALERT save-100 [savings_available] faq=120 (threshold 100)"])
+
+
+def test_a_store_older_than_request_shapes_gets_one_line_naming_the_fix(
+    store_client: Any, store_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from otel_llm.schema import migrate
+
+    database = "advise_v6_store"
+    try:
+        migrate(store_client, database, to_version=6)
+        code = main(["advise", "--endpoint", store_dsn, "--database", database])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1
+        assert "predates request shapes (schema version 7): run otel-llm migrate" in err
+    finally:
+        store_client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
