@@ -3,7 +3,9 @@
 An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, content policy) at
 ``instrument()`` time. For each SDK call the SDK module's handler calls
 ``telemetry.start_call(...)`` with what it extracted from the request, and gets an
-:class:`LLMCall`. Then, on the call object:
+:class:`LLMCall`; its ``request=RequestParts(...)`` (model, messages, system, tools, the kwargs,
+max tokens set, the provider's cache markers) adds the request's shape: fingerprints and sizes,
+never content (``_fingerprint``). Then, on the call object:
 
 - ``record_response(attributes, usage)`` when the response (or the end of a stream) is known:
   sets response attributes, every usage attribute, cost (or ``otel_llm.cost.unknown_model``);
