@@ -144,6 +144,7 @@ DEFAULT_RULES: tuple[Rule, ...] = tuple(parse_rules([
     {"name": "request-cost", "kind": "request_cost"},
     {"name": "retry-storm", "kind": "error_rate", "min_calls": 20},
     {"name": "unpriced-model", "kind": "unpriced_model"},
+    {"name": "savings-available", "kind": "savings_available"},
 ]))
 
 
