@@ -83,9 +83,9 @@ class RequestParts(NamedTuple):
     instructions passed beside the messages (Anthropic ``system``, Gemini ``system_instruction``).
     ``params``: every other argument sent (hashed except transport and labels; the parts above
     may be in it too, they are skipped). ``cache_keys``: the dict keys that mark an explicit cache
-    breakpoint in this provider's format. (A NamedTuple: built on every call, and cheaper to build
-    than a frozen dataclass.) ``automatic_cache_min_tokens``: the prefix size from
-    which the provider caches by itself (None: it never does).
+    breakpoint in this provider's format. ``automatic_cache_min_tokens``: the prefix size from
+    which the provider caches by itself (None: it never does). A NamedTuple: built on every call,
+    and cheaper to build than a frozen dataclass.
     """
 
     model: object
@@ -157,16 +157,21 @@ def _plain(obj: Any) -> Any:
         return obj
     if kind is dict or isinstance(obj, Mapping):
         return {_plain(k): _plain(v) for k, v in obj.items()}
-    if kind in (list, tuple):
+    if kind is list:
         return [_plain(item) for item in obj]
+    if kind is tuple:  # kept a tuple: marshal tells the two apart, and the parts are tuples
+        return tuple(_plain(item) for item in obj)
     fields = getattr(obj, "__dict__", None)
     if hasattr(obj, "__pydantic_fields_set__") and fields is not None:  # an SDK model given back
         return {k: _plain(v) for k, v in fields.items() if v is not None}
     if isinstance(obj, (Sequence, set, frozenset)) and not isinstance(obj, (str, bytes)):
         return [_plain(item) for item in obj]
-    value = getattr(obj, "value", None)  # an enum; a str or int subclass is its plain value
-    if isinstance(obj, (str, int, float)):
-        return kind.__mro__[-2](obj)
+    # A str, int or float subclass (StrEnum, IntEnum) is its plain value; another enum its value.
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    if isinstance(obj, (int, float)):
+        return float(obj) if isinstance(obj, float) else int(obj)
+    value = getattr(obj, "value", None)
     if isinstance(value, (str, int, float)):
         return value
     # A class (a parse() response_format), a sentinel: its name, never an address.

@@ -182,3 +182,14 @@ def test_any_request_gets_a_shape_and_the_same_one_every_time(
     assert shape_attributes(KEY, copied) == first  # equal values, different objects: the same shape
     assert first[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == len(messages)
     assert 0 <= first[semconv.OTEL_LLM_REQUEST_TURN_INDEX] <= len(messages)
+
+
+def test_enum_values_hash_as_their_plain_values() -> None:
+    import enum
+
+    class Role(str, enum.Enum):
+        USER = "user"
+
+    plain = shape_attributes(KEY, RequestParts(model="m", messages=[{"role": "user", "content": "q"}]))
+    typed = shape_attributes(KEY, RequestParts(model="m", messages=[{"role": Role.USER, "content": "q"}]))
+    assert typed[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == plain[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
