@@ -9,7 +9,7 @@ Layers, bottom up (a module may import its own layer and those below):
 1. instrumentation
 2. storage: exporter, schema, store
 3. query
-4. alerts, budget
+4. alerts, budget, advise (the findings of otel-llm advise; alerts use them)
 5. the CLI
 
 Two services stand beside the layers: the collector (``otel_llm_collector``) builds on layers up
