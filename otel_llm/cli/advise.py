@@ -110,7 +110,7 @@ def render_advice(advice: Advice, fmt: str) -> str:
     header = ("$/month", "finding", "feature", "model", "what")
     if fmt == "markdown":
         lines += ["", "| " + " | ".join(header) + " |", "| ---: | --- | --- | --- | --- |"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     else:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         lines.append("")

@@ -265,3 +265,16 @@ def test_a_store_older_than_request_shapes_gets_one_line_naming_the_fix(
         assert "predates request shapes (schema version 7): run otel-llm migrate" in err
     finally:
         store_client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
+
+
+def test_markdown_keeps_a_pipe_in_a_feature_name_inside_its_cell() -> None:
+    from otel_llm.advise import Finding
+    from otel_llm.cli.advise import render_advice
+
+    finding = Finding("batch_api", "etl|nightly", "openai", "gpt-4o", "5 calls never streamed", Decimal("12.5"),
+                      "formula", {"calls": 5})
+    advice = Advice(dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 1), Decimal(50), 5, 0, [finding], [])
+    text = render_advice(advice, "markdown")
+    assert text.splitlines()[0] == ("Savings: up to $12.50/month (25.0% of spend of $50.00/month),"
+                                    " from 5 calls since 2026-11-01 00:00 UTC")
+    assert "| $12.50 | batch_api | etl\\|nightly | gpt-4o | 5 calls never streamed |" in text
