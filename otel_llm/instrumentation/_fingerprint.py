@@ -155,6 +155,8 @@ def _plain(obj: Any) -> Any:
     kind = type(obj)
     if kind in (str, int, float, bool, bytes) or obj is None:
         return obj
+    if isinstance(obj, type):  # a class (parse(response_format=Model)): its name, not its namespace
+        return f"<{obj.__module__}.{obj.__qualname__}>"
     if kind is dict or isinstance(obj, Mapping):
         return {_plain(k): _plain(v) for k, v in obj.items()}
     if kind is list:
@@ -174,8 +176,8 @@ def _plain(obj: Any) -> Any:
     value = getattr(obj, "value", None)
     if isinstance(value, (str, int, float)):
         return value
-    # A class (a parse() response_format), a sentinel: its name, never an address.
-    return "<" + (getattr(obj, "__qualname__", None) or kind.__qualname__) + ">"
+    # A sentinel, a function: its type's name, never an address.
+    return f"<{kind.__qualname__}>"
 
 
 def _encode(obj: Any) -> bytes:

@@ -193,3 +193,17 @@ def test_enum_values_hash_as_their_plain_values() -> None:
     plain = shape_attributes(KEY, RequestParts(model="m", messages=[{"role": "user", "content": "q"}]))
     typed = shape_attributes(KEY, RequestParts(model="m", messages=[{"role": Role.USER, "content": "q"}]))
     assert typed[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == plain[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+
+
+def test_a_response_format_class_hashes_as_its_name() -> None:
+    class Answer:  # stands for parse(response_format=PydanticModel): a class among the kwargs
+        __pydantic_fields_set__: set[str] = set()
+        verdict = "positive"
+
+    class Other:
+        __pydantic_fields_set__: set[str] = set()
+
+    def shaped(fmt: type) -> str:
+        return shape(chat("q", response_format=fmt))[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+
+    assert shaped(Answer) == shaped(Answer) != shaped(Other)

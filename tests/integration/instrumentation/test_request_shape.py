@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +76,7 @@ def test_a_failure_of_ours_in_the_shape_costs_only_the_shape(
         raise RuntimeError("shape bug")
 
     monkeypatch.setattr("otel_llm.instrumentation._lifecycle.shape_attributes", broken)
+    caplog.set_level(logging.DEBUG, logger="otel_llm.instrumentation")  # logged fully once per process
     response = openai_client.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], max_tokens=5)
     assert response.choices
@@ -98,3 +100,20 @@ def test_shapes_can_be_turned_off(
     finally:
         instrumentor.uninstrument()
     assert not [k for k in attrs(one_span(span_exporter)) if k.startswith("otel_llm.request.")]
+
+
+@pytest.mark.usefixtures("openai_instrumentor")
+def test_parse_with_a_pydantic_response_format_gets_a_shape(
+    fake_provider: FakeProvider, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import pydantic
+
+    class Verdict(pydantic.BaseModel):
+        label: str
+
+    openai_client.chat.completions.parse(model="gpt-4o-mini", response_format=Verdict, max_tokens=20,
+                                         messages=[{"role": "user", "content": "great product"}])
+    a = attrs(one_span(span_exporter))
+    assert len(a[semconv.OTEL_LLM_REQUEST_FINGERPRINT]) == 32
+    assert "internal error" not in caplog.text
