@@ -230,3 +230,19 @@ ENV_LOGS_EXPORTER = "OTEL_LOGS_EXPORTER"  # the SDK's variable: "clickhouse", "o
 # ``off`` (default) | ``keep``: the mistralai SDK's own span (scope mistralai_sdk_tracer; always on
 # in late 1.x when a tracer provider is set, opt-in from 2.x) for the calls otel-llm traces.
 ENV_MISTRAL_SDK_SPANS = "OTEL_LLM_MISTRAL_SDK_SPANS"
+# --- Request shape (issue 14, branch advise): what otel-llm advise reads, never content -------
+# Keyed fingerprints (BLAKE2b, per-installation key) of the whole request and of its stable
+# prefix, the prefix's estimated tokens, sizes and flags. See instrumentation/_fingerprint.py.
+OTEL_LLM_REQUEST_FINGERPRINT = "otel_llm.request.fingerprint"
+OTEL_LLM_REQUEST_PREFIX_FINGERPRINT = "otel_llm.request.prefix.fingerprint"
+OTEL_LLM_REQUEST_PREFIX_TOKENS = "otel_llm.request.prefix.tokens"  # estimate: characters / 4
+OTEL_LLM_REQUEST_MESSAGE_COUNT = "otel_llm.request.message_count"
+OTEL_LLM_REQUEST_TOOL_COUNT = "otel_llm.request.tool_count"
+OTEL_LLM_REQUEST_MAX_TOKENS_SET = "otel_llm.request.max_tokens_set"
+OTEL_LLM_REQUEST_CACHE_CONTROL = "otel_llm.request.cache_control"  # one of the values below
+CACHE_CONTROL_EXPLICIT = "explicit"  # cache breakpoints in the request (Anthropic cache_control)
+CACHE_CONTROL_AUTOMATIC = "automatic"  # the provider caches this prefix by itself (OpenAI >= 1024 tokens)
+CACHE_CONTROL_NONE = "none"
+OTEL_LLM_REQUEST_TURN_INDEX = "otel_llm.request.turn_index"  # user turns in the request (1 = first)
+ENV_FINGERPRINT_KEY = "OTEL_LLM_FINGERPRINT_KEY"  # shared by a fleet so its fingerprints match
+ENV_REQUEST_SHAPE = "OTEL_LLM_REQUEST_SHAPE"  # false: no fingerprints or shape on spans

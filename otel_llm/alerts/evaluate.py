@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+from otel_llm.advise import advise
 from otel_llm.alerts.rules import Rule
 from otel_llm.query import QuerySource, check_identifier
 from otel_llm.query.reads import Group, calls_by, usage_by
@@ -147,6 +148,19 @@ def _unpriced(q: _Query) -> dict[str, float]:
     return {g: float(n) for g, (n,) in totals.items() if n > q.rule.threshold}
 
 
+def _savings(q: _Query) -> dict[str, float]:
+    """What ``otel-llm advise`` finds over the window, per month, summed (per ``by`` group)."""
+    findings = advise(q.source, q.db, q.start, q.end).findings
+    if q.rule.feature is not None:
+        findings = [f for f in findings if f.feature == q.rule.feature]
+    totals: dict[str, Decimal] = {}
+    for finding in findings:
+        group = {"feature": finding.feature, "model": finding.model, "provider": finding.provider}.get(q.rule.by or "")
+        key = group if group is not None else ""
+        totals[key] = totals.get(key, Decimal(0)) + finding.saving_usd
+    return {g: float(total) for g, total in totals.items() if total > Decimal(str(q.rule.threshold))}
+
+
 _EVALUATORS: dict[str, Callable[[_Query], dict[str, float]]] = {
     "daily_spend": _spend,
     "spend_spike": _spike,
@@ -155,6 +169,7 @@ _EVALUATORS: dict[str, Callable[[_Query], dict[str, float]]] = {
     "request_cost": _request_cost,
     "error_rate": _error_rate,
     "unpriced_model": _unpriced,
+    "savings_available": _savings,
 }
 
 

@@ -29,6 +29,7 @@ KINDS: dict[str, tuple[float, str, str | None, str]] = {
     "request_cost": (1.0, "1h", None, "USD of a single call"),
     "error_rate": (0.05, "1h", None, "errors / calls (retry storms)"),
     "unpriced_model": (0.0, "1d", None, "unpriced calls tolerated"),
+    "savings_available": (100.0, "30d", None, "USD per month otel-llm advise finds to save"),
 }
 BY_CHOICES = ("feature", "model", "provider", "service")
 _FIELDS = {"name", "kind", "threshold", "window", "baseline", "by", "feature", "service", "budget_usd",
@@ -143,6 +144,7 @@ DEFAULT_RULES: tuple[Rule, ...] = tuple(parse_rules([
     {"name": "request-cost", "kind": "request_cost"},
     {"name": "retry-storm", "kind": "error_rate", "min_calls": 20},
     {"name": "unpriced-model", "kind": "unpriced_model"},
+    {"name": "savings-available", "kind": "savings_available"},
 ]))
 
 

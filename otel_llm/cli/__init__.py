@@ -23,7 +23,7 @@ from otel_llm.query import QueryError
 __all__ = ["build_parser", "main"]
 
 _COMMANDS = ("demo", "doctor", "report", "top", "sql", "alerts", "prices", "migrate", "collector",
-             "reconcile", "ui")
+             "reconcile", "ui", "advise")
 
 
 def build_parser() -> argparse.ArgumentParser:

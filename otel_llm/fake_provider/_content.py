@@ -131,13 +131,13 @@ def plan_text(script: Script, max_tokens: Any, schema: Mapping[str, Any] | None)
     elif schema is not None:
         text = json.dumps(_sample(schema, schema.get("$defs", {})))
     elif script.chunks is not None:
-        return ReplyText(tuple(f"tok{i} " for i in range(script.chunks)), truncated=False)
+        return ReplyText(tuple(f"tok{i} " for i in range(script.chunks)), truncated=script.hit_output_limit)
     else:
         text = DEFAULT_TEXT
     pieces = _split(text, script.chunks)
     if isinstance(max_tokens, int) and 0 < max_tokens < len(pieces):
         return ReplyText(tuple(pieces[:max_tokens]), truncated=True)
-    return ReplyText(tuple(pieces), truncated=False)
+    return ReplyText(tuple(pieces), truncated=script.hit_output_limit)
 
 
 def pick_tool(tools: list[Any], name: str | None, schema_key: str) -> tuple[str, Mapping[str, Any]] | None:

@@ -70,6 +70,9 @@ class Script:
     # provider's own in-stream error event.
     fail_mid_stream: int | None = None
     fail_mode: Literal["disconnect", "error_event"] = "disconnect"
+    # The reply ran into the model's own output limit (no max_tokens asked): finish_reason
+    # "length" (Anthropic "max_tokens", Responses "incomplete"), as a runaway answer ends.
+    hit_output_limit: bool = False
 
     def __post_init__(self) -> None:
         """A mistyped script would silently test the default behaviour instead, so reject it now."""

@@ -3,7 +3,9 @@
 An instrumentor builds one :class:`Telemetry` (tracer, meters, price book, content policy) at
 ``instrument()`` time. For each SDK call the SDK module's handler calls
 ``telemetry.start_call(...)`` with what it extracted from the request, and gets an
-:class:`LLMCall`. Then, on the call object:
+:class:`LLMCall`; its ``request=RequestParts(...)`` (model, messages, system, tools, the kwargs,
+max tokens set, the provider's cache markers) adds the request's shape: fingerprints and sizes,
+never content (``_fingerprint``). Then, on the call object:
 
 - ``record_response(attributes, usage)`` when the response (or the end of a stream) is known:
   sets response attributes, every usage attribute, cost (or ``otel_llm.cost.unknown_model``);
@@ -38,6 +40,7 @@ from otel_llm import semconv
 from otel_llm._env import env_bool
 from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
+from otel_llm.instrumentation._fingerprint import RequestParts, installation_key, shape_attributes
 from otel_llm.instrumentation._guard import guard, report_bug
 from otel_llm.instrumentation._observers import Observed, notify_after_call
 from otel_llm.instrumentation._usage_record import emit_usage_record, span_is_exported
@@ -103,6 +106,8 @@ class Telemetry:
             description="LLM calls left unpriced: the model has no known price, or the usage is impossible.",
         )
         self._price_book: Any = _NOT_LOADED
+        self.record_shape = env_bool(semconv.ENV_REQUEST_SHAPE, True)
+        self._fingerprint_key: bytes | None = None
 
     @property
     def price_book(self) -> Any:
@@ -118,6 +123,20 @@ class Telemetry:
             self._price_book = None
         return self._price_book
 
+    @property
+    def fingerprint_key(self) -> bytes:
+        """The request fingerprint key, read (or created) on first use: a file, never at import."""
+        if self._fingerprint_key is None:
+            self._fingerprint_key = installation_key()
+        return self._fingerprint_key
+
+    def _shape(self, request: RequestParts) -> Mapping[str, Any]:
+        try:
+            return shape_attributes(self.fingerprint_key, request)
+        except Exception as exc:  # a request shape we cannot walk: the span goes without its shape
+            report_bug("lifecycle.request_shape", exc)
+            return {}
+
     @guard("lifecycle.start_call")
     def start_call(
         self,
@@ -128,8 +147,13 @@ class Telemetry:
         attributes: Mapping[str, Any],
         server_address: str | None = None,
         server_port: int | None = None,
+        request: RequestParts | None = None,
     ) -> LLMCall | None:
-        """Start the CLIENT span of one call; None only if our own code failed (call goes untraced)."""
+        """Start the CLIENT span of one call; None only if our own code failed (call goes untraced).
+
+        ``request`` describes the request for its shape attributes (fingerprints, sizes; never
+        content); every SDK package passes one.
+        """
         base: dict[str, Any] = {
             semconv.GEN_AI_OPERATION_NAME: operation,
             semconv.GEN_AI_PROVIDER_NAME: provider,
@@ -142,7 +166,8 @@ class Telemetry:
             base[semconv.SERVER_PORT] = server_port
         metric_attrs = dict(base)
         tags = current_tag_attributes()
-        span_attrs = {**attributes, **tags, **base}
+        shape = self._shape(request) if request is not None and self.record_shape else {}
+        span_attrs = {**attributes, **shape, **tags, **base}
         name = f"{operation} {request_model}" if request_model else operation
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
         # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).

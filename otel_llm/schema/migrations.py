@@ -87,6 +87,22 @@ _PRICING_SOURCE_CALLS = (
     ("llm_calls.pricing", "llm_calls.pricing_1h"),
     ("llm_calls.cache_write", "llm_calls.cache_write_6"),
 )
+# Version 7 reads the request shape in the same place version 6 reads its two values.
+_REQUEST_SHAPE_CALLS = (
+    ("llm_calls.pricing", "llm_calls.pricing_1h"),
+    ("llm_calls.cache_write", "llm_calls.cache_write_7"),
+)
+_REQUEST_SHAPE_COLUMNS = (
+    ("RequestFingerprint", "String CODEC(ZSTD(1))"),
+    ("PrefixFingerprint", "String CODEC(ZSTD(1))"),
+    ("PrefixTokens", "UInt64"),
+    ("MessageCount", "UInt32"),
+    ("ToolCount", "UInt32"),
+    ("MaxTokensSet", "UInt8"),
+    ("CacheControl", "LowCardinality(String)"),
+    ("Streamed", "UInt8"),
+    ("TurnIndex", "UInt32"),
+)
 _SUM_UINT64 = "SimpleAggregateFunction(sum, UInt64)"
 
 MIGRATIONS: Sequence[Migration] = (
@@ -199,6 +215,21 @@ MIGRATIONS: Sequence[Migration] = (
         ),
     ),
     Migration(
+        7,
+        "llm_calls request shape (fingerprints, prefix tokens, sizes, cache control, streamed, turn) for advise",
+        (
+            *(
+                AddColumn("llm_calls", f"{name} {kind}", after=previous)
+                for (name, kind), previous in zip(
+                    _REQUEST_SHAPE_COLUMNS,
+                    ["Instrumentation"] + [name for name, _ in _REQUEST_SHAPE_COLUMNS[:-1]],
+                    strict=True,
+                )
+            ),
+            ViewQuery("llm_calls_mv", "llm_calls.view_6", target="llm_calls", parts=_REQUEST_SHAPE_CALLS),
+        ),
+    ),
+    Migration(
         8,
         "otel_logs in the clickhouseexporter layout; llm_calls also from sampled-out calls' events (Sampled 0)",
         (
@@ -217,7 +248,7 @@ MIGRATIONS: Sequence[Migration] = (
                 "llm_calls_from_logs_mv",
                 "llm_calls.view_8_logs",
                 target="llm_calls",
-                parts=_PRICING_SOURCE_CALLS,
+                parts=_REQUEST_SHAPE_CALLS,
                 sources=(("otel_traces", "otel_logs.as_spans"),),
             ),
         ),

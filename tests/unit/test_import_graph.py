@@ -10,7 +10,7 @@ Layers, bottom up (a module may import its own layer and those below):
 1. instrumentation
 2. storage: exporter, schema, store
 3. query, and reconcile (provider exports held against what the query layer reads)
-4. alerts, budget, the dashboard (ui)
+4. alerts, budget, advise (the findings of otel-llm advise; alerts use them), the dashboard (ui)
 5. the CLI
 
 Two services stand beside the layers: the collector (``otel_llm_collector``) builds on layers up
@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("otel_llm.instrumentation",),
     ("otel_llm.exporter", "otel_llm.schema", "otel_llm.store"),
     ("otel_llm.query", "otel_llm.reconcile"),
-    ("otel_llm.alerts", "otel_llm.budget", "otel_llm.ui"),
+    ("otel_llm.alerts", "otel_llm.budget", "otel_llm.advise", "otel_llm.ui"),
     ("otel_llm.cli",),
 )
 CLI_LAYER = len(LAYERS) - 1

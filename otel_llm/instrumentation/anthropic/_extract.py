@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from otel_llm import semconv
+from otel_llm.instrumentation._fingerprint import RequestParts
 from otel_llm.usage import Usage, anthropic_usage
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "merge_raw_usage",
     "raw_usage",
     "request_attributes",
+    "request_parts",
     "response_attributes",
     "usage_from_message",
     "usage_from_raw",
@@ -115,6 +117,21 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(stream, bool):
         attrs[semconv.GEN_AI_REQUEST_STREAM] = stream
     return attrs
+
+
+def request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
+    """The request's parts for its shape: ``system`` beside the messages, ``cache_control``
+    blocks as the explicit cache markers; Anthropic caches nothing without them."""
+    messages, tools = kwargs.get("messages"), kwargs.get("tools")
+    system = kwargs.get("system")
+    return RequestParts(
+        model=kwargs.get("model"),
+        messages=messages if isinstance(messages, list | tuple) else None,
+        system=system if isinstance(system, str | list | tuple) else None,
+        tools=tools if isinstance(tools, list | tuple) else None,
+        params=kwargs,
+        max_tokens_set=_count(kwargs.get("max_tokens")) is not None,
+    )
 
 
 def response_attributes(message: object) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
 from otel_llm.instrumentation.anthropic._extract import (
     request_attributes,
+    request_parts,
     response_attributes,
     usage_from_message,
 )
@@ -51,6 +52,7 @@ class MessageHandler(CallHandler):
             attributes=attributes,
             server_address=host,
             server_port=port,
+            request=request_parts(kwargs),
         )
         if call is not None and telemetry.content.enabled:
             system, inputs = request_content(kwargs)

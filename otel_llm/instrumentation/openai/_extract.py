@@ -13,12 +13,14 @@ from types import MappingProxyType
 from typing import Any
 
 from otel_llm import semconv
+from otel_llm.instrumentation._fingerprint import AUTOMATIC_CACHE_MIN_TOKENS, RequestParts
 from otel_llm.usage import Usage, openai_usage
 
 __all__ = [
     "field",
     "fields_of",
     "request_attributes",
+    "request_parts",
     "response_attributes",
     "usage_from_response",
     "usage_from_usage_object",
@@ -124,6 +126,36 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if output_type:
         attrs[semconv.GEN_AI_OUTPUT_TYPE] = output_type
     return attrs
+
+
+_CHAT_PARTS = ("messages", "tools", "model")
+_RESPONSES_PARTS = ("input", "instructions", "tools", "model")
+
+
+def request_parts(kwargs: Mapping[str, Any], provider: str, *, responses_api: bool = False) -> RequestParts:
+    """The request's parts for its shape: chat ``messages``, or the Responses API's ``input`` items
+    (a plain string input is one user message) and ``instructions``; embeddings and legacy
+    completions have no conversation, their input is hashed as a parameter."""
+    messages = kwargs.get("messages")
+    system = None
+    part_keys = _CHAT_PARTS
+    if responses_api:
+        messages = kwargs.get("input")
+        if isinstance(messages, str):
+            messages = ({"role": "user", "content": messages},)
+        system = kwargs.get("instructions")
+        part_keys = _RESPONSES_PARTS
+    tools = kwargs.get("tools")
+    return RequestParts(
+        model=kwargs.get("model"),
+        messages=messages if isinstance(messages, (list, tuple)) else None,
+        system=system if isinstance(system, str) else None,
+        tools=tools if isinstance(tools, (list, tuple)) else None,
+        params=kwargs,
+        max_tokens_set=_max_tokens(kwargs) is not None,
+        automatic_cache_min_tokens=AUTOMATIC_CACHE_MIN_TOKENS.get(provider),
+        part_keys=part_keys,
+    )
 
 
 def _max_tokens(kwargs: Mapping[str, Any]) -> int | None:

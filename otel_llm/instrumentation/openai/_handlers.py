@@ -20,7 +20,12 @@ from otel_llm.instrumentation._providers import client_endpoint
 from otel_llm.instrumentation._raw import is_raw_response, raw_response_proxy
 from otel_llm.instrumentation._stream import AsyncStreamProxy, StreamRecorder, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
-from otel_llm.instrumentation.openai._extract import request_attributes, response_attributes, usage_from_response
+from otel_llm.instrumentation.openai._extract import (
+    request_attributes,
+    request_parts,
+    response_attributes,
+    usage_from_response,
+)
 from otel_llm.instrumentation.openai._messages import request_content, response_content
 from otel_llm.instrumentation.openai._settings import OpenAISettings
 from otel_llm.instrumentation.openai._streams import ChatStreamRecorder, ResponsesStreamRecorder
@@ -71,6 +76,7 @@ class OpenAIHandler(CallHandler):
             attributes=request_attributes(kwargs),
             server_address=host,
             server_port=port,
+            request=request_parts(kwargs, provider, responses_api=self.stream_kind == "responses"),
         )
         if call is None:
             return None, kwargs
