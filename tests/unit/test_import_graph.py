@@ -32,7 +32,7 @@ PACKAGES = ((ROOT / "otel_llm", "otel_llm"), (ROOT / "collector", "otel_llm_coll
 
 CORE = ("otel_llm", "otel_llm.semconv", "otel_llm.usage", "otel_llm.usage_check", "otel_llm.provider_usage",
         "otel_llm.pricing", "otel_llm.tokens", "otel_llm.context", "otel_llm._env", "otel_llm.env",
-        "otel_llm.log_interval", "otel_llm.extras")
+        "otel_llm.log_interval", "otel_llm.extras", "otel_llm.yaml_errors")
 LAYERS: tuple[tuple[str, ...], ...] = (
     CORE,
     ("otel_llm.instrumentation",),
