@@ -62,6 +62,9 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
         return
     dsn = resolve_dsn(args.endpoint)
     if _absent_embedded_store(dsn):  # opening it would create the directory for a read
+        import chdb  # noqa: F401  # without the embedded extra, its install line comes first
+        import clickhouse_connect  # noqa: F401
+
         raise QueryError(_nothing_recorded(dsn, args.database))
     client = connect_store(dsn)
     try:
