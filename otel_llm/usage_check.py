@@ -14,8 +14,13 @@ Only what cannot be true is flagged, never what is merely unusual:
 - cache reads plus cache writes above the input, which includes them (normalized usage);
 - reasoning or audio tokens above the total they are part of, 1-hour cache writes above all writes.
 
-A per-model bound (a model's own context window) would catch less extreme lies, but the price
-book does not carry context windows; the fixed ceiling needs no lookup and has no false alarm.
+Once the call is priced, :func:`beyond_context_window` also holds the input against the model's
+own context window (the price carries it, so no second lookup): more than
+:data:`CONTEXT_WINDOW_SLACK` times the window is flagged ``too_many_tokens`` too (gpt-4o's 128k
+window: a 900M-token prompt is a lie the fixed ceiling lets through). The slack is wide because
+maps lag behind providers that grow a window (Claude's 1M beta on a 200k listing is 5x); output
+is not checked, since the maps' output limits are the least reliable and a false alarm unprices
+a real call.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from operator import attrgetter
 from otel_llm import semconv
 from otel_llm.usage import Usage
 
-__all__ = ["INT64_MAX", "MAX_PLAUSIBLE_TOKENS", "suspect_reason", "within_int64"]
+__all__ = ["CONTEXT_WINDOW_SLACK", "INT64_MAX", "MAX_PLAUSIBLE_TOKENS", "beyond_context_window", "suspect_reason",
+           "within_int64"]
 
 INT64_MAX = 2**63 - 1  # the largest integer an OTLP attribute (and a ClickHouse Int64) holds
 MAX_PLAUSIBLE_TOKENS = 1_000_000_000
+CONTEXT_WINDOW_SLACK = 10  # input above this many times the model's context window cannot be true
 _COUNTS = tuple(f.name for f in fields(Usage) if f.type not in ("bool", bool))  # every token count
 _count_values = attrgetter(*_COUNTS)
 
@@ -54,6 +61,14 @@ def suspect_reason(usage: Usage) -> str | None:
     if usage.cache_write_1h_tokens > usage.cache_write_tokens:
         return semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL
     return None
+
+
+def beyond_context_window(usage: Usage, max_input_tokens: int | None) -> str | None:
+    """``too_many_tokens`` when the input (cache included) is over :data:`CONTEXT_WINDOW_SLACK`
+    times the model's context window; None when it is not, or the window is unknown."""
+    if max_input_tokens is None or usage.input_tokens is None:
+        return None
+    return semconv.USAGE_SUSPECT_TOO_MANY if usage.input_tokens > CONTEXT_WINDOW_SLACK * max_input_tokens else None
 
 
 def within_int64(usage: Usage) -> Usage:

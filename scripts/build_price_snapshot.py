@@ -14,8 +14,10 @@ lists does nothing.
 
 The snapshot keeps the text, chat, completion, responses and embedding models of the providers
 our instrumentation prices (OpenAI, Anthropic, Google Gemini and Vertex AI, Mistral, Cohere,
-DeepSeek, xAI, Groq) plus their Azure and Bedrock variants. It records the source file's name,
-SHA-256 and the generation date, so ``PriceBook.version`` names exactly which prices were used.
+DeepSeek, xAI, Groq) plus their Azure and Bedrock variants, and Amazon's and Meta's models on
+Bedrock, each with its context window (max_input_tokens, for the impossible-usage check). It
+records the source file's name, SHA-256 and the generation date, so ``PriceBook.version`` names
+exactly which prices were used.
 Run it again with a newer map (LiteLLM ships one as model_prices_and_context_window_backup.json)
 to refresh the prices; the script never reaches the network.
 """

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from otel_llm.yaml_errors import yaml_problem
+
 __all__ = [
     "DEFAULT_RULES", "KINDS", "Rule", "RulesError", "describe_kinds", "load_rules", "parse_duration", "parse_rules",
 ]
@@ -166,6 +168,8 @@ def load_rules(path: str | Path | None) -> list[Rule]:
         raise RulesError(f"no rules file {path} (check the path, or leave out --rules for the default rules)")
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise RulesError(f"cannot read {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise RulesError(f"not valid YAML: {yaml_problem(exc)}") from exc
     return parse_rules(data if data is not None else [])

@@ -16,8 +16,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from otel_llm.cli._extras import install_hint
 from otel_llm.cli._help import CliParser
+from otel_llm.extras import install_hint
 from otel_llm.query import QueryError
 
 __all__ = ["build_parser", "main"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from otel_llm import semconv
@@ -59,6 +61,11 @@ def open_source(args: argparse.Namespace) -> Iterator[QuerySource]:
         yield collector
         return
     dsn = resolve_dsn(args.endpoint)
+    if _absent_embedded_store(dsn):  # opening it would create the directory for a read
+        import chdb  # noqa: F401  # without the embedded extra, its install line comes first
+        import clickhouse_connect  # noqa: F401
+
+        raise QueryError(_nothing_recorded(dsn, args.database))
     client = connect_store(dsn)
     try:
         yield ClickHouseSource(client)
@@ -102,12 +109,35 @@ def _empty_store_error(exc: QueryError, dsn: str, database: str) -> QueryError |
     create it on their first write): say that, not ``Database otel does not exist``."""
     code = getattr(exc.__cause__, "code", None)
     if code == _UNKNOWN_DATABASE and f"Database {database} does not exist" in str(exc):
-        return QueryError(f"no calls recorded in {redact_dsn(dsn)} (database {database}) yet: run an instrumented "
-                          f"app with OTEL_TRACES_EXPORTER=clickhouse, or otel-llm demo, then ask again")
+        return QueryError(_nothing_recorded(dsn, database))
     if code == _UNKNOWN_TABLE and f"{database}." in str(exc):
         return QueryError(f"the otel-llm tables are missing from {redact_dsn(dsn)} (database {database}): "
                           f"run otel-llm migrate --endpoint {redact_dsn(dsn)} --database {database}")
     return None
+
+
+def _nothing_recorded(dsn: str, database: str) -> str:
+    return (f"no calls recorded in {redact_dsn(dsn)} (database {database}) yet: run an instrumented "
+            f"app with OTEL_TRACES_EXPORTER=clickhouse, or otel-llm demo, then ask again")
+
+
+def _absent_embedded_store(dsn: str) -> bool:
+    """An embedded (chdb) store whose directory does not exist but could: nothing was ever written
+    there, and a read must not create it (a mistyped path would leave an empty store behind). A
+    path that could never be a store (under a file, on a read-only or virtual file system) is
+    left to the store's own one-line error, which says to choose a writable directory."""
+    parts = urlsplit(dsn)
+    if parts.scheme != "chdb" or parts.path in ("", ":memory:", "memory"):
+        return False
+    path = Path(parts.path)
+    if path.exists():
+        return False
+    existing = next(p for p in path.parents if p.exists())
+    try:
+        with tempfile.TemporaryDirectory(dir=existing):  # made and removed: only proves it could be
+            return True
+    except OSError:
+        return False
 
 
 def _configured_collector() -> CollectorSource:

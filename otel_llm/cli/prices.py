@@ -50,11 +50,12 @@ def show_command(args: argparse.Namespace) -> int:
     from otel_llm.pricing import default_price_book
 
     book = default_price_book()
-    price = book.lookup(args.model, args.provider)
-    if price is None:
+    found = book.price_and_source(args.model, args.provider)
+    if found is None:
         print(f"no price known for {args.model!r}" + (f" at {args.provider}" if args.provider else ""))
         return 1
-    record = {**price_record(price), "book_version": book.version}
+    price, source = found  # the source of this answer: another host's price says other_host
+    record = {**price_record(price), "source": source, "book_version": book.version}
     if args.format == "json":
         print(render_object(record), end="")
         return 0

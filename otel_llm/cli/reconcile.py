@@ -51,13 +51,17 @@ _DAY = dt.timedelta(days=1)
 
 
 def _tolerance(text: str) -> Decimal:
-    """A fraction (0.05) or a percentage (5%)."""
+    """A fraction (0.05) or a percentage (5%). A bare number above 1 is refused: ``--tolerance 2``
+    would pass gaps up to 200% when the user almost surely meant 2%. Parsed by the command, not by
+    argparse, so a bad value is one line (argparse prints its usage block first)."""
     try:
         value = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
     except InvalidOperation:
         value = Decimal(-1)
     if not value.is_finite() or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a tolerance (use a fraction such as 0.05, or 5%)")
+        raise ValueError(f"--tolerance {text}: not a tolerance (use a fraction such as 0.05, or 5%)")
+    if value > 1 and not text.endswith("%"):
+        raise ValueError(f"--tolerance {text}: write {text}% or {value / 100}")
     return value
 
 
@@ -68,7 +72,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--file", required=True, help="the exported JSON or CSV file")
     parser.add_argument("--since", default=None, help="first day (an age or ISO date; default: the export's first)")
     parser.add_argument("--until", default=None, help="end, exclusive (default: the day after the export's last)")
-    parser.add_argument("--tolerance", type=_tolerance, default=DEFAULT_TOLERANCE,
+    parser.add_argument("--tolerance", default=str(DEFAULT_TOLERANCE),
                         help="largest gap that passes, a fraction of the billed total or a percentage "
                              "(default 0.05 = 5%%)")
     add_format_option(parser)
@@ -126,6 +130,7 @@ def _summary(result: Reconciliation, tolerance: Decimal) -> str:
 
 
 def command(args: argparse.Namespace) -> int:
+    args.tolerance = _tolerance(args.tolerance)
     items = load_export(args.provider, args.file)
     since, until = _window(items, args)
     items = [item for item in items if since.date() <= item.day < until.date()]

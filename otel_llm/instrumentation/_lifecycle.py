@@ -45,7 +45,7 @@ from otel_llm.instrumentation._guard import guard, report_bug
 from otel_llm.instrumentation._observers import Observed, notify_after_call
 from otel_llm.instrumentation._usage_record import emit_usage_record, span_is_exported
 from otel_llm.usage import Usage
-from otel_llm.usage_check import suspect_reason, within_int64
+from otel_llm.usage_check import beyond_context_window, suspect_reason, within_int64
 
 __all__ = ["LLMCall", "Telemetry", "error_type"]
 
@@ -263,10 +263,11 @@ class LLMCall:
         if usage is not None and not usage.is_empty:
             suspect = suspect_reason(usage)
             if suspect is None:
+                tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
+                suspect = self._add_cost_attributes(merged, usage, response_model, tier)
+            if suspect is None:
                 self._usage = usage
                 self._add_usage_attributes(merged, usage)
-                tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
-                self._add_cost_attributes(merged, usage, response_model, tier)
             else:
                 self._add_usage_attributes(merged, within_int64(usage))
                 self._flag_suspect(merged, suspect, response_model)
@@ -303,10 +304,12 @@ class LLMCall:
 
     def _add_cost_attributes(
         self, attrs: dict[str, Any], usage: Usage, response_model: str | None, service_tier: str | None
-    ) -> None:
+    ) -> str | None:
+        """The cost attributes; or, when the usage is far beyond the priced model's context window
+        (known only once the price is found), none and the suspect reason to flag instead."""
         book = self._telemetry.price_book
         if book is None:
-            return  # pricing failed to load: already logged; no cost rather than a wrong one
+            return None  # pricing failed to load: already logged; no cost rather than a wrong one
         model = self.request_model or response_model
         cost = (
             book.cost(usage, model, self.provider, response_model=response_model, service_tier=service_tier)
@@ -316,7 +319,10 @@ class LLMCall:
         if cost is None:
             attrs[semconv.OTEL_LLM_COST_UNKNOWN_MODEL] = True
             self._telemetry.unpriced_calls.add(1, self._cost_metric_attrs(response_model))
-            return
+            return None
+        suspect = beyond_context_window(usage, cost.max_input_tokens)
+        if suspect is not None:
+            return suspect
         self._cost_usd = cost.total_usd
         total = float(cost.total_usd)
         attrs[semconv.OTEL_LLM_COST_USD] = total
@@ -329,6 +335,7 @@ class LLMCall:
         attrs[semconv.OTEL_LLM_PRICING_VERSION] = str(book.version)
         attrs[semconv.OTEL_LLM_PRICING_SOURCE] = cost.source
         self._telemetry.cost.add(total, self._cost_metric_attrs(response_model))
+        return None
 
     def _cost_metric_attrs(self, response_model: str | None) -> dict[str, Any]:
         attrs = {

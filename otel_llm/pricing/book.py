@@ -6,9 +6,11 @@ $0, and one warning per model name, so a price gap is visible without flooding t
 
 Which price applies, in order: the calling provider's own price for the name or one of its
 normalized spellings (:func:`~otel_llm.pricing.names.candidates`); with no provider known, the
-maker's price; else the same model at another host (Anthropic's models on Bedrock and Vertex,
-OpenAI's on Azure), matched by :func:`~otel_llm.pricing.names.identity` and reported as
-``other_host``. Never another model's price.
+maker's price (:func:`~otel_llm.pricing.names.maker`), even one the newest map dropped, since a
+cloud's list price for the same model can differ (Vertex's claude-3-5-haiku is $1/$5, Anthropic's
+$0.80/$4); else the same model at another host (Anthropic's models on Bedrock and Vertex, OpenAI's
+on Azure), matched by :func:`~otel_llm.pricing.names.identity` and reported as ``other_host``.
+Never another model's price.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from datetime import date
 from otel_llm import semconv
 from otel_llm.pricing.cost import Rates, base_rates, batch_priced, compute_cost, long_context_rates, tier_of
 from otel_llm.pricing.model import Cost, ModelPrice
-from otel_llm.pricing.names import candidates, canonical_provider, identity, undated
+from otel_llm.pricing.names import candidates, canonical_provider, identity, maker, undated
 from otel_llm.pricing.overrides import Override, PriceFile
 from otel_llm.usage import Usage
 
@@ -78,6 +80,19 @@ class PriceBook:
             key: min(slots, key=lambda s: (self._history[s][-1].source == semconv.PRICING_SOURCE_HISTORY, _rank(s[0])))
             for key, slots in by_identity.items()
         }
+        # Per identity, the maker (the provider listing the bare name, else names.maker's table)
+        # and its own slot when it has one: what a lookup without a provider answers.
+        self._maker: dict[str, str] = {}
+        self._maker_slot: dict[str, Slot] = {}
+        for key, slots in by_identity.items():
+            listing = [s[0] for s in slots if s[1] == key]
+            owner = min(listing, key=_rank) if listing else maker(key)
+            if owner is None:
+                continue
+            self._maker[key] = owner
+            own = [s for s in slots if s[0] == owner]
+            if own:
+                self._maker_slot[key] = min(own, key=lambda s: (s[1] != key, s[1]))
         self._aliases = {k.lower(): v.lower() for k, v in (aliases or {}).items()}
         self._answers: dict[tuple[str, str | None], tuple[ModelPrice, str] | None] = {}
         self._built_on = date.today()
@@ -184,9 +199,18 @@ class PriceBook:
         called = wanted or next((hint for hint, _ in names if hint), None)
         for _, candidate in names:  # the maker's price, or the same model at another host
             generic = self._by_name.get(candidate)
-            slot = (generic, candidate) if generic is not None else self._by_identity.get(identity(candidate))
-            if slot is not None:
-                return slot, called is not None and slot[0] != called
+            if generic is not None:
+                return (generic, candidate), called is not None and generic != called
+            key = identity(candidate)
+            slot = self._by_identity.get(key)
+            if slot is None:
+                continue
+            if called is None:
+                own = self._maker_slot.get(key)
+                if own is not None:
+                    return own, False
+                called = self._maker.get(key)
+            return slot, called is not None and slot[0] != called
         return None
 
     def cost(

@@ -167,4 +167,5 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage, source: str = "exact
         cache_savings_usd=cache_read * r.input - cache_read_usd if cache_read else _ZERO,
         model_key=price.model,
         source=source,
+        max_input_tokens=price.max_input_tokens,
     )

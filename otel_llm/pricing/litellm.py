@@ -106,8 +106,18 @@ def _model_price(key: str, entry: Mapping[str, Any]) -> ModelPrice | None:
         model=name,
         mode=str(entry.get("mode") or "chat"),
         tiers=_tiers(entry),
+        max_input_tokens=_window(entry.get("max_input_tokens")),
         **prices,
     )
+
+
+def _window(value: object) -> int | None:
+    """A context window: a positive whole number, else None (a map may hold text or junk here)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return None
+    return value
 
 
 def _completeness(price: ModelPrice) -> int:

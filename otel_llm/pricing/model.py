@@ -80,6 +80,9 @@ class ModelPrice:
     input_audio: Decimal | None = None
     output_audio: Decimal | None = None
     tiers: tuple[LongContextTier, ...] = ()
+    # The model's context window as the price map lists it (LiteLLM's max_input_tokens): usage
+    # far above it cannot be true (otel_llm.usage_check.beyond_context_window).
+    max_input_tokens: int | None = None
     effective_from: date = ALWAYS
     # "exact" (the newest price map lists it), "history" (only an older map did: the model was
     # dropped, its calls keep the last known price) or "override" (the user's price file).
@@ -100,3 +103,6 @@ class Cost:
     model_key: str
     # otel_llm.pricing.source: exact | history | other_host | override
     source: str = "exact"
+    # The priced model's context window, when known: carried so the caller can check the usage
+    # against it without a second price lookup.
+    max_input_tokens: int | None = None

@@ -21,7 +21,7 @@ import re
 
 from otel_llm import semconv
 
-__all__ = ["DOCUMENTED_ALIASES", "candidates", "canonical_provider", "identity", "split_route", "undated"]
+__all__ = ["DOCUMENTED_ALIASES", "candidates", "canonical_provider", "identity", "maker", "split_route", "undated"]
 
 # Aliases a provider documents as pointing at one dated model (Anthropic's models overview:
 # "-latest" and "-0" aliases). Only these are resolved: a "-latest" elsewhere may be a model of
@@ -38,6 +38,27 @@ DOCUMENTED_ALIASES: dict[str, str] = {
     "claude-opus-4-0": "claude-opus-4-20250514",
     "claude-opus-4-1": "claude-opus-4-1-20250805",
 }
+
+# Who makes a model, by its name's first word: the first-party provider a lookup without a provider
+# prefers. Used only when no provider lists the model's bare name (then that provider is the maker),
+# e.g. a model only Bedrock and Vertex still list. Unknown makers give None.
+_MAKERS: tuple[tuple[str, str], ...] = (
+    ("claude", semconv.PROVIDER_ANTHROPIC),
+    ("gpt-", semconv.PROVIDER_OPENAI),
+    ("chatgpt-", semconv.PROVIDER_OPENAI),
+    ("o1", semconv.PROVIDER_OPENAI),
+    ("o3", semconv.PROVIDER_OPENAI),
+    ("o4", semconv.PROVIDER_OPENAI),
+    ("text-embedding-", semconv.PROVIDER_OPENAI),
+    ("gemini-", semconv.PROVIDER_GCP_GEMINI),
+    ("mistral-", semconv.PROVIDER_MISTRAL),
+    ("codestral", semconv.PROVIDER_MISTRAL),
+    ("pixtral", semconv.PROVIDER_MISTRAL),
+    ("magistral", semconv.PROVIDER_MISTRAL),
+    ("command", semconv.PROVIDER_COHERE),
+    ("deepseek-", semconv.PROVIDER_DEEPSEEK),
+    ("grok-", semconv.PROVIDER_XAI),
+)
 
 # Every spelling of a provider we meet (LiteLLM provider ids, router prefixes, gen_ai names)
 # mapped to its ``gen_ai.provider.name`` value.
@@ -121,6 +142,12 @@ def _bedrock_forms(name: str) -> list[str]:
         forms.append(bare)
         forms.append(_BEDROCK_VERSION.sub("", bare))
     return forms
+
+
+def maker(name: str) -> str | None:
+    """The first-party provider of the model ``name`` (an :func:`identity`), from its name; None
+    when the name says nothing (``llama-3``: many hosts, no maker selling it)."""
+    return next((provider for prefix, provider in _MAKERS if name.startswith(prefix)), None)
 
 
 def identity(name: str) -> str:

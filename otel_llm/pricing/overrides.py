@@ -162,5 +162,7 @@ def load_price_file(path: str | Path) -> PriceFile:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ValueError(f"invalid YAML: {exc}") from None
+            from otel_llm.yaml_errors import yaml_problem
+
+            raise ValueError(f"invalid YAML: {yaml_problem(exc)}") from None
     return parse_price_data(data, hashlib.sha256(raw).hexdigest())

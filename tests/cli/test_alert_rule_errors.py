@@ -23,6 +23,16 @@ def test_a_named_rules_file_that_is_missing_is_exit_2_with_one_line(
         load_rules(missing)
 
 
+def test_malformed_yaml_is_one_line_with_the_line_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """PyYAML's own message is four lines with excerpts and carets; the user gets one, with where."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("- name: x\n  kind: [daily_spend\n")
+    assert main(["alerts", "check", "--rules", str(rules), "--endpoint", "chdb:///nonexistent/never-opened"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert line == (f"otel-llm alerts: bad rules file {rules}: not valid YAML: line 3, column 1: expected ',' or ']',"
+                    " but got '<stream end>' (while parsing a flow sequence from line 2)")
+
+
 def test_without_rules_the_file_in_the_current_directory_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

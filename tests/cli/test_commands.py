@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from otel_llm import semconv
 from otel_llm.cli import main
 from tests.cli.conftest import Call, Run, as_json, insert_calls
@@ -96,6 +98,31 @@ def test_prices_show_json_is_one_object_with_stable_keys(capsys: Any) -> None:
     assert gpt["cache_write_per_1m"] is None and claude["cache_write_per_1m"] == 3.75
     assert gpt["input_per_1m"] == 2.5 and isinstance(gpt["long_context_tiers"], list)
     assert {"provider", "model", "effective_from", "book_version"} <= set(gpt)
+
+
+@pytest.mark.parametrize(("alias", "dated", "input_per_1m", "cache_read_per_1m"), [
+    ("claude-3-5-haiku-latest", "claude-3-5-haiku-20241022", 0.8, 0.08),  # Vertex lists it at $1/$5, no cache
+    ("claude-sonnet-4-0", "claude-sonnet-4-20250514", 3.0, 0.3),
+    ("claude-opus-4-1", "claude-opus-4-1-20250805", 15.0, 1.5),
+    ("claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219", 3.0, 0.3),
+    ("claude-3-5-sonnet-latest", "claude-3-5-sonnet-20241022", 3.0, 0.3),
+])
+def test_prices_show_without_a_provider_is_the_makers_price(
+    capsys: Any, alias: str, dated: str, input_per_1m: float, cache_read_per_1m: float
+) -> None:
+    """Anthropic's aliases, no --provider: Anthropic's own (dropped, so "history") price, never a
+    cloud's entry for the same model labelled exact."""
+    assert main(["prices", "show", alias, "--format", "json"]) == 0
+    fields = as_json(capsys.readouterr().out)
+    assert (fields["provider"], fields["model"], fields["source"]) == ("anthropic", dated, "history")
+    assert (fields["input_per_1m"], fields["cache_read_per_1m"]) == (input_per_1m, cache_read_per_1m)
+
+
+def test_prices_show_labels_another_hosts_price(capsys: Any) -> None:
+    """Asked for OpenRouter, which lists no price for it: OpenAI's price, labelled other_host."""
+    assert main(["prices", "show", "gpt-4o-2024-08-06", "--provider", "openrouter", "--format", "json"]) == 0
+    fields = as_json(capsys.readouterr().out)
+    assert (fields["provider"], fields["source"]) == ("openai", semconv.PRICING_SOURCE_OTHER_HOST)
 
 
 def test_prices_import_syncs_into_the_store_and_prices_new_rows(store: Any, run: Run, tmp_path: Path) -> None:

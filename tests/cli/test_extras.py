@@ -55,3 +55,13 @@ print("app finished")
     done = python_without(app, [hidden])
     assert done.returncode == 0 and done.stdout == "app finished\n", done.stderr
     assert f'{hidden} is not installed: pip install "otel-llm[{extra}]"' in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("hidden", ["aiohttp", "grpc"])
+def test_the_collector_module_without_its_extra_is_one_line(hidden: str) -> None:
+    """``python -m otel_llm_collector`` is the Docker image's entry point: without the extra it
+    prints the same line as ``otel-llm collector``, not a ModuleNotFoundError traceback."""
+    done = python_without("import runpy\nrunpy.run_module('otel_llm_collector', run_name='__main__')\n",
+                          hide=[hidden])
+    assert done.returncode == 2, done.stderr
+    assert one_line(done.stderr) == f'otel-llm collector: {hidden} is not installed: pip install "otel-llm[collector]"'

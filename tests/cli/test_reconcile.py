@@ -108,3 +108,11 @@ def test_a_bad_file_is_exit_2_and_one_line(store: Any, run: Run, tmp_path: Path)
     assert code == 2 and len(err.splitlines()) == 1 and "cannot read" in err
     code, _, err = reconcile(run, "openai", "openai_costs.json", "--since", "2027-01-01")
     assert code == 2 and "nothing billed" in err
+
+
+def test_a_bare_tolerance_above_1_is_refused_in_one_line(run: Run) -> None:
+    """``--tolerance 2`` would mean 200%: a user who meant 2% must not pass silently."""
+    code, out, err = reconcile(run, "openai", "openai_costs.json", "--tolerance", "2")
+    assert (code, out, err.strip()) == (2, "", "otel-llm reconcile: --tolerance 2: write 2% or 0.02")
+    code, _, err = reconcile(run, "openai", "openai_costs.json", "--tolerance", "abc")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--tolerance abc" in err

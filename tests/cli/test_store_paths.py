@@ -62,6 +62,8 @@ def test_an_apps_exporter_names_the_path_it_cannot_use(blocked: str, caplog: pyt
 
 
 def test_a_store_with_no_data_yet_says_so(tmp_path: Path) -> None:
+    """A directory that does not exist is not created by a read (a mistyped path would leave an
+    empty store behind); an empty existing one says the same."""
     store = tmp_path / "fresh"
     for command in (["report"], ["top"], ["report", "--by", "user"]):
         done = otel_llm(*command, "--endpoint", f"chdb://{store}")
@@ -69,6 +71,10 @@ def test_a_store_with_no_data_yet_says_so(tmp_path: Path) -> None:
         line = one_line(done.stderr)
         assert f"no calls recorded in chdb://{store} (database otel) yet" in line, line
         assert "UNKNOWN_DATABASE" not in line
+        assert not store.exists()
+    store.mkdir()
+    done = otel_llm("report", "--endpoint", f"chdb://{store}")
+    assert done.returncode == 2 and f"no calls recorded in chdb://{store} (database otel) yet" in one_line(done.stderr)
 
 
 def test_a_relative_chdb_path_is_resolved_against_the_current_directory(tmp_path: Path) -> None:
@@ -76,4 +82,4 @@ def test_a_relative_chdb_path_is_resolved_against_the_current_directory(tmp_path
     assert resolve_dsn("chdb:///abs/dir") == "chdb:///abs/dir"
     done = otel_llm("report", "--endpoint", "chdb://data/otel", cwd=tmp_path)
     assert f"no calls recorded in chdb://{tmp_path / 'data' / 'otel'} " in one_line(done.stderr)
-    assert (tmp_path / "data" / "otel").is_dir()
+    assert not (tmp_path / "data").exists()  # a read creates nothing

@@ -6,7 +6,7 @@ import each other, directly or around a circle, counting imports inside function
 Layers, bottom up (a module may import its own layer and those below):
 
 0. core: semconv, usage (and its plausibility check, other providers' readers), pricing, tokens,
-   context, the env and interval-log helpers, the package root
+   context, the env and interval-log helpers, the extras' install lines, the package root
 1. instrumentation
 2. storage: exporter, schema, store
 3. query, and reconcile (provider exports held against what the query layer reads)
@@ -32,7 +32,7 @@ PACKAGES = ((ROOT / "otel_llm", "otel_llm"), (ROOT / "collector", "otel_llm_coll
 
 CORE = ("otel_llm", "otel_llm.semconv", "otel_llm.usage", "otel_llm.usage_check", "otel_llm.provider_usage",
         "otel_llm.pricing", "otel_llm.tokens", "otel_llm.context", "otel_llm._env", "otel_llm.env",
-        "otel_llm.log_interval")
+        "otel_llm.log_interval", "otel_llm.extras", "otel_llm.yaml_errors")
 LAYERS: tuple[tuple[str, ...], ...] = (
     CORE,
     ("otel_llm.instrumentation",),

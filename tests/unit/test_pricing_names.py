@@ -9,6 +9,8 @@ generation).
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -151,3 +153,19 @@ def test_other_host_is_only_used_when_the_calling_provider_has_no_price() -> Non
     assert book.price_and_source("claude-x@20250101", "gcp.vertex_ai") == (maker, semconv.PRICING_SOURCE_OTHER_HOST)
     only_bedrock = PriceBook([own], version="t")
     assert only_bedrock.price_and_source("claude-x-20250101", "anthropic") == (own, "other_host")
+
+
+def test_without_a_provider_the_maker_is_preferred_and_others_are_other_host() -> None:
+    """No provider: the maker's price even when only its history lists it (a cloud's current entry
+    for the same model is another price list); with no maker entry, the cloud's price is other_host."""
+    vertex = ModelPrice(provider="gcp.vertex_ai", model="claude-x@20250101", input=1, output=5)  # type: ignore[arg-type]
+    maker = ModelPrice(provider="anthropic", model="claude-x-20250101", input=D("0.8"), output=4,  # type: ignore[arg-type]
+                       source=semconv.PRICING_SOURCE_HISTORY)
+    book = PriceBook([vertex, maker], version="t")
+    assert book.price_and_source("claude-x-latest") is None  # not a documented alias: no guess
+    assert book.price_and_source("claude-x-20250101") == (maker, semconv.PRICING_SOURCE_HISTORY)
+    assert book.price_and_source("claude-x@20250101") == (vertex, semconv.PRICING_SOURCE_EXACT)  # Vertex's spelling
+    only_vertex = PriceBook([vertex], version="t")
+    assert only_vertex.price_and_source("claude-x-20250101") == (vertex, semconv.PRICING_SOURCE_OTHER_HOST)
+    llama = ModelPrice(provider="aws.bedrock", model="meta.llama-x-1-v1:0", input=1, output=1)  # type: ignore[arg-type]
+    assert PriceBook([llama], version="t").price_and_source("llama-x-1") == (llama, semconv.PRICING_SOURCE_EXACT)

@@ -82,11 +82,19 @@ TINY_MAP = {
         "input_cost_per_token": 2.75e-06,
         "output_cost_per_token": 1.1e-05,
     },
-    "ai21.j2-mid-v1": {
+    "ai21.jamba-1-5-large-v1:0": {
+        "litellm_provider": "bedrock",
+        "mode": "chat",
+        "input_cost_per_token": 2e-06,
+        "output_cost_per_token": 8e-06,
+    },
+    # Kept: Meta's (and Amazon's) models on Bedrock.
+    "meta.llama3-8b-instruct-v1:0": {
         "litellm_provider": "bedrock",
         "mode": "chat",
         "input_cost_per_token": 3e-07,
         "output_cost_per_token": 6e-07,
+        "max_input_tokens": "8k",  # not a count: no context window rather than a wrong one
     },
 }
 
@@ -123,6 +131,7 @@ def test_script_round_trip_on_a_tiny_map(tmp_path: Path) -> None:
         ("anthropic", "claude-sonnet-4-5"),
         ("azure.ai.openai", "gpt-4o"),
         ("aws.bedrock", "us.anthropic.claude-sonnet-4-5-v1:0"),
+        ("aws.bedrock", "meta.llama3-8b-instruct-v1:0"),
         ("openai", "text-embedding-3-small"),
     }
     # Compact: only priced fields, as decimal strings per 1M tokens.
@@ -134,7 +143,9 @@ def test_script_round_trip_on_a_tiny_map(tmp_path: Path) -> None:
         "cache_read": "1.25",
         "batch_input": "1.25",
         "priority_input": "4.25",
+        "max_input_tokens": 128000,  # the context window, for the impossible-usage check
     }
+    assert "max_input_tokens" not in by_key[("aws.bedrock", "meta.llama3-8b-instruct-v1:0")]
     assert by_key[("anthropic", "claude-sonnet-4-5")]["tiers"] == [
         {"threshold": 200000, "input": "6", "output": "22.5"},
         {"threshold": 200000, "service_tier": "batch", "input": "3"},

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from otel_llm import semconv
 from otel_llm.pricing import default_price_book
 from otel_llm.usage import Usage, anthropic_usage, openai_usage
-from otel_llm.usage_check import INT64_MAX, MAX_PLAUSIBLE_TOKENS, suspect_reason, within_int64
+from otel_llm.usage_check import (
+    CONTEXT_WINDOW_SLACK,
+    INT64_MAX,
+    MAX_PLAUSIBLE_TOKENS,
+    beyond_context_window,
+    suspect_reason,
+    within_int64,
+)
 
 REASONS = {
     semconv.USAGE_SUSPECT_MALFORMED,
@@ -168,3 +175,18 @@ def test_clamping_keeps_every_count_it_can() -> None:
     usage = anthropic_usage(2**63, 7, cache_read_input_tokens=2**64)
     clamped = within_int64(usage)
     assert (clamped.input_tokens, clamped.cache_read_tokens, clamped.output_tokens) == (INT64_MAX, INT64_MAX, 7)
+
+
+def test_input_far_beyond_the_models_context_window_is_too_many_tokens() -> None:
+    """gpt-4o (a 128k window in the snapshot): a 900M-token prompt passes the fixed ceiling but is
+    7000 windows; the price the lifecycle already found carries the window, so the rule needs no lookup."""
+    cost = default_price_book().cost(Usage(input_tokens=900_000_000, output_tokens=1), "gpt-4o", "openai")
+    assert cost is not None and cost.max_input_tokens == 128_000
+    huge = Usage(input_tokens=900_000_000, output_tokens=1)
+    assert suspect_reason(huge) is None  # below MAX_PLAUSIBLE_TOKENS
+    assert beyond_context_window(huge, cost.max_input_tokens) == semconv.USAGE_SUSPECT_TOO_MANY
+    edge = CONTEXT_WINDOW_SLACK * 128_000
+    assert beyond_context_window(Usage(input_tokens=edge, output_tokens=1), 128_000) is None
+    above = Usage(input_tokens=edge + 1, output_tokens=1)
+    assert beyond_context_window(above, 128_000) == semconv.USAGE_SUSPECT_TOO_MANY
+    assert beyond_context_window(huge, None) is None  # window unknown: only the fixed ceiling applies

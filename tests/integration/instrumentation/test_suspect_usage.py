@@ -48,6 +48,11 @@ OPENAI_CASES: dict[str, tuple[Script, str, dict[str, int | None]]] = {
         semconv.USAGE_SUSPECT_TOO_MANY,
         {INPUT: INT64_MAX, OUTPUT: INT64_MAX},  # clamped into int64, not dropped by the encoder
     ),
+    "900M prompt, 7000x gpt-4o-mini's 128k window": (  # under the fixed 1e9 ceiling; $135 if priced
+        Script(prompt_tokens=900_000_000),
+        semconv.USAGE_SUSPECT_TOO_MANY,
+        {INPUT: 900_000_000},
+    ),
     "negative completion": (
         Script(malformed_usage={"completion_tokens": -5}),
         semconv.USAGE_SUSPECT_MALFORMED,
@@ -78,6 +83,11 @@ ANTHROPIC_CASES: dict[str, tuple[Script, str, dict[str, int | None]]] = {
     ),
     "10**30 output": (Script(output_tokens=HUGE), semconv.USAGE_SUSPECT_TOO_MANY, {OUTPUT: INT64_MAX}),
     "negative input": (Script(malformed_usage={"input_tokens": -4}), semconv.USAGE_SUSPECT_MALFORMED, {INPUT: None}),
+    "500M cache reads, 500x the model's context window": (
+        Script(input_tokens=10, cache_read_tokens=500_000_000),
+        semconv.USAGE_SUSPECT_TOO_MANY,
+        {INPUT: 500_000_010, CACHE_READ: 500_000_000},
+    ),
     "1h writes above all writes": (
         Script(malformed_usage={"cache_creation.ephemeral_1h_input_tokens": 500}),
         semconv.USAGE_SUSPECT_PART_ABOVE_TOTAL,
@@ -188,6 +198,19 @@ def test_plausible_usage_at_the_edge_is_still_priced(
     assert semconv.OTEL_LLM_USAGE_SUSPECT not in attrs  # the flag is absent, never "false"
     assert attrs[semconv.OTEL_LLM_COST_USD] == pytest.approx(2048 * 0.075e-6 + 64 * 0.6e-6, rel=1e-9)
     assert [p.value for p in _points(metric_reader)[semconv.METRIC_COST]] == [attrs[semconv.OTEL_LLM_COST_USD]]
+
+
+@pytest.mark.usefixtures("openai_instrumentor")
+def test_a_prompt_within_ten_context_windows_is_still_priced(
+    fake_provider: FakeProvider, openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter
+) -> None:
+    """1M tokens on gpt-4o-mini (128k window, 7.8x): beyond the listed window, but maps lag behind
+    providers growing windows, so it is priced, not flagged."""
+    fake_provider.enqueue(Script(prompt_tokens=1_000_000, completion_tokens=10))
+    openai_client.chat.completions.create(model=OPENAI_MODEL, messages=MESSAGES)
+    attrs = dict(one_span(span_exporter).attributes or {})
+    assert semconv.OTEL_LLM_USAGE_SUSPECT not in attrs
+    assert attrs[semconv.OTEL_LLM_COST_USD] == pytest.approx(1_000_000 * 0.15e-6 + 10 * 0.6e-6, rel=1e-9)
 
 
 @pytest.mark.usefixtures("openai_instrumentor")

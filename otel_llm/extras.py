@@ -2,7 +2,9 @@
 
 The collector, the embedded store, ``--chart`` and OTLP live behind extras, so a plain
 ``pip install otel-llm`` stays small. When one of their modules is missing, the user needs the
-extra's name, not a ModuleNotFoundError traceback: ``main`` prints :func:`install_hint`'s line.
+extra's name, not a ModuleNotFoundError traceback: ``otel-llm``'s ``main`` and the collector's
+``python -m otel_llm_collector`` (the Docker image's entry point) print :func:`install_hint`'s line.
+It sits in the core layer so that both can use it.
 """
 
 from __future__ import annotations
