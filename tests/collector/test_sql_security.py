@@ -79,6 +79,7 @@ def test_several_statements_are_refused_before_any_runs(
     answer = ask(store, query)
     message = assert_clean_refusal(answer, 400)
     assert "Multi-statements are not allowed" in message
+    assert "parseQueryToJSON" not in message and "In scope" not in message  # the user's query, not our wrapper
     assert answer.seconds < 5
 
 
@@ -346,3 +347,7 @@ def test_collector_source_gets_exact_types_back_and_one_line_errors(store: Runni
     with pytest.raises(QueryError) as refused:
         source.query("SELECT 1; DROP TABLE otel.otel_traces")
     assert str(refused.value).startswith("collector answered 400: ") and "\n" not in str(refused.value)
+    with pytest.raises(QueryError) as syntax:
+        source.query("SELEC 1")
+    assert str(syntax.value).startswith("collector answered 400: Syntax error: failed at position 7")
+    assert "parseQueryToJSON" not in str(syntax.value) and "Code: 62" not in str(syntax.value)
