@@ -22,6 +22,8 @@ import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
 from otel_llm.query import CollectorSource, QueryError
+from otel_llm_collector.config import CollectorConfig
+from otel_llm_collector.sql import SqlEndpoint
 from tests.collector.conftest import TOKEN, emit, unique_service, wait_until
 from tests.collector.harness import RunningCollector, start_collector
 from tests.collector.sql_hostile import (
@@ -307,6 +309,30 @@ def test_the_readme_reader_user_sql_is_valid_clickhouse_sql(store: RunningCollec
     assert len(statements) == 3
     for statement in statements:  # ClickHouse's own parser, through the endpoint (formatQuery only parses)
         assert store.sql("SELECT formatQuery({q:String}) != ''", q=statement) == [[1]]
+
+
+def test_the_readme_reader_profile_admits_every_setting_the_endpoint_sets() -> None:
+    """A ``readonly = 1`` profile makes clickhouse-connect refuse a setting the endpoint sets unless
+    the profile already holds that value (the client then skips it) or marks it
+    CHANGEABLE_IN_READONLY with a MAX the collector's defaults fit under. No server runs here: this
+    checks the README's SQL against the endpoint's settings, not a server's answer to them."""
+    profile = _readme_reader_sql()[0]
+    elements = {}
+    for item in profile.rsplit(" SETTINGS ", 1)[1].split(", "):
+        name, _, rest = item.partition(" = ")
+        value, *constraint = rest.split(" ")
+        elements[name] = (value.strip("'"), constraint)
+    endpoint = SqlEndpoint(
+        lambda: None, max_rows=CollectorConfig.sql_max_rows, timeout=CollectorConfig.sql_timeout  # type: ignore[arg-type,return-value]
+    )
+    for name, value in endpoint._session_settings:
+        assert name in elements, f"README profile lacks {name}"
+        fixed, constraint = elements[name]
+        if constraint:
+            assert constraint[0] == "MAX" and constraint[2] == "CHANGEABLE_IN_READONLY", (name, constraint)
+            assert float(value) <= float(constraint[1]), (name, value, constraint)
+        else:
+            assert fixed == str(value), (name, fixed, value)
 
 
 def test_the_embedded_engine_has_no_user_management_as_the_readme_says(tmp_path: Path) -> None:
