@@ -67,7 +67,7 @@ _NO_JSON_FORM = "not supported by parseQueryToJSON"
 # How the engine quotes the statement that failed; for a syntax error that is our parse wrapper,
 # never the user's text, so the message ends where it begins.
 _WRAPPER_SCOPE = ": In scope SELECT parseQueryToJSON("
-_ENGINE_PREFIX = "DB::Exception: "
+_ENGINE_CODE = "Code: "
 
 
 class QueryRefused(ValueError):
@@ -111,13 +111,14 @@ def parse(client: Client, query: str) -> dict[str, Any]:
 
 
 def _syntax_message(error: str) -> str:
-    """The engine's syntax message about the user's query, one line, without the driver's preamble
-    (``Code: 62. DB::Exception:``) or the ``In scope SELECT parseQueryToJSON('...')`` of our wrapper."""
-    start = error.find(_ENGINE_PREFIX)
-    text = error[start + len(_ENGINE_PREFIX) :] if start >= 0 else error
+    """The engine's syntax message about the user's query, one line, as ClickHouse words it for the
+    query itself (``Code: 62. DB::Exception: Syntax error: ... (SYNTAX_ERROR)``): without the
+    driver's preamble and the ``In scope SELECT parseQueryToJSON('...')`` of our wrapper."""
+    start = error.find(_ENGINE_CODE)
+    text = error[start:] if start >= 0 else error
     end = text.find(_WRAPPER_SCOPE)
     text = " ".join((text[:end] if end >= 0 else text).split()).rstrip(" :.")
-    return text + "."
+    return f"{text}. (SYNTAX_ERROR)"
 
 
 def denied_functions(client: Client) -> frozenset[str]:

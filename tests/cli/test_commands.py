@@ -58,8 +58,8 @@ def test_sql_on_a_local_store_refuses_what_the_collector_refuses(store: Any, run
 def test_sql_syntax_errors_are_the_engines_words_about_the_users_query(store: Any, run: Run) -> None:
     code, _, err = run("sql", "SELEC 1")
     assert code == 2 and err.count("\n") == 1
-    assert err.startswith("otel-llm sql: Syntax error: failed at position 7")
-    assert "In scope" not in err and "parseQueryToJSON" not in err and "Code: 62" not in err
+    assert err.startswith("otel-llm sql: Code: 62. DB::Exception: Syntax error: failed at position 7")
+    assert "In scope" not in err and "parseQueryToJSON" not in err and err.rstrip().endswith("(SYNTAX_ERROR)")
 
 
 def test_top_types_marks_the_few_that_cost_80_percent(store: Any, run: Run) -> None:

