@@ -129,6 +129,7 @@ class SqlEndpoint:
             except QueryRefused as exc:
                 raise SqlRefused(str(exc)) from exc
             except QuerySyntaxError as exc:
+                self._reset()  # a failed query on the embedded engine: a new session, as below
                 raise SqlError(one_line(str(exc))) from exc
             except ClickHouseError as exc:
                 # A failed query leaves the embedded engine's output buffer holding the failed
