@@ -52,6 +52,8 @@ class CollectorConfig:
     max_body_bytes: int = 16 << 20
     sql_max_rows: int = 100_000
     sql_timeout: float = 30.0
+    # The SQL endpoint's own ClickHouse DSN (a read-only user, see README); empty: the store's DSN.
+    sql_endpoint_dsn: str = field(default="", repr=False)  # holds a password
     shutdown_grace: float = 10.0  # seconds to finish forwarding and draining after SIGTERM
     # Per port. When the HTTP port is full, its longest-idle connection makes room; gRPC refuses.
     max_connections: int = 1024
@@ -76,8 +78,14 @@ class CollectorConfig:
                 raise ConfigError(f"{name} must be positive")
         try:
             self.dsn  # noqa: B018 - an unsupported DSN must stop the start, not the first insert
+            sql_dsn = self.sql_dsn
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        if sql_dsn != self.dsn and sql_dsn.startswith("chdb://"):
+            raise ConfigError(
+                "--sql-endpoint-dsn names a ClickHouse server user; an embedded (chdb) store is read through "
+                "its own directory: leave the setting out"
+            )
 
     @property
     def dsn(self) -> str:
@@ -85,6 +93,12 @@ class CollectorConfig:
         (``OTEL_EXPORTER_CLICKHOUSE_ENDPOINT``, else the embedded directory), so that ``otel-llm
         report`` reads the same data once the collector is stopped."""
         return resolve_dsn(self.endpoint or None)
+
+    @property
+    def sql_dsn(self) -> str:
+        """Where the SQL endpoint connects: its own DSN (a read-only user on the store's server, so
+        the server itself refuses writes whatever reaches it), else the store's."""
+        return resolve_dsn(self.sql_endpoint_dsn) if self.sql_endpoint_dsn else self.dsn
 
     @property
     def local_url(self) -> str:
@@ -120,6 +134,7 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
     ("max_body_bytes", "--max-body-bytes", semconv.ENV_COLLECTOR_MAX_BODY_BYTES, int),
     ("sql_max_rows", "--sql-max-rows", semconv.ENV_COLLECTOR_SQL_MAX_ROWS, int),
     ("sql_timeout", "--sql-timeout", semconv.ENV_COLLECTOR_SQL_TIMEOUT, float),
+    ("sql_endpoint_dsn", "--sql-endpoint-dsn", semconv.ENV_COLLECTOR_SQL_ENDPOINT_DSN, str),
     ("shutdown_grace", "--shutdown-grace", semconv.ENV_COLLECTOR_SHUTDOWN_GRACE, float),
     ("max_connections", "--max-connections", semconv.ENV_COLLECTOR_MAX_CONNECTIONS, int),
     ("header_timeout", "--header-timeout", semconv.ENV_COLLECTOR_HEADER_TIMEOUT, float),
@@ -131,6 +146,7 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
 _DEFAULTS_EXPLAINED = {
     "endpoint": f"${semconv.ENV_CLICKHOUSE_ENDPOINT}, else the embedded store",
     "database": f"${semconv.ENV_CLICKHOUSE_DATABASE}, else otel",
+    "sql_endpoint_dsn": "the store's DSN (--endpoint)",
     "spool_dir": "$XDG_DATA_HOME (else ~/.local/share)/otel-llm-collector/spool",
 }
 
@@ -141,6 +157,8 @@ _HELP = {
     "is closed to make room, the gRPC port refuses new ones",
     "header_timeout": "seconds a connection may take to send a request head (HTTP) or finish its handshake "
     "(gRPC), from opening or from its previous response; idle connections close after it too",
+    "sql_endpoint_dsn": "ClickHouse DSN the SQL endpoint connects with: a read-only user of the store's server "
+    "(README: Security of the SQL endpoint)",
     "body_timeout": "seconds a request body may take to arrive once its head has (HTTP: 408)",
 }
 

@@ -7,7 +7,8 @@ with the same token, and ClickHouse (dedup window on every table, views included
 
 A batch ClickHouse refuses for its content is bisected by request (``isolate``): only a request
 refused on its own is set aside, after a few tries, and every other one is stored exactly once.
-Times no row can carry are replaced by the shared writer before they can cause a refusal.
+Times no row can carry are replaced by the shared writer before they can cause a refusal; valid
+times older than ``otel_traces`` keeps are stored as sent and counted (``retention``).
 
 ClickHouse being away is the normal case this is built for: the drain keeps the batch, backs off
 (capped), reconnects, and prepares the store on every fresh connection (migrations and the price
@@ -32,6 +33,7 @@ from otel_llm_collector.isolate import REFUSED_BLOCKS_FILE, Range, RefusedRanges
 from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_protobuf
+from otel_llm_collector.retention import RawRetention
 from otel_llm_collector.spool import Batch, Spool
 from otel_llm_collector.spool_log import write_durably
 
@@ -85,6 +87,7 @@ class Drain:
         self._max_bytes = max_bytes
         self._linger = linger
         self._writer: TraceWriter | None = None
+        self._retention = RawRetention(None)
         self._refusals = 0
         self._refused_path = dead_letter_dir.with_name(REFUSED_BLOCKS_FILE)
         self._progress = _Progress("")
@@ -165,6 +168,11 @@ class Drain:
             self.status = f"store unavailable: {type(exc).__name__}"
             _log.log(level, "ClickHouse unavailable, spooling until it returns: %s", exc)
             return False
+        try:
+            self._retention = RawRetention.read(client, self._database)
+        except Exception as exc:  # a count we cannot keep must not stop spans being stored
+            _log.warning("cannot read otel_traces' retention, spans past it are not counted: %s", exc)
+            self._retention = RawRetention(None)
         self._writer = TraceWriter(client, self._database)
         self.status = "ready"
         _log.info("ClickHouse connected; draining %d spooled requests", self._spool.pending_records)
@@ -213,6 +221,7 @@ class Drain:
         written = len(block.columns) - sum(block.rows(index, index + 1) for index in alone)
         self._counters.add("spans_written", written)
         self._counters.add("spans_impossible_time", self._progress.retimed)
+        self._counters.add("spans_past_retention", self._progress.past_retention)
         try:
             refused.clear()
         except OSError as exc:  # stale once committed: the next batch's token does not match it
@@ -222,8 +231,10 @@ class Drain:
     def _insert(self, batch: Batch, block: _Block, requests: Range) -> None:
         """Writes the spans of ``requests`` as one block under that range's token."""
         token = range_token(batch.token, requests, len(batch.payloads))
-        retimed = self._writer.write(block.slice(*requests), token)  # type: ignore[union-attr]
+        columns = block.slice(*requests)
+        retimed = self._writer.write(columns, token)  # type: ignore[union-attr]
         self._progress.retimed += retimed
+        self._progress.past_retention += self._retention.past(columns)
 
     def _spool_error(self, exc: OSError) -> bool:
         """The spool's own disk (full, read-only): neither the store's fault nor the batch's, so not
@@ -307,12 +318,14 @@ class _Block:
 
 class _Progress:
     """What this process has done for the batch it is writing: the ranges stored (skipped when the
-    batch is tried again), the spans they held with impossible times, whether its split was counted."""
+    batch is tried again), the spans they held with impossible times or past retention, whether its
+    split was counted."""
 
     def __init__(self, token: str) -> None:
         self.token = token
         self.stored: set[Range] = set()
         self.retimed = 0
+        self.past_retention = 0
         self.split_counted = False
 
 

@@ -18,6 +18,10 @@ _COUNTERS = {
     "spans_written": "Spans inserted into ClickHouse.",
     "spans_dropped": "Spans given up on (dead-lettered requests, forward queues overflowing).",
     "spans_impossible_time": "Spans stored with a time outside 1970..2106 replaced by the time of writing.",
+    "spans_past_retention": (
+        "Spans stored with a time older than otel_traces' TTL: not kept as raw spans (llm_calls and"
+        " the rollups keep the call within their own retention)."
+    ),
     "batches_split": "Batches ClickHouse refused whole, bisected so only requests it refuses alone are set aside.",
     "spans_forwarded": "Spans delivered to forward targets (summed over targets).",
     "clickhouse_errors": "Failed ClickHouse inserts or connection attempts.",

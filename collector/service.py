@@ -92,8 +92,9 @@ async def _serve(config: CollectorConfig) -> None:
         counters,
         dead_letter_dir=config.spool / DEAD_LETTER_DIR,
     )
+    sql_dsn = config.sql_dsn  # a read-only user where one is configured
     sql = SqlEndpoint(
-        lambda: connect(dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
+        lambda: connect(sql_dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
     )
     ingest = Ingest(spool, forwarders, counters)
     drain.start()

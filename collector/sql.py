@@ -5,7 +5,7 @@ query about its data has to go through it. The endpoint is network input, so it 
 the engine enforces, never by a pattern match on the text:
 
 - Before anything runs, ClickHouse's own parser decides that the text is ONE statement of a kind
-  the endpoint answers, with no file, URL or outside-reaching function (``sql_guard`` says why
+  the endpoint answers, with no file, URL or outside-reaching function (``otel_llm.query.guard`` says why
   each rule exists). A refused query never reaches the engine's executor.
 - The query runs on a session of its own whose settings are applied once, when it opens, through
   the client's session settings (``SET`` on the embedded engine's handle, request parameters on a
@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from otel_llm_collector.sql_guard import QueryRefused, check_statement, denied_functions, parse
+from otel_llm.query.guard import QueryRefused, QuerySyntaxError, check_query, denied_functions
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -116,7 +116,7 @@ class SqlEndpoint:
                 raise SqlUnavailable("collector is shutting down")
             try:
                 client = self._session()
-                placeholders = check_statement(parse(client, query), self._denied)
+                placeholders = check_query(client, query, self._denied)
                 bound = self._parameters(query, placeholders, parameters or {})
                 self._running = True  # before the check: cancel() sets closing, then reads running
                 try:
@@ -128,6 +128,9 @@ class SqlEndpoint:
                     self._running = False
             except QueryRefused as exc:
                 raise SqlRefused(str(exc)) from exc
+            except QuerySyntaxError as exc:
+                self._reset()  # a failed query on the embedded engine: a new session, as below
+                raise SqlError(one_line(str(exc))) from exc
             except ClickHouseError as exc:
                 # A failed query leaves the embedded engine's output buffer holding the failed
                 # query's header lines, which the next query would return: start on a new session.

@@ -112,6 +112,16 @@ def test_sql_through_the_collector_is_read_only_and_needs_the_token(
     assert capsys.readouterr().out == "n\n3\n"
     assert main(["sql", "DROP TABLE otel.llm_calls"]) == 2
     assert "403" in capsys.readouterr().err
+    outfile = Path(collector[1].removeprefix("chdb://")).parent / "written.txt"
+    for query in ("SELECT 1; TRUNCATE TABLE otel.otel_traces; SELECT 1", f"SELECT 'x' INTO OUTFILE '{outfile}'",
+                  "SELECT 1; SELECT file('/etc/hostname')", "SELEC 1"):
+        assert main(["sql", query]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("otel-llm sql: collector answered 4") and err.count("\n") == 1, err
+        assert "parseQueryToJSON" not in err
+    assert not outfile.exists()
+    assert main(["sql", "SELECT count() AS n FROM otel.llm_calls", "--format", "csv"]) == 0
+    assert capsys.readouterr().out == "n\n3\n"
     monkeypatch.setenv(semconv.ENV_COLLECTOR_AUTH_TOKEN, "wrong")
     assert main(["sql", "SELECT 1"]) == 2
     assert "401" in capsys.readouterr().err

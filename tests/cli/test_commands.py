@@ -24,8 +24,44 @@ def test_sql_reads_and_refuses_writes(store: Any, run: Run) -> None:
     assert code == 0
     assert as_json(out) == [{"n": 2, "cost": 0.75}]
     code, _, err = run("sql", f"DROP TABLE {database}.llm_calls")
-    assert code == 2 and "readonly" in err.lower()
+    assert code == 2 and "only SELECT" in err
     assert client.command(f"EXISTS TABLE {database}.llm_calls") == 1
+
+
+def test_sql_on_a_local_store_refuses_what_the_collector_refuses(store: Any, run: Run, tmp_path: Path) -> None:
+    """Issue 17 audit: readonly=1 reached only the last statement of ``a; b; c`` in the embedded
+    engine, INTO OUTFILE wrote the file, and file() printed a traceback holding the file's text."""
+    client, database = store
+    insert_calls(client, database, [Call(D(2026, 11, 20, 10), cost="0.25")])
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the-secret-contents\n")
+    outfile = tmp_path / "written.txt"
+    refused = {
+        f"SELECT 1; TRUNCATE TABLE {database}.otel_traces; SELECT 1": "Multi-statements are not allowed",
+        f"SELECT 'x' INTO OUTFILE '{outfile}'": "INTO OUTFILE is never run here",
+        f"SELECT 1; SELECT file('{secret}')": "Multi-statements are not allowed",
+        f"SELECT file('{secret}')": "function file() reaches outside the database",
+        "SELECT * FROM url('http://127.0.0.1:9/x', 'LineAsString')": "table function url() is not allowed",
+        "SELECT 1 FORMAT TSV": "FORMAT clause is not accepted",
+        "SET readonly = 0": "only SELECT",
+    }
+    for query, reason in refused.items():
+        code, out, err = run("sql", query)
+        assert (code, out) == (2, ""), query
+        assert reason in err and err.count("\n") == 1, err
+        assert "Traceback" not in err and "the-secret-contents" not in err
+        assert "parseQueryToJSON" not in err  # the user's query is named, never our wrapper
+    assert not outfile.exists()
+    assert client.command(f"SELECT count() FROM {database}.otel_traces") == 1
+    code, out, _ = run("sql", f"SELECT count() AS n FROM {database}.llm_calls", "--format", "json")
+    assert (code, as_json(out)) == (0, [{"n": 1}])
+
+
+def test_sql_syntax_errors_are_the_engines_words_about_the_users_query(store: Any, run: Run) -> None:
+    code, _, err = run("sql", "SELEC 1")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("otel-llm sql: Code: 62. DB::Exception: Syntax error: failed at position 7")
+    assert "In scope" not in err and "parseQueryToJSON" not in err and err.rstrip().endswith("(SYNTAX_ERROR)")
 
 
 def test_top_types_marks_the_few_that_cost_80_percent(store: Any, run: Run) -> None:

@@ -117,3 +117,24 @@ def test_credentials_never_reach_the_log(tmp_path: Path) -> None:
     log = running.log()
     assert "ClickHouse unavailable" in log and "127.0.0.1" in log
     assert "pa55word" not in log and "t0ken-xyz" not in log
+
+
+def test_the_sql_endpoint_dsn_is_a_flag_an_env_var_or_a_yaml_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = ["--endpoint", "http://writer:w@ch:8123"]
+    assert load_config(store).sql_dsn == "http://writer:w@ch:8123"  # default: the store's DSN, as before
+    path = write(tmp_path, "sql_endpoint_dsn: http://file:f@ch:8123\n")
+    assert load_config([*store, "--config", path]).sql_dsn == "http://file:f@ch:8123"
+    monkeypatch.setenv(semconv.ENV_COLLECTOR_SQL_ENDPOINT_DSN, "http://env:e@ch:8123")
+    assert load_config([*store, "--config", path]).sql_dsn == "http://env:e@ch:8123"
+    config = load_config([*store, "--sql-endpoint-dsn", "http://reader:s3cret@ch:8123"])
+    assert config.sql_dsn == "http://reader:s3cret@ch:8123" and config.dsn == "http://writer:w@ch:8123"
+    assert "s3cret" not in repr(config)
+
+
+def test_a_chdb_sql_endpoint_dsn_beside_another_store_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match="names a ClickHouse server user"):
+        load_config(["--endpoint", "chdb:///a", "--sql-endpoint-dsn", "chdb:///b"])
+    with pytest.raises(ConfigError, match="Unsupported ClickHouse DSN"):
+        load_config(["--sql-endpoint-dsn", "postgres://db/x"])

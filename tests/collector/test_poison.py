@@ -97,3 +97,50 @@ def test_a_request_clickhouse_refuses_costs_only_its_own_spans(tmp_path: Path) -
         collector.stop()
     dead = list((tmp_path / "spool" / "dead-letter").iterdir())
     assert [request_with(good_span("poison", 4)).SerializeToString()] == [path.read_bytes() for path in dead]
+
+
+def _llm_span(name: str, n: int, start_ns: int) -> Span:
+    """A chat span another SDK could send, started at ``start_ns``."""
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": name,
+                  "gen_ai.usage.input_tokens": "10", "gen_ai.usage.output_tokens": "5"}
+    return Span(
+        trace_id=n.to_bytes(16, "big"),
+        span_id=n.to_bytes(8, "big"),
+        name=f"chat {name}",
+        start_time_unix_nano=start_ns,
+        end_time_unix_nano=start_ns + 1000,
+        attributes=[KeyValue(key=k, value=AnyValue(string_value=v)) for k, v in attributes.items()],
+    )
+
+
+def test_spans_older_than_the_raw_retention_are_counted_and_logged_not_silently_lost(tmp_path: Path) -> None:
+    """Issue 17 audit: valid times older than otel_traces' 30-day TTL were acknowledged and counted as
+    written, and ClickHouse dropped them on insert without a counter or a log line."""
+    day = 86_400 * 10**9
+    now = time.time_ns()
+    starts = {"epoch": 0, "one-ns": 1, "y1971": 365 * day, "two-years": now - 730 * day,
+              "days-200": now - 200 * day, "days-40": now - 40 * day, "fresh": now}
+    collector = start_collector(tmp_path)
+    try:
+        for n, (name, start) in enumerate(starts.items(), 1):
+            status, _headers, body = collector.post(
+                "/v1/traces", request_with(_llm_span(name, n, start)).SerializeToString(), PROTOBUF
+            )
+            assert status == 200, body
+        assert collector.wait_metric("spans_past_retention_total", 6) == 6
+        assert collector.metric("spans_written_total") == 7
+        assert collector.metric("spans_impossible_time_total") == 0  # valid times: stored as sent
+        assert ["chat fresh"] in collector.sql("SELECT SpanName FROM otel_traces")
+        # What ClickHouse keeps of the old ones depends on when its TTL runs (on insert or at the
+        # next TTL merge); what stays within a table's own retention is kept at its own time:
+        # llm_calls keeps 180 days, the rollups (what report reads) 730.
+        calls = collector.sql("SELECT RequestModel FROM llm_calls")
+        assert ["days-40"] in calls and ["fresh"] in calls
+        hourly = collector.sql("SELECT Model FROM llm_usage_hourly GROUP BY Model")
+        assert all([name] in hourly for name in ("days-200", "days-40", "fresh"))
+    finally:
+        collector.stop()
+    lines = [line for line in collector.log().splitlines() if "older than otel_traces keeps (30 days)" in line]
+    assert len(lines) == 1 and "spans_past_retention" in lines[0], collector.log()

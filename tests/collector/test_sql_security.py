@@ -22,6 +22,8 @@ import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HttpExporter
 
 from otel_llm.query import CollectorSource, QueryError
+from otel_llm_collector.config import CollectorConfig
+from otel_llm_collector.sql import SqlEndpoint
 from tests.collector.conftest import TOKEN, emit, unique_service, wait_until
 from tests.collector.harness import RunningCollector, start_collector
 from tests.collector.sql_hostile import (
@@ -93,6 +95,7 @@ def test_several_statements_are_refused_before_any_runs(
     answer = ask(store, query)
     message = assert_clean_refusal(answer, 400)
     assert "Multi-statements are not allowed" in message
+    assert "parseQueryToJSON" not in message and "In scope" not in message  # the user's query, not our wrapper
     assert answer.seconds < 5
 
 
@@ -322,6 +325,30 @@ def test_the_readme_reader_user_sql_is_valid_clickhouse_sql(store: RunningCollec
         assert store.sql("SELECT formatQuery({q:String}) != ''", q=statement) == [[1]]
 
 
+def test_the_readme_reader_profile_admits_every_setting_the_endpoint_sets() -> None:
+    """A ``readonly = 1`` profile makes clickhouse-connect refuse a setting the endpoint sets unless
+    the profile already holds that value (the client then skips it) or marks it
+    CHANGEABLE_IN_READONLY with a MAX the collector's defaults fit under. No server runs here: this
+    checks the README's SQL against the endpoint's settings, not a server's answer to them."""
+    profile = _readme_reader_sql()[0]
+    elements = {}
+    for item in profile.rsplit(" SETTINGS ", 1)[1].split(", "):
+        name, _, rest = item.partition(" = ")
+        value, *constraint = rest.split(" ")
+        elements[name] = (value.strip("'"), constraint)
+    endpoint = SqlEndpoint(
+        lambda: None, max_rows=CollectorConfig.sql_max_rows, timeout=CollectorConfig.sql_timeout  # type: ignore[arg-type,return-value]
+    )
+    for name, value in endpoint._session_settings:
+        assert name in elements, f"README profile lacks {name}"
+        fixed, constraint = elements[name]
+        if constraint:
+            assert constraint[0] == "MAX" and constraint[2] == "CHANGEABLE_IN_READONLY", (name, constraint)
+            assert float(value) <= float(constraint[1]), (name, value, constraint)
+        else:
+            assert fixed == str(value), (name, fixed, value)
+
+
 def test_the_embedded_engine_has_no_user_management_as_the_readme_says(tmp_path: Path) -> None:
     statement = _readme_reader_sql()[1]
     script = "import sys, chdb\ntry:\n chdb.connect(sys.argv[1]).query(sys.argv[2])\nexcept Exception as e:\n print(e)"
@@ -360,3 +387,7 @@ def test_collector_source_gets_exact_types_back_and_one_line_errors(store: Runni
     with pytest.raises(QueryError) as refused:
         source.query("SELECT 1; DROP TABLE otel.otel_traces")
     assert str(refused.value).startswith("collector answered 400: ") and "\n" not in str(refused.value)
+    with pytest.raises(QueryError) as syntax:
+        source.query("SELEC 1")
+    assert str(syntax.value).startswith("collector answered 400: Code: 62. DB::Exception: Syntax error: failed at")
+    assert "parseQueryToJSON" not in str(syntax.value) and "In scope" not in str(syntax.value)

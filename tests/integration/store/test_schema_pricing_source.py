@@ -91,6 +91,26 @@ def test_suspect_usage_is_unpriced_whatever_the_span_or_the_dictionary_says(pric
     assert rows == [(None, None, 0, "", "", "")] * 3
 
 
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"inp": "-5", "out": "lots"},
+        {"inp": "1000", "out": "1.5"},
+        {"inp": "1000", "out": "100", sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: "-1"},
+        {"inp": "1000", "out": "100", sc.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: "1e3"},
+    ],
+)
+def test_a_foreign_token_count_that_is_not_a_count_is_unpriced_not_free(priced: Store, usage: dict) -> None:
+    """Issue 17 audit: -5 and "lots" read as 0 tokens, and 0 tokens at a known price was $0 'exact'."""
+    insert_spans(priced.client, priced.database, [_span("claude-3-5-haiku-20241022", **usage)])
+    assert _calls(priced) == [("claude-3-5-haiku-20241022", None, 0, "", "")]
+
+
+def test_well_formed_zero_counts_are_still_priced(priced: Store) -> None:
+    insert_spans(priced.client, priced.database, [_span("claude-3-5-haiku-20241022", inp="0", out="0")])
+    assert _calls(priced) == [("claude-3-5-haiku-20241022", Decimal("0E-12"), 1, "prices", "exact")]
+
+
 def test_a_version_5_store_upgrades_to_the_fresh_schema(store_client, store: Store) -> None:
     database = f"test_v5_{uuid.uuid4().hex[:8]}"
     old = Store(store_client, database)

@@ -1,4 +1,10 @@
-"""What the SQL endpoint lets run, decided on ClickHouse's own parse of the query, before anything runs.
+"""What a user's SQL may run, decided on ClickHouse's own parse of the query, before anything runs.
+
+Used by both places a person types SQL: the collector's SQL endpoint (network input) and
+``otel-llm sql`` on a store it opens itself (the embedded engine runs every statement of a
+multi-statement text and writes INTO OUTFILE in its client half, so ``readonly=1`` alone left
+``SELECT 1; TRUNCATE ...`` and file reads and writes possible there too). Both refuse the same
+queries with the same one-line reasons.
 
 The engine parses the text: ``SELECT parseQueryToJSON({q:String})`` runs ClickHouse's real parser
 (linear in the input, bounded by ``max_query_size`` and ``max_parser_depth``) on the query passed
@@ -38,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
-__all__ = ["QueryRefused", "check_statement", "denied_functions", "parse"]
+__all__ = ["QueryRefused", "QuerySyntaxError", "check_query", "check_statement", "denied_functions", "parse"]
 
 _STATEMENTS = frozenset({"SelectWithUnionQuery", "SelectIntersectExceptQuery", "ShowTablesQuery", "ShowColumnsQuery"})
 _SELECTS = frozenset({"SelectWithUnionQuery", "SelectIntersectExceptQuery"})
@@ -58,16 +64,33 @@ _OUTSIDE_FUNCTIONS = (
 )
 _ALLOWED = "SELECT, WITH, SHOW TABLES/DATABASES/COLUMNS and EXPLAIN of a SELECT"
 _NO_JSON_FORM = "not supported by parseQueryToJSON"
+# How the engine quotes the statement that failed; for a syntax error that is our parse wrapper,
+# never the user's text, so the message ends where it begins.
+_WRAPPER_SCOPE = ": In scope SELECT parseQueryToJSON("
+_ENGINE_CODE = "Code: "
 
 
 class QueryRefused(ValueError):
     """The query is one the endpoint never runs (HTTP 403); the message names what to do instead."""
 
 
+class QuerySyntaxError(ValueError):
+    """The engine could not parse the query (several statements included): its own message about
+    the user's text, one line (HTTP 400)."""
+
+
+def check_query(client: Client, query: str, denied: frozenset[str] | None = None) -> frozenset[str]:
+    """Parses ``query`` and raises unless it is one statement the guard allows; returns its
+    ``{name:Type}`` parameter names. ``denied`` (from :func:`denied_functions`) is read from the
+    engine when not given."""
+    tree = parse(client, query)
+    return check_statement(tree, denied_functions(client) if denied is None else denied)
+
+
 def parse(client: Client, query: str) -> dict[str, Any]:
     """ClickHouse's parse tree of ``query``; :class:`QueryRefused` for a statement kind it cannot
-    show (DESCRIBE, EXISTS, SHOW CREATE, ...). A syntax error (several statements included) is
-    the engine's error, raised by the client. Either way nothing runs."""
+    show (DESCRIBE, EXISTS, SHOW CREATE, ...), :class:`QuerySyntaxError` for one it cannot parse
+    (several statements included); other engine errors as the client raised them. Nothing runs."""
     from clickhouse_connect.driver.exceptions import DatabaseError
 
     try:
@@ -75,7 +98,9 @@ def parse(client: Client, query: str) -> dict[str, Any]:
     except DatabaseError as exc:
         if _NO_JSON_FORM in str(exc):  # parsed, but of a kind with no JSON form (DESCRIBE, INSERT ... VALUES)
             raise QueryRefused(f"only {_ALLOWED} are answered here (for DESCRIBE: SHOW COLUMNS FROM <table>)") from exc
-        raise  # the engine's own words: a syntax error (several statements included), a query too deep
+        if "(SYNTAX_ERROR)" in str(exc):
+            raise QuerySyntaxError(_syntax_message(str(exc))) from exc
+        raise  # the engine's own words: a query too deep, the store unreachable
     try:
         tree = json.loads(text)
     except RecursionError as exc:  # deeper than Python's JSON reader goes
@@ -83,6 +108,17 @@ def parse(client: Client, query: str) -> dict[str, Any]:
     if not isinstance(tree, dict):
         raise QueryRefused("the engine returned no parse tree for this query")
     return tree
+
+
+def _syntax_message(error: str) -> str:
+    """The engine's syntax message about the user's query, one line, as ClickHouse words it for the
+    query itself (``Code: 62. DB::Exception: Syntax error: ... (SYNTAX_ERROR)``): without the
+    driver's preamble and the ``In scope SELECT parseQueryToJSON('...')`` of our wrapper."""
+    start = error.find(_ENGINE_CODE)
+    text = error[start:] if start >= 0 else error
+    end = text.find(_WRAPPER_SCOPE)
+    text = " ".join((text[:end] if end >= 0 else text).split()).rstrip(" :.")
+    return f"{text}. (SYNTAX_ERROR)"
 
 
 def denied_functions(client: Client) -> frozenset[str]:
