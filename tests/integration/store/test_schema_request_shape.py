@@ -67,7 +67,7 @@ def test_a_version_6_store_upgrades_to_the_fresh_schema(store_client, store: Sto
         insert_spans(store_client, database, [_span(**SHAPED)])
         assert "RequestFingerprint" not in store_client.query(f"SELECT * FROM `{database}`.llm_calls").column_names
 
-        assert migrate(store_client, database) == [7]
+        assert migrate(store_client, database) == [7, 8]
         assert migrate(store_client, database) == []
         assert _layout(old, database) == _layout(store, store.database)
 
