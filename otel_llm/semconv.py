@@ -247,3 +247,9 @@ CACHE_CONTROL_NONE = "none"
 OTEL_LLM_REQUEST_TURN_INDEX = "otel_llm.request.turn_index"  # user turns in the request (1 = first)
 ENV_FINGERPRINT_KEY = "OTEL_LLM_FINGERPRINT_KEY"  # shared by a fleet so its fingerprints match
 ENV_REQUEST_SHAPE = "OTEL_LLM_REQUEST_SHAPE"  # false: no fingerprints or shape on spans
+# --- Frameworks and gateways (issue 12): the nesting rule in instrumentation/_nesting.py ------
+# The chain / LangGraph node / agent that made the call, set on the provider span from a
+# framework's model scope; with ENV_FEATURE_FROM_WORKFLOW on, it is also the feature when the
+# app set none.
+OTEL_LLM_WORKFLOW = "otel_llm.workflow"
+ENV_FEATURE_FROM_WORKFLOW = "OTEL_LLM_FEATURE_FROM_WORKFLOW"

@@ -42,6 +42,7 @@ from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
 from otel_llm.instrumentation._fingerprint import RequestParts, installation_key, shape_attributes
 from otel_llm.instrumentation._guard import guard, report_bug
+from otel_llm.instrumentation._nesting import current_model_scope
 from otel_llm.instrumentation._observers import Observed, notify_after_call
 from otel_llm.instrumentation._usage_record import emit_usage_record, span_is_exported
 from otel_llm.usage import Usage
@@ -166,6 +167,10 @@ class Telemetry:
             base[semconv.SERVER_PORT] = server_port
         metric_attrs = dict(base)
         tags = current_tag_attributes()
+        scope = current_model_scope()
+        if scope is not None:  # inside a framework's model invocation: it names the work (``_nesting``)
+            scope.traced_calls += 1
+            tags = {**scope.attributes, **tags}
         shape = self._shape(request) if request is not None and self.record_shape else {}
         span_attrs = {**attributes, **shape, **tags, **base}
         name = f"{operation} {request_model}" if request_model else operation

@@ -16,8 +16,9 @@ and a :class:`CallHandler` per kind of call, with two methods:
   wrapper ends it.
 
 The wrapper adds everything else: it calls through untouched when OpenTelemetry's
-``suppress_instrumentation`` is set or when we are already inside one of our calls (a helper
-like ``parse`` calling ``create`` gives ONE span); it makes the span current during the SDK call
+``suppress_instrumentation`` is set, when we are already inside one of our calls (a helper
+like ``parse`` calling ``create`` gives ONE span; LiteLLM calling the openai SDK too) or inside
+another project's inference span (``_nesting`` has the rule); it makes the span current during the SDK call
 (so HTTP spans nest under it); it records the SDK's exception and re-raises it untouched; and it
 guards the handler, so a bug of ours leaves the call and its result untouched. When call
 observers are registered (``_observers``; a budget is one) it shows them the call just before
@@ -47,6 +48,7 @@ from otel_llm.instrumentation import _observers
 from otel_llm.instrumentation._content import Message, Part
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
+from otel_llm.instrumentation._nesting import OPENLLMETRY_SUPPRESS_KEY
 from otel_llm.instrumentation._providers import ClientEndpoint
 from otel_llm.instrumentation._stream import CreateOnEnterManagerProxy
 
@@ -143,11 +145,18 @@ def inside_llm_call() -> bool:
 
 
 def _should_trace() -> bool:
-    return is_instrumentation_enabled() and not otel_context.get_value(_INSIDE_KEY)
+    """Not when instrumentation is suppressed, inside one of our calls, or inside another
+    project's inference span that asked the layers below to stay silent (``_nesting``)."""
+    return (
+        is_instrumentation_enabled()
+        and not otel_context.get_value(_INSIDE_KEY)
+        and not otel_context.get_value(OPENLLMETRY_SUPPRESS_KEY)
+    )
 
 
 def _context_of(call: LLMCall) -> otel_context.Context:
-    return otel_context.set_value(_INSIDE_KEY, True, trace.set_span_in_context(call.span))
+    inside = otel_context.set_value(_INSIDE_KEY, True, trace.set_span_in_context(call.span))
+    return otel_context.set_value(OPENLLMETRY_SUPPRESS_KEY, True, inside)
 
 
 @contextmanager
