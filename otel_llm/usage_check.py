@@ -48,8 +48,9 @@ def suspect_reason(usage: Usage) -> str | None:
     """
     if usage.malformed:
         return semconv.USAGE_SUSPECT_MALFORMED
-    if max(count or 0 for count in _count_values(usage)) > MAX_PLAUSIBLE_TOKENS:
-        return semconv.USAGE_SUSPECT_TOO_MANY
+    for count in _count_values(usage):  # a loop, not max() over a generator: this runs on every call
+        if count and count > MAX_PLAUSIBLE_TOKENS:
+            return semconv.USAGE_SUSPECT_TOO_MANY
     total_in, total_out = usage.input_tokens, usage.output_tokens
     if total_in is not None:
         if usage.cache_read_tokens + usage.cache_write_tokens > total_in:

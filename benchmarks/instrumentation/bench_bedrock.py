@@ -1,24 +1,23 @@
-"""Per-call overhead on boto3's bedrock-runtime client: otel-llm against the official botocore instrumentation.
+"""Per-call overhead on boto3's bedrock-runtime client: otel-llm, the official botocore instrumentation, OpenLLMetry.
 
-    python benchmarks/instrumentation/bench_bedrock.py [--rounds 5] [--calls 200] [--chunks 50]
+    python benchmarks/instrumentation/bench_bedrock.py [--rounds 7] [--calls 100] [--chunks 50] [--clock wall|cpu]
 
-Like ``bench_inprocess.py``, without network noise: the real boto3 client (request building,
-SigV4 signing, retries handler, response parsing, botocore's eventstream parser) runs in full,
-and only the HTTP send is replaced, through botocore's own ``before-send`` event, by bytes recorded
-once from the local fake provider. Contenders, interleaved in shuffled order within each round,
-on one TracerProvider with a BatchSpanProcessor (discarding exporter) and a MeterProvider:
+(``bench_providers.py`` runs this suite and the Gemini one together, in the environment it sets
+up with every peer at pinned versions.) Without network noise: the real boto3 client (request
+building, SigV4 signing, retries handler, response parsing, botocore's eventstream parser) runs
+in full, and only the HTTP send is replaced, through botocore's own ``before-send`` event, by
+bytes recorded once from the local fake provider. Contenders (``_harness`` runs them interleaved):
 
 - ``baseline``: uninstrumented;
 - ``otel-llm``: ``BedrockInstrumentor`` (priced span, metrics);
-- ``official``: ``opentelemetry-instrumentation-botocore`` with its Bedrock extension
-  (gen_ai span and metrics), when installed;
-- ``s3 baseline`` / ``s3 otel-llm``: a non-Bedrock call (S3 ``list_buckets``, replayed the same
-  way), to show what our filter costs every other AWS call.
+- ``official``: ``opentelemetry-instrumentation-botocore`` with its Bedrock extension (gen_ai
+  span and metrics); it traces every AWS call, by design;
+- ``OpenLLMetry``: ``opentelemetry-instrumentation-bedrock`` (wraps clients made after
+  ``instrument()``, hence the harness builds clients per block).
 
 Scenarios: ``converse``, ``converse_stream`` with ``--chunks`` text deltas, ``invoke_model``
-(an Anthropic body). Printed: medians over rounds of each round's median µs per call, and the
-overhead over the baseline of the same round. OpenLLMetry's Bedrock instrumentation is not in
-this run (it needs its own environment, as in ``bench_overhead.py``).
+(an Anthropic body), and a non-Bedrock call (S3 ``list_buckets``, replayed the same way) to show
+what each costs every other AWS call.
 """
 
 from __future__ import annotations
@@ -27,21 +26,14 @@ import argparse
 import io
 import json
 import os
-import random
-import statistics
-import time
-import urllib.request
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+from _harness import OURS, Candidate, Suite, main, recorded_reply
 from botocore.awsrequest import AWSResponse
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from otel_llm.fake_provider import CHUNKS_HEADER, FakeProvider
+from otel_llm.fake_provider import FakeProvider
 from otel_llm.instrumentation.bedrock import BedrockInstrumentor
 
 MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -50,11 +42,7 @@ ANTHROPIC_BODY = json.dumps(
     {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi."}]}
 )
 Recorded = tuple[int, dict[str, str], bytes]
-
-
-class _Discard(SpanExporter):
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
+NOT_BEDROCK = "s3 list_buckets"
 
 
 class _Raw(io.BytesIO):
@@ -66,18 +54,15 @@ class _Raw(io.BytesIO):
 
 def _record(chunks: int) -> dict[str, Recorded]:
     """Status, headers and body of each operation's reply from the fake provider."""
-    out: dict[str, Recorded] = {}
     with FakeProvider() as fake:
-        for name, path, body in (
-            ("converse", f"/model/{MODEL}/converse", json.dumps({"messages": MESSAGES})),
-            ("converse_stream", f"/model/{MODEL}/converse-stream", json.dumps({"messages": MESSAGES})),
-            ("invoke_model", f"/model/{MODEL}/invoke", ANTHROPIC_BODY),
-        ):
-            request = urllib.request.Request(
-                fake.url + path, data=body.encode(), headers={CHUNKS_HEADER: str(chunks)}, method="POST"
+        out = {
+            name: recorded_reply(fake.url + path, body, chunks)
+            for name, path, body in (
+                ("converse", f"/model/{MODEL}/converse", json.dumps({"messages": MESSAGES})),
+                ("converse_stream", f"/model/{MODEL}/converse-stream", json.dumps({"messages": MESSAGES})),
+                ("invoke_model", f"/model/{MODEL}/invoke", ANTHROPIC_BODY),
             )
-            with urllib.request.urlopen(request) as reply:
-                out[name] = (reply.status, dict(reply.headers.items()), reply.read())
+        }
     out["list_buckets"] = (200, {"content-type": "application/xml"}, b"<ListAllMyBucketsResult/>")
     return out
 
@@ -108,84 +93,37 @@ def _scenarios(bedrock: Any, s3: Any) -> dict[str, Callable[[], object]]:
         "converse": lambda: bedrock.converse(modelId=MODEL, messages=MESSAGES),
         "converse_stream": converse_stream,
         "invoke_model": lambda: bedrock.invoke_model(modelId=MODEL, body=ANTHROPIC_BODY)["body"].read(),
-        "s3 list_buckets": lambda: s3.list_buckets(),
+        NOT_BEDROCK: lambda: s3.list_buckets(),
     }
 
 
-class _Switch:
-    """Turns each contender on and off; one at a time."""
-
-    def __init__(self, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
-        self._providers = {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
-        self._ours = BedrockInstrumentor()
-        try:
-            from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
-
-            self._official: Any = BotocoreInstrumentor()
-        except ImportError:
-            self._official = None
-
-    @property
-    def contenders(self) -> list[str]:
-        return ["baseline", "otel-llm"] + (["official"] if self._official is not None else [])
-
-    def on(self, contender: str) -> None:
-        if contender == "otel-llm":
-            self._ours.instrument(**self._providers)
-        elif contender == "official":
-            self._official.instrument(**self._providers)
-
-    def off(self, contender: str) -> None:
-        if contender == "otel-llm":
-            self._ours.uninstrument()
-        elif contender == "official":
-            self._official.uninstrument()
+def _prepare(args: argparse.Namespace) -> Callable[[], dict[str, Callable[[], object]]]:
+    recorded = _record(args.chunks)
+    return lambda: _scenarios(*_clients(recorded))
 
 
-def _per_call_us(scenario: Callable[[], object], calls: int) -> float:
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        scenario()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
+def _official() -> Any:
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+
+    return BotocoreInstrumentor()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--chunks", type=int, default=50)
-    args = parser.parse_args(argv)
+def _openllmetry() -> Any:
+    from opentelemetry.instrumentation.bedrock import BedrockInstrumentor as OpenLLMetryBedrockInstrumentor
 
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(BatchSpanProcessor(_Discard()))
-    meter_provider = MeterProvider()
-    bedrock, s3 = _clients(_record(args.chunks))
-    scenarios = _scenarios(bedrock, s3)
-    switch = _Switch(tracer_provider, meter_provider)
-    results: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for _ in range(args.rounds):
-        order = switch.contenders
-        random.shuffle(order)
-        for contender in order:
-            switch.on(contender)
-            try:
-                for name, scenario in scenarios.items():
-                    for _ in range(10):  # warm up this contender's path
-                        scenario()
-                    results[(name, contender)].append(_per_call_us(scenario, args.calls))
-            finally:
-                switch.off(contender)
+    return OpenLLMetryBedrockInstrumentor()
 
-    print("| scenario | contender | median µs | overhead µs |\n| --- | --- | ---: | ---: |")
-    for name in scenarios:
-        base = statistics.median(results[(name, "baseline")])
-        for contender in switch.contenders:
-            value = statistics.median(results[(name, contender)])
-            print(f"| {name} | {contender} | {value:.1f} | {value - base:.1f} |")
-    tracer_provider.shutdown()
 
+SUITE = Suite(
+    title=lambda args: f"boto3 {boto3.__version__} ({args.chunks}-delta stream)",
+    scenarios=("converse", "converse_stream", "invoke_model", NOT_BEDROCK),
+    candidates=(
+        Candidate(OURS, BedrockInstrumentor),
+        Candidate("official", _official),
+        Candidate("OpenLLMetry", _openllmetry, {NOT_BEDROCK: "does not trace non-Bedrock calls"}),
+    ),
+    prepare=_prepare,
+)
 
 if __name__ == "__main__":
-    main()
+    main([SUITE], __doc__.splitlines()[0])

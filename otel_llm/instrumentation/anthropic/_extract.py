@@ -158,6 +158,8 @@ def raw_usage(usage: object) -> dict[str, int]:
         value: Any = usage
         for name in path:  # inlined: a helper call per field is a measurable share of this loop
             value = field(value, name)
+        if value is None:  # not reported (most of the optional fields): nothing to read
+            continue
         count = _count(value)
         if count is not None:
             raw[key] = count

@@ -72,14 +72,19 @@ def _sampling(attrs: dict[str, Any], config: Mapping[str, Any], keys: Mapping[st
     """Copy the inference settings named in ``keys`` (request key -> attribute) that are well typed."""
     for key, attr in keys.items():
         value = config.get(key)
+        if value is None:  # most of the table's spellings are absent from a given vendor's body
+            continue
         if attr == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
             if isinstance(value, list) and all(isinstance(s, str) for s in value):
                 attrs[attr] = list(value)
         elif attr in (semconv.GEN_AI_REQUEST_MAX_TOKENS, semconv.GEN_AI_REQUEST_TOP_K):
-            if _count(value) is not None:
-                attrs[attr] = _count(value)
-        elif _number(value) is not None:
-            attrs[attr] = _number(value)
+            count = _count(value)
+            if count is not None:
+                attrs[attr] = count
+        else:
+            number = _number(value)
+            if number is not None:
+                attrs[attr] = number
 
 
 _CONVERSE_CONFIG = {

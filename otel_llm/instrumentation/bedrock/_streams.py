@@ -39,7 +39,9 @@ class ConverseStreamRecorder(StreamRecorder):
         self._text = ConverseStreamText() if call.telemetry.content.enabled else None
 
     def on_chunk(self, chunk: Any) -> bool:
-        if not isinstance(chunk, Mapping):
+        # botocore's event parser yields plain dicts: ``dict`` is checked, not the slower Mapping ABC,
+        # since this runs for every event of the stream.
+        if not isinstance(chunk, dict):
             return True
         block = chunk.get("contentBlockDelta")
         if block is not None:
@@ -69,8 +71,8 @@ class InvokeStreamRecorder(StreamRecorder):
         self._content = StreamedContent() if call.telemetry.content.enabled else None
 
     def on_chunk(self, chunk: Any) -> bool:
-        part = chunk.get("chunk") if isinstance(chunk, Mapping) else None
-        data = part.get("bytes") if isinstance(part, Mapping) else None
+        part = chunk.get("chunk") if isinstance(chunk, dict) else None  # botocore's events: plain dicts
+        data = part.get("bytes") if isinstance(part, dict) else None
         if not isinstance(data, bytes):
             return True
         if self._content is None and not any(marker in data for marker in _WORTH_DECODING):

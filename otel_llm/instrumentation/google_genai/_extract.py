@@ -37,11 +37,23 @@ _NUMERIC_CONFIG = (
 _PRICED_TIERS = frozenset({"standard", "flex", "priority"})
 
 
+# Whether a type is a Mapping, per type: the ABC check costs more than the read it guards, and
+# every response reads about a dozen fields.
+_IS_MAPPING: dict[type, bool] = {dict: True}
+
+
+def _is_mapping(kind: type) -> bool:
+    known = _IS_MAPPING.get(kind)
+    if known is None:
+        known = _IS_MAPPING[kind] = issubclass(kind, Mapping)
+    return known
+
+
 def field(obj: Any, name: str) -> Any:
     """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable."""
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
+    if _is_mapping(type(obj)):
         return obj.get(name)
     try:
         return getattr(obj, name, None)

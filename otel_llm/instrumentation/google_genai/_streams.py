@@ -4,6 +4,11 @@ Each chunk of ``streamGenerateContent`` is a whole ``GenerateContentResponse``: 
 reply in ``candidates``, and a ``usage_metadata`` that is CUMULATIVE (the prompt count repeated in
 every chunk, the candidates count growing, thoughts and cache counts complete only in the last).
 So the last reported usage is kept, never the sum; the finish reason arrives with the last chunk.
+
+Per chunk only references are kept (the first chunk, the last one, the last that carried a finish
+reason, the last usage): the response attributes are read once at the end, from those, in that
+order, so a later chunk's id, model and finish reasons win as if every chunk had been read. A
+50-chunk stream then pays for two attribute reads per chunk instead of a dict per chunk.
 """
 
 from __future__ import annotations
@@ -31,13 +36,20 @@ class GenerateStreamRecorder(StreamRecorder):
     def __init__(self, call: LLMCall, *, service_tier: str | None = None) -> None:
         super().__init__(call)
         self.service_tier = service_tier
-        self._attributes: dict[str, Any] = {}
+        self._first: Any = None
+        self._last: Any = None
+        self._reason_chunk: Any = None  # the last chunk that named a finish reason
         self._usage_metadata: Any = None
         # Joining the reply costs work per chunk, so only when content capture is on.
         self._pieces: list[str] | None = [] if call.telemetry.content.enabled else None
 
     def on_chunk(self, chunk: Any) -> bool:
-        self._attributes.update(response_attributes(chunk))
+        if self._first is None:
+            self._first = chunk
+        self._last = chunk
+        candidates = field(chunk, "candidates")
+        if candidates and _names_finish_reason(candidates):
+            self._reason_chunk = chunk
         metadata = field(chunk, "usage_metadata")
         if metadata is not None:
             self._usage_metadata = metadata
@@ -48,11 +60,25 @@ class GenerateStreamRecorder(StreamRecorder):
         return True
 
     def on_end(self) -> tuple[Mapping[str, Any], Usage | None]:
+        attributes: dict[str, Any] = {}
+        for chunk in (self._first, self._reason_chunk, self._last):
+            if chunk is not None:
+                attributes.update(response_attributes(chunk))
         if self._pieces is not None:
             content = self.call.telemetry.content
-            reasons = self._attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS) or [None]
+            reasons = attributes.get(semconv.GEN_AI_RESPONSE_FINISH_REASONS) or [None]
             content.record(self.call.span, output_messages=streamed_content("".join(self._pieces), reasons[0]))
-        return self._attributes, usage_from_metadata(self._usage_metadata)
+        return attributes, usage_from_metadata(self._usage_metadata)
+
+
+def _names_finish_reason(candidates: Any) -> bool:
+    try:
+        for candidate in candidates:
+            if field(candidate, "finish_reason") is not None:
+                return True
+    except TypeError:  # not a list of candidates: nothing to read from it
+        pass
+    return False
 
 
 def _chunk_text(chunk: Any) -> str:
