@@ -30,7 +30,7 @@ from otel_llm.instrumentation._fingerprint import RequestParts
 from otel_llm.instrumentation._providers import endpoint_of
 from otel_llm.instrumentation.openai._extract import fields_of, request_parts, usage_from_usage_object
 from otel_llm.pricing.names import canonical_provider
-from otel_llm.usage import Usage
+from otel_llm.usage import Usage, read_counts
 
 __all__ = ["Route", "hashed_request", "reported_cost", "route_of", "usage_from_litellm"]
 
@@ -88,23 +88,27 @@ def hashed_request(kwargs: Mapping[str, Any], provider: str) -> RequestParts:
     return request_parts(params, provider)
 
 
-def _count(value: object) -> int:
-    return value if type(value) is int and value > 0 else 0
-
-
 def usage_from_litellm(usage: Any) -> Usage | None:
     """Normalized usage of LiteLLM's ``Usage`` (a complete response's, or a stream's total)."""
     normalized = usage_from_usage_object(usage)
     if normalized is None:
         return None
-    details = fields_of(fields_of(usage).get("prompt_tokens_details"))
-    write = normalized.cache_write_tokens or _count(details.get("cache_creation_tokens"))
-    if not write:
-        write = _count(fields_of(usage).get("cache_creation_input_tokens"))
-    write_1h = _count(fields_of(details.get("cache_creation_token_details")).get("ephemeral_1h_input_tokens"))
-    if write == normalized.cache_write_tokens and not write_1h:
+    top = fields_of(usage)
+    details = fields_of(top.get("prompt_tokens_details"))
+    (creation, top_level, write_1h), malformed = read_counts(
+        details.get("cache_creation_tokens"),
+        top.get("cache_creation_input_tokens"),
+        fields_of(details.get("cache_creation_token_details")).get("ephemeral_1h_input_tokens"),
+    )
+    write = normalized.cache_write_tokens or creation or top_level or 0
+    if write == normalized.cache_write_tokens and not write_1h and not malformed:
         return normalized
-    return replace(normalized, cache_write_tokens=write, cache_write_1h_tokens=min(write_1h, write))
+    return replace(
+        normalized,
+        cache_write_tokens=write,
+        cache_write_1h_tokens=min(write_1h or 0, write),
+        malformed=normalized.malformed or malformed,
+    )
 
 
 def reported_cost(response: Any) -> float | None:
