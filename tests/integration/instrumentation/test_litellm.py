@@ -351,6 +351,17 @@ def test_litellm_num_retries_retry_inside_the_one_span(
     assert len(span_exporter.get_finished_spans()) == 1
 
 
+def test_a_429_retried_by_the_openai_sdk_underneath_is_one_span(
+    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    route = ROUTES["openai"]
+    fake_provider.enqueue(Script(endpoint="/chat/completions", status=429), route.script)
+    litellm.completion(model=route.model, messages=MESSAGES, **route.options(fake_provider))
+    assert len(fake_provider.requests) == 2
+    assert_priced(the_usage_span(span_exporter), route)
+    assert len(span_exporter.get_finished_spans()) == 1
+
+
 def test_an_error_is_recorded_and_reraised_untouched(
     fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
