@@ -423,6 +423,26 @@ def test_openllmetry_suppression_key_leaves_the_call_to_the_framework_span(
     assert span_exporter.get_finished_spans() == ()
 
 
+def test_inside_our_call_other_projects_instrumentations_are_asked_to_stay_silent(
+    monkeypatch: pytest.MonkeyPatch, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    """LiteLLM's pre-call hook runs just before the request goes out: OpenLLMetry's key is set there."""
+    from litellm.integrations.custom_logger import CustomLogger
+
+    seen: list[Any] = []
+
+    class Probe(CustomLogger):  # type: ignore[misc]
+        def log_pre_api_call(self, model: Any, messages: Any, kwargs: Any) -> None:
+            seen.append(otel_context.get_value(OPENLLMETRY_SUPPRESS_KEY))
+
+    monkeypatch.setattr(litellm, "callbacks", [Probe()])
+    route = ROUTES["anthropic"]
+    litellm.completion(model=route.model, messages=MESSAGES, **route.options(fake_provider))
+    assert seen == [True]
+    assert otel_context.get_value(OPENLLMETRY_SUPPRESS_KEY) is None  # and cleared after it
+    assert len(usage_spans(span_exporter)) == 1
+
+
 def test_nothing_on_the_call_path_needs_the_network(
     monkeypatch: pytest.MonkeyPatch, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
