@@ -13,9 +13,11 @@ pytest.importorskip("litellm")
 from otel_llm import semconv
 from otel_llm.instrumentation.litellm._extract import (
     Route,
+    answers_without_request,
     hashed_request,
     reported_cost,
     route_of,
+    served_from_cache,
     usage_from_litellm,
 )
 from otel_llm.usage import Usage
@@ -107,3 +109,14 @@ def test_request_shape_ignores_transport_and_router_arguments() -> None:
     )
     assert one == two
     assert hashed_request({"model": "m", "messages": messages, "temperature": 0.9}, "x") != one
+
+
+def test_a_cache_hit_and_a_mocked_call_are_told_apart_from_a_provider_request() -> None:
+    from litellm import ModelResponse
+
+    cached = ModelResponse()
+    cached._hidden_params = {"cache_hit": True}
+    assert served_from_cache(cached)
+    assert not served_from_cache(ModelResponse())
+    assert answers_without_request({"mock_response": "hi"})
+    assert not answers_without_request({"model": "gpt-4o", "messages": []})

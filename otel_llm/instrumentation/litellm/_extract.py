@@ -32,7 +32,15 @@ from otel_llm.instrumentation.openai._extract import fields_of, request_parts, u
 from otel_llm.pricing.names import canonical_provider
 from otel_llm.usage import Usage, read_counts
 
-__all__ = ["Route", "hashed_request", "reported_cost", "route_of", "usage_from_litellm"]
+__all__ = [
+    "Route",
+    "answers_without_request",
+    "hashed_request",
+    "reported_cost",
+    "route_of",
+    "served_from_cache",
+    "usage_from_litellm",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -109,6 +117,18 @@ def usage_from_litellm(usage: Any) -> Usage | None:
         cache_write_1h_tokens=min(write_1h or 0, write),
         malformed=normalized.malformed or malformed,
     )
+
+
+def answers_without_request(kwargs: Mapping[str, Any]) -> bool:
+    """A mocked call (``mock_response``, ``mock_tool_calls``): LiteLLM makes up the reply and its
+    usage, no model is called, so there is nothing to trace or price."""
+    return kwargs.get("mock_response") is not None or kwargs.get("mock_tool_calls") is not None
+
+
+def served_from_cache(response: Any) -> bool:
+    """Whether LiteLLM answered from its own response cache (no provider request, nothing billed)."""
+    hidden = getattr(response, "_hidden_params", None)
+    return isinstance(hidden, Mapping) and hidden.get("cache_hit") is True
 
 
 def reported_cost(response: Any) -> float | None:

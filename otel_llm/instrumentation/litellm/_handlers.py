@@ -19,7 +19,14 @@ from otel_llm import semconv
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
 from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler
-from otel_llm.instrumentation.litellm._extract import hashed_request, reported_cost, route_of, usage_from_litellm
+from otel_llm.instrumentation.litellm._extract import (
+    answers_without_request,
+    hashed_request,
+    reported_cost,
+    route_of,
+    served_from_cache,
+    usage_from_litellm,
+)
 from otel_llm.instrumentation.litellm._streams import LiteLLMStreamRecorder
 from otel_llm.instrumentation.openai._extract import request_attributes, response_attributes
 from otel_llm.instrumentation.openai._messages import request_content, response_content
@@ -37,6 +44,8 @@ class LiteLLMHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
+        if answers_without_request(kwargs):
+            return None, kwargs
         model = kwargs.get("model")
         base = kwargs.get("api_base") or kwargs.get("base_url") or kwargs.get("aws_bedrock_runtime_endpoint")
         route = route_of(model, kwargs.get("custom_llm_provider"), base)
@@ -63,6 +72,10 @@ class LiteLLMHandler(CallHandler):
             proxy = AsyncStreamProxy if self.asynchronous else SyncStreamProxy
             return proxy(result, recorder), True
         attributes = response_attributes(result)
+        if served_from_cache(result):  # the cached response repeats usage that was billed once already
+            attributes[semconv.OTEL_LLM_GATEWAY_CACHE_HIT] = True
+            call.record_response(attributes, None)
+            return result, False
         cost = reported_cost(result)
         if cost is not None:
             attributes[semconv.OTEL_LLM_COST_REPORTED_USD] = cost

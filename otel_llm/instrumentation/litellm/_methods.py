@@ -1,10 +1,11 @@
 """The LiteLLM wrap table: the module functions every caller goes through, one row each.
 
-``litellm.completion`` and its siblings are defined in ``litellm.main`` and re-exported by
-``litellm``. Callers reach them both ways: the app as ``litellm.completion`` (or ``from litellm
-import completion``), the ``Router`` by looking the name up on ``litellm`` at call time, and
-LiteLLM itself (``acompletion`` runs ``completion`` in a thread, ``text_completion`` calls
-``completion``, ``num_retries`` re-calls ``completion``) through ``litellm.main``. So both
+``litellm.completion`` and its siblings live in ``litellm.main``; ``litellm`` exposes them, in
+1.110 ``completion`` as a dispatcher of its own (``litellm.chat_completions.dispatch``) that
+reaches ``litellm.main.completion``. Callers come both ways: the app as ``litellm.completion``
+(or ``from litellm import completion``), the ``Router`` by looking the name up on ``litellm`` at
+call time, and LiteLLM itself (``acompletion`` runs ``completion`` in a thread, ``text_completion``
+calls ``completion``, ``num_retries`` re-calls it) through ``litellm.main``. So both modules'
 names are wrapped; a call reached from inside one of our calls passes straight through
 (``_wrapping``), so every path gives ONE span. A Router's retries and fallbacks are separate
 calls of ``litellm.completion``/``acompletion``: one span each, the failed ones errors without

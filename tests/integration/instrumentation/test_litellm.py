@@ -443,6 +443,31 @@ def test_inside_our_call_other_projects_instrumentations_are_asked_to_stay_silen
     assert len(usage_spans(span_exporter)) == 1
 
 
+def test_a_mocked_call_is_not_traced(span_exporter: InMemorySpanExporter) -> None:
+    """``mock_response`` makes up a reply and its usage without calling any model: nothing to price."""
+    response = litellm.completion(model=ROUTES["anthropic"].model, messages=MESSAGES, mock_response="hi")
+    assert response.usage.completion_tokens > 0  # LiteLLM invents usage for it
+    assert span_exporter.get_finished_spans() == ()
+
+
+def test_a_response_from_litellms_cache_carries_no_usage(
+    monkeypatch: pytest.MonkeyPatch, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    """The second, cached answer repeats the first one's usage; it was billed once, so counted once."""
+    for module in ("fastapi", "orjson", "soundfile"):  # LiteLLM 1.110's cache imports its proxy's modules
+        pytest.importorskip(module)
+    monkeypatch.setattr(litellm, "cache", litellm.Cache(type="local"))
+    route = ROUTES["anthropic"]
+    fake_provider.enqueue(route.script)
+    for _ in range(2):
+        litellm.completion(model=route.model, messages=MESSAGES, caching=True, **route.options(fake_provider))
+    assert len(fake_provider.requests) == 1
+    assert_priced(the_usage_span(span_exporter), route)
+    cached = dict(span_exporter.get_finished_spans()[1].attributes or {})
+    assert cached[semconv.OTEL_LLM_GATEWAY_CACHE_HIT] is True
+    assert COST not in cached and semconv.OTEL_LLM_COST_UNKNOWN_MODEL not in cached
+
+
 def test_nothing_on_the_call_path_needs_the_network(
     monkeypatch: pytest.MonkeyPatch, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
