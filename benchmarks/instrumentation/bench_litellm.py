@@ -1,6 +1,6 @@
 """Per-call overhead on LiteLLM: otel-llm against OpenLLMetry's and OpenInference's LiteLLM instrumentations.
 
-    benchmarks/.venvs/litellm/bin/python benchmarks/instrumentation/bench_litellm.py [--rounds 5] [--calls 200]
+    benchmarks/.venvs/litellm/bin/python benchmarks/instrumentation/bench_litellm.py [--slots 40] [--calls 20]
 
 The environment (one venv, every contender on the same litellm, openai and OpenTelemetry SDK)::
 
@@ -14,7 +14,7 @@ cost calculation, response normalization, its stream wrapper) and only the socke
 through the ``client=`` argument LiteLLM documents: an openai client over an ``httpx2``
 ``MockTransport`` for the ``openai/`` route, LiteLLM's own ``HTTPHandler`` over an ``httpx``
 ``MockTransport`` for the ``anthropic/`` route, each replaying bytes recorded once from the local
-fake provider. Contenders, interleaved in shuffled order within each round, on one TracerProvider
+fake provider. Contenders, alternating in short shuffled slots, on one TracerProvider
 with a BatchSpanProcessor (counting, discarding exporter) and a MeterProvider:
 
 - ``baseline``: uninstrumented;
@@ -23,8 +23,8 @@ with a BatchSpanProcessor (counting, discarding exporter) and a MeterProvider:
 - ``openllmetry``: ``opentelemetry-instrumentation-litellm``;
 - ``openinference``: ``openinference-instrumentation-litellm``.
 
-Each runs with its shipped defaults. Printed: medians over rounds of each round's median µs per
-call, the overhead over the baseline of the same round, and the spans per call each contender
+Each runs with its shipped defaults. Printed: the median over slots of each slot's median µs per
+call, the overhead over the baseline of the same slot (median over slots), and the spans per call each contender
 exported (by scope), so a contender that emitted nothing, or two spans a call, shows.
 """
 
@@ -169,8 +169,8 @@ def _per_call_us(scenario: Callable[[], object], calls: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--slots", type=int, default=40, help="paired slots: every contender once per slot")
+    parser.add_argument("--calls", type=int, default=20, help="calls per contender, scenario and slot")
     parser.add_argument("--chunks", type=int, default=50)
     args = parser.parse_args(argv)
 
@@ -184,36 +184,41 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[tuple[str, str], list[float]] = defaultdict(list)
     spans: dict[str, Counter[str]] = defaultdict(Counter)
     calls_made: Counter[str] = Counter()
-    for _ in range(args.rounds):
-        order = list(contenders)
-        random.shuffle(order)
-        for contender in order:
-            for instrumentor in contenders[contender]:
-                instrumentor.instrument(**providers)
-            processor.force_flush()
-            before = Counter(exporter.by_scope)
-            try:
-                for name, scenario in scenarios.items():
-                    for _ in range(10):  # warm up this contender's path
-                        scenario()
+    for scenario in scenarios.values():
+        for _ in range(20):  # LiteLLM's own first calls (imports, client caches) are not anyone's overhead
+            scenario()
+    # The machine's load drifts over seconds, LiteLLM's calls take milliseconds and the overheads
+    # are tenths of that: so contenders alternate in short slots (shuffled each time), and each
+    # contender's overhead is the median over slots of its slot median minus the baseline's.
+    for _ in range(args.slots):
+        for name, scenario in scenarios.items():
+            order = list(contenders)
+            random.shuffle(order)
+            for contender in order:
+                for instrumentor in contenders[contender]:
+                    instrumentor.instrument(**providers)
+                processor.force_flush()
+                before = Counter(exporter.by_scope)
+                try:
+                    scenario()  # warm this contender's path
                     results[(name, contender)].append(_per_call_us(scenario, args.calls))
-                    calls_made[contender] += 10 + args.calls
-            finally:
-                for instrumentor in reversed(contenders[contender]):
-                    instrumentor.uninstrument()
-            processor.force_flush()
-            spans[contender].update(exporter.by_scope - before)
+                    calls_made[contender] += 1 + args.calls
+                finally:
+                    for instrumentor in reversed(contenders[contender]):
+                        instrumentor.uninstrument()
+                processor.force_flush()
+                spans[contender].update(exporter.by_scope - before)
 
     print(", ".join(f"{name} {version(name)}" for name in ("litellm", "openai", "opentelemetry-sdk")))
-    print(f"{args.rounds} rounds x {args.calls} calls, stream of {args.chunks} chunks; medians over rounds\n")
-    print("| scenario | contender | median µs | overhead µs |")
+    print(f"{args.slots} slots x {args.calls} calls per contender and scenario, streams of {args.chunks} chunks\n")
+    print("| scenario | contender | median µs | overhead µs (median of paired slots) |")
     print("| --- | --- | ---: | ---: |")
     for name in scenarios:
-        base_rounds = results[(name, "baseline")]
+        base_slots = results[(name, "baseline")]
         for contender in contenders:
-            rounds = results[(name, contender)]
-            overhead = statistics.median(r - b for r, b in zip(rounds, base_rounds, strict=True))
-            print(f"| {name} | {contender} | {statistics.median(rounds):.1f} | {overhead:.1f} |")
+            slots = results[(name, contender)]
+            overhead = statistics.median(r - b for r, b in zip(slots, base_slots, strict=True))
+            print(f"| {name} | {contender} | {statistics.median(slots):.1f} | {overhead:.1f} |")
     print("\nspans per call, by scope:")
     for contender in contenders:
         per_call = {scope: round(n / calls_made[contender], 2) for scope, n in spans[contender].items()}
