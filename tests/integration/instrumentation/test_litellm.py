@@ -340,6 +340,18 @@ async def test_router_fallback_prices_the_request_that_succeeded(
     assert_priced(the_usage_span(span_exporter), route)
 
 
+async def test_router_stream_is_one_priced_span(
+    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    router = _router(fake_provider, num_retries=0)
+    route = ROUTES["anthropic"]
+    fake_provider.enqueue(replace(route.script, chunks=3))
+    stream = await router.acompletion(model="primary", messages=MESSAGES, stream=True)
+    assert len([c async for c in stream]) == 4
+    assert_priced(the_usage_span(span_exporter), route)
+    assert len(span_exporter.get_finished_spans()) == 1
+
+
 def test_litellm_num_retries_retry_inside_the_one_span(
     fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
