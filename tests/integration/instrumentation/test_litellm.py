@@ -455,6 +455,31 @@ def test_inside_our_call_other_projects_instrumentations_are_asked_to_stay_silen
     assert len(usage_spans(span_exporter)) == 1
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_content_is_recorded_only_when_switched_on(
+    stream: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    instrumented: LiteLLMInstrumentor,
+    tracer_provider: TracerProvider,
+    fake_provider: FakeProvider,
+    span_exporter: InMemorySpanExporter,
+) -> None:
+    route = ROUTES["anthropic"]
+    litellm.completion(model=route.model, messages=MESSAGES, **route.options(fake_provider))
+    assert semconv.GEN_AI_INPUT_MESSAGES not in (span_exporter.get_finished_spans()[0].attributes or {})  # off
+    span_exporter.clear()
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
+    instrumented.uninstrument()
+    instrumented.instrument(tracer_provider=tracer_provider)
+    fake_provider.enqueue(Script(endpoint="/messages", text="Hello, suite.", chunks=2 if stream else None))
+    response = litellm.completion(model=route.model, messages=MESSAGES, stream=stream, **route.options(fake_provider))
+    if stream:
+        list(response)
+    attrs = dict(span_exporter.get_finished_spans()[0].attributes or {})
+    assert "Say hello to the test suite." in attrs[semconv.GEN_AI_INPUT_MESSAGES]
+    assert "suite." in attrs[semconv.GEN_AI_OUTPUT_MESSAGES]
+
+
 def test_a_mocked_call_is_not_traced(span_exporter: InMemorySpanExporter) -> None:
     """``mock_response`` makes up a reply and its usage without calling any model: nothing to price."""
     response = litellm.completion(model=ROUTES["anthropic"].model, messages=MESSAGES, mock_response="hi")
