@@ -28,7 +28,12 @@ from typing import Any, NamedTuple
 from otel_llm import semconv
 from otel_llm.instrumentation._fingerprint import RequestParts
 from otel_llm.instrumentation._providers import endpoint_of
-from otel_llm.instrumentation.openai._extract import fields_of, request_parts, usage_from_usage_object
+from otel_llm.instrumentation.openai._extract import (
+    fields_of,
+    request_parts,
+    usage_from_usage_object,
+    with_stream_usage,
+)
 from otel_llm.pricing.names import canonical_provider
 from otel_llm.usage import Usage, read_counts
 
@@ -39,6 +44,7 @@ __all__ = [
     "reported_cost",
     "route_of",
     "served_from_cache",
+    "stream_usage_asked",
     "usage_from_litellm",
 ]
 
@@ -56,6 +62,13 @@ _GENERATION_PARAMS = frozenset(
         "input", "prompt", "suffix", "echo", "best_of", "service_tier",
     ]
 )
+
+
+# Routes whose provider reports a stream's usage on its own wire format while LiteLLM handles
+# ``stream_options`` itself (it never sends it to them): asking LiteLLM for the usage chunk changes
+# nothing on the wire. Their usage without the ask is not whole on every version: LiteLLM 1.80
+# drops the cache counts, 1.110 the Bedrock usage altogether.
+_USAGE_ON_ASK = frozenset([semconv.PROVIDER_ANTHROPIC, semconv.PROVIDER_AWS_BEDROCK, semconv.PROVIDER_GCP_GEMINI])
 
 
 class Route(NamedTuple):
@@ -85,6 +98,14 @@ def _route(model: str | None, custom_llm_provider: str | None, api_base: str | N
         except Exception:  # LiteLLM raises the same for the call itself: recorded as its error
             _log.debug("otel-llm: LiteLLM cannot route model %r", model)
     return Route(canonical_provider(provider) or semconv.PROVIDER_UNKNOWN, host, port)
+
+
+def stream_usage_asked(kwargs: dict[str, Any], provider: str) -> dict[str, Any] | None:
+    """The kwargs with ``stream_options.include_usage`` added, for a stream of a provider in
+    ``_USAGE_ON_ASK`` the user did not ask for usage; else None (the request goes as it is)."""
+    if kwargs.get("stream") is not True or provider not in _USAGE_ON_ASK:
+        return None
+    return with_stream_usage(kwargs)
 
 
 def hashed_request(kwargs: Mapping[str, Any], provider: str) -> RequestParts:

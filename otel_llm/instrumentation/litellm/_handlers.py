@@ -11,7 +11,7 @@ package ``__init__`` imports it only when instrumenting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from litellm.main import CustomStreamWrapper, TextCompletionStreamWrapper  # where every version has both
 
@@ -25,6 +25,7 @@ from otel_llm.instrumentation.litellm._extract import (
     reported_cost,
     route_of,
     served_from_cache,
+    stream_usage_asked,
     usage_from_litellm,
 )
 from otel_llm.instrumentation.litellm._streams import LiteLLMStreamRecorder
@@ -34,6 +35,14 @@ from otel_llm.instrumentation.openai._messages import request_content, response_
 __all__ = ["LiteLLMHandler"]
 
 _STREAMS = (CustomStreamWrapper, TextCompletionStreamWrapper)
+
+
+class _Request(NamedTuple):
+    """What ``complete`` needs from ``begin``: the user's kwargs, and whether we asked for stream usage
+    (the usage-only chunk LiteLLM then adds is ours, hidden from the user's code)."""
+
+    kwargs: dict[str, Any]
+    usage_asked: bool
 
 
 @dataclass(frozen=True)
@@ -60,15 +69,19 @@ class LiteLLMHandler(CallHandler):
         )
         if call is None:
             return None, kwargs
-        call.state = kwargs
+        asked = stream_usage_asked(kwargs, route.provider)
+        call.state = _Request(kwargs, asked is not None)
         if telemetry.content.enabled and self.operation != semconv.OP_EMBEDDINGS:
             system, inputs = request_content(kwargs)
             telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
-        return call, kwargs
+        return call, kwargs if asked is None else asked
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if isinstance(result, _STREAMS):
-            recorder = LiteLLMStreamRecorder(call, call.telemetry.content, call.state, hide_usage_chunk=False)
+            request: _Request = call.state
+            recorder = LiteLLMStreamRecorder(
+                call, call.telemetry.content, request.kwargs, hide_usage_chunk=request.usage_asked
+            )
             proxy = AsyncStreamProxy if self.asynchronous else SyncStreamProxy
             return proxy(result, recorder), True
         attributes = response_attributes(result)
