@@ -26,12 +26,19 @@ Streams: the returned ``CustomStreamWrapper`` is a proxy that keeps its type and
 once (exhaustion, ``break``, ``close()``, an error, garbage collection). Their usage is the
 provider's (see ``_streams``); ``stream_options={"include_usage": True}`` makes an
 OpenAI-compatible route report it too, otherwise its stream tokens are estimated.
+
+``instrument()`` never imports litellm itself: importing it takes seconds, and
+``opentelemetry-instrument`` instruments every installed SDK whether the app uses it or not. If
+the app has not imported litellm yet, the wrapping waits for its import (a post-import hook).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection, Iterable
 from typing import Any
+
+import wrapt
 
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
 from otel_llm.instrumentation._wrapping import Row
@@ -50,3 +57,21 @@ class LiteLLMInstrumentor(LLMInstrumentor):
         from otel_llm.instrumentation.litellm._methods import ROWS  # imports litellm: only when instrumenting
 
         return ROWS
+
+    def _instrument(self, **kwargs: Any) -> None:
+        self._pending: dict[str, Any] | None = None
+        if "litellm" in sys.modules:
+            super()._instrument(**kwargs)
+            return
+        self._pending = kwargs
+        wrapt.register_post_import_hook(self._on_litellm_import, "litellm")
+
+    def _on_litellm_import(self, module: Any) -> None:
+        kwargs, self._pending = getattr(self, "_pending", None), None
+        if kwargs is not None:  # still wanted: not uninstrumented before the app imported litellm
+            super()._instrument(**kwargs)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        self._pending = None
+        if getattr(self, "_telemetry", None) is not None:
+            super()._uninstrument(**kwargs)

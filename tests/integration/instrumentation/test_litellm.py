@@ -538,3 +538,40 @@ def test_uninstrument_restores_litellm(instrumented: LiteLLMInstrumentor) -> Non
     instrumented.uninstrument()
     assert not isinstance(litellm.completion, wrapt.FunctionWrapper)
     assert not isinstance(litellm.main.acompletion, wrapt.FunctionWrapper)
+
+
+_LATE_IMPORT_APP = """
+import sys
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from otel_llm.instrumentation.litellm import LiteLLMInstrumentor
+
+spans = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(spans))
+LiteLLMInstrumentor().instrument(tracer_provider=provider)
+assert "litellm" not in sys.modules, "instrument() imported litellm"
+from litellm import completion  # the app's own import, after instrument()
+
+completion(model="anthropic/claude-sonnet-4-5", messages=[{"role": "user", "content": "hi"}],
+           api_base=sys.argv[1], api_key="test-key")
+print(len(spans.get_finished_spans()))
+"""
+
+
+def test_instrument_waits_for_the_apps_own_import_of_litellm(fake_provider: FakeProvider, tmp_path: Any) -> None:
+    """``opentelemetry-instrument`` instruments every installed SDK; importing litellm costs seconds,
+    so an app that never imports it must not pay for it, and one that imports it later is traced."""
+    import subprocess
+    import sys
+
+    app = tmp_path / "late_import.py"
+    app.write_text(_LATE_IMPORT_APP)
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    done = subprocess.run(
+        [sys.executable, str(app), fake_provider.anthropic_base_url],
+        capture_output=True, text=True, timeout=300, env=env, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
