@@ -1,176 +1,40 @@
 """LiteLLM over real HTTP to the fake provider: one usage-carrying span per provider request.
 
-Every route LiteLLM offers that the fake provider speaks is called for real (LiteLLM's own HTTP
-client for Anthropic, Gemini and Bedrock; the openai SDK underneath for ``openai/`` and
-``azure/``), with the openai and anthropic instrumentors switched on as well, so a second span
-from below would show. Costs are hand-computed from the list prices (per million tokens) in
-each test, to the micro-dollar, cache reads and writes included.
+The openai and anthropic instrumentors are on as well (the ``litellm_instrumentor`` fixture), so a
+second span from the SDK below LiteLLM would show. Routes and readers: ``litellm_routes``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # LiteLLM reads it on import: no internet
-litellm = pytest.importorskip("litellm")
+from otel_llm import semconv
+from otel_llm.fake_provider import FakeProvider, Script
+from otel_llm.instrumentation._nesting import OPENLLMETRY_SUPPRESS_KEY
+from otel_llm.instrumentation.litellm import LiteLLMInstrumentor
+from tests.integration.instrumentation.litellm_routes import (
+    COST,
+    INPUT,
+    MESSAGES,
+    ROUTES,
+    assert_priced,
+    litellm,
+    per_million,
+    the_usage_span,
+    usage_spans,
+)
 
-from opentelemetry import context as otel_context  # noqa: E402
-from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
-from opentelemetry.trace import StatusCode  # noqa: E402
-
-from otel_llm import semconv  # noqa: E402
-from otel_llm.fake_provider import FakeProvider, Script  # noqa: E402
-from otel_llm.instrumentation._nesting import OPENLLMETRY_SUPPRESS_KEY  # noqa: E402
-from otel_llm.instrumentation.anthropic import AnthropicInstrumentor  # noqa: E402
-from otel_llm.instrumentation.litellm import LiteLLMInstrumentor  # noqa: E402
-from otel_llm.instrumentation.openai import OpenAIInstrumentor  # noqa: E402
-from tests.fixtures.provider import API_KEY  # noqa: E402
-
-MESSAGES = [{"role": "user", "content": "Say hello to the test suite."}]
-COST = semconv.OTEL_LLM_COST_USD
-INPUT = semconv.GEN_AI_USAGE_INPUT_TOKENS
-
-
-@pytest.fixture
-def instrumented(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[LiteLLMInstrumentor]:
-    """LiteLLM's instrumentor, and the openai and anthropic ones beside it, as an app would have them."""
-    ours = LiteLLMInstrumentor()
-    instrumentors = [ours, OpenAIInstrumentor(), AnthropicInstrumentor()]
-    for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    yield ours
-    for instrumentor in reversed(instrumentors):
-        instrumentor.uninstrument()
-
-
-pytestmark = pytest.mark.usefixtures("instrumented")
-
-
-def usage_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:
-    """Every finished span that carries usage, whoever emitted it."""
-    return [s for s in exporter.get_finished_spans() if INPUT in (s.attributes or {})]
-
-
-def the_usage_span(exporter: InMemorySpanExporter) -> dict[str, Any]:
-    spans = usage_spans(exporter)
-    assert len(spans) == 1, [(s.instrumentation_scope.name, s.name) for s in spans]
-    assert spans[0].instrumentation_scope.name == LiteLLMInstrumentor.scope
-    return dict(spans[0].attributes or {})
-
-
-def per_million(**tokens_at_price: tuple[int, str]) -> float:
-    """Hand-computed cost: each (tokens, USD per million tokens) pair, summed exactly."""
-    return float(sum(Decimal(n) * Decimal(price) for n, price in tokens_at_price.values()) / 1_000_000)
-
-
-@dataclass(frozen=True)
-class Route:
-    """One LiteLLM route: how to call it, what the provider reports, and what we must record."""
-
-    model: str
-    options: Callable[[FakeProvider], dict[str, Any]]
-    script: Script
-    provider: str
-    usage: tuple[int, int, int, int, int]  # input (cache included), output, cache read, cache write, reasoning
-    cost: float
-
-
-ROUTES = {
-    # LiteLLM drives the openai SDK; OpenAI's prompt_tokens include the cached ones.
-    "openai": Route(
-        "openai/gpt-4o-mini",
-        lambda fp: {"api_base": fp.openai_base_url, "api_key": API_KEY},
-        Script(endpoint="/chat/completions", prompt_tokens=500, cached_tokens=200, completion_tokens=7),
-        semconv.PROVIDER_OPENAI,
-        (500, 7, 200, 0, 0),
-        per_million(uncached=(300, "0.15"), cached=(200, "0.075"), output=(7, "0.60")),
-    ),
-    # LiteLLM's own HTTP client; Anthropic's input_tokens EXCLUDE cache reads and both cache writes.
-    "anthropic": Route(
-        "anthropic/claude-sonnet-4-5",
-        lambda fp: {"api_base": fp.anthropic_base_url, "api_key": API_KEY},
-        Script(
-            endpoint="/messages",
-            input_tokens=100,
-            output_tokens=20,
-            cache_read_tokens=1000,
-            cache_write_5m_tokens=300,
-            cache_write_1h_tokens=200,
-        ),
-        semconv.PROVIDER_ANTHROPIC,
-        (1600, 20, 1000, 500, 0),
-        per_million(
-            uncached=(100, "3"), read=(1000, "0.30"), write_5m=(300, "3.75"), write_1h=(200, "6"), output=(20, "15")
-        ),
-    ),
-    # Gemini's promptTokenCount includes cached content; thoughts are billed as output.
-    "gemini": Route(
-        "gemini/gemini-2.5-flash",
-        lambda fp: {"api_base": fp.url + "/v1beta", "api_key": API_KEY},
-        Script(
-            endpoint=":generateContent",
-            prompt_token_count=1000,
-            cached_content_token_count=400,
-            candidates_token_count=50,
-            thoughts_token_count=30,
-        ),
-        semconv.PROVIDER_GCP_GEMINI,
-        (1000, 80, 400, 0, 30),
-        per_million(uncached=(600, "0.30"), cached=(400, "0.03"), output=(80, "2.50")),
-    ),
-    # Bedrock Converse (SigV4 over LiteLLM's client); a US cross-region profile, priced as Bedrock lists it.
-    "bedrock": Route(
-        "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-        lambda fp: {
-            "aws_bedrock_runtime_endpoint": fp.url,
-            "aws_region_name": "us-east-1",
-            "aws_access_key_id": "test",
-            "aws_secret_access_key": "test",
-        },
-        Script(
-            endpoint="/converse", input_tokens=100, output_tokens=20, cache_read_tokens=1000, cache_write_5m_tokens=300
-        ),
-        semconv.PROVIDER_AWS_BEDROCK,
-        (1400, 20, 1000, 300, 0),
-        per_million(uncached=(100, "3.30"), read=(1000, "0.33"), write=(300, "4.125"), output=(20, "16.50")),
-    ),
-    # The openai SDK's AzureOpenAI client; priced at the model Azure reports behind the deployment.
-    "azure": Route(
-        "azure/gpt-4o",
-        lambda fp: {"api_base": fp.azure_endpoint, "api_key": API_KEY, "api_version": "2024-10-21"},
-        Script(endpoint="/chat/completions", prompt_tokens=500, cached_tokens=200, completion_tokens=7),
-        semconv.PROVIDER_AZURE_OPENAI,
-        (500, 7, 200, 0, 0),
-        per_million(uncached=(300, "2.50"), cached=(200, "1.25"), output=(7, "10")),
-    ),
-}
-
-
-def assert_priced(attrs: dict[str, Any], route: Route) -> None:
-    assert attrs[semconv.GEN_AI_PROVIDER_NAME] == route.provider
-    assert attrs[semconv.GEN_AI_REQUEST_MODEL] == route.model  # as the user wrote it
-    got = (
-        attrs[INPUT],
-        attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS],
-        attrs[semconv.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS],
-        attrs[semconv.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS],
-        attrs.get(semconv.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, 0),
-    )
-    assert got == route.usage
-    assert attrs[COST] == pytest.approx(route.cost, abs=1e-12)
-    assert not attrs.get(semconv.OTEL_LLM_USAGE_ESTIMATED)
+pytestmark = pytest.mark.usefixtures("litellm_instrumentor")
 
 
 @pytest.mark.parametrize("name", list(ROUTES))
@@ -201,99 +65,6 @@ async def test_acompletion_is_one_priced_span(
     await litellm.acompletion(model=route.model, messages=MESSAGES, **route.options(fake_provider))
     assert_priced(the_usage_span(span_exporter), route)
     assert len(span_exporter.get_finished_spans()) == 1
-
-
-@pytest.mark.parametrize("name", ["anthropic", "gemini", "bedrock"])
-def test_stream_is_priced_from_the_providers_counts_and_the_user_sees_the_same_chunks(
-    name: str, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
-) -> None:
-    """We ask LiteLLM for the usage chunk (its usage without the ask lacks the cache counts on some
-    versions, and Bedrock's altogether on 1.110); the provider's request does not change, and the
-    usage-only chunk LiteLLM then adds is hidden from the app."""
-    route = ROUTES[name]
-    fake_provider.enqueue(replace(route.script, endpoint=None, chunks=3))
-    stream = litellm.completion(model=route.model, messages=MESSAGES, stream=True, **route.options(fake_provider))
-    assert isinstance(stream, litellm.CustomStreamWrapper)
-    chunks = list(stream)
-    assert len(chunks) >= 3 and all(c.choices for c in chunks)  # no usage-only chunk reached the app
-    assert "stream_options" not in fake_provider.requests[0].body
-    attrs = the_usage_span(span_exporter)
-    assert_priced(attrs, route)
-    assert semconv.OTEL_LLM_COST_REPORTED_USD not in attrs  # LiteLLM prices streams later, off the call path
-
-
-def test_openai_stream_with_include_usage_is_exact_and_the_user_keeps_the_usage_chunk(
-    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
-) -> None:
-    route = ROUTES["openai"]
-    fake_provider.enqueue(replace(route.script, chunks=3))
-    stream = litellm.completion(
-        model=route.model,
-        messages=MESSAGES,
-        stream=True,
-        stream_options={"include_usage": True},
-        **route.options(fake_provider),
-    )
-    chunks = list(stream)
-    assert chunks[-1].usage.prompt_tokens == 500  # the app asked for the usage chunk: it gets it
-    assert_priced(the_usage_span(span_exporter), route)
-    assert len(span_exporter.get_finished_spans()) == 1
-
-
-def test_openai_stream_without_usage_is_estimated_and_flagged(
-    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
-) -> None:
-    route = ROUTES["openai"]
-    stream = litellm.completion(model=route.model, messages=MESSAGES, stream=True, **route.options(fake_provider))
-    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text
-    assert fake_provider.requests[0].body.get("stream_options") is None  # the request was not changed
-    attrs = the_usage_span(span_exporter)
-    assert attrs[semconv.OTEL_LLM_USAGE_ESTIMATED] is True
-    assert attrs[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
-
-
-async def test_async_stream_is_one_priced_span(
-    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
-) -> None:
-    route = ROUTES["anthropic"]
-    fake_provider.enqueue(replace(route.script, chunks=2))
-    stream = await litellm.acompletion(
-        model=route.model, messages=MESSAGES, stream=True, **route.options(fake_provider)
-    )
-    chunks = [c async for c in stream]
-    assert len(chunks) == 3
-    assert_priced(the_usage_span(span_exporter), route)
-
-
-def test_a_stream_left_early_ends_its_span_once_without_error(
-    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
-) -> None:
-    route = ROUTES["anthropic"]
-    fake_provider.enqueue(Script(endpoint="/messages", chunks=5))
-    stream = litellm.completion(model=route.model, messages=MESSAGES, stream=True, **route.options(fake_provider))
-    for _ in stream:
-        break
-    del stream
-    gc.collect()
-    (span,) = span_exporter.get_finished_spans()
-    assert span.status.status_code is not StatusCode.ERROR
-    # Anthropic's counts arrive at the end of the stream: what was left is estimated and says so.
-    assert dict(span.attributes or {})[semconv.OTEL_LLM_USAGE_ESTIMATED] is True
-
-
-def test_a_stream_broken_by_the_provider_is_an_error_span(
-    fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
-) -> None:
-    route = ROUTES["anthropic"]
-    fake_provider.enqueue(Script(endpoint="/messages", chunks=5, fail_mid_stream=2, fail_mode="error_event"))
-    stream = litellm.completion(model=route.model, messages=MESSAGES, stream=True, **route.options(fake_provider))
-    with pytest.raises(Exception):  # noqa: B017 - whichever LiteLLM exception maps the error event
-        for _ in stream:
-            pass
-    (span,) = span_exporter.get_finished_spans()
-    assert span.status.status_code is StatusCode.ERROR
-    assert COST not in (span.attributes or {})
 
 
 def _router(fake_provider: FakeProvider, **settings: Any) -> Any:
@@ -460,31 +231,6 @@ def test_inside_our_call_other_projects_instrumentations_are_asked_to_stay_silen
     assert len(usage_spans(span_exporter)) == 1
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_content_is_recorded_only_when_switched_on(
-    stream: bool,
-    monkeypatch: pytest.MonkeyPatch,
-    instrumented: LiteLLMInstrumentor,
-    tracer_provider: TracerProvider,
-    fake_provider: FakeProvider,
-    span_exporter: InMemorySpanExporter,
-) -> None:
-    route = ROUTES["anthropic"]
-    litellm.completion(model=route.model, messages=MESSAGES, **route.options(fake_provider))
-    assert semconv.GEN_AI_INPUT_MESSAGES not in (span_exporter.get_finished_spans()[0].attributes or {})  # off
-    span_exporter.clear()
-    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
-    instrumented.uninstrument()
-    instrumented.instrument(tracer_provider=tracer_provider)
-    fake_provider.enqueue(Script(endpoint="/messages", text="Hello, suite.", chunks=2 if stream else None))
-    response = litellm.completion(model=route.model, messages=MESSAGES, stream=stream, **route.options(fake_provider))
-    if stream:
-        list(response)
-    attrs = dict(span_exporter.get_finished_spans()[0].attributes or {})
-    assert "Say hello to the test suite." in attrs[semconv.GEN_AI_INPUT_MESSAGES]
-    assert "suite." in attrs[semconv.GEN_AI_OUTPUT_MESSAGES]
-
-
 def test_a_mocked_call_is_not_traced(span_exporter: InMemorySpanExporter) -> None:
     """``mock_response`` makes up a reply and its usage without calling any model: nothing to price."""
     response = litellm.completion(model=ROUTES["anthropic"].model, messages=MESSAGES, mock_response="hi")
@@ -532,7 +278,8 @@ def test_nothing_on_the_call_path_needs_the_network(
     assert len(usage_spans(span_exporter)) == 2
 
 
-def test_uninstrument_restores_litellm(instrumented: LiteLLMInstrumentor) -> None:
+def test_uninstrument_restores_litellm(litellm_instrumentor: LiteLLMInstrumentor) -> None:
+    instrumented = litellm_instrumentor
     assert len(instrumented.wrapped_targets) == 12  # six functions, on litellm and on litellm.main
     assert isinstance(litellm.completion, wrapt.FunctionWrapper)
     instrumented.uninstrument()
