@@ -253,3 +253,10 @@ ENV_REQUEST_SHAPE = "OTEL_LLM_REQUEST_SHAPE"  # false: no fingerprints or shape 
 # app set none.
 OTEL_LLM_WORKFLOW = "otel_llm.workflow"
 ENV_FEATURE_FROM_WORKFLOW = "OTEL_LLM_FEATURE_FROM_WORKFLOW"
+# --- LiteLLM (issue 12, branch litellm) ----------------------------------------------------
+# The cost LiteLLM itself computed for the call (its ``response_cost``), beside our own
+# otel_llm.cost.usd for comparison; never summed, set only when LiteLLM computed one.
+OTEL_LLM_COST_REPORTED_USD = "otel_llm.cost.reported_usd"
+# True on the span of a call LiteLLM answered from its own response cache: no provider request was
+# made, so the span carries no usage and no cost (the cached response's usage is not billed again).
+OTEL_LLM_GATEWAY_CACHE_HIT = "otel_llm.gateway.cache_hit"

@@ -1,10 +1,10 @@
 """Instrumentors that turn LLM SDK calls into priced GenAI spans and metrics.
 
-One subpackage per SDK (``openai``, ``anthropic``, ``mistralai``, ``groq``, ``cohere``); the modules
-here are the shared core every SDK module builds on: the span lifecycle (``_lifecycle``), stream
-proxies (``_stream``), the wrap table and the usual ``begin`` (``_wrapping``), provider naming
-(``_providers``), content capture (``_content``), call observers (``_observers``) and the base
-instrumentor (``_instrumentor``).
+One subpackage per SDK (``openai``, ``anthropic``, ``mistralai``, ``groq``, ``cohere``, and the
+gateway ``litellm``); the modules here are the shared core every SDK module builds on: the span
+lifecycle (``_lifecycle``), stream proxies (``_stream``), the wrap table and the usual ``begin``
+(``_wrapping``), provider naming (``_providers``), content capture (``_content``), call observers
+(``_observers``) and the base instrumentor (``_instrumentor``).
 
 Public here: the call-observer registry, through which code above the instrumentation (budgets)
 sees every call before its request and after its end without the instrumentation importing it::

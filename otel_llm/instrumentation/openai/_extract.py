@@ -24,6 +24,7 @@ __all__ = [
     "response_attributes",
     "usage_from_response",
     "usage_from_usage_object",
+    "with_stream_usage",
 ]
 
 # kwargs name -> attribute, for values passed through as they are (numbers).
@@ -255,3 +256,15 @@ def response_attributes(response: Any) -> dict[str, Any]:
     if tier:
         attrs[semconv.GEN_AI_RESPONSE_SERVICE_TIER] = tier
     return attrs
+
+
+def with_stream_usage(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """kwargs asking for the final usage chunk, or None if the user already set include_usage."""
+    options = kwargs.get("stream_options")
+    if isinstance(options, Mapping):
+        if "include_usage" in options:
+            return None
+        return {**kwargs, "stream_options": {**options, "include_usage": True}}
+    if options is None or not isinstance(options, (str, int, float, list)):  # absent or omit/NOT_GIVEN
+        return {**kwargs, "stream_options": {"include_usage": True}}
+    return None

@@ -25,6 +25,7 @@ from otel_llm.instrumentation.openai._extract import (
     request_parts,
     response_attributes,
     usage_from_response,
+    with_stream_usage,
 )
 from otel_llm.instrumentation.openai._messages import request_content, response_content
 from otel_llm.instrumentation.openai._settings import OpenAISettings
@@ -38,18 +39,6 @@ class _Request(NamedTuple):
 
     kwargs: Mapping[str, Any]
     injected_usage: bool
-
-
-def _with_stream_usage(kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    """kwargs asking for the final usage chunk, or None if the user already set include_usage."""
-    options = kwargs.get("stream_options")
-    if isinstance(options, Mapping):
-        if "include_usage" in options:
-            return None
-        return {**kwargs, "stream_options": {**options, "include_usage": True}}
-    if options is None or not isinstance(options, (str, int, float, list)):  # absent or omit/NOT_GIVEN
-        return {**kwargs, "stream_options": {"include_usage": True}}
-    return None
 
 
 @dataclass(frozen=True)
@@ -66,7 +55,7 @@ class OpenAIHandler(CallHandler):
         sent = kwargs
         injected = False
         if self.stream_kind == "chat" and kwargs.get("stream") is True and self.settings.inject_stream_usage:
-            changed = _with_stream_usage(kwargs)
+            changed = with_stream_usage(kwargs)
             if changed is not None:
                 sent, injected = changed, True
         call = telemetry.start_call(

@@ -96,6 +96,10 @@ class ChatStreamRecorder(_TextRecorder):
         stream usage elsewhere (Groq's ``x_groq.usage``) override this."""
         return chunk.usage
 
+    def _normalized(self, usage: Any) -> Usage | None:
+        """The reported usage object, normalized; gateways with richer usage (LiteLLM) override this."""
+        return usage_from_usage_object(usage)
+
     def _add_tool_call_pieces(self, tool_calls: Any) -> None:
         """Streamed tool-call names and arguments are output tokens too (for the estimate only)."""
         for call in tool_calls:
@@ -108,7 +112,7 @@ class ChatStreamRecorder(_TextRecorder):
         reasons = [str(self._finish[i]) for i in sorted(self._finish, key=lambda i: (not isinstance(i, int), i))]
         if reasons:
             attrs[_FINISH_REASONS] = reasons
-        usage = usage_from_usage_object(self._usage) if self._usage is not None else self._estimate()
+        usage = self._normalized(self._usage) if self._usage is not None else self._estimate()
         self._record_output_content(reasons[0] if reasons else None)
         return attrs, usage
 

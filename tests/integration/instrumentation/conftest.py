@@ -64,3 +64,20 @@ def cohere_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterPr
     from otel_llm.instrumentation.cohere import CohereInstrumentor
 
     yield from _instrumented(CohereInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def litellm_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    """LiteLLM's instrumentor, and the openai and anthropic ones beside it, as an app would have them."""
+    pytest.importorskip("litellm")
+    from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+    from otel_llm.instrumentation.litellm import LiteLLMInstrumentor
+    from otel_llm.instrumentation.openai import OpenAIInstrumentor
+
+    ours = LiteLLMInstrumentor()
+    others = [OpenAIInstrumentor(), AnthropicInstrumentor()]
+    for instrumentor in (ours, *others):
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    yield ours
+    for instrumentor in (*reversed(others), ours):
+        instrumentor.uninstrument()
