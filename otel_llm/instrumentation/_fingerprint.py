@@ -58,6 +58,7 @@ __all__ = [
     "NO_SHAPE",
     "RequestParts",
     "RequestShape",
+    "chat_request_parts",
     "installation_key",
     "request_shape",
 ]
@@ -110,6 +111,31 @@ class RequestParts(NamedTuple):
     user_role: str = "user"
     tool_result_types: Collection[str] = ("tool_result",)
     part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
+
+
+_CHAT_PART_KEYS = ("messages", "tools", "model")
+_MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def chat_request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
+    """The parts of an OpenAI-style chat request (Groq, Mistral, Cohere v2): ``messages`` with
+    roles (tool results in a role of their own), ``tools``, every other argument a parameter. These
+    providers take no cache markers; a request without ``messages`` (embeddings) is its parameters."""
+    messages, tools = kwargs.get("messages"), kwargs.get("tools")
+    return RequestParts(
+        model=kwargs.get("model"),
+        messages=messages if isinstance(messages, (list, tuple)) else None,
+        tools=tools if isinstance(tools, (list, tuple)) else None,
+        params=kwargs,
+        max_tokens_set=any(_given(kwargs.get(name)) for name in _MAX_TOKENS_KEYS),
+        cache_keys=frozenset(),
+        tool_result_types=(),
+        part_keys=_CHAT_PART_KEYS,
+    )
+
+
+def _given(value: object) -> bool:
+    return value is not None and type(value).__name__ not in _SENTINEL_TYPES
 
 
 def _data_dir() -> Path:
