@@ -64,7 +64,8 @@ SELECT
     if(output_tokens = 4096, ['length'], ['stop']),
     -- 5%: the same request as 2,400 rows earlier (same feature and model, minutes before);
     -- 1%: the same as 6 rows earlier (a retry a second or two later)
-    lower(hex(cityHash64(multiIf(number % 20 = 0, number % 2400, number % 100 = 78, number - 6, number)))),
+    lower(hex(cityHash64(multiIf(number % 20 = 0, toUInt64(number % 2400), number % 100 = 78, toUInt64(number - 6),
+                                 number)))),  -- one type in every branch: cityHash64 hashes the type too
     if(number % 2 = 0, lower(hex(cityHash64(feature, model, 'prefix'))), ''), 1500, 2 + turn * 2,
     f NOT BETWEEN 10 AND 12, if(provider = 'anthropic', 'explicit', 'automatic'), f >= 15, 1 + turn
 FROM numbers({calls:UInt64})

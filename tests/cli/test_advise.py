@@ -327,3 +327,20 @@ def test_markdown_keeps_a_pipe_in_a_feature_name_inside_its_cell() -> None:
     assert text.splitlines()[0] == ("Savings: up to $12.50/month (25.0% of spend of $50.00/month),"
                                     " from 5 calls since 2026-11-01 00:00 UTC")
     assert "| $12.50 | batch_api | etl\\|nightly | gpt-4o | 5 calls never streamed |" in text
+
+
+def test_the_send_order_is_the_order_of_timestamp_then_span_id(store: Store) -> None:
+    import random
+
+    from otel_llm.query.advise import _SEND_ORDER
+
+    rng = random.Random(7)
+    ids = [f"{rng.getrandbits(64):016x}" for _ in range(200)]
+    ids += ["0" * 16, "f" * 16, "00000000000000ff", "0100000000000000"]
+    stamps = ["2026-11-20 12:00:00.000000001", "2026-11-20 12:00:00.000000002", "1970-01-01 00:00:00"]
+    rows = [(rng.choice(stamps), span_id) for span_id in ids]
+    values = ", ".join(f"('{at}', '{span_id}')" for at, span_id in rows)
+    ordered = store.client.query(
+        f"SELECT SpanId FROM (SELECT toDateTime64(at, 9, 'UTC') AS Timestamp, span AS SpanId"
+        f" FROM values('at String, span String', {values})) ORDER BY {_SEND_ORDER}").result_rows
+    assert [span_id for (span_id,) in ordered] == [span_id for _, span_id in sorted(rows)]
