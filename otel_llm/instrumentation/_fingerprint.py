@@ -333,7 +333,8 @@ def request_shape(key: bytes, parts: RequestParts) -> RequestShape:
     )
     params = parts.params
     skipped = _skipped(parts.part_keys)
-    hashed = [item for item in sorted(params.items()) if item[0] not in skipped]  # keys differ: never a value compared
+    # Sorted items (keys differ: no value is ever compared); a dict, so the slow path drops sentinels.
+    hashed = dict([item for item in sorted(params.items()) if item[0] not in skipped])
     rest = _encode((messages[first_turn:] if first_turn else messages, hashed))
     hasher.update(rest)
     attrs[semconv.OTEL_LLM_REQUEST_FINGERPRINT] = hasher.hexdigest()[:_HEX_DIGITS]

@@ -235,3 +235,12 @@ def test_messages_that_are_no_mappings_are_read_one_by_one() -> None:
     attrs = shape_attributes(KEY, mixed)
     assert (attrs[semconv.OTEL_LLM_REQUEST_TURN_INDEX], attrs[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT]) == (2, 3)
     assert semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT in attrs  # the system model message before the first turn
+
+
+def test_an_argument_not_given_is_the_same_as_an_absent_one() -> None:
+    class NotGiven:  # the SDKs' sentinel for "argument not given", passed explicitly by some frameworks
+        pass
+
+    base = shape(chat("q"))
+    sent = shape(chat("q", temperature=NotGiven(), tools=NotGiven()))
+    assert sent[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == base[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
