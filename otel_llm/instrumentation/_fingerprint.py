@@ -6,15 +6,22 @@ they said, so every span carries (content capture stays off):
 
 - a fingerprint of the whole request (model, messages, system, tools, parameters) and one of its
   stable prefix (model, system, tools and the messages before the first user turn), each a
-  keyed BLAKE2b digest: identical requests match, and nothing can be read back or confirmed by
-  someone guessing a prompt without the key;
-- the prefix's estimated token count (bytes / 4: tiktoken took 65 µs for 2 KB of text here,
-  several times the whole shape, and 1 ms for 50 KB; see benchmarks/instrumentation/RESULTS.md), the number of
-  messages and tools, whether a max output length was set, the provider's cache controls used
-  (``explicit`` markers such as Anthropic's ``cache_control`` blocks, ``automatic`` where the
-  provider caches a long enough prefix by itself, e.g. OpenAI from 1024 tokens, else ``none``),
-  and the conversation turn index (the number of user turns in the request, so it needs no state
-  across calls or processes; tool results sent as user messages are not turns).
+  keyed hash: identical requests match, and nothing can be read back or confirmed by someone
+  guessing a prompt without the key;
+- the prefix's token count, the number of messages and tools, whether a max output length was
+  set, the provider's cache controls used (``explicit`` markers such as Anthropic's
+  ``cache_control`` blocks, ``automatic`` where the provider caches a prefix that long by itself,
+  e.g. OpenAI from 1024 tokens, else ``none``), and the conversation turn index (the number of
+  user turns in the request, so it needs no state across calls or processes; tool results sent
+  as user messages are not turns).
+
+The prefix's tokens: a tokenizer is out of the question on every call (tiktoken took 65 µs for
+2 KB, several times the whole shape, and the provider's tokenizer may not be public), and
+``bytes / 4`` was 1.2 to 1.6 times tiktoken's count on the benchmark's prompts, an error that
+would go straight into the advisor's dollars. So the span starts with ``bytes / 4`` and, once the
+response reports the input tokens, the lifecycle replaces it with the prefix's share of the
+encoded request times that count (:meth:`RequestShape.with_usage`): the provider's own tokenizer,
+within a few percent (benchmarks/advise/RESULTS.md). The cache control is decided again from it.
 
 The key: ``OTEL_LLM_FINGERPRINT_KEY`` when set (give every host of a fleet the same value so their
 fingerprints match), else a random key created once per installation in
@@ -24,14 +31,20 @@ app never breaks, and fingerprints then match only within the process.
 
 How it hashes: the parts are encoded by ``marshal`` (C, format version 2: no object references
 and no interning flags, so equal requests give equal bytes whoever built them), each part once
-(the prefix parts, then the rest), into ONE incremental keyed BLAKE2b whose state is copied at
-the prefix boundary; nothing is encoded twice. The cost is in the number of objects, not the
-bytes: a walk in Python cost about 1.5 µs per message, the JSON encoder about 0.6, marshal
-about 0.2. A request holding objects marshal does not know (SDK models given back, enums) is
-first turned into plain dicts and lists. Dict key order is kept, as the SDK sends it. Transport
-settings (headers, timeouts, ``stream``) and per-user labels (``user``, ``metadata``) are left
-out: they do not change the answer. Explicit cache markers are found in the same bytes, as a
-string equal to the marker's name (a key, or, rarely, a value spelled exactly so).
+(the model and the prefix parts, then the rest), into ONE incremental SHA-256 whose state is
+copied at the prefix boundary; nothing is encoded twice. The key is SHA-256's first block,
+absorbed once per key (each call copies that state), and the digest is cut to 128 bits, which
+also leaves no length extension to a forger; SHA-256 ran twice as fast as keyed BLAKE2b here
+(hardware SHA instructions, as most current x86 and ARM CPUs have). The cost is in the number of
+objects more than the bytes: a walk in Python cost about 1.5 µs per message, the JSON encoder
+about 0.6, marshal about 0.2; the roles are read in one comprehension and counted in C. A
+request holding objects marshal does not know (SDK models given back, enums) is first turned
+into plain dicts and lists, where an argument "not given" (the SDKs' sentinels) is dropped. Dict
+key order is kept, as the SDK sends it; parameters are hashed in name order. Transport settings
+(headers, timeouts, ``stream``) and per-user labels (``user``, ``metadata``) are left out: they
+do not change the answer. Explicit cache markers are found in the same bytes, as a string equal
+to the marker's name (a key, or, rarely, a value spelled exactly so), for providers that take
+markers.
 
 An SDK package describes its request with one :class:`RequestParts` passed to
 ``Telemetry.start_call(request=...)``; the lifecycle adds :func:`request_shape` to the span.
@@ -332,9 +345,8 @@ def request_shape(key: bytes, parts: RequestParts) -> RequestShape:
         hasher.copy().hexdigest()[:_HEX_DIGITS] if parts.system is not None or tools or first_turn else None
     )
     params = parts.params
-    skipped = _skipped(parts.part_keys)
-    # Sorted items (keys differ: no value is ever compared); a dict, so the slow path drops sentinels.
-    hashed = dict([item for item in sorted(params.items()) if item[0] not in skipped])
+    # In name order (call sites order keywords differently); a dict, so the slow path drops sentinels.
+    hashed = {name: params[name] for name in sorted(params.keys() - _skipped(parts.part_keys))}
     rest = _encode((messages[first_turn:] if first_turn else messages, hashed))
     hasher.update(rest)
     attrs[semconv.OTEL_LLM_REQUEST_FINGERPRINT] = hasher.hexdigest()[:_HEX_DIGITS]
