@@ -28,6 +28,10 @@ import sys
 import time
 from pathlib import Path
 
+from _baseline import module_at
+
+from otel_llm.query import ClickHouseSource
+from otel_llm.query import advise as reads
 from otel_llm.schema import migrate
 from otel_llm.store import connect
 
@@ -93,11 +97,47 @@ def run_advise(directory: str) -> tuple[float, dict]:
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def compare_reads(directory: str, rev: str, rounds: int) -> list[tuple[str, float, float]]:
+    """(read, seconds at ``rev``, seconds now): each read of ``otel_llm.query.advise`` over the
+    whole store, the two versions in turn ``rounds`` times, medians. In this process, after the
+    command's runs, so the command's memory is measured alone."""
+    before = module_at(rev, "otel_llm/query/advise.py")
+    client = connect(f"chdb://{directory}")
+    source = ClickHouseSource(client)
+    until = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    since = until - dt.timedelta(days=30)
+    calls = {
+        "spend": lambda m: m.spend(source, DATABASE, since, until),
+        "repeated_requests": lambda m: m.repeated_requests(source, DATABASE, since, until, 10.0),
+        "repeated_prefixes": lambda m: m.repeated_prefixes(source, DATABASE, since, until, 300.0),
+        "model_usage": lambda m: m.model_usage(source, DATABASE, since, until),
+        "context_growth": lambda m: m.context_growth(source, DATABASE, since, until, 10_000),
+        "failed_calls": lambda m: m.failed_calls(source, DATABASE, since, until),
+        "unpriced_models": lambda m: m.unpriced_models(source, DATABASE, since, until),
+    }
+    results = []
+    try:
+        for name, call in calls.items():
+            times: dict[str, list[float]] = {"before": [], "now": []}
+            for _ in range(rounds):
+                for label, module in (("before", before), ("now", reads)):
+                    started = time.perf_counter()
+                    call(module).dicts()
+                    times[label].append(time.perf_counter() - started)
+            results.append((name, statistics.median(times["before"]), statistics.median(times["now"])))
+    finally:
+        client.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=10_000_000)
     parser.add_argument("--dir", default="/tmp/otel-llm-advise-bench")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--compare-reads", metavar="REV", default=None,
+                        help="also time each read against otel_llm/query/advise.py at this git revision")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare-reads")
     args = parser.parse_args()
     shutil.rmtree(args.dir, ignore_errors=True)
     Path(args.dir).mkdir(parents=True)
@@ -110,6 +150,7 @@ def main() -> None:
             took, advice = run_advise(args.dir)
             times.append(took)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        compared = compare_reads(args.dir, args.compare_reads, args.rounds) if args.compare_reads else []
     finally:
         shutil.rmtree(args.dir, ignore_errors=True)
     kinds = sorted({f["kind"] for f in advice["findings"]})
@@ -120,6 +161,11 @@ def main() -> None:
     print(f"| {advice['calls']:,} | {filled:.1f} | {statistics.median(times):.1f} ({runs}) | {peak_mb:.0f}"
           f" | {len(advice['findings'])} | {len(kinds)} | {total:,.2f} |")
     print("kinds:", ", ".join(kinds))
+    if compared:
+        print(f"\n| read | s at {args.compare_reads} | s now | ratio |  (medians of {args.rounds} rounds, in turn)")
+        print("| --- | ---: | ---: | ---: |")
+        for name, then, now in compared:
+            print(f"| {name} | {then:.2f} | {now:.2f} | {then / now:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -18,13 +18,12 @@ import argparse
 import hashlib
 import json
 import statistics
-import subprocess
 import sys
 import time
-import types
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from _baseline import module_at
 
 from otel_llm import semconv
 from otel_llm.instrumentation import _fingerprint
@@ -32,7 +31,6 @@ from otel_llm.instrumentation.anthropic._extract import request_parts as anthrop
 from otel_llm.instrumentation.openai._extract import request_parts as openai_parts
 
 KEY = bytes(range(32))
-REPO = Path(__file__).resolve().parents[2]
 TOOL = {
     "type": "function",
     "function": {
@@ -83,17 +81,6 @@ def anthropic_request(chat: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def baseline_module(rev: str) -> types.ModuleType:
-    """``_fingerprint.py`` as it was at ``rev``, loaded beside this checkout's."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:otel_llm/instrumentation/_fingerprint.py"],
-        cwd=REPO, check=True, capture_output=True, text=True,
-    ).stdout
-    module = types.ModuleType(f"_fingerprint_at_{rev}")
-    exec(compile(source, module.__name__, "exec"), module.__dict__)  # our own file, from git
-    return module
-
-
 def per_call_us(fn: Callable[[], object], budget_s: float = 0.02) -> Callable[[], float]:
     """A sampler: each call times enough calls of ``fn`` to fill ``budget_s`` and returns µs per call."""
     start = time.perf_counter_ns()
@@ -137,7 +124,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="7b62900", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
-    before = baseline_module(args.baseline)
+    before = module_at(args.baseline, "otel_llm/instrumentation/_fingerprint.py")
     cases = (("2 KB, 2 messages", single_turn_request(2_000)), ("2 KB, 14 messages", chat_request(2_000)),
              ("50 KB", chat_request(50_000)), ("500 KB", chat_request(500_000)))
     print("| request | bytes (JSON) | openai before µs | openai after µs | anthropic before µs | anthropic after µs"
