@@ -231,31 +231,37 @@ def expiring_caches(
     tokens x (cache write price - cache read price) - the long-lived cache's remaining writes x
     (its write price - the cache write price). The tokens are the provider's own write counts."""
     findings = []
-    for (feature, provider, model), group in _grouped(r for r in rows if int(r["rewrites"])).items():
-        price = _price(book, group[0])
-        if price is None or None in (price.cache_read, price.cache_write, price.cache_write_1h):
+    per_group: dict[tuple[str, str, str], list[tuple[Mapping[str, Any], Decimal, ModelPrice]]] = defaultdict(list)
+    for row in rows:
+        price = _price(book, row)
+        if not int(row["rewrites"]) or price is None:
             continue
-        assert price.cache_read is not None and price.cache_write is not None and price.cache_write_1h is not None
-        rewritten = sum(int(r["rewrite_tokens"]) for r in group)
-        long_writes = sum(int(r["long_write_tokens"]) for r in group)
-        saving = (rewritten * (price.cache_write - price.cache_read)
-                  - long_writes * (price.cache_write_1h - price.cache_write))
+        read, write, write_1h = price.cache_read, price.cache_write, price.cache_write_1h
+        if read is None or write is None or write_1h is None:
+            continue
+        saving = int(row["rewrite_tokens"]) * (write - read) - int(row["long_write_tokens"]) * (write_1h - write)
+        per_group[(row["feature"], row["provider"], row["model"])].append((row, saving, price))
+    for (feature, provider, model), group in per_group.items():
+        saving = sum((s for _, s, _ in group), Decimal(0))
         if saving <= 0:
             continue
-        rewrites = sum(int(r["rewrites"]) for r in group)
-        minutes = thresholds.cache_ttl_seconds / 60
+        rewrites = sum(int(r["rewrites"]) for r, _, _ in group)
+        rewritten = sum(int(r["rewrite_tokens"]) for r, _, _ in group)
+        long_writes = sum(int(r["long_write_tokens"]) for r, _, _ in group)
+        price = group[0][2]
+        assert price.cache_read is not None and price.cache_write is not None and price.cache_write_1h is not None
+        top = sorted(group, key=lambda g: (-g[1], g[0]["prefix_fingerprint"]))[:_EVIDENCE_FINGERPRINTS]
         findings.append(Finding(
             KIND_CACHE_EXPIRY, feature, provider, model,
-            f"{rewrites} prompt cache writes repeated after the cache expired ({minutes:g} min) between calls:"
-            " use the 1-hour cache (ttl \"1h\")",
+            f"{rewrites} prompt cache writes repeated after the cache expired"
+            f" ({thresholds.cache_ttl_seconds / 60:g} min) between calls: use the 1-hour cache (ttl \"1h\")",
             saving * scale,
-            f"{rewritten} rewritten tokens x ({_per_token(price.cache_write)} write - {_per_token(price.cache_read)}"
-            f" read) - {long_writes} tokens still written x ({_per_token(price.cache_write_1h)} 1-hour write"
-            f" - {_per_token(price.cache_write)} write), {usd(saving)} x {scale:.4f} (to a month)",
+            f"per prefix: rewritten tokens x ({_per_token(price.cache_write)} write - {_per_token(price.cache_read)}"
+            f" read) - tokens still written x ({_per_token(price.cache_write_1h)} 1-hour write -"
+            f" {_per_token(price.cache_write)} write); {rewritten} rewritten, {long_writes} still written,"
+            f" {usd(saving)} x {scale:.4f} (to a month)",
             {"rewrites": rewrites, "rewritten_tokens": rewritten, "long_cache_write_tokens": long_writes,
-             "prefixes": {r["prefix_fingerprint"]: int(r["rewrites"]) for r in
-                          sorted(group, key=lambda r: (-int(r["rewrite_tokens"]), r["prefix_fingerprint"]))
-                          [:_EVIDENCE_FINGERPRINTS]}},
+             "prefixes": {r["prefix_fingerprint"]: int(r["rewrites"]) for r, _, _ in top}},
         ))
     return findings
 
