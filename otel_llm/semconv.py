@@ -236,7 +236,7 @@ ENV_MISTRAL_SDK_SPANS = "OTEL_LLM_MISTRAL_SDK_SPANS"
 # prefix, the prefix's estimated tokens, sizes and flags. See instrumentation/_fingerprint.py.
 OTEL_LLM_REQUEST_FINGERPRINT = "otel_llm.request.fingerprint"
 OTEL_LLM_REQUEST_PREFIX_FINGERPRINT = "otel_llm.request.prefix.fingerprint"
-OTEL_LLM_REQUEST_PREFIX_TOKENS = "otel_llm.request.prefix.tokens"  # estimate: characters / 4
+OTEL_LLM_REQUEST_PREFIX_TOKENS = "otel_llm.request.prefix.tokens"  # share x reported input (bytes / 4 before)
 OTEL_LLM_REQUEST_MESSAGE_COUNT = "otel_llm.request.message_count"
 OTEL_LLM_REQUEST_TOOL_COUNT = "otel_llm.request.tool_count"
 OTEL_LLM_REQUEST_MAX_TOKENS_SET = "otel_llm.request.max_tokens_set"

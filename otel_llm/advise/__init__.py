@@ -21,6 +21,7 @@ from otel_llm.advise.findings import (
     batchable,
     cheaper_model_calls,
     context_growth,
+    expiring_caches,
     failed_calls,
     repeated_prefixes,
     repeated_requests,
@@ -92,12 +93,14 @@ def advise(
     scale = month_scale(since, until)
     requests = reads.repeated_requests(source, database, since, until, limits.retry_seconds).dicts()
     usage = reads.model_usage(source, database, since, until).dicts()
+    prefixes = reads.repeated_prefixes(
+        source, database, since, until, limits.cache_ttl_seconds, limits.long_cache_ttl_seconds).dicts()
     findings = [
         *repeated_requests(requests, scale),
         *retries(requests, scale, limits),
         *repeated_prefixes(
-            reads.repeated_prefixes(source, database, since, until, limits.cache_ttl_seconds).dicts(),
-            book, scale, limits),
+            prefixes, book, scale, limits),
+        *expiring_caches(prefixes, book, scale, limits),
         *cheaper_model_calls(usage, book, scale, limits),
         *batchable(usage, book, scale, limits),
         *uncapped_output(usage, book, scale),

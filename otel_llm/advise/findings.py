@@ -24,8 +24,10 @@ __all__ = [
     "Finding",
     "Thresholds",
     "batchable",
+    "cache_minimum",
     "cheaper_model_calls",
     "context_growth",
+    "expiring_caches",
     "failed_calls",
     "repeated_prefixes",
     "repeated_requests",
@@ -36,6 +38,7 @@ __all__ = [
 
 KIND_REPEATED_REQUESTS = "repeated_requests"
 KIND_REPEATED_PREFIXES = "repeated_prefixes"
+KIND_CACHE_EXPIRY = "cache_expiry"
 KIND_CHEAPER_MODEL = "cheaper_model"
 KIND_BATCH = "batch_api"
 KIND_UNCAPPED_OUTPUT = "uncapped_output"
@@ -51,6 +54,22 @@ SMALL_MODELS: Mapping[str, tuple[str, ...]] = {
     semconv.PROVIDER_GCP_GEMINI: ("gemini-2.0-flash-lite",),
 }
 _EVIDENCE_FINGERPRINTS = 3  # the biggest groups named in a finding's evidence
+# The smallest prefix a model caches, where it is above Thresholds.min_cacheable_tokens (Anthropic's
+# prompt caching documentation; a shorter prefix is sent uncached even with cache_control). The
+# longest matching start of the price model's name wins.
+CACHE_MINIMUM_TOKENS: Mapping[str, int] = {
+    "claude-opus-4-6": 4096,
+    "claude-opus-4-5": 4096,
+    "claude-haiku-4-5": 4096,
+    "claude-3-5-haiku": 2048,
+    "claude-3-haiku": 2048,
+}
+# What to do about a repeated prefix, by the cache controls its uncached sends used.
+_PREFIX_ADVICE = {
+    semconv.CACHE_CONTROL_NONE: "turn on prompt caching",
+    semconv.CACHE_CONTROL_AUTOMATIC: "cached automatically, yet missed: keep it warm or route alike (prompt_cache_key)",
+    semconv.CACHE_CONTROL_EXPLICIT: "marked for caching, yet never read: check the breakpoint's place",
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,8 @@ class Thresholds:
 
     retry_seconds: float = 10.0  # an identical request sooner than this after the last is a retry
     cache_ttl_seconds: float = 300.0  # prompt caches keep a prefix 5 minutes after its last use
-    min_cacheable_tokens: int = 1024  # OpenAI's and Anthropic's (Sonnet, Opus) smallest cacheable prefix
+    min_cacheable_tokens: int = 1024  # OpenAI's and Anthropic's (Sonnet) smallest cacheable prefix
+    long_cache_ttl_seconds: float = 3600.0  # Anthropic's 1-hour cache (cache_control ttl "1h")
     min_calls: int = 5  # a feature's pattern needs at least this many calls
     short_output_tokens: float = 20.0  # classification-like: mean output at most this...
     output_stddev_tokens: float = 5.0  # ...and this little spread
@@ -161,7 +181,7 @@ def repeated_prefixes(
     for row in rows:
         tokens = int(row["prefix_tokens"])
         price = _price(book, row)
-        if tokens < thresholds.min_cacheable_tokens or price is None or price.input is None:
+        if tokens < cache_minimum(row, thresholds) or price is None or price.input is None:
             continue
         if price.cache_read is None:
             continue
@@ -181,10 +201,10 @@ def repeated_prefixes(
         write_price = price.cache_write if price.cache_write is not None else price.input
         top = sorted(group, key=lambda rs: (-rs[1], rs[0]["prefix_fingerprint"]))[:_EVIDENCE_FINGERPRINTS]
         controls = sorted({c for r, _ in group for c in r["cache_control"]})
+        advice = "; ".join(_PREFIX_ADVICE.get(c, _PREFIX_ADVICE[semconv.CACHE_CONTROL_NONE]) for c in controls)
         findings.append(Finding(
             KIND_REPEATED_PREFIXES, feature, provider, model,
-            f"{len(group)} repeated prompt prefix(es) sent {reads + writes} times without a cache read:"
-            " turn on prompt caching (or keep it warm)",
+            f"{len(group)} repeated prompt prefix(es) sent {reads + writes} times without a cache read: {advice}",
             saving * scale,
             f"per prefix: prefix tokens x (reads x ({_per_token(price.input)} input - {_per_token(price.cache_read)}"
             f" cache read) - writes x ({_per_token(write_price)} write - input)); {reads} reads, {writes} writes,"
@@ -192,6 +212,56 @@ def repeated_prefixes(
             {"uncached_calls": reads + writes, "reads": reads, "writes": writes, "prefix_tokens_sent": tokens,
              "cache_control": controls,
              "prefixes": {r["prefix_fingerprint"]: int(r["prefix_tokens"]) for r, _ in top}},
+        ))
+    return findings
+
+
+def cache_minimum(row: Mapping[str, Any], thresholds: Thresholds) -> int:
+    """The smallest prefix the row's model caches: its entry in CACHE_MINIMUM_TOKENS, else the threshold."""
+    model = row.get("price_model") or row.get("model") or ""
+    matches = [name for name in CACHE_MINIMUM_TOKENS if model.startswith(name)]
+    return CACHE_MINIMUM_TOKENS[max(matches, key=len)] if matches else thresholds.min_cacheable_tokens
+
+
+def expiring_caches(
+    rows: Sequence[Mapping[str, Any]], book: PriceBook, scale: Decimal, thresholds: Thresholds,
+) -> list[Finding]:
+    """Explicit caches that expired between calls and were written again (the write price paid
+    again): with the long-lived cache those sends would have read it instead. saving = rewritten
+    tokens x (cache write price - cache read price) - the long-lived cache's remaining writes x
+    (its write price - the cache write price). The tokens are the provider's own write counts."""
+    findings = []
+    per_group: dict[tuple[str, str, str], list[tuple[Mapping[str, Any], Decimal, ModelPrice]]] = defaultdict(list)
+    for row in rows:
+        price = _price(book, row)
+        if not int(row["rewrites"]) or price is None:
+            continue
+        read, write, write_1h = price.cache_read, price.cache_write, price.cache_write_1h
+        if read is None or write is None or write_1h is None:
+            continue
+        saving = int(row["rewrite_tokens"]) * (write - read) - int(row["long_write_tokens"]) * (write_1h - write)
+        per_group[(row["feature"], row["provider"], row["model"])].append((row, saving, price))
+    for (feature, provider, model), group in per_group.items():
+        saving = sum((s for _, s, _ in group), Decimal(0))
+        if saving <= 0:
+            continue
+        rewrites = sum(int(r["rewrites"]) for r, _, _ in group)
+        rewritten = sum(int(r["rewrite_tokens"]) for r, _, _ in group)
+        long_writes = sum(int(r["long_write_tokens"]) for r, _, _ in group)
+        price = group[0][2]
+        assert price.cache_read is not None and price.cache_write is not None and price.cache_write_1h is not None
+        top = sorted(group, key=lambda g: (-g[1], g[0]["prefix_fingerprint"]))[:_EVIDENCE_FINGERPRINTS]
+        findings.append(Finding(
+            KIND_CACHE_EXPIRY, feature, provider, model,
+            f"{rewrites} prompt cache writes repeated after the cache expired"
+            f" ({thresholds.cache_ttl_seconds / 60:g} min) between calls: use the 1-hour cache (ttl \"1h\")",
+            saving * scale,
+            f"per prefix: rewritten tokens x ({_per_token(price.cache_write)} write - {_per_token(price.cache_read)}"
+            f" read) - tokens still written x ({_per_token(price.cache_write_1h)} 1-hour write -"
+            f" {_per_token(price.cache_write)} write); {rewritten} rewritten, {long_writes} still written,"
+            f" {usd(saving)} x {scale:.4f} (to a month)",
+            {"rewrites": rewrites, "rewritten_tokens": rewritten, "long_cache_write_tokens": long_writes,
+             "prefixes": {r["prefix_fingerprint"]: int(r["rewrites"]) for r, _, _ in top}},
         ))
     return findings
 

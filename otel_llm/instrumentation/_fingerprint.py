@@ -6,15 +6,22 @@ they said, so every span carries (content capture stays off):
 
 - a fingerprint of the whole request (model, messages, system, tools, parameters) and one of its
   stable prefix (model, system, tools and the messages before the first user turn), each a
-  keyed BLAKE2b digest: identical requests match, and nothing can be read back or confirmed by
-  someone guessing a prompt without the key;
-- the prefix's estimated token count (bytes / 4: tiktoken took 65 µs for 2 KB of text here,
-  several times the whole shape, and 1 ms for 50 KB; see benchmarks/instrumentation/RESULTS.md), the number of
-  messages and tools, whether a max output length was set, the provider's cache controls used
-  (``explicit`` markers such as Anthropic's ``cache_control`` blocks, ``automatic`` where the
-  provider caches a long enough prefix by itself, e.g. OpenAI from 1024 tokens, else ``none``),
-  and the conversation turn index (the number of user turns in the request, so it needs no state
-  across calls or processes; tool results sent as user messages are not turns).
+  keyed hash: identical requests match, and nothing can be read back or confirmed by someone
+  guessing a prompt without the key;
+- the prefix's token count, the number of messages and tools, whether a max output length was
+  set, the provider's cache controls used (``explicit`` markers such as Anthropic's
+  ``cache_control`` blocks, ``automatic`` where the provider caches a prefix that long by itself,
+  e.g. OpenAI from 1024 tokens, else ``none``), and the conversation turn index (the number of
+  user turns in the request, so it needs no state across calls or processes; tool results sent
+  as user messages are not turns).
+
+The prefix's tokens: a tokenizer is out of the question on every call (tiktoken took 65 µs for
+2 KB, several times the whole shape, and the provider's tokenizer may not be public), and
+``bytes / 4`` was 1.2 to 1.6 times tiktoken's count on the benchmark's prompts, an error that
+would go straight into the advisor's dollars. So the span starts with ``bytes / 4`` and, once the
+response reports the input tokens, the lifecycle replaces it with the prefix's share of the
+encoded request times that count (:meth:`RequestShape.with_usage`): the provider's own tokenizer,
+within a few percent (benchmarks/advise/RESULTS.md). The cache control is decided again from it.
 
 The key: ``OTEL_LLM_FINGERPRINT_KEY`` when set (give every host of a fleet the same value so their
 fingerprints match), else a random key created once per installation in
@@ -24,17 +31,23 @@ app never breaks, and fingerprints then match only within the process.
 
 How it hashes: the parts are encoded by ``marshal`` (C, format version 2: no object references
 and no interning flags, so equal requests give equal bytes whoever built them), each part once
-(the prefix parts, then the rest), into ONE incremental keyed BLAKE2b whose state is copied at
-the prefix boundary; nothing is encoded twice. The cost is in the number of objects, not the
-bytes: a walk in Python cost about 1.5 µs per message, the JSON encoder about 0.6, marshal
-about 0.2. A request holding objects marshal does not know (SDK models given back, enums) is
-first turned into plain dicts and lists. Dict key order is kept, as the SDK sends it. Transport
-settings (headers, timeouts, ``stream``) and per-user labels (``user``, ``metadata``) are left
-out: they do not change the answer. Explicit cache markers are found in the same bytes, as a
-string equal to the marker's name (a key, or, rarely, a value spelled exactly so).
+(the model and the prefix parts, then the rest), into ONE incremental SHA-256 whose state is
+copied at the prefix boundary; nothing is encoded twice. The key is SHA-256's first block,
+absorbed once per key (each call copies that state), and the digest is cut to 128 bits, which
+also leaves no length extension to a forger; SHA-256 ran twice as fast as keyed BLAKE2b here
+(hardware SHA instructions, as most current x86 and ARM CPUs have). The cost is in the number of
+objects more than the bytes: a walk in Python cost about 1.5 µs per message, the JSON encoder
+about 0.6, marshal about 0.2; the roles are read in one comprehension and counted in C. A
+request holding objects marshal does not know (SDK models given back, enums) is first turned
+into plain dicts and lists, where an argument "not given" (the SDKs' sentinels) is dropped. Dict
+key order is kept, as the SDK sends it; parameters are hashed in name order. Transport settings
+(headers, timeouts, ``stream``) and per-user labels (``user``, ``metadata``) are left out: they
+do not change the answer. Explicit cache markers are found in the same bytes, as a string equal
+to the marker's name (a key, or, rarely, a value spelled exactly so), for providers that take
+markers.
 
 An SDK package describes its request with one :class:`RequestParts` passed to
-``Telemetry.start_call(request=...)``; the lifecycle adds :func:`shape_attributes` to the span.
+``Telemetry.start_call(request=...)``; the lifecycle adds :func:`request_shape` to the span.
 """
 
 from __future__ import annotations
@@ -53,13 +66,22 @@ from typing import Any, NamedTuple
 from otel_llm import semconv
 from otel_llm._env import env_str
 
-__all__ = ["AUTOMATIC_CACHE_MIN_TOKENS", "RequestParts", "installation_key", "shape_attributes"]
+__all__ = [
+    "AUTOMATIC_CACHE_MIN_TOKENS",
+    "NO_SHAPE",
+    "RequestParts",
+    "RequestShape",
+    "chat_request_parts",
+    "installation_key",
+    "request_shape",
+]
 
 _log = logging.getLogger(__name__)
 
 _KEY_FILE = "otel-llm-fingerprint.key"
 _KEY_BYTES = 32
-_DIGEST_BYTES = 16
+_BLOCK_BYTES = 64  # SHA-256's block: the key fills the first one
+_HEX_DIGITS = 32  # 128 bits of the 256: enough to tell requests apart, and no length extension
 _BYTES_PER_TOKEN = 4
 # Parameters that do not change the answer: transport, and labels of who asked.
 _NOT_HASHED = frozenset(
@@ -67,6 +89,7 @@ _NOT_HASHED = frozenset(
      "safety_identifier", "prompt_cache_key", "store"]
 )
 # The SDKs' "argument not given" sentinels (openai/anthropic NotGiven, Omit): the same as absent.
+# marshal refuses them, so they are dropped on the slow path (``_plain``) and cost nothing else.
 _SENTINEL_TYPES = frozenset(["NotGiven", "Omit"])
 _EXPLICIT_CACHE_KEYS = frozenset(["cache_control"])
 # Providers that cache a long enough prompt prefix without being asked, from this many tokens.
@@ -84,7 +107,9 @@ class RequestParts(NamedTuple):
     ``params``: every other argument sent (hashed except transport and labels; the parts above
     may be in it too, they are skipped). ``cache_keys``: the dict keys that mark an explicit cache
     breakpoint in this provider's format. ``automatic_cache_min_tokens``: the prefix size from
-    which the provider caches by itself (None: it never does). A NamedTuple: built on every call,
+    which the provider caches by itself (None: it never does). ``tool_result_types``: the content
+    block types that carry tool results back in a user message (empty: the provider has a role
+    for them, and user messages need not be looked into). A NamedTuple: built on every call,
     and cheaper to build than a frozen dataclass.
     """
 
@@ -99,6 +124,31 @@ class RequestParts(NamedTuple):
     user_role: str = "user"
     tool_result_types: Collection[str] = ("tool_result",)
     part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
+
+
+_CHAT_PART_KEYS = ("messages", "tools", "model")
+_MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def chat_request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
+    """The parts of an OpenAI-style chat request (Groq, Mistral, Cohere v2): ``messages`` with
+    roles (tool results in a role of their own), ``tools``, every other argument a parameter. These
+    providers take no cache markers; a request without ``messages`` (embeddings) is its parameters."""
+    messages, tools = kwargs.get("messages"), kwargs.get("tools")
+    return RequestParts(
+        model=kwargs.get("model"),
+        messages=messages if isinstance(messages, (list, tuple)) else None,
+        tools=tools if isinstance(tools, (list, tuple)) else None,
+        params=kwargs,
+        max_tokens_set=any(_given(kwargs.get(name)) for name in _MAX_TOKENS_KEYS),
+        cache_keys=frozenset(),
+        tool_result_types=(),
+        part_keys=_CHAT_PART_KEYS,
+    )
+
+
+def _given(value: object) -> bool:
+    return value is not None and type(value).__name__ not in _SENTINEL_TYPES
 
 
 def _data_dir() -> Path:
@@ -157,8 +207,8 @@ def _plain(obj: Any) -> Any:
         return obj
     if isinstance(obj, type):  # a class (parse(response_format=Model)): its name, not its namespace
         return f"<{obj.__module__}.{obj.__qualname__}>"
-    if kind is dict or isinstance(obj, Mapping):
-        return {_plain(k): _plain(v) for k, v in obj.items()}
+    if kind is dict or isinstance(obj, Mapping):  # an argument "not given" is as if absent
+        return {_plain(k): _plain(v) for k, v in obj.items() if type(v).__name__ not in _SENTINEL_TYPES}
     if kind is list:
         return [_plain(item) for item in obj]
     if kind is tuple:  # kept a tuple: marshal tells the two apart, and the parts are tuples
@@ -187,12 +237,6 @@ def _encode(obj: Any) -> bytes:
         return marshal.dumps(_plain(obj), _MARSHAL_VERSION)
 
 
-@functools.lru_cache(maxsize=64)
-def _marker(name: str) -> bytes:
-    """How marshal writes the string ``name`` (type code, 4-byte length, UTF-8)."""
-    return marshal.dumps(name, _MARSHAL_VERSION)
-
-
 def _get(obj: Any, name: str) -> Any:
     if type(obj) is dict:
         return obj.get(name)
@@ -200,19 +244,28 @@ def _get(obj: Any, name: str) -> Any:
     return fields.get(name) if fields is not None else None
 
 
+def _roles(messages: Sequence[Any]) -> list[Any]:
+    """Each message's role; one comprehension when they are all dicts (or other mappings)."""
+    try:
+        return [message.get("role") for message in messages]
+    except (AttributeError, TypeError):  # an SDK model, or a message that is no message at all
+        return [_get(message, "role") for message in messages]
+
+
 def _turns(messages: Sequence[Any], user_role: str, tool_result_types: Collection[str]) -> tuple[int, int]:
     """(user turns, index of the first): user messages, except those that only carry tool results
-    back (an agent step, not a turn). Inlined for dicts, the usual message: this runs on every call."""
+    back (an agent step, not a turn). This runs on every call, over every message: the roles are
+    counted in C, and only a provider that sends tool results as user messages (Anthropic) has
+    its user messages looked into."""
+    roles = _roles(messages)
+    turns = roles.count(user_role)
+    if not turns:
+        return 0, len(messages)
+    if not tool_result_types:
+        return turns, roles.index(user_role)
     turns, first = 0, len(messages)
-    for index, message in enumerate(messages):
-        if type(message) is dict:
-            if message.get("role") != user_role:
-                continue
-            content = message.get("content")
-        else:
-            if _get(message, "role") != user_role:
-                continue
-            content = _get(message, "content")
+    for index in [i for i, role in enumerate(roles) if role == user_role]:
+        content = _get(messages[index], "content")
         if type(content) is list and content and all(_get(b, "type") in tool_result_types for b in content):
             continue
         if not turns:
@@ -225,50 +278,95 @@ def _sequence(value: object) -> Sequence[Any]:
     return value if isinstance(value, (list, tuple)) else ()
 
 
-def shape_attributes(key: bytes, parts: RequestParts) -> dict[str, Any]:
-    """The span attributes of one request's shape (see the module docstring)."""
+@functools.lru_cache(maxsize=8)
+def _keyed_hasher(key: bytes) -> Any:
+    """SHA-256 that has absorbed the key as its first block; each call copies it (no key setup)."""
+    return hashlib.sha256(hashlib.sha256(key).digest().ljust(_BLOCK_BYTES, b"\0"))
+
+
+@functools.lru_cache(maxsize=64)
+def _skipped(part_keys: tuple[str, ...]) -> frozenset[str]:
+    """The parameters left out of the hash: transport, labels, and the parts hashed on their own."""
+    return _NOT_HASHED.union(part_keys)
+
+
+@functools.lru_cache(maxsize=8)
+def _markers(cache_keys: frozenset[str]) -> tuple[bytes, ...]:
+    """How marshal writes each marker name (type code, 4-byte length, UTF-8)."""
+    return tuple(marshal.dumps(name, _MARSHAL_VERSION) for name in cache_keys)
+
+
+class RequestShape(NamedTuple):
+    """A request's shape: its span attributes, and what refines them once the usage is known.
+
+    ``prefix_share`` is the prefix's share of the encoded request: with the provider's own count
+    of the input it gives the prefix's tokens in the provider's tokenizer (:meth:`with_usage`).
+    """
+
+    attributes: dict[str, Any]
+    prefix_share: float = 0.0
+    explicit_cache: bool = False
+    automatic_cache_min_tokens: int | None = None
+
+    def with_usage(self, input_tokens: int) -> dict[str, Any]:
+        """The prefix's tokens and cache control again, from the provider's count of the whole
+        input (cache reads and writes included). The bytes alone (``bytes / 4``) were 1.2 to 1.6
+        times tiktoken's count on the benchmark's prompts: that error would go into the dollars,
+        and would mark a prefix OpenAI does not cache as cached automatically."""
+        if not self.prefix_share:
+            return {}
+        tokens = round(self.prefix_share * input_tokens)
+        return {
+            semconv.OTEL_LLM_REQUEST_PREFIX_TOKENS: tokens,
+            semconv.OTEL_LLM_REQUEST_CACHE_CONTROL: _cache_control(
+                self.explicit_cache, tokens, self.automatic_cache_min_tokens
+            ),
+        }
+
+
+NO_SHAPE = RequestShape({})
+
+
+def request_shape(key: bytes, parts: RequestParts) -> RequestShape:
+    """The span attributes of one request's shape, and its prefix share (see the module docstring)."""
     messages, tools = _sequence(parts.messages), _sequence(parts.tools)
     turns, first_turn = _turns(messages, parts.user_role, parts.tool_result_types)
-    hasher = hashlib.blake2b(_encode(parts.model), key=key, digest_size=_DIGEST_BYTES)
     attrs: dict[str, Any] = {
         semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT: len(messages),
         semconv.OTEL_LLM_REQUEST_TOOL_COUNT: len(tools),
         semconv.OTEL_LLM_REQUEST_MAX_TOKENS_SET: parts.max_tokens_set,
         semconv.OTEL_LLM_REQUEST_TURN_INDEX: turns,
     }
-    prefix_tokens = 0
-    texts: list[bytes] = []
-    if parts.system is not None or tools or first_turn:
-        # Bytes, not characters, and 5 bytes of framing per string: close to the tokens of the
-        # prompt's own punctuation, and about right for text outside ASCII (3 bytes, ~1 token).
-        prefix = _encode((parts.system, tools, messages[:first_turn]))
-        texts.append(prefix)
-        hasher.update(prefix)
-        prefix_tokens = len(prefix) // _BYTES_PER_TOKEN
-        attrs[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT] = hasher.copy().hexdigest()
-        attrs[semconv.OTEL_LLM_REQUEST_PREFIX_TOKENS] = prefix_tokens
+    hasher = _keyed_hasher(key).copy()
+    # The model first: a provider's cache is per model, so is a prefix.
+    prefix = _encode((parts.model, parts.system, tools, messages[:first_turn] if first_turn else ()))
+    hasher.update(prefix)
+    prefix_fingerprint = (
+        hasher.copy().hexdigest()[:_HEX_DIGITS] if parts.system is not None or tools or first_turn else None
+    )
     params = parts.params
-    skipped = parts.part_keys
-    hashed = {
-        name: params[name]
-        for name in sorted(params)
-        if name not in _NOT_HASHED and name not in skipped and type(params[name]).__name__ not in _SENTINEL_TYPES
-    }
-    rest = _encode((messages[first_turn:], hashed))
-    texts.append(rest)
+    # In name order (call sites order keywords differently); a dict, so the slow path drops sentinels.
+    hashed = {name: params[name] for name in sorted(params.keys() - _skipped(parts.part_keys))}
+    rest = _encode((messages[first_turn:] if first_turn else messages, hashed))
     hasher.update(rest)
-    attrs[semconv.OTEL_LLM_REQUEST_FINGERPRINT] = hasher.hexdigest()
-    explicit = any(_marker(marker) in text for marker in parts.cache_keys for text in texts) or not (
+    attrs[semconv.OTEL_LLM_REQUEST_FINGERPRINT] = hasher.hexdigest()[:_HEX_DIGITS]
+    prefix_tokens, share = 0, 0.0
+    if prefix_fingerprint is not None:
+        prefix_tokens = len(prefix) // _BYTES_PER_TOKEN
+        share = len(prefix) / (len(prefix) + len(rest))
+        attrs[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT] = prefix_fingerprint
+        attrs[semconv.OTEL_LLM_REQUEST_PREFIX_TOKENS] = prefix_tokens
+    explicit = any(marker in prefix or marker in rest for marker in _markers(parts.cache_keys)) or not (
         parts.cache_keys.isdisjoint(params)
     )
-    attrs[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] = _cache_control(explicit, prefix_tokens, parts)
-    return attrs
+    minimum = parts.automatic_cache_min_tokens
+    attrs[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] = _cache_control(explicit, prefix_tokens, minimum)
+    return RequestShape(attrs, share, explicit, minimum)
 
 
-def _cache_control(explicit: bool, prefix_tokens: int, parts: RequestParts) -> str:
+def _cache_control(explicit: bool, prefix_tokens: int, minimum: int | None) -> str:
     if explicit:
         return semconv.CACHE_CONTROL_EXPLICIT
-    minimum = parts.automatic_cache_min_tokens
     if minimum is not None and prefix_tokens >= minimum:
         return semconv.CACHE_CONTROL_AUTOMATIC
     return semconv.CACHE_CONTROL_NONE

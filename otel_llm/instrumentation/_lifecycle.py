@@ -40,7 +40,13 @@ from otel_llm import semconv
 from otel_llm._env import env_bool
 from otel_llm.context import current_tag_attributes
 from otel_llm.instrumentation._content import ContentPolicy
-from otel_llm.instrumentation._fingerprint import RequestParts, installation_key, shape_attributes
+from otel_llm.instrumentation._fingerprint import (
+    NO_SHAPE,
+    RequestParts,
+    RequestShape,
+    installation_key,
+    request_shape,
+)
 from otel_llm.instrumentation._guard import guard, report_bug
 from otel_llm.instrumentation._nesting import current_model_scope
 from otel_llm.instrumentation._observers import Observed, notify_after_call
@@ -131,12 +137,12 @@ class Telemetry:
             self._fingerprint_key = installation_key()
         return self._fingerprint_key
 
-    def _shape(self, request: RequestParts) -> Mapping[str, Any]:
+    def _shape(self, request: RequestParts) -> RequestShape:
         try:
-            return shape_attributes(self.fingerprint_key, request)
+            return request_shape(self.fingerprint_key, request)
         except Exception as exc:  # a request shape we cannot walk: the span goes without its shape
             report_bug("lifecycle.request_shape", exc)
-            return {}
+            return NO_SHAPE
 
     @guard("lifecycle.start_call")
     def start_call(
@@ -171,13 +177,13 @@ class Telemetry:
         if scope is not None:  # inside a framework's model invocation: it names the work (``_nesting``)
             scope.traced_calls += 1
             tags = {**scope.attributes, **tags}
-        shape = self._shape(request) if request is not None and self.record_shape else {}
-        span_attrs = {**attributes, **shape, **tags, **base}
+        shape = self._shape(request) if request is not None and self.record_shape else NO_SHAPE
+        span_attrs = {**attributes, **shape.attributes, **tags, **base}
         name = f"{operation} {request_model}" if request_model else operation
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
         # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).
         record = span_attrs if self.logger is not None and not span_is_exported(span) else None
-        return LLMCall(self, span, metric_attrs, tags, record)
+        return LLMCall(self, span, metric_attrs, tags, record, shape)
 
 
 class LLMCall:
@@ -189,6 +195,7 @@ class LLMCall:
         "_first_chunk_at",
         "_metric_attrs",
         "_record",
+        "_shape",
         "_started",
         "_started_ns",
         "_telemetry",
@@ -206,6 +213,7 @@ class LLMCall:
         metric_attrs: dict[str, Any],
         tags: Mapping[str, str],
         record: dict[str, Any] | None = None,
+        shape: RequestShape = NO_SHAPE,
     ):
         self._telemetry = telemetry
         self.span = span
@@ -215,6 +223,8 @@ class LLMCall:
         self._started = time.perf_counter()
         # The attributes of a sampled-out call, emitted as its usage record at end(); else None.
         self._record = record
+        # The request's shape: its prefix tokens are counted again from the reported input.
+        self._shape = shape
         self._started_ns = time.time_ns() if record is not None else 0
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
@@ -273,6 +283,8 @@ class LLMCall:
             if suspect is None:
                 self._usage = usage
                 self._add_usage_attributes(merged, usage)
+                if usage.input_tokens:
+                    merged.update(self._shape.with_usage(usage.input_tokens))
             else:
                 self._add_usage_attributes(merged, within_int64(usage))
                 self._flag_suspect(merged, suspect, response_model)

@@ -46,6 +46,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_llm.instrumentation import _observers
 from otel_llm.instrumentation._content import Message, Part
+from otel_llm.instrumentation._fingerprint import RequestParts, chat_request_parts
 from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
 from otel_llm.instrumentation._nesting import OPENLLMETRY_SUPPRESS_KEY
@@ -102,6 +103,11 @@ class RequestHandler(CallHandler):
         """(system instructions, input messages); called only when content capture is on."""
         raise NotImplementedError
 
+    def request_parts(self, kwargs: Mapping[str, Any]) -> RequestParts:
+        """The request's parts for its shape (fingerprints, sizes; never content): an OpenAI-style
+        chat request unless the subclass knows better."""
+        return chat_request_parts(kwargs)
+
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
@@ -114,6 +120,7 @@ class RequestHandler(CallHandler):
             attributes=self.request_attributes(kwargs),
             server_address=host,
             server_port=port,
+            request=self.request_parts(kwargs),
         )
         if call is None:
             return None, kwargs

@@ -38,6 +38,7 @@ GPT4O = BOOK.lookup("gpt-4o", "openai")
 MINI = BOOK.lookup("gpt-4o-mini", "openai")
 NANO = BOOK.lookup("gpt-4.1-nano", "openai")
 SONNET = BOOK.lookup("claude-sonnet-4-5", "anthropic")
+HAIKU = BOOK.lookup("claude-haiku-4-5", "anthropic")
 LONG_SYSTEM = "You summarize legal documents into three plain bullet points for a busy reader. " * 60
 
 
@@ -135,7 +136,8 @@ def test_each_finding_is_priced_exactly_as_computed_by_hand(
     summarize = _one(advice, "repeated_prefixes")
     (prefix_tokens,) = store.client.query(
         f"SELECT DISTINCT PrefixTokens FROM `{store.database}`.llm_calls WHERE Feature = 'summarize'").result_rows[0]
-    assert prefix_tokens >= len(LONG_SYSTEM) // 4 >= 1024  # the estimate: UTF-8 bytes / 4
+    # The prefix's share of the 1500 input tokens the provider reported (a little under: the question).
+    assert 1450 <= prefix_tokens < 1500
     # One write (OpenAI charges it at the input price), two reads at the cache-read price.
     assert summarize.saving_usd == prefix_tokens * 2 * (GPT4O.input - GPT4O.cache_read)
     assert (summarize.feature, summarize.evidence["reads"], summarize.evidence["writes"]) == ("summarize", 2, 1)
@@ -174,6 +176,53 @@ def test_resends_within_seconds_are_retries_not_cache_hits(
     retry = _one(advice, "retries")
     assert retry.saving_usd == 2 * (300 * GPT4O.input + 20 * GPT4O.output)
     assert not [f for f in advice.findings if f.kind == "repeated_requests"]
+
+
+def _summarize(anthropic_client: Any, fp: FakeProvider, model: str, *, cache: bool = False, **usage: int) -> None:
+    """Three documents behind one long system prompt (explicitly cached or not), usage as scripted."""
+    block: dict[str, Any] = {"type": "text", "text": LONG_SYSTEM}
+    if cache:
+        block["cache_control"] = {"type": "ephemeral"}
+    for doc in ("doc one", "doc two", "doc three"):
+        fp.enqueue(Script(output_tokens=100, **usage))
+        anthropic_client.messages.create(model=model, max_tokens=200, system=[block],
+                                         messages=[{"role": "user", "content": doc}])
+
+
+def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
+    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+) -> None:
+    # About 1,500 prefix tokens: Sonnet 4.5 caches from 1,024, Haiku 4.5 only from 4,096.
+    with otel_llm.tag(feature="sonnet_summaries", user_id="u1"):
+        _summarize(anthropic_client, fake_provider, "claude-sonnet-4-5", input_tokens=1500, cache_read_tokens=0)
+    with otel_llm.tag(feature="haiku_summaries", user_id="u1"):
+        _summarize(anthropic_client, fake_provider, "claude-haiku-4-5", input_tokens=1500, cache_read_tokens=0)
+    advice = _advise(store, pipeline)
+    sonnet = _one(advice, "repeated_prefixes")
+    (prefix_tokens,) = store.client.query(
+        f"SELECT DISTINCT PrefixTokens FROM `{store.database}`.llm_calls WHERE Feature = 'sonnet_summaries'"
+    ).result_rows[0]
+    assert sonnet.feature == "sonnet_summaries" and 1024 <= prefix_tokens < 4096
+    # One write (at the cache write price, Anthropic's), two reads.
+    assert sonnet.saving_usd == prefix_tokens * (2 * (SONNET.input - SONNET.cache_read)
+                                                 - (SONNET.cache_write - SONNET.input))
+    assert "turn on prompt caching" in sonnet.title
+
+
+def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
+    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+) -> None:
+    # Every send writes the cache again (a 0-second lifetime stands for sends 5+ minutes apart).
+    with otel_llm.tag(feature="contracts", user_id="u1"):
+        _summarize(anthropic_client, fake_provider, "claude-sonnet-4-5", cache=True, input_tokens=40,
+                   cache_read_tokens=0, cache_write_5m_tokens=2000)
+    advice = _advise(store, pipeline, cache_ttl_seconds=0.0)
+    expiry = _one(advice, "cache_expiry")
+    # Sends 2 and 3 wrote 2,000 tokens again: a 1-hour cache reads them, and writes send 1 at its price.
+    assert expiry.saving_usd == (4000 * (SONNET.cache_write - SONNET.cache_read)
+                                 - 2000 * (SONNET.cache_write_1h - SONNET.cache_write))
+    assert (expiry.feature, expiry.evidence["rewrites"], expiry.evidence["rewritten_tokens"]) == ("contracts", 2, 4000)
+    assert not [f for f in advice.findings if f.kind == "repeated_prefixes"]  # already cached: nothing more there
 
 
 def test_traffic_with_nothing_to_save_gives_no_finding(
@@ -278,3 +327,20 @@ def test_markdown_keeps_a_pipe_in_a_feature_name_inside_its_cell() -> None:
     assert text.splitlines()[0] == ("Savings: up to $12.50/month (25.0% of spend of $50.00/month),"
                                     " from 5 calls since 2026-11-01 00:00 UTC")
     assert "| $12.50 | batch_api | etl\\|nightly | gpt-4o | 5 calls never streamed |" in text
+
+
+def test_the_send_order_is_the_order_of_timestamp_then_span_id(store: Store) -> None:
+    import random
+
+    from otel_llm.query.advise import _SEND_ORDER
+
+    rng = random.Random(7)
+    ids = [f"{rng.getrandbits(64):016x}" for _ in range(200)]
+    ids += ["0" * 16, "f" * 16, "00000000000000ff", "0100000000000000"]
+    stamps = ["2026-11-20 12:00:00.000000001", "2026-11-20 12:00:00.000000002", "1970-01-01 00:00:00"]
+    rows = [(rng.choice(stamps), span_id) for span_id in ids]
+    values = ", ".join(f"('{at}', '{span_id}')" for at, span_id in rows)
+    ordered = store.client.query(
+        f"SELECT SpanId FROM (SELECT toDateTime64(at, 9, 'UTC') AS Timestamp, span AS SpanId"
+        f" FROM values('at String, span String', {values})) ORDER BY {_SEND_ORDER}").result_rows
+    assert [span_id for (span_id,) in ordered] == [span_id for _, span_id in sorted(rows)]

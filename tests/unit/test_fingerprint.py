@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otel_llm import semconv
-from otel_llm.instrumentation._fingerprint import RequestParts, installation_key, shape_attributes
+from otel_llm.instrumentation._fingerprint import RequestParts, installation_key, request_shape
 from otel_llm.instrumentation.anthropic._extract import request_parts as anthropic_parts
 from otel_llm.instrumentation.openai._extract import request_parts as openai_parts
 
@@ -27,6 +27,10 @@ def chat(*turns: str, system: str = SYSTEM, **params: object) -> dict[str, objec
     for i, text in enumerate(turns):
         messages.append({"role": "user" if i % 2 == 0 else "assistant", "content": text})
     return {"model": "gpt-4o-mini", "messages": messages, "max_tokens": 5, **params}
+
+
+def shape_attributes(key: bytes, parts: RequestParts) -> dict[str, object]:
+    return request_shape(key, parts).attributes
 
 
 def shape(kwargs: dict[str, object], key: bytes = KEY) -> dict[str, object]:
@@ -207,3 +211,36 @@ def test_a_response_format_class_hashes_as_its_name() -> None:
         return shape(chat("q", response_format=fmt))[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
 
     assert shaped(Answer) == shaped(Answer) != shaped(Other)
+
+
+def test_the_prefix_tokens_follow_the_providers_count_once_it_is_known() -> None:
+    shaped = request_shape(KEY, openai_parts(chat("q", system="x" * 4 * 1100), semconv.PROVIDER_OPENAI))
+    by_bytes = shaped.attributes[semconv.OTEL_LLM_REQUEST_PREFIX_TOKENS]
+    assert shaped.attributes[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] == semconv.CACHE_CONTROL_AUTOMATIC
+    # A tokenizer that packs this text into 900 tokens: the prefix is below OpenAI's 1024, so not cached.
+    reported = shaped.with_usage(901)
+    assert 880 <= reported[semconv.OTEL_LLM_REQUEST_PREFIX_TOKENS] <= 900 < by_bytes  # framing: a bit low
+    assert reported[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] == semconv.CACHE_CONTROL_NONE
+    assert shaped.with_usage(2000)[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] == semconv.CACHE_CONTROL_AUTOMATIC
+    no_prefix = request_shape(KEY, RequestParts(model="m", messages=[{"role": "user", "content": "q"}]))
+    assert no_prefix.with_usage(500) == {}  # nothing to refine: no prefix attribute appears
+
+
+def test_messages_that_are_no_mappings_are_read_one_by_one() -> None:
+    class Turn:  # an SDK model: no .get
+        def __init__(self, role: str, content: str) -> None:
+            self.role, self.content = role, content
+
+    mixed = RequestParts(model="m", messages=[Turn("system", "s"), {"role": "user", "content": "q"}, Turn("user", "r")])
+    attrs = shape_attributes(KEY, mixed)
+    assert (attrs[semconv.OTEL_LLM_REQUEST_TURN_INDEX], attrs[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT]) == (2, 3)
+    assert semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT in attrs  # the system model message before the first turn
+
+
+def test_an_argument_not_given_is_the_same_as_an_absent_one() -> None:
+    class NotGiven:  # the SDKs' sentinel for "argument not given", passed explicitly by some frameworks
+        pass
+
+    base = shape(chat("q"))
+    sent = shape(chat("q", temperature=NotGiven(), tools=NotGiven()))
+    assert sent[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == base[semconv.OTEL_LLM_REQUEST_FINGERPRINT]

@@ -130,6 +130,9 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _CHAT_PARTS = ("messages", "tools", "model")
+# OpenAI-compatible hosts that relay to Anthropic (OpenRouter, LiteLLM) take its cache_control blocks.
+_CACHE_KEYS = frozenset(["cache_control"])
+_NO_CACHE_KEYS: frozenset[str] = frozenset()
 _RESPONSES_PARTS = ("input", "instructions", "tools", "model")
 
 
@@ -147,6 +150,7 @@ def request_parts(kwargs: Mapping[str, Any], provider: str, *, responses_api: bo
         system = kwargs.get("instructions")
         part_keys = _RESPONSES_PARTS
     tools = kwargs.get("tools")
+    automatic = AUTOMATIC_CACHE_MIN_TOKENS.get(provider)
     return RequestParts(
         model=kwargs.get("model"),
         messages=messages if isinstance(messages, (list, tuple)) else None,
@@ -154,7 +158,10 @@ def request_parts(kwargs: Mapping[str, Any], provider: str, *, responses_api: bo
         tools=tools if isinstance(tools, (list, tuple)) else None,
         params=kwargs,
         max_tokens_set=_max_tokens(kwargs) is not None,
-        automatic_cache_min_tokens=AUTOMATIC_CACHE_MIN_TOKENS.get(provider),
+        # A host that caches by itself takes no markers: nothing to look for in the request.
+        cache_keys=_NO_CACHE_KEYS if automatic is not None else _CACHE_KEYS,
+        automatic_cache_min_tokens=automatic,
+        tool_result_types=(),  # tool results come back as role "tool" (chat) or typed items (responses)
         part_keys=part_keys,
     )
 

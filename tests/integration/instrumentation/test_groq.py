@@ -167,3 +167,19 @@ def test_unknown_model_is_flagged_never_priced(fake_provider: FakeProvider, groq
     a = attrs(span(span_exporter))
     assert a[semconv.OTEL_LLM_COST_UNKNOWN_MODEL] is True
     assert semconv.OTEL_LLM_COST_USD not in a
+
+
+def test_the_request_shape_is_on_the_span_and_identical_requests_match(
+    fake_provider: FakeProvider, groq_client: Any, span_exporter: InMemorySpanExporter
+) -> None:
+    for question in ("Say hello to the test suite.", "Say hello to the test suite.", "Say goodbye."):
+        fake_provider.enqueue(Script(prompt_tokens=100, completion_tokens=5))
+        groq_client.chat.completions.create(model=MODEL, max_tokens=64, messages=[
+            MESSAGES[0], {"role": "user", "content": question}])
+    first, again, other = (attrs(s) for s in spans_of(span_exporter, SCOPE))
+    assert first[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == again[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+    assert first[semconv.OTEL_LLM_REQUEST_FINGERPRINT] != other[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+    assert first[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT] == other[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT]
+    assert (first[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT], first[semconv.OTEL_LLM_REQUEST_TURN_INDEX]) == (2, 1)
+    assert first[semconv.OTEL_LLM_REQUEST_MAX_TOKENS_SET] is True
+    assert first[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] == semconv.CACHE_CONTROL_NONE

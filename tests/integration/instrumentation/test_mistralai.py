@@ -272,3 +272,15 @@ def test_keep_emits_the_sdks_span_as_a_child_of_ours(
     sdk_traced_client.chat.complete(model=MODEL, messages=MESSAGES)
     ours, (theirs,) = span(span_exporter), _sdk_spans(span_exporter)
     assert theirs.parent is not None and theirs.parent.span_id == ours.context.span_id
+
+
+def test_the_request_shape_is_on_the_span(
+    fake_provider: FakeProvider, mistral_client: Any, span_exporter: InMemorySpanExporter
+) -> None:
+    for _ in range(2):
+        mistral_client.chat.complete(model=MODEL, messages=MESSAGES)
+    first, again = (attrs(s) for s in spans_of(span_exporter, SCOPE))
+    assert first[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == again[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+    assert len(first[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT]) == 32  # the system message
+    assert (first[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT], first[semconv.OTEL_LLM_REQUEST_TURN_INDEX]) == (2, 1)
+    assert first[semconv.OTEL_LLM_REQUEST_MAX_TOKENS_SET] is False
