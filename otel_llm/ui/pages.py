@@ -177,7 +177,9 @@ def _calls(data: dict[str, Any], view: View, settings: Settings) -> str:
 def _alerts(data: dict[str, Any], view: View, settings: Settings) -> str:
     rows = []
     for r in data["rules"]:
-        state = ('<td class="state firing"><span aria-hidden="true">●</span> firing</td>' if r["firing"]
+        state = ('<td class="state unknown" title="the store did not answer this rule; the log has why">'
+                 '<span aria-hidden="true">?</span> not evaluated</td>' if r["unknown"]
+                 else '<td class="state firing"><span aria-hidden="true">●</span> firing</td>' if r["firing"]
                  else '<td class="state ok"><span aria-hidden="true">○</span> ok</td>')
         groups = ", ".join(f"{g or 'all'} = {v:.6g}" for g, v in sorted(r["groups"].items()))
         scope = " ".join(f"{k}={r[k]}" for k in ("by", "service", "feature") if r[k])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,8 +18,9 @@ from hypothesis import strategies as st
 
 from otel_llm.alerts import load_rules
 from otel_llm.cli import main
-from otel_llm.query import QueryError
-from otel_llm.ui import DashboardServer
+from otel_llm.query import ClickHouseSource, QueryError
+from otel_llm.store import connect
+from otel_llm.ui import DashboardServer, Settings, make_server
 from otel_llm.ui.server import ReadOnlySource
 from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, serve
 
@@ -58,7 +60,8 @@ def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: K
                                             capsys: pytest.CaptureFixture[str]) -> None:
     users = api(dashboard, "users", known.window)["data"]["users"]
     expected = cli_json(known, store_dsn, capsys, "report", "--by", "user")
-    assert [{k: u[k] for k in expected[0]} for u in users] == expected
+    shown = ("user", "calls", "cost_usd", "input_tokens", "output_tokens", "unpriced_calls")  # the page's columns
+    assert [{k: u[k] for k in shown} for u in users] == [{k: r[k] for k in shown} for r in expected]
     assert users[0]["budget_share"] == pytest.approx(0.1 / 3)  # bob: $0.10 of a $1/day budget over 3 days
     calls = api(dashboard, "calls", known.window)["data"]
     top = cli_json(known, store_dsn, capsys, "top", "types", "calls")
@@ -84,6 +87,38 @@ def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: s
         assert [r["name"] for r in rules] == ["big-call", "unpriced", "budget"]
         _, _, body = get(server, "/alerts")
         assert body.count("</span> firing</td>") == 2 and body.count("</span> ok</td>") == 1
+
+
+class _RefusingCalls(ClickHouseSource):
+    """A store that answers the rollups but refuses reads of single calls, as a 10M-call store
+    does when a read passes the dashboard's memory limit."""
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        if ".llm_calls " in sql:
+            raise QueryError("Code: 241. DB::Exception: Query memory limit exceeded (MEMORY_LIMIT_EXCEEDED)")
+        return super().query(sql, parameters, readonly=readonly)
+
+
+def test_a_rule_the_store_cannot_answer_is_shown_unknown_and_the_others_evaluated(
+        known: KnownStore, store_dsn: str, tmp_path: Path) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("- {name: big-call, kind: request_cost, threshold: 0.002, window: 3h}\n"
+                          "- {name: unpriced, kind: unpriced_model, threshold: 0, window: 1d}\n")
+    client = connect(store_dsn)
+    server = make_server(_RefusingCalls(client), Settings(database=known.store.database,
+                                                          rules=tuple(load_rules(rules_file))), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        rules = {r["name"]: r for r in api(server, "alerts", "")["data"]["rules"]}
+        assert (rules["big-call"]["unknown"], rules["big-call"]["firing"]) == (True, False)
+        assert (rules["unpriced"]["unknown"], rules["unpriced"]["firing"]) == (False, True)
+        status, _, body = get(server, "/alerts")
+        assert status == 200 and body.count("</span> not evaluated</td>") == 1 and "MEMORY" not in body
+    finally:
+        server.shutdown()
+        server.server_close()
+        client.close()
 
 
 def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: KnownStore) -> None:
