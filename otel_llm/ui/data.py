@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from otel_llm.advise import advise
 from otel_llm.alerts import DEFAULT_RULES, Rule, evaluate
 from otel_llm.query import QueryError, QuerySource, Result
 from otel_llm.query.reads import REPORT_METRICS, costliest_calls, top_call_types, usage_by, usage_series
 from otel_llm.ui.view import View
 
-__all__ = ["PERIODS", "Settings", "alerts_page", "calls_page", "choices", "overview_page", "users_page"]
+__all__ = ["PERIODS", "Settings", "alerts_page", "calls_page", "choices", "overview_page", "savings_page",
+           "users_page"]
 
 _log = logging.getLogger(__name__)
 
@@ -36,13 +38,15 @@ _USER_METRICS = ("calls", "cost_usd", "input_tokens", "output_tokens", "unpriced
 @dataclass(frozen=True)
 class Settings:
     """What the server was started with: the database, the alert rules, an optional daily budget
-    per user (USD) and the trace URL template (``{trace_id}`` is replaced)."""
+    per user (USD), the trace URL template (``{trace_id}`` is replaced) and the smallest saving per
+    month the savings page lists (``otel-llm advise``'s default ``--min-savings``)."""
 
     database: str = "otel"
     rules: tuple[Rule, ...] = tuple(DEFAULT_RULES)
     daily_budget_usd: float | None = None
     trace_url: str | None = None
     rules_origin: str = "the default rules"
+    min_savings_usd: Decimal = Decimal(1)
 
 
 def _filters(view: View) -> dict[str, Any]:
@@ -119,6 +123,14 @@ def calls_page(source: QuerySource, settings: Settings, view: View, now: dt.date
         row["cumulative_share"] = float(running / total) if total else None
     calls = costliest_calls(source, settings.database, view.since, view.until, view.limit, **filters).dicts()
     return {"types": types[: view.limit], "more_types": max(0, len(types) - view.limit), "calls": calls}
+
+
+def savings_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime) -> dict[str, Any]:
+    """What ``otel-llm advise`` finds in the window, as its JSON interface has it (money as exact
+    decimal strings), so the page shows the command's numbers. Advise reads single calls of the
+    whole store; the service and environment filters do not apply (the page says so)."""
+    found = advise(source, settings.database, view.since, view.until, min_savings_usd=settings.min_savings_usd)
+    return {"advice": found.to_dict()}
 
 
 def alerts_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime) -> dict[str, Any]:

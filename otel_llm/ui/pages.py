@@ -21,7 +21,7 @@ from otel_llm.ui.view import RANGES, View
 
 __all__ = ["PAGES", "error_page", "layout", "main_html"]
 
-PAGES = {"overview": "Overview", "users": "Users", "calls": "Calls", "alerts": "Alerts"}
+PAGES = {"overview": "Overview", "users": "Users", "calls": "Calls", "savings": "Savings", "alerts": "Alerts"}
 
 
 def _cell(text: str, value: Any = None, numeric: bool = True) -> str:
@@ -174,6 +174,59 @@ def _calls(data: dict[str, Any], view: View, settings: Settings) -> str:
                             "No calls in this window."))
 
 
+def _evidence(evidence: dict[str, Any]) -> str:
+    """A finding's evidence as name/value pairs; a mapping (fingerprint -> calls) as its items."""
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{escape(str(k))}: {escape(str(n))}" for k, n in v.items()) or "none"
+        return escape(str(v))
+
+    return "".join(f"<div><dt>{escape(str(k).replace('_', ' '))}</dt><dd>{value(v)}</dd></div>"
+                   for k, v in evidence.items())
+
+
+def _calls_count(n: int) -> str:
+    return f"{count(n)} call" if n == 1 else f"{count(n)} calls"
+
+
+def _savings(data: dict[str, Any], view: View, settings: Settings) -> str:
+    advice = data["advice"]
+    total, spend, share = advice["total_usd_per_month"], advice["spend_usd_per_month"], advice["share_of_spend"]
+    of_spend = (f"{escape(percent(share))} of {escape(money(spend))}/month spend" if share is not None
+                else "no priced spend in this window")
+    headline = (f'<section aria-labelledby="save-h"><h2 id="save-h">Savings available</h2><div class="cards one">'
+                f'<article class="card"><p class="big"><small>up to</small> <span data-metric="total_usd_per_month"'
+                f' data-value="{escape(total)}">{escape(money(total))}</span> <small>/ month</small></p>'
+                f'<p data-metric="share_of_spend" data-value="{escape(str(share))}">{of_spend}</p>'
+                f'<p>from {_calls_count(advice["calls"])} in this window</p></article></div></section>')
+    unpriced = ""
+    if advice["unpriced_models"]:
+        models = ", ".join(f"{m['provider']}/{m['model']} ({count(m['calls'])})" for m in advice["unpriced_models"])
+        unpriced = (f'<p class="warn">Not counted: {_calls_count(advice["unpriced_calls"])} of unpriced models '
+                    f"({escape(models)}); add their prices (<code>otel-llm prices</code>) to include them.</p>")
+    rows, how = [], []
+    for i, f in enumerate(advice["findings"], 1):
+        calls = (f'<a href="/calls?{escape(view.query_string(feature=f["feature"]))}">calls of '
+                 f'{escape(f["feature"])}</a>' if f["feature"] else "")
+        kind = f["kind"].replace("_", " ") + (" (candidate)" if f["candidate"] else "")
+        saving = f["saving_usd_per_month"]
+        rows.append(f'<tr>{_cell(money(saving), saving)}<td class=text><a href="#finding-{i}">{escape(kind)}</a></td>'
+                    f'{_key(f["feature"])}{_key(f["model"])}<td class=text>{escape(f["title"])}</td>'
+                    f"<td class=text>{calls}</td></tr>")
+        how.append(f'<li id="finding-{i}"><p><b>{escape(kind)}</b> [{escape(f["feature"] or "-")} / '
+                   f'{escape(f["model"])}]: {escape(f["title"])}</p><p class="formula">{escape(money(saving))}'
+                   f' / month = {escape(f["formula"])}</p><dl class="evidence">{_evidence(f["evidence"])}</dl></li>')
+    note = ('<p class="note">What <code>otel-llm advise</code> finds in this window, priced per month (x 30 days'
+            " / the window). Findings can overlap (a repeated request also repeats its prefix), so the total is an"
+            f" upper bound. Findings under {escape(money(settings.min_savings_usd))}/month are left out; the service"
+            " and environment filters do not apply here.</p>")
+    table = _table("Findings", ["$ / month", "finding", "feature", "model", "what", "look at"], rows, "findings",
+                   "Nothing to save in this window: no finding is worth the minimum.")
+    computed = (f'<section aria-labelledby="how-h"><h2 id="how-h">How each was computed</h2>'
+                f'<ol class="how">{"".join(how)}</ol></section>' if how else "")
+    return note + headline + unpriced + table + computed
+
+
 def _alerts(data: dict[str, Any], view: View, settings: Settings) -> str:
     rows = []
     for r in data["rules"]:
@@ -195,7 +248,7 @@ def _alerts(data: dict[str, Any], view: View, settings: Settings) -> str:
 
 
 _MAIN: dict[str, Callable[[dict[str, Any], View, Settings], str]] = {
-    "overview": _overview, "users": _users, "calls": _calls, "alerts": _alerts,
+    "overview": _overview, "users": _users, "calls": _calls, "savings": _savings, "alerts": _alerts,
 }
 
 

@@ -59,7 +59,8 @@ _SECURITY_HEADERS = {
 }
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 _READERS: dict[str, Callable[[QuerySource, data.Settings, View, dt.datetime], dict[str, Any]]] = {
-    "overview": data.overview_page, "users": data.users_page, "calls": data.calls_page, "alerts": data.alerts_page,
+    "overview": data.overview_page, "users": data.users_page, "calls": data.calls_page,
+    "savings": data.savings_page, "alerts": data.alerts_page,
 }
 
 

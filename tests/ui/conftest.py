@@ -63,6 +63,25 @@ def known_calls(now: dt.datetime) -> list[tuple[Call, str]]:
     ]
 
 
+def insert_savings(store: Store, now: dt.datetime) -> None:
+    """Traffic with things to save, for the savings page: the same $0.06 request sent three times
+    an hour apart (two repeats a response cache would serve), and nightly reports with no end
+    user, never streamed (Batch API material)."""
+    shape = {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_PROVIDER_NAME: semconv.PROVIDER_OPENAI,
+             semconv.GEN_AI_REQUEST_MODEL: "gpt-4o", semconv.GEN_AI_USAGE_INPUT_TOKENS: "1000",
+             semconv.GEN_AI_USAGE_OUTPUT_TOKENS: "100", semconv.OTEL_LLM_COST_USD: "0.06",
+             semconv.OTEL_LLM_FEATURE: "faq", semconv.USER_ID: "dana",
+             semconv.OTEL_LLM_REQUEST_FINGERPRINT: "f" * 32, semconv.OTEL_LLM_REQUEST_MAX_TOKENS_SET: "true"}
+    hour = now.replace(minute=0, second=0, tzinfo=dt.timezone.utc)
+    rows = [span_row(shape, at=hour - dt.timedelta(hours=h)) for h in (1, 2, 3)]
+    report = {**shape, semconv.OTEL_LLM_FEATURE: "nightly_report", semconv.USER_ID: "",
+              semconv.GEN_AI_USAGE_INPUT_TOKENS: "20000", semconv.GEN_AI_USAGE_OUTPUT_TOKENS: "4000",
+              semconv.OTEL_LLM_COST_USD: "0.09"}
+    rows += [span_row({**report, semconv.OTEL_LLM_REQUEST_FINGERPRINT: f"{d:032x}"},
+                      at=hour - dt.timedelta(days=1, hours=d)) for d in range(6)]
+    insert_spans(store.client, store.database, rows)
+
+
 def insert_known(store: Store, calls: list[tuple[Call, str]]) -> None:
     rows = [span_row(call.attributes(), at=call.at.replace(tzinfo=dt.timezone.utc), service=call.service,
                      resource={semconv.DEPLOYMENT_ENVIRONMENT: env}, status="Error" if call.error else "Unset")

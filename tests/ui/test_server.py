@@ -8,6 +8,7 @@ import http.client
 import json
 import re
 import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from otel_llm.query import ClickHouseSource, QueryError
 from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
 from otel_llm.ui.server import ReadOnlySource
-from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, serve
+from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, insert_savings, serve
 
 
 def get(server: DashboardServer, path: str, headers: dict[str, str] | None = None,
@@ -87,6 +88,23 @@ def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: s
         assert [r["name"] for r in rules] == ["big-call", "unpriced", "budget"]
         _, _, body = get(server, "/alerts")
         assert body.count("</span> firing</td>") == 2 and body.count("</span> ok</td>") == 1
+
+
+def test_savings_json_is_what_advise_prints(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    insert_savings(known.store, known.until)
+    advice = api(dashboard, "savings", known.window)["data"]["advice"]
+    expected = cli_json(known, store_dsn, capsys, "advise")
+    assert advice == expected
+    assert {f["kind"] for f in advice["findings"]} >= {"repeated_requests"}
+    repeated = next(f for f in advice["findings"] if f["kind"] == "repeated_requests")
+    assert repeated["feature"] == "faq" and repeated["evidence"]["repeats"] == 2
+    assert Decimal(advice["total_usd_per_month"]) == sum(Decimal(f["saving_usd_per_month"]) for f in advice["findings"])
+    status, _, body = get(dashboard, f"/savings?{known.window}")
+    assert status == 200 and f'data-value="{expected["total_usd_per_month"]}"' in body
+    since = urlencode({"since": known.since.isoformat()})
+    assert f'href="/calls?{since}&amp;until=' in body and "&amp;feature=faq" in body  # the window kept
+    assert "How each was computed" in body and repeated["formula"] in body
 
 
 class _RefusingCalls(ClickHouseSource):
