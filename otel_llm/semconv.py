@@ -247,3 +247,5 @@ CACHE_CONTROL_NONE = "none"
 OTEL_LLM_REQUEST_TURN_INDEX = "otel_llm.request.turn_index"  # user turns in the request (1 = first)
 ENV_FINGERPRINT_KEY = "OTEL_LLM_FINGERPRINT_KEY"  # shared by a fleet so its fingerprints match
 ENV_REQUEST_SHAPE = "OTEL_LLM_REQUEST_SHAPE"  # false: no fingerprints or shape on spans
+# --- Dashboard on the collector (issue 15, branch ui) ----------------------------------------
+ENV_COLLECTOR_UI = "OTEL_LLM_COLLECTOR_UI"  # true: otel-llm collector --ui

@@ -176,7 +176,8 @@ def test_security_headers_and_read_only(dashboard: DashboardServer, known: Known
     assert "script-src 'self'" in headers["Content-Security-Policy"] and headers["X-Content-Type-Options"] == "nosniff"
     assert get(dashboard, "/", method="POST")[0] == 405
     with pytest.raises(QueryError, match="readonly"):  # the engine refuses, whatever the SQL says
-        ReadOnlySource(dashboard.source).query(f"CREATE TABLE {known.store.database}.x (a Int8) ENGINE = Memory")
+        ReadOnlySource(dashboard.dashboard.source).query(
+            f"CREATE TABLE {known.store.database}.x (a Int8) ENGINE = Memory")
 
 
 def test_a_failing_store_is_one_line_without_the_engine_message(known: KnownStore, store_dsn: str) -> None:
