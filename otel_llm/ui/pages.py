@@ -236,13 +236,15 @@ def _alerts(data: dict[str, Any], view: View, settings: Settings) -> str:
                  else '<td class="state ok"><span aria-hidden="true">○</span> ok</td>')
         groups = ", ".join(f"{g or 'all'} = {v:.6g}" for g, v in sorted(r["groups"].items()))
         scope = " ".join(f"{k}={r[k]}" for k in ("by", "service", "feature") if r[k])
-        threshold, hours = f"{r['threshold']:g}", f"{r['window_hours']:g} h"
+        days = r["window_hours"] / 24
+        threshold = f"{r['threshold']:g}"
+        hours = f"{days:g} d" if r["window_hours"] >= 48 and days.is_integer() else f"{r['window_hours']:g} h"
         rows.append(f"<tr>{_key(r['name'])}<td class=text>{escape(r['kind'])}</td>{_cell(threshold, r['threshold'])}"
                     f"{_cell(hours, r['window_hours'])}<td class=text>{escape(scope)}</td>"
                     f"{state}<td class=text>{escape(groups)}</td></tr>")
     return (f'<p class="note">Rules: {escape(data["origin"])}, evaluated at '
             f'{data["evaluated_at"]:%Y-%m-%d %H:%M} UTC as <code>otel-llm alerts check</code> does (each rule has its '
-            f"own window; the filters above do not apply).</p>"
+            f"own window and filters).</p>"
             + _table("Alert rules", ["rule", "kind", "threshold", "window", "scope", "state", "firing groups"],
                      rows, "rules", "No rules."))
 
@@ -254,7 +256,8 @@ _MAIN: dict[str, Callable[[dict[str, Any], View, Settings], str]] = {
 
 def main_html(page: str, data: dict[str, Any], view: View, settings: Settings, now: dt.datetime) -> str:
     """The inside of ``<main>``: what a refresh replaces."""
-    return (f'<h1>{escape(PAGES[page])} <small>{escape(view.label)}</small></h1>{_MAIN[page](data, view, settings)}'
+    label = "" if page == "alerts" else f" <small>{escape(view.label)}</small>"  # rules have their own windows
+    return (f'<h1>{escape(PAGES[page])}{label}</h1>{_MAIN[page](data, view, settings)}'
             f'<p class="stamp">Read at {now:%Y-%m-%d %H:%M:%S} UTC</p>')
 
 
@@ -267,15 +270,21 @@ def _select(name: str, label: str, options: Sequence[str], current: str | None) 
 
 
 def _filters(page: str, view: View, choices: dict[str, list[str]]) -> str:
+    """The filter form, with only what applies: alert rules carry their own windows and filters,
+    advise reads every service and environment."""
+    if page == "alerts":
+        return ""
     ranges = "".join(f'<option value="{r}"{" selected" if r == view.range else ""}>{r}</option>' for r in RANGES)
     custom = "" if view.range else '<option value="" selected>exact window</option>'
     feature = _select("feature", "Feature", choices["feature"], view.feature) if page == "calls" else ""
+    scope = "" if page == "savings" else (_select("service", "Service", choices["service"], view.service)
+                                          + _select("environment", "Environment", choices["environment"],
+                                                    view.environment))
     hidden = "" if view.range else (f'<input type="hidden" name="since" value="{view.since.isoformat()}">'
                                     f'<input type="hidden" name="until" value="{view.until.isoformat()}">')
     return (f'<form class="filters" method="get" action="/{page}" aria-label="Filters">'
             f'<label for="f-range">Range</label><select id="f-range" name="range">{custom}{ranges}</select>{hidden}'
-            f'{_select("service", "Service", choices["service"], view.service)}'
-            f'{_select("environment", "Environment", choices["environment"], view.environment)}{feature}'
+            f'{scope}{feature}'
             f'<button type="submit">Apply</button></form>')
 
 
