@@ -13,9 +13,11 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from otel_llm import semconv
 from otel_llm.cli import main
@@ -24,6 +26,8 @@ from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
 from otel_llm.ui.server import QUERY_LIMITS
 from tests.cli.conftest import Call
+from tests.collector.conftest import emit
+from tests.collector.harness import RunningCollector, start_collector
 from tests.fixtures.store import Store, insert_spans, span_row
 
 HOSTILE_FEATURE = '<script>alert("feature")</script>'
@@ -44,6 +48,17 @@ class KnownStore:
     @property
     def window(self) -> str:
         return f"since={self.since.isoformat()}&until={self.until.isoformat()}"
+
+
+def collector_with_calls(workdir: Path, *args: str, token: str) -> RunningCollector:
+    """A real collector process (``args``: extra flags) that has stored four $0.25 gpt-4o calls,
+    two of them errors, sent over OTLP/HTTP."""
+    running = start_collector(workdir, *args, token=token)
+    exporter = OTLPSpanExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers)
+    call = Call(dt.datetime.now(dt.timezone.utc), "chat", "gpt-4o", cost="0.25")
+    emit(exporter, workdir.name, 4, call.attributes())
+    assert running.wait_for("SELECT count() FROM llm_calls", 4) == 4
+    return running
 
 
 def known_calls(now: dt.datetime) -> list[tuple[Call, str]]:

@@ -6,7 +6,6 @@ shows every page without a console error."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -17,24 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from otel_llm.ui.pages import PAGES
-from tests.cli.conftest import Call
-from tests.collector.conftest import emit, reap  # noqa: F401 (reap: the collector fixture's cleanup)
+from tests.collector.conftest import reap  # noqa: F401 (reap: the collector fixture's cleanup)
 from tests.collector.harness import REPO, RunningCollector, start_collector
 from tests.ui.cdp import browser, chromium_or_skip
+from tests.ui.conftest import collector_with_calls
 
 UI_TOKEN = "collector-ui-token-0123456789"
 
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    running = start_collector(tmp_path_factory.mktemp("collector-ui"), "--ui", token=UI_TOKEN)
-    exporter = OTLPSpanExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers)
-    call = Call(dt.datetime.now(dt.timezone.utc), "chat", "gpt-4o", cost="0.25")
-    emit(exporter, "collector-ui", 4, call.attributes())
-    assert running.wait_for("SELECT count() FROM llm_calls", 4) == 4
+    running = collector_with_calls(tmp_path_factory.mktemp("collector-ui"), "--ui", token=UI_TOKEN)
     yield running
     running.stop()
 

@@ -233,7 +233,8 @@ _LEAKS = ("DB::Exception", "SELECT", "Traceback", "Code:", "<svg onload", "<scri
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(page=st.sampled_from(["", "overview", "users", "calls", "alerts", "api/overview", "api/calls"]),
+@given(page=st.sampled_from(["", "overview", "users", "calls", "savings", "alerts", "api/overview", "api/calls",
+                             "api/savings"]),
        query=_QUERIES)
 def test_hostile_query_strings_never_break_the_server(dashboard: DashboardServer, page: str, query: str) -> None:
     status, _, body = get(dashboard, f"/{page}?{query}")

@@ -19,44 +19,12 @@ SELECT
     rollup.CostUSD - copied.CostUSD,
     rollup.CacheSavingsUSD - copied.CacheSavingsUSD
 FROM (
-    SELECT
-        ServiceName,
-        UserId,
-        Day,
-        sum(Calls) AS Calls,
-        sum(Errors) AS Errors,
-        sum(UnpricedCalls) AS UnpricedCalls,
-        sum(CacheHitCalls) AS CacheHitCalls,
-        sum(EstimatedCalls) AS EstimatedCalls,
-        sum(InputTokens) AS InputTokens,
-        sum(OutputTokens) AS OutputTokens,
-        sum(CacheReadTokens) AS CacheReadTokens,
-        sum(CacheWriteTokens) AS CacheWriteTokens,
-        sum(CacheWrite1hTokens) AS CacheWrite1hTokens,
-        sum(ReasoningTokens) AS ReasoningTokens,
-        sum(CostUSD) AS CostUSD,
-        sum(CacheSavingsUSD) AS CacheSavingsUSD
+{sql[llm_usage_daily_user_totals.resum]}
     FROM {llm_usage_daily_user}
     GROUP BY ServiceName, UserId, Day
 ) AS rollup
 GLOBAL LEFT JOIN (
-    SELECT
-        ServiceName,
-        UserId,
-        Day,
-        sum(Calls) AS Calls,
-        sum(Errors) AS Errors,
-        sum(UnpricedCalls) AS UnpricedCalls,
-        sum(CacheHitCalls) AS CacheHitCalls,
-        sum(EstimatedCalls) AS EstimatedCalls,
-        sum(InputTokens) AS InputTokens,
-        sum(OutputTokens) AS OutputTokens,
-        sum(CacheReadTokens) AS CacheReadTokens,
-        sum(CacheWriteTokens) AS CacheWriteTokens,
-        sum(CacheWrite1hTokens) AS CacheWrite1hTokens,
-        sum(ReasoningTokens) AS ReasoningTokens,
-        sum(CostUSD) AS CostUSD,
-        sum(CacheSavingsUSD) AS CacheSavingsUSD
+{sql[llm_usage_daily_user_totals.resum]}
     FROM {llm_usage_daily_user_totals}
     GROUP BY ServiceName, UserId, Day
 ) AS copied USING (ServiceName, UserId, Day)
