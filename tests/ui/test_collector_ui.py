@@ -109,3 +109,20 @@ def test_without_a_token_only_the_loopback_and_localhost(tmp_path: Path) -> None
         assert _get(f"{running.url}/api/alerts", {"Host": "rebound.example:4318"})[0] == 403
     finally:
         running.stop()
+
+
+def test_the_ui_setting_from_flag_environment_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_collector.config import ConfigError, load_config
+
+    assert (load_config([]).ui, load_config(["--ui"]).ui) == (False, True)
+    monkeypatch.setenv("OTEL_LLM_COLLECTOR_UI", "true")
+    assert load_config([]).ui is True
+    monkeypatch.delenv("OTEL_LLM_COLLECTOR_UI")
+    settings = tmp_path / "collector.yaml"
+    settings.write_text("ui: true\n")
+    assert load_config(["--config", str(settings)]).ui is True
+    settings.write_text("ui: sure\n")
+    with pytest.raises(ConfigError, match="ui: expected true or false, got 'sure'"):
+        load_config(["--config", str(settings)])
+    with pytest.raises(ConfigError, match="--ui: --auth-token: at least 16"):  # the cookie must carry it
+        load_config(["--ui", "--auth-token", "short"])
