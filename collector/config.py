@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from otel_llm import semconv
-from otel_llm.env import env_float, env_int, env_str
+from otel_llm.env import env_bool, env_float, env_int, env_str
 from otel_llm.store import default_data_dir, resolve_dsn
 
 __all__ = ["CollectorConfig", "ConfigError", "load_config"]
@@ -59,6 +59,7 @@ class CollectorConfig:
     max_connections: int = 1024
     header_timeout: float = 10.0  # a request head (HTTP) or handshake (gRPC) must arrive within; also idle close
     body_timeout: float = 30.0  # a request body must arrive within this, once its head has
+    ui: bool = False  # the dashboard of ``otel-llm ui`` on the HTTP port (collector/ui.py)
 
     def __post_init__(self) -> None:
         if not self.database:  # resolved here, once, so every part of the collector sees one name
@@ -81,6 +82,13 @@ class CollectorConfig:
             sql_dsn = self.sql_dsn
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+        if self.ui:
+            from otel_llm.ui import check_bind
+
+            try:
+                check_bind(self.host, self.auth_token)
+            except ValueError as exc:
+                raise ConfigError(f"--ui: {exc}") from exc
         if sql_dsn != self.dsn and sql_dsn.startswith("chdb://"):
             raise ConfigError(
                 "--sql-endpoint-dsn names a ClickHouse server user; an embedded (chdb) store is read through "
@@ -139,6 +147,7 @@ _SETTINGS: tuple[tuple[str, str, str, type], ...] = (
     ("max_connections", "--max-connections", semconv.ENV_COLLECTOR_MAX_CONNECTIONS, int),
     ("header_timeout", "--header-timeout", semconv.ENV_COLLECTOR_HEADER_TIMEOUT, float),
     ("body_timeout", "--body-timeout", semconv.ENV_COLLECTOR_BODY_TIMEOUT, float),
+    ("ui", "--ui", semconv.ENV_COLLECTOR_UI, bool),
 )
 
 
@@ -160,6 +169,8 @@ _HELP = {
     "sql_endpoint_dsn": "ClickHouse DSN the SQL endpoint connects with: a read-only user of the store's server "
     "(README: Security of the SQL endpoint)",
     "body_timeout": "seconds a request body may take to arrive once its head has (HTTP: 408)",
+    "ui": "serve the cost dashboard (otel-llm ui) on the HTTP port, read-only; --auth-token applies "
+    "(a browser opens it once with ?token=TOKEN)",
 }
 
 
@@ -177,6 +188,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
             help_text = f"{_HELP[attr]} ({help_text})"
         if kind is tuple:
             parser.add_argument(flag, dest=attr, action="append", metavar="URL", help=help_text + " (repeatable)")
+        elif kind is bool:
+            parser.add_argument(flag, dest=attr, action="store_const", const=True, help=help_text)
         else:
             parser.add_argument(flag, dest=attr, type=kind, help=help_text)
 
@@ -198,6 +211,10 @@ def _from_file(path: str | None) -> dict[str, Any]:
 
 
 def _coerce(attr: str, kind: type, value: Any) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{attr}: expected true or false, got {value!r}")
+        return value
     if kind is tuple:
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(str(v).strip() for v in items if str(v).strip())
@@ -212,6 +229,8 @@ def _from_env(attr: str, env: str, kind: type, current: Any) -> Any:
         return env_int(env, current)
     if kind is float:
         return env_float(env, current)
+    if kind is bool:
+        return env_bool(env, current)
     raw = env_str(env)
     if raw is None:
         return current

@@ -19,7 +19,7 @@ import json
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
@@ -33,6 +33,10 @@ from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, Sp
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.otlp import PayloadError, decode_json, decode_protobuf, response
 from otel_llm_collector.sql import SqlEndpoint, SqlError, SqlRefused, SqlUnavailable, one_line
+from otel_llm_collector.ui import dashboard_routes, is_dashboard_path
+
+if TYPE_CHECKING:
+    from otel_llm.ui.server import Dashboard
 
 __all__ = ["HttpDeps", "build_app", "start_http"]
 
@@ -52,6 +56,7 @@ class HttpDeps:
     max_body_bytes: int
     auth_token: str | None
     guard: ConnectionGuard
+    dashboard: Dashboard | None = None  # --ui: the dashboard's pages, which check the token themselves
 
 
 def _status(code: int, http_status: int, message: str, *, as_json: bool, headers: dict | None = None) -> web.Response:
@@ -69,12 +74,14 @@ def _retry_later(code: int, http_status: int, reason: str, *, as_json: bool) -> 
     return _status(code, http_status, f"{reason}; retry later", as_json=as_json, headers=headers)
 
 
-def _auth_middleware(token: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def _auth_middleware(
+    token: str, own_check: Callable[[str], bool]
+) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     expected = f"Bearer {token}".encode()
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path not in _UNAUTHENTICATED_PATHS:
+        if request.path not in _UNAUTHENTICATED_PATHS and not own_check(request.path):
             given = request.headers.get("Authorization", "").encode()
             if not hmac.compare_digest(given, expected):
                 return web.json_response(
@@ -112,7 +119,8 @@ def _sql_request(body: bytes) -> tuple[str, dict[str, Any]]:
 
 def build_app(deps: HttpDeps) -> web.Application:
     # The guard first: a request refused by the token check still counts as one in progress.
-    middlewares = [deps.guard.middleware] + ([_auth_middleware(deps.auth_token)] if deps.auth_token else [])
+    own_check = is_dashboard_path if deps.dashboard else (lambda _path: False)  # same token, browser-friendly
+    middlewares = [deps.guard.middleware] + ([_auth_middleware(deps.auth_token, own_check)] if deps.auth_token else [])
     app = web.Application(client_max_size=deps.max_body_bytes, middlewares=middlewares)
     # Queries run one at a time on their own thread: a slow report must never hold the pool
     # threads that acknowledge spans.
@@ -198,6 +206,8 @@ def build_app(deps: HttpDeps) -> web.Application:
             web.get("/metrics", metrics),
         ]
     )
+    if deps.dashboard:
+        app.add_routes(dashboard_routes(deps.dashboard, sql_thread))
     return app
 
 

@@ -35,6 +35,7 @@ from otel_llm_collector.memory import tune_chdb_allocator
 from otel_llm_collector.metrics import Counters
 from otel_llm_collector.spool import Spool
 from otel_llm_collector.sql import SqlEndpoint
+from otel_llm_collector.ui import make_dashboard
 
 __all__ = ["run"]
 
@@ -114,7 +115,8 @@ async def _serve(config: CollectorConfig) -> None:
         )
     guard = ConnectionGuard(config.max_connections, config.body_timeout, counters, _http2_hint(config, grpc_port))
     counters.gauge("http_connections", "Open connections on the HTTP port.", lambda: guard.open_connections)
-    app = build_app(HttpDeps(ingest, sql, drain, counters, config.max_body_bytes, config.auth_token, guard))
+    dashboard = make_dashboard(sql, config.database, config.host, config.auth_token) if config.ui else None
+    app = build_app(HttpDeps(ingest, sql, drain, counters, config.max_body_bytes, config.auth_token, guard, dashboard))
     runner, http_port = await start_http(
         app,
         guard,

@@ -260,3 +260,5 @@ OTEL_LLM_COST_REPORTED_USD = "otel_llm.cost.reported_usd"
 # True on the span of a call LiteLLM answered from its own response cache: no provider request was
 # made, so the span carries no usage and no cost (the cached response's usage is not billed again).
 OTEL_LLM_GATEWAY_CACHE_HIT = "otel_llm.gateway.cache_hit"
+# --- Dashboard on the collector (issue 15, branch ui) ----------------------------------------
+ENV_COLLECTOR_UI = "OTEL_LLM_COLLECTOR_UI"  # true: otel-llm collector --ui

@@ -3,8 +3,9 @@
 Pages: overview (spend today / 7 d / 30 d and the trend, cost by feature, cost over time by model
 and provider, cache hit rate and savings, errors, calls without a price), users (top spenders,
 share of a daily budget), calls (call types and the most expensive calls, linked to their
-traces), alerts (the rules of ``otel-llm alerts check`` and whether each fires now). The numbers
-come from the same reads as ``otel-llm report`` and ``top``. The window and filters live in the
+traces), savings (what ``otel-llm advise`` finds, with each finding's formula and evidence),
+alerts (the rules of ``otel-llm alerts check`` and whether each fires now). The numbers come from
+the same reads as ``otel-llm report``, ``top`` and ``advise``. The window and filters live in the
 URL (``?range=7d&service=api``, or ``?since=2026-01-01&until=2026-01-08``), so a view can be
 shared; pages refresh every 60 s without reloading (``&refresh=0`` stops it).
 

@@ -30,7 +30,10 @@ _COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "oper
 
 HOURLY = "llm_usage_hourly"
 DAILY_USER = "llm_usage_daily_user"
+DAILY_USER_TOTALS = "llm_usage_daily_user_totals"  # the same sums by service, user and day only
+_TOTALS_GROUPS = {"user", "day", "service"}
 CALLS = "llm_calls"
+BY_COST = "llm_calls_by_cost"
 
 # Unknown money stays unknown: a group whose calls are all unpriced has no cost (NULL), never $0;
 # a group partly priced has the sum of its priced calls, and ``unpriced_calls`` says how many are
@@ -99,20 +102,25 @@ def _filters(
     return clauses
 
 
-def _rollup(group: Sequence[str]) -> str:
-    return DAILY_USER if "user" in group else HOURLY
+def _rollup(group: Sequence[str], feature: str | None = None, provider: str | None = None) -> str:
+    """The smallest rollup that answers: users by day and service alone from the totals (a row per
+    user and day), users by model, feature or provider from the full daily rollup."""
+    if "user" not in group:
+        return HOURLY
+    narrow = set(group) <= _TOTALS_GROUPS and feature is None and provider is None
+    return DAILY_USER_TOTALS if narrow else DAILY_USER
 
 
 def _rollup_window(table: str) -> list[str]:
     """Buckets overlapping [since, until)."""
-    if table == DAILY_USER:
+    if table in (DAILY_USER, DAILY_USER_TOTALS):
         return ["Day >= toDate({since:DateTime('UTC')})", "Day < {until:DateTime('UTC')}"]
     return ["Hour >= toStartOfHour({since:DateTime('UTC')})", "Hour < {until:DateTime('UTC')}"]
 
 
 def _key(group: str, table: str) -> str:
     if group == "day":
-        return {DAILY_USER: "Day", HOURLY: "toDate(Hour)", CALLS: "toDate(Timestamp)"}[table]
+        return {DAILY_USER: "Day", DAILY_USER_TOTALS: "Day", HOURLY: "toDate(Hour)", CALLS: "toDate(Timestamp)"}[table]
     if group not in _COLUMN:
         raise ValueError(f"unknown grouping {group!r}; use one of {', '.join(GROUPS)}")
     return _COLUMN[group]
@@ -127,7 +135,7 @@ def usage_by(
     per group; most expensive first when ``cost_usd`` is asked for, then by the keys. Grouping by
     ``user`` reads the daily per-user rollup (whole days), otherwise the hourly one. An empty
     ``group`` gives one row of totals."""
-    table = _rollup(group)
+    table = _rollup(group, feature, provider)
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider, environment))
     columns = [f"{_key(g, table)} AS {g}" for g in group] + _metrics(metrics, USAGE_METRICS)
@@ -157,7 +165,7 @@ def usage_series(
     unnamed series."""
     table = _rollup([group])
     daily = series_step(group, since, until) == _DAY
-    bucket = "toDateTime(Day)" if table == DAILY_USER else ("toStartOfDay(Hour)" if daily else "Hour")
+    bucket = "toDateTime(Day)" if table != HOURLY else ("toStartOfDay(Hour)" if daily else "Hour")
     key = "''" if group == "day" else _key(group, table)
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join(_rollup_window(table) + _filters(service, None, params, environment=environment))
@@ -214,14 +222,16 @@ def costliest_calls(
     source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int, *,
     service: str | None = None, environment: str | None = None, feature: str | None = None,
 ) -> Result:
-    """The most expensive single calls, with their trace ids (an unpriced call's cost is NULL)."""
+    """The most expensive single calls, with their trace ids (an unpriced call's cost is NULL, and
+    unpriced calls come last). Read from ``llm_calls_by_cost``, whose rows are stored in this order:
+    the engine reads the first granules of each part and stops, however many calls the window holds."""
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join([_CALL_WINDOW, *_filters(service, feature, params, environment=environment)])
     return source.query(
         f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
         f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
-        f" TraceId AS trace_id FROM {check_identifier(database)}.{CALLS} WHERE {where}"
-        f" ORDER BY CostUSD DESC, Timestamp LIMIT {int(limit)}", params)
+        f" TraceId AS trace_id FROM {check_identifier(database)}.{BY_COST} WHERE {where}"
+        f" ORDER BY Unpriced, CostDescending, Timestamp LIMIT {int(limit)}", params)
 
 
 def context_by_turn(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:

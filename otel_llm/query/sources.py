@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClickHouseSource", "CollectorSource", "QueryError", "QuerySource", "Result", "check_identifier", "connect_store",
+    "endpoint_parameters", "endpoint_result",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -186,8 +187,7 @@ class CollectorSource:
         self.timeout_s = timeout_s
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False) -> Result:
-        params = {k: _param(v) for k, v in (parameters or {}).items()}
-        body = json.dumps({"query": sql, "parameters": params}).encode()
+        body = json.dumps({"query": sql, "parameters": endpoint_parameters(parameters)}).encode()
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -199,6 +199,16 @@ class CollectorSource:
             raise QueryError(_error_line(exc.code, exc.read())) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise QueryError(f"collector at {self.url} unreachable: {exc}") from exc
-        types = payload.get("types") or [""] * len(payload["columns"])
-        rows = [tuple(_typed(v, t) for v, t in zip(row, types, strict=True)) for row in payload["rows"]]
-        return Result(list(payload["columns"]), rows)
+        return endpoint_result(payload)
+
+
+def endpoint_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Query parameters as the collector's SQL endpoint takes them (JSON: times and money as text)."""
+    return {k: _param(v) for k, v in (parameters or {}).items()}
+
+
+def endpoint_result(payload: Mapping[str, Any]) -> Result:
+    """The SQL endpoint's answer (``columns``, ``types``, ``rows``) as a Result, each value of its type."""
+    types = payload.get("types") or [""] * len(payload["columns"])
+    rows = [tuple(_typed(v, t) for v, t in zip(row, types, strict=True)) for row in payload["rows"]]
+    return Result(list(payload["columns"]), rows)

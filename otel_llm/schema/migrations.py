@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from otel_llm.schema.objects import (
     AddColumn,
+    Backfill,
     Dictionary,
     SchemaObject,
     Table,
@@ -55,8 +56,10 @@ DEFAULT_TTL_DAYS: Mapping[str, int] = {
     "otel_traces_trace_id_ts": 30,
     "otel_logs": 30,
     "llm_calls": 180,
+    "llm_calls_by_cost": 180,
     "llm_usage_hourly": 730,
     "llm_usage_daily_user": 730,
+    "llm_usage_daily_user_totals": 730,
 }
 
 
@@ -251,6 +254,37 @@ MIGRATIONS: Sequence[Migration] = (
                 parts=_REQUEST_SHAPE_CALLS,
                 sources=(("otel_traces", "otel_logs.as_spans"),),
             ),
+        ),
+    ),
+    Migration(
+        10,
+        "llm_calls_by_cost (calls sorted by cost) and llm_usage_daily_user_totals (per user and day only)",
+        (
+            Table(
+                name="llm_calls_by_cost",
+                columns="llm_calls_by_cost.columns",
+                partition_by="toDate(Timestamp)",
+                order_by="(Unpriced, CostDescending, Timestamp)",
+                ttl_column="toDateTime(Timestamp)",
+                settings="ttl_only_drop_parts = 1",
+            ),
+            View("llm_calls_by_cost_mv", "llm_calls_by_cost.view", target="llm_calls_by_cost"),
+            Backfill("llm_calls_by_cost", "llm_calls_by_cost.backfill"),
+            Table(
+                name="llm_usage_daily_user_totals",
+                columns=("llm_usage_daily_user_totals.columns", "llm_usage_sums.columns"),
+                engine="AggregatingMergeTree",
+                partition_by="toYYYYMM(Day)",
+                order_by="(ServiceName, UserId, Day)",
+                ttl_column="toDateTime(Day)",
+            ),
+            View(
+                "llm_usage_daily_user_totals_mv",
+                "llm_usage_daily_user_totals.view",
+                target="llm_usage_daily_user_totals",
+                parts=_WRITE_1H_SUMS,
+            ),
+            Backfill("llm_usage_daily_user_totals", "llm_usage_daily_user_totals.backfill"),
         ),
     ),
 )

@@ -21,6 +21,7 @@ from otel_llm import semconv
 __all__ = [
     "DEDUP_WINDOW",
     "AddColumn",
+    "Backfill",
     "Dictionary",
     "SchemaObject",
     "Table",
@@ -247,6 +248,23 @@ class AddColumn:
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """The rows a new materialized view's table would hold had the view always existed, copied
+    once, after the view is created (so no insert falls between the two). ``query`` selects the
+    rows in the table's column order and must skip the rows already there, so repeating it (an
+    interrupted migration runs again) copies nothing twice."""
+
+    table: str  # logical table name
+    query: str  # fragment name in sql/
+
+    def statements(self, target: Target) -> list[str]:
+        # Run once, not on every node: on a cluster it reads and writes the Distributed tables.
+        whole = replace(target, storage={name: name for name in target.storage})
+        select = sql_text(self.query).format_map(whole.names())
+        return [f"INSERT INTO {target.qualified(self.table)}\n{select}"]
+
+
+@dataclass(frozen=True)
 class Dictionary:
     """A dictionary whose full DDL body (source, layout, lifetime) is a fragment in sql/."""
 
@@ -259,7 +277,7 @@ class Dictionary:
         return [f"{create} {target.qualified(self.name)}{target.on_cluster}\n{body}"]
 
 
-SchemaObject = Table | View | Dictionary | AddColumn
+SchemaObject = Table | View | Dictionary | AddColumn | Backfill
 
 
 def quote_identifier(identifier: str) -> str:

@@ -9,16 +9,21 @@ Unknown money stays unknown: a cost the reads return as None is shown as ``-``, 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from otel_llm.advise import advise
 from otel_llm.alerts import DEFAULT_RULES, Rule, evaluate
-from otel_llm.query import QuerySource, Result
+from otel_llm.query import QueryError, QuerySource, Result
 from otel_llm.query.reads import REPORT_METRICS, costliest_calls, top_call_types, usage_by, usage_series
 from otel_llm.ui.view import View
 
-__all__ = ["PERIODS", "Settings", "alerts_page", "calls_page", "choices", "overview_page", "users_page"]
+__all__ = ["PERIODS", "Settings", "alerts_page", "calls_page", "choices", "overview_page", "savings_page",
+           "users_page"]
+
+_log = logging.getLogger(__name__)
 
 # The spend cards of the overview: label -> length (None: since 00:00 UTC), each compared with
 # the period of the same length just before it.
@@ -27,18 +32,21 @@ PERIODS: tuple[tuple[str, dt.timedelta | None, str], ...] = (
     ("Last 30 days", dt.timedelta(days=30), "the 30 days before"),
 )
 _CARD_METRICS = ("calls", "cost_usd", "unpriced_calls")
+_USER_METRICS = ("calls", "cost_usd", "input_tokens", "output_tokens", "unpriced_calls")  # the users page's columns
 
 
 @dataclass(frozen=True)
 class Settings:
     """What the server was started with: the database, the alert rules, an optional daily budget
-    per user (USD) and the trace URL template (``{trace_id}`` is replaced)."""
+    per user (USD), the trace URL template (``{trace_id}`` is replaced) and the smallest saving per
+    month the savings page lists (``otel-llm advise``'s default ``--min-savings``)."""
 
     database: str = "otel"
     rules: tuple[Rule, ...] = tuple(DEFAULT_RULES)
     daily_budget_usd: float | None = None
     trace_url: str | None = None
     rules_origin: str = "the default rules"
+    min_savings_usd: Decimal = Decimal(1)
 
 
 def _filters(view: View) -> dict[str, Any]:
@@ -91,7 +99,7 @@ def users_page(source: QuerySource, settings: Settings, view: View, now: dt.date
     with each user's share of all spend and of the daily budget over the window's days. That
     rollup keeps no environment, so the environment filter does not apply here (the page says so)."""
     rows = usage_by(source, settings.database, ("user",), view.since, view.until, service=view.service,
-                    metrics=REPORT_METRICS).dicts()
+                    metrics=_USER_METRICS).dicts()
     total = sum((Decimal(str(r["cost_usd"])) for r in rows if r["cost_usd"] is not None), Decimal(0))
     days = ((view.until - dt.timedelta(seconds=1)).date() - view.since.date()).days + 1  # days the window touches
     budget = Decimal(str(settings.daily_budget_usd)) * max(days, 1) if settings.daily_budget_usd else None
@@ -117,16 +125,28 @@ def calls_page(source: QuerySource, settings: Settings, view: View, now: dt.date
     return {"types": types[: view.limit], "more_types": max(0, len(types) - view.limit), "calls": calls}
 
 
+def savings_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime) -> dict[str, Any]:
+    """What ``otel-llm advise`` finds in the window, as its JSON interface has it (money as exact
+    decimal strings), so the page shows the command's numbers. Advise reads single calls of the
+    whole store; the service and environment filters do not apply (the page says so)."""
+    found = advise(source, settings.database, view.since, view.until, min_savings_usd=settings.min_savings_usd)
+    return {"advice": found.to_dict()}
+
+
 def alerts_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime) -> dict[str, Any]:
     """Each rule and its state as of now, as ``otel-llm alerts check`` evaluates it (rules carry
     their own windows and filters, so the page's window and filters do not apply)."""
     states = []
     for rule in settings.rules:
-        firing = evaluate(rule, source, settings.database, now)
+        try:
+            firing, failed = evaluate(rule, source, settings.database, now), False
+        except QueryError as exc:  # one rule the store cannot answer (e.g. a limit) leaves the others shown
+            _log.warning("alert rule %s not evaluated: %s", rule.name, exc)
+            firing, failed = None, True
         states.append({
             "name": rule.name, "kind": rule.kind, "threshold": rule.threshold,
             "window_hours": rule.window.total_seconds() / 3600, "by": rule.by,
-            "service": rule.service, "feature": rule.feature,
+            "service": rule.service, "feature": rule.feature, "unknown": failed,
             "firing": firing is not None, "groups": firing.groups if firing else {},
             "message": firing.line if firing else None,
         })

@@ -21,7 +21,7 @@ from otel_llm.ui.view import RANGES, View
 
 __all__ = ["PAGES", "error_page", "layout", "main_html"]
 
-PAGES = {"overview": "Overview", "users": "Users", "calls": "Calls", "alerts": "Alerts"}
+PAGES = {"overview": "Overview", "users": "Users", "calls": "Calls", "savings": "Savings", "alerts": "Alerts"}
 
 
 def _cell(text: str, value: Any = None, numeric: bool = True) -> str:
@@ -174,32 +174,90 @@ def _calls(data: dict[str, Any], view: View, settings: Settings) -> str:
                             "No calls in this window."))
 
 
+def _evidence(evidence: dict[str, Any]) -> str:
+    """A finding's evidence as name/value pairs; a mapping (fingerprint -> calls) as its items."""
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{escape(str(k))}: {escape(str(n))}" for k, n in v.items()) or "none"
+        return escape(str(v))
+
+    return "".join(f"<div><dt>{escape(str(k).replace('_', ' '))}</dt><dd>{value(v)}</dd></div>"
+                   for k, v in evidence.items())
+
+
+def _calls_count(n: int) -> str:
+    return f"{count(n)} call" if n == 1 else f"{count(n)} calls"
+
+
+def _savings(data: dict[str, Any], view: View, settings: Settings) -> str:
+    advice = data["advice"]
+    total, spend, share = advice["total_usd_per_month"], advice["spend_usd_per_month"], advice["share_of_spend"]
+    of_spend = (f"{escape(percent(share))} of {escape(money(spend))}/month spend" if share is not None
+                else "no priced spend in this window")
+    headline = (f'<section aria-labelledby="save-h"><h2 id="save-h">Savings available</h2><div class="cards one">'
+                f'<article class="card"><p class="big"><small>up to</small> <span data-metric="total_usd_per_month"'
+                f' data-value="{escape(total)}">{escape(money(total))}</span> <small>/ month</small></p>'
+                f'<p data-metric="share_of_spend" data-value="{escape(str(share))}">{of_spend}</p>'
+                f'<p>from {_calls_count(advice["calls"])} in this window</p></article></div></section>')
+    unpriced = ""
+    if advice["unpriced_models"]:
+        models = ", ".join(f"{m['provider']}/{m['model']} ({count(m['calls'])})" for m in advice["unpriced_models"])
+        unpriced = (f'<p class="warn">Not counted: {_calls_count(advice["unpriced_calls"])} of unpriced models '
+                    f"({escape(models)}); add their prices (<code>otel-llm prices</code>) to include them.</p>")
+    rows, how = [], []
+    for i, f in enumerate(advice["findings"], 1):
+        calls = (f'<a href="/calls?{escape(view.query_string(feature=f["feature"]))}">calls of '
+                 f'{escape(f["feature"])}</a>' if f["feature"] else "")
+        kind = f["kind"].replace("_", " ") + (" (candidate)" if f["candidate"] else "")
+        saving = f["saving_usd_per_month"]
+        rows.append(f'<tr>{_cell(money(saving), saving)}<td class=text><a href="#finding-{i}">{escape(kind)}</a></td>'
+                    f'{_key(f["feature"])}{_key(f["model"])}<td class=text>{escape(f["title"])}</td>'
+                    f"<td class=text>{calls}</td></tr>")
+        how.append(f'<li id="finding-{i}"><p><b>{escape(kind)}</b> [{escape(f["feature"] or "-")} / '
+                   f'{escape(f["model"])}]: {escape(f["title"])}</p><p class="formula">{escape(money(saving))}'
+                   f' / month = {escape(f["formula"])}</p><dl class="evidence">{_evidence(f["evidence"])}</dl></li>')
+    note = ('<p class="note">What <code>otel-llm advise</code> finds in this window, priced per month (x 30 days'
+            " / the window). Findings can overlap (a repeated request also repeats its prefix), so the total is an"
+            f" upper bound. Findings under {escape(money(settings.min_savings_usd))}/month are left out; the service"
+            " and environment filters do not apply here.</p>")
+    table = _table("Findings", ["$ / month", "finding", "feature", "model", "what", "look at"], rows, "findings",
+                   "Nothing to save in this window: no finding is worth the minimum.")
+    computed = (f'<section aria-labelledby="how-h"><h2 id="how-h">How each was computed</h2>'
+                f'<ol class="how">{"".join(how)}</ol></section>' if how else "")
+    return note + headline + unpriced + table + computed
+
+
 def _alerts(data: dict[str, Any], view: View, settings: Settings) -> str:
     rows = []
     for r in data["rules"]:
-        state = ('<td class="state firing"><span aria-hidden="true">●</span> firing</td>' if r["firing"]
+        state = ('<td class="state unknown" title="the store did not answer this rule; the log has why">'
+                 '<span aria-hidden="true">?</span> not evaluated</td>' if r["unknown"]
+                 else '<td class="state firing"><span aria-hidden="true">●</span> firing</td>' if r["firing"]
                  else '<td class="state ok"><span aria-hidden="true">○</span> ok</td>')
         groups = ", ".join(f"{g or 'all'} = {v:.6g}" for g, v in sorted(r["groups"].items()))
         scope = " ".join(f"{k}={r[k]}" for k in ("by", "service", "feature") if r[k])
-        threshold, hours = f"{r['threshold']:g}", f"{r['window_hours']:g} h"
+        days = r["window_hours"] / 24
+        threshold = f"{r['threshold']:g}"
+        hours = f"{days:g} d" if r["window_hours"] >= 48 and days.is_integer() else f"{r['window_hours']:g} h"
         rows.append(f"<tr>{_key(r['name'])}<td class=text>{escape(r['kind'])}</td>{_cell(threshold, r['threshold'])}"
                     f"{_cell(hours, r['window_hours'])}<td class=text>{escape(scope)}</td>"
                     f"{state}<td class=text>{escape(groups)}</td></tr>")
     return (f'<p class="note">Rules: {escape(data["origin"])}, evaluated at '
             f'{data["evaluated_at"]:%Y-%m-%d %H:%M} UTC as <code>otel-llm alerts check</code> does (each rule has its '
-            f"own window; the filters above do not apply).</p>"
+            f"own window and filters).</p>"
             + _table("Alert rules", ["rule", "kind", "threshold", "window", "scope", "state", "firing groups"],
                      rows, "rules", "No rules."))
 
 
 _MAIN: dict[str, Callable[[dict[str, Any], View, Settings], str]] = {
-    "overview": _overview, "users": _users, "calls": _calls, "alerts": _alerts,
+    "overview": _overview, "users": _users, "calls": _calls, "savings": _savings, "alerts": _alerts,
 }
 
 
 def main_html(page: str, data: dict[str, Any], view: View, settings: Settings, now: dt.datetime) -> str:
     """The inside of ``<main>``: what a refresh replaces."""
-    return (f'<h1>{escape(PAGES[page])} <small>{escape(view.label)}</small></h1>{_MAIN[page](data, view, settings)}'
+    label = "" if page == "alerts" else f" <small>{escape(view.label)}</small>"  # rules have their own windows
+    return (f'<h1>{escape(PAGES[page])}{label}</h1>{_MAIN[page](data, view, settings)}'
             f'<p class="stamp">Read at {now:%Y-%m-%d %H:%M:%S} UTC</p>')
 
 
@@ -212,15 +270,21 @@ def _select(name: str, label: str, options: Sequence[str], current: str | None) 
 
 
 def _filters(page: str, view: View, choices: dict[str, list[str]]) -> str:
+    """The filter form, with only what applies: alert rules carry their own windows and filters,
+    advise reads every service and environment."""
+    if page == "alerts":
+        return ""
     ranges = "".join(f'<option value="{r}"{" selected" if r == view.range else ""}>{r}</option>' for r in RANGES)
     custom = "" if view.range else '<option value="" selected>exact window</option>'
     feature = _select("feature", "Feature", choices["feature"], view.feature) if page == "calls" else ""
+    scope = "" if page == "savings" else (_select("service", "Service", choices["service"], view.service)
+                                          + _select("environment", "Environment", choices["environment"],
+                                                    view.environment))
     hidden = "" if view.range else (f'<input type="hidden" name="since" value="{view.since.isoformat()}">'
                                     f'<input type="hidden" name="until" value="{view.until.isoformat()}">')
     return (f'<form class="filters" method="get" action="/{page}" aria-label="Filters">'
             f'<label for="f-range">Range</label><select id="f-range" name="range">{custom}{ranges}</select>{hidden}'
-            f'{_select("service", "Service", choices["service"], view.service)}'
-            f'{_select("environment", "Environment", choices["environment"], view.environment)}{feature}'
+            f'{scope}{feature}'
             f'<button type="submit">Apply</button></form>')
 
 

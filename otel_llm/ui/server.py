@@ -25,6 +25,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +38,8 @@ from otel_llm.ui import data, pages
 from otel_llm.ui.format import to_json
 from otel_llm.ui.view import BadParameter, View, parse_view
 
-__all__ = ["COOKIE", "QUERY_LIMITS", "DashboardServer", "ReadOnlySource", "check_bind", "make_server"]
+__all__ = ["COOKIE", "QUERY_LIMITS", "Dashboard", "DashboardServer", "ReadOnlySource", "Reply", "check_bind",
+           "is_loopback", "make_server"]
 
 _log = logging.getLogger(__name__)
 
@@ -59,7 +61,8 @@ _SECURITY_HEADERS = {
 }
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 _READERS: dict[str, Callable[[QuerySource, data.Settings, View, dt.datetime], dict[str, Any]]] = {
-    "overview": data.overview_page, "users": data.users_page, "calls": data.calls_page, "alerts": data.alerts_page,
+    "overview": data.overview_page, "users": data.users_page, "calls": data.calls_page,
+    "savings": data.savings_page, "alerts": data.alerts_page,
 }
 
 
@@ -76,7 +79,8 @@ class ReadOnlySource:
             return self._source.query(sql, parameters, readonly=True)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """The loopback by name or address: what a server bound there may be asked for in a Host header."""
     if host in _LOOPBACK_NAMES:
         return True
     try:
@@ -93,22 +97,143 @@ def check_bind(host: str, token: str | None) -> None:
     A token is at least 16 characters a cookie and a URL carry unquoted (``openssl rand -hex 16``)."""
     if token is not None and not _TOKEN.fullmatch(token):
         raise ValueError("--auth-token: at least 16 letters, digits or ._~+/=- (e.g. openssl rand -hex 16)")
-    if not _is_loopback(host) and not token:
+    if not is_loopback(host) and not token:
         raise ValueError(f"--host {host} serves the dashboard to other machines: give --auth-token TOKEN "
                          f"(or set OTEL_LLM_UI_AUTH_TOKEN), or keep the default --host 127.0.0.1")
 
 
-class DashboardServer(ThreadingHTTPServer):
-    daemon_threads = True
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
-    def __init__(self, address: tuple[str, int], source: QuerySource, settings: data.Settings,
-                 token: str | None, clock: Callable[[], dt.datetime]) -> None:
-        super().__init__(address, _Handler)
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP response, for whichever server sends it."""
+
+    status: HTTPStatus
+    body: bytes
+    content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def all_headers(self) -> dict[str, str]:
+        return {**_SECURITY_HEADERS, **self.headers, "Content-Type": self.content_type,
+                "Content-Length": str(len(self.body))}
+
+
+class Dashboard:
+    """The dashboard's requests and answers without a server: ``otel-llm ui``'s own HTTP server and
+    the collector's HTTP port (``otel-llm collector --ui``) both hand it the method, the target
+    (path and query) and the headers, and send what it returns. ``loopback_only``: the server is
+    bound to the loopback, so without a token the Host header must name it too."""
+
+    def __init__(self, source: QuerySource, settings: data.Settings, *, token: str | None,
+                 loopback_only: bool, clock: Callable[[], dt.datetime] = _now) -> None:
         self.source = ReadOnlySource(source)
         self.settings = settings
         self.token = token
+        self.loopback_only = loopback_only
         self.clock = clock
-        self.loopback_only = _is_loopback(address[0])
+
+    def respond(self, method: str, target: str, headers: Mapping[str, str]) -> Reply:
+        """The answer to one request; a bug of ours is logged with its traceback and answered
+        with one line."""
+        if method not in ("GET", "HEAD"):
+            return Reply(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only dashboard: GET only\n", "text/plain; charset=utf-8",
+                         {"Allow": "GET, HEAD"})
+        try:
+            return self._route(target, headers)
+        except Exception:
+            _log.exception("dashboard request %s failed", target[:200])
+            return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "the dashboard failed on this request; its log has why")
+
+    def _route(self, target: str, headers: Mapping[str, str]) -> Reply:
+        parts = urlsplit(target)
+        path = parts.path
+        if path.startswith("/static/") and path[8:] in _STATIC:  # assets carry no data: no token needed
+            return _static(path[8:])
+        refused = self._refused(target, parts.query, headers)
+        if refused is not None:
+            return refused
+        page = "overview" if path in ("/", "") else path.strip("/")
+        api = page.startswith("api/")
+        page = page.removeprefix("api/")
+        if page not in pages.PAGES:
+            return _error(HTTPStatus.NOT_FOUND, f"no page {path[:80]!r}: pages are {', '.join(pages.PAGES)}")
+        now = self.clock()
+        try:
+            view = parse_view(_without_token(parts.query), now)
+        except BadParameter as exc:
+            return _error(HTTPStatus.BAD_REQUEST, f"bad URL parameter: {exc}", api)
+        try:
+            payload = _READERS[page](self.source, self.settings, view, now)
+            main = pages.main_html(page, payload, view, self.settings, now)
+            if api:
+                return Reply(HTTPStatus.OK, to_json({"page": page, "view": view.query_string(),
+                                                     "data": _api_data(payload), "html": main}), "application/json")
+            choices = data.choices(self.source, self.settings, view)
+        except QueryError as exc:
+            _log.warning("dashboard read failed: %s", exc)
+            return _error(HTTPStatus.SERVICE_UNAVAILABLE,
+                          "the store did not answer this view (the dashboard's log has the engine's message); "
+                          "try a shorter window or reload", api)
+        html = pages.layout(page, main, view, choices)
+        return Reply(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8")
+
+    def _refused(self, target: str, query: str, headers: Mapping[str, str]) -> Reply | None:
+        """None when the request may read; else the answer: 403 for a foreign Host, 401 without
+        the token, or the redirect that trades ``?token=`` for the cookie."""
+        token = self.token
+        if token is None:
+            host = (headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+            if self.loopback_only and not is_loopback(host):
+                return _error(HTTPStatus.FORBIDDEN, "this dashboard answers requests addressed to localhost only")
+            return None
+        offered = dict(parse_qsl(query)).get("token")
+        if offered is not None:
+            if not hmac.compare_digest(offered.encode(), token.encode()):
+                return _error(HTTPStatus.UNAUTHORIZED, "wrong token")
+            location = urlsplit(target)._replace(query=_without_token(query)).geturl() or "/"
+            return Reply(HTTPStatus.SEE_OTHER, b"", "text/plain", {
+                "Location": location, "Set-Cookie": f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"})
+        if any(hmac.compare_digest(c.encode(), token.encode()) for c in _credentials(headers)):
+            return None
+        return _error(HTTPStatus.UNAUTHORIZED, "this dashboard needs its token: open it once with ?token=TOKEN "
+                                               "(a cookie keeps it) or send Authorization: Bearer TOKEN")
+
+
+def _credentials(headers: Mapping[str, str]) -> list[str]:
+    found = []
+    header = headers.get("Authorization") or ""
+    if header.startswith("Bearer "):
+        found.append(header[7:].strip())
+    try:
+        cookie = SimpleCookie(headers.get("Cookie") or "")
+    except CookieError:
+        cookie = SimpleCookie()
+    if COOKIE in cookie:
+        found.append(cookie[COOKIE].value)
+    return found
+
+
+def _static(name: str) -> Reply:
+    body = resources.files("otel_llm.ui").joinpath("static", name).read_bytes()
+    return Reply(HTTPStatus.OK, body, _STATIC[name], {"Cache-Control": "max-age=300"})
+
+
+def _error(status: HTTPStatus, message: str, api: bool = False) -> Reply:
+    if api:
+        return Reply(status, to_json({"error": message}), "application/json")
+    return Reply(status, pages.error_page(status.value, message).encode(), "text/html; charset=utf-8")
+
+
+class DashboardServer(ThreadingHTTPServer):
+    """``otel-llm ui``'s own server: the standard library's, one thread per request."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], dashboard: Dashboard) -> None:
+        super().__init__(address, _Handler)
+        self.dashboard = dashboard
 
     @property
     def url(self) -> str:
@@ -116,15 +241,12 @@ class DashboardServer(ThreadingHTTPServer):
         return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/"
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-
-
 def make_server(source: QuerySource, settings: data.Settings, *, host: str = "127.0.0.1", port: int = 8321,
                 token: str | None = None, clock: Callable[[], dt.datetime] = _now) -> DashboardServer:
     """A bound server (``serve_forever`` runs it); port 0 picks a free port."""
     check_bind(host, token)
-    return DashboardServer((host, port), source, settings, token, clock)
+    dashboard = Dashboard(source, settings, token=token, loopback_only=is_loopback(host), clock=clock)
+    return DashboardServer((host, port), dashboard)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -136,112 +258,16 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         _log.info("%s %s", self.address_string(), format % args)
 
-    def do_HEAD(self) -> None:
-        self.do_GET()
-
-    def do_POST(self) -> None:
-        self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only dashboard: GET only\n", "text/plain; charset=utf-8",
-                   {"Allow": "GET, HEAD"})
-
-    do_PUT = do_DELETE = do_PATCH = do_POST
-
-    def do_GET(self) -> None:
-        try:
-            self._route()
-        except Exception:  # a bug of ours: logged with its traceback, one line to the browser
-            _log.exception("dashboard request %s failed", self.path[:200])
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "the dashboard failed on this request; its log has why")
-
-    def _route(self) -> None:
-        parts = urlsplit(self.path)
-        path = parts.path
-        if path.startswith("/static/") and path[8:] in _STATIC:  # assets carry no data: no token needed
-            return self._static(path[8:])
-        if not self._allowed(parts.query):
-            return
-        page = "overview" if path in ("/", "") else path.strip("/")
-        api = page.startswith("api/")
-        page = page.removeprefix("api/")
-        if page not in pages.PAGES:
-            return self._error(HTTPStatus.NOT_FOUND, f"no page {path[:80]!r}: pages are {', '.join(pages.PAGES)}")
-        now = self.server.clock()
-        try:
-            view = parse_view(_without_token(parts.query), now)
-        except BadParameter as exc:
-            return self._error(HTTPStatus.BAD_REQUEST, f"bad URL parameter: {exc}", api)
-        try:
-            payload = _READERS[page](self.server.source, self.server.settings, view, now)
-            main = pages.main_html(page, payload, view, self.server.settings, now)
-            if api:
-                return self._send(HTTPStatus.OK, to_json({"page": page, "view": view.query_string(),
-                                                          "data": _api_data(payload), "html": main}),
-                                  "application/json")
-            choices = data.choices(self.server.source, self.server.settings, view)
-        except QueryError as exc:
-            _log.warning("dashboard read failed: %s", exc)
-            return self._error(HTTPStatus.SERVICE_UNAVAILABLE,
-                               "the store did not answer this view (the dashboard's log has the engine's message); "
-                               "try a shorter window or reload", api)
-        html = pages.layout(page, main, view, choices)
-        self._send(HTTPStatus.OK, html.encode(), "text/html; charset=utf-8")
-
-    # --- auth ---------------------------------------------------------------------------------
-
-    def _allowed(self, query: str) -> bool:
-        token = self.server.token
-        if token is None:
-            host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
-            if self.server.loopback_only and not _is_loopback(host):
-                self._error(HTTPStatus.FORBIDDEN, "this dashboard answers requests addressed to localhost only")
-                return False
-            return True
-        offered = dict(parse_qsl(query)).get("token")
-        if offered is not None:
-            if not hmac.compare_digest(offered.encode(), token.encode()):
-                self._error(HTTPStatus.UNAUTHORIZED, "wrong token")
-                return False
-            target = urlsplit(self.path)._replace(query=_without_token(query)).geturl() or "/"
-            self._send(HTTPStatus.SEE_OTHER, b"", "text/plain", {
-                "Location": target, "Set-Cookie": f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/"})
-            return False
-        if any(hmac.compare_digest(c.encode(), token.encode()) for c in self._credentials()):
-            return True
-        self._error(HTTPStatus.UNAUTHORIZED, "this dashboard needs its token: open it once with ?token=TOKEN "
-                                             "(a cookie keeps it) or send Authorization: Bearer TOKEN")
-        return False
-
-    def _credentials(self) -> list[str]:
-        found = []
-        header = self.headers.get("Authorization") or ""
-        if header.startswith("Bearer "):
-            found.append(header[7:].strip())
-        try:
-            cookie = SimpleCookie(self.headers.get("Cookie") or "")
-        except CookieError:
-            cookie = SimpleCookie()
-        if COOKIE in cookie:
-            found.append(cookie[COOKIE].value)
-        return found
-
-    # --- responses ----------------------------------------------------------------------------
-
-    def _static(self, name: str) -> None:
-        body = resources.files("otel_llm.ui").joinpath("static", name).read_bytes()
-        self._send(HTTPStatus.OK, body, _STATIC[name], {"Cache-Control": "max-age=300"})
-
-    def _error(self, status: HTTPStatus, message: str, api: bool = False) -> None:
-        if api:
-            return self._send(status, to_json({"error": message}), "application/json")
-        self._send(status, pages.error_page(status.value, message).encode(), "text/html; charset=utf-8")
-
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str, headers: Mapping[str, str] = {}) -> None:
-        self.send_response(status)
-        for name, value in {**_SECURITY_HEADERS, **headers, "Content-Type": content_type,
-                            "Content-Length": str(len(body))}.items():
+    def _answer(self) -> None:
+        reply = self.server.dashboard.respond(self.command, self.path, self.headers)
+        self.send_response(reply.status)
+        for name, value in reply.all_headers().items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self.wfile.write(reply.body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
 
 def _without_token(query: str) -> str:

@@ -13,9 +13,11 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from otel_llm import semconv
 from otel_llm.cli import main
@@ -24,6 +26,8 @@ from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
 from otel_llm.ui.server import QUERY_LIMITS
 from tests.cli.conftest import Call
+from tests.collector.conftest import emit
+from tests.collector.harness import RunningCollector, start_collector
 from tests.fixtures.store import Store, insert_spans, span_row
 
 HOSTILE_FEATURE = '<script>alert("feature")</script>'
@@ -46,6 +50,17 @@ class KnownStore:
         return f"since={self.since.isoformat()}&until={self.until.isoformat()}"
 
 
+def collector_with_calls(workdir: Path, *args: str, token: str) -> RunningCollector:
+    """A real collector process (``args``: extra flags) that has stored four $0.25 gpt-4o calls,
+    two of them errors, sent over OTLP/HTTP."""
+    running = start_collector(workdir, *args, token=token)
+    exporter = OTLPSpanExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers)
+    call = Call(dt.datetime.now(dt.timezone.utc), "chat", "gpt-4o", cost="0.25")
+    emit(exporter, workdir.name, 4, call.attributes())
+    assert running.wait_for("SELECT count() FROM llm_calls", 4) == 4
+    return running
+
+
 def known_calls(now: dt.datetime) -> list[tuple[Call, str]]:
     """(call, environment): what every dashboard test reads."""
     hour = now.replace(minute=0, second=0)
@@ -61,6 +76,25 @@ def known_calls(now: dt.datetime) -> list[tuple[Call, str]]:
         (Call(hour - dt.timedelta(hours=1), HOSTILE_FEATURE, "gpt-4o", semconv.PROVIDER_OPENAI, HOSTILE_USER,
               cost="0.003"), "prod"),
     ]
+
+
+def insert_savings(store: Store, now: dt.datetime) -> None:
+    """Traffic with things to save, for the savings page: the same $0.06 request sent three times
+    an hour apart (two repeats a response cache would serve), and nightly reports with no end
+    user, never streamed (Batch API material)."""
+    shape = {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_PROVIDER_NAME: semconv.PROVIDER_OPENAI,
+             semconv.GEN_AI_REQUEST_MODEL: "gpt-4o", semconv.GEN_AI_USAGE_INPUT_TOKENS: "1000",
+             semconv.GEN_AI_USAGE_OUTPUT_TOKENS: "100", semconv.OTEL_LLM_COST_USD: "0.06",
+             semconv.OTEL_LLM_FEATURE: "faq", semconv.USER_ID: "dana",
+             semconv.OTEL_LLM_REQUEST_FINGERPRINT: "f" * 32, semconv.OTEL_LLM_REQUEST_MAX_TOKENS_SET: "true"}
+    hour = now.replace(minute=0, second=0, tzinfo=dt.timezone.utc)
+    rows = [span_row(shape, at=hour - dt.timedelta(hours=h)) for h in (1, 2, 3)]
+    report = {**shape, semconv.OTEL_LLM_FEATURE: "nightly_report", semconv.USER_ID: "",
+              semconv.GEN_AI_USAGE_INPUT_TOKENS: "20000", semconv.GEN_AI_USAGE_OUTPUT_TOKENS: "4000",
+              semconv.OTEL_LLM_COST_USD: "0.09"}
+    rows += [span_row({**report, semconv.OTEL_LLM_REQUEST_FINGERPRINT: f"{d:032x}"},
+                      at=hour - dt.timedelta(days=1, hours=d)) for d in range(6)]
+    insert_spans(store.client, store.database, rows)
 
 
 def insert_known(store: Store, calls: list[tuple[Call, str]]) -> None:

@@ -16,7 +16,7 @@ from otel_llm.ui import DashboardServer
 from otel_llm.ui.pages import PAGES
 from tests.cli.conftest import Call
 from tests.ui.cdp import Page, browser, chromium_or_skip
-from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known
+from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known, insert_savings
 
 _ROWS = """[...document.querySelectorAll('#%s tbody tr')].map(tr => [
   ...[...tr.querySelectorAll('th')].map(th => th.dataset.value),
@@ -82,6 +82,33 @@ async def test_pages_load_clean_and_show_the_cli_numbers(
         assert "mystery-model\tchat\t1\t-\t-" in text  # unknown cost is "-", never $0
         links = await page.evaluate("[...document.querySelectorAll('#calls a')].map(a => a.href)")
         assert links and all(link.startswith("http://localhost:16686/trace/") for link in links)
+        assert page.problems() == []
+
+
+async def test_savings_page_shows_what_advise_prints_and_links_to_the_calls(
+    dashboard: DashboardServer, known: KnownStore, store_dsn: str, capsys: pytest.CaptureFixture[str],
+    chromium: str, tmp_path: Path, shots: Path,
+) -> None:
+    insert_savings(known.store, known.until)
+    expected = cli_json(known, store_dsn, capsys, "advise")
+    async with browser(chromium, tmp_path / "profile") as page:
+        await page.goto(f"{dashboard.url}savings?{known.window}&refresh=0")
+        await page.screenshot(shots / "savings-findings.png")
+        total = await page.evaluate("document.querySelector('[data-metric=total_usd_per_month]').dataset.value")
+        assert total == expected["total_usd_per_month"]
+        rows = await page.evaluate(_ROWS % "findings")
+        assert [(r[0], r[1], r[2]) for r in rows] == [
+            (f["feature"], f["model"], f["saving_usd_per_month"]) for f in expected["findings"]]
+        assert {f["kind"] for f in expected["findings"]} >= {"repeated_requests", "batch_api"}
+        formulas = await page.evaluate("[...document.querySelectorAll('.how .formula')].map(p => p.textContent)")
+        assert [text.split(" = ", 1)[1] for text in formulas] == [f["formula"] for f in expected["findings"]]
+        await page.evaluate("document.querySelector('#findings a[href^=\"/calls\"]').click()")
+        await page.wait_for("Page.loadEventFired")
+        assert "/calls" in await page.evaluate("location.pathname")
+        assert "feature=" in await page.evaluate("location.search")
+        await page.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark"}])
+        await page.goto(f"{dashboard.url}savings?{known.window}&refresh=0")
+        await page.screenshot(shots / "savings-findings-dark.png")
         assert page.problems() == []
 
 

@@ -27,7 +27,7 @@ def test_readme_dashboard_commands_serve_the_demo_data(tmp_path: Path) -> None:
         line = server.stderr.readline()
         url = re.search(r"dashboard on (http://127\.0\.0\.1:\d+/)", line)
         assert url, line
-        for page in ("", "users", "calls", "alerts"):
+        for page in ("", "users", "calls", "savings", "alerts"):
             with urllib.request.urlopen(url.group(1) + page, timeout=60) as response:
                 body = response.read().decode()
                 assert response.status == 200

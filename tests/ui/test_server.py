@@ -7,6 +7,8 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,10 +19,11 @@ from hypothesis import strategies as st
 
 from otel_llm.alerts import load_rules
 from otel_llm.cli import main
-from otel_llm.query import QueryError
-from otel_llm.ui import DashboardServer
+from otel_llm.query import ClickHouseSource, QueryError
+from otel_llm.store import connect
+from otel_llm.ui import DashboardServer, Settings, make_server
 from otel_llm.ui.server import ReadOnlySource
-from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, serve
+from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, insert_savings, serve
 
 
 def get(server: DashboardServer, path: str, headers: dict[str, str] | None = None,
@@ -58,7 +61,8 @@ def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: K
                                             capsys: pytest.CaptureFixture[str]) -> None:
     users = api(dashboard, "users", known.window)["data"]["users"]
     expected = cli_json(known, store_dsn, capsys, "report", "--by", "user")
-    assert [{k: u[k] for k in expected[0]} for u in users] == expected
+    shown = ("user", "calls", "cost_usd", "input_tokens", "output_tokens", "unpriced_calls")  # the page's columns
+    assert [{k: u[k] for k in shown} for u in users] == [{k: r[k] for k in shown} for r in expected]
     assert users[0]["budget_share"] == pytest.approx(0.1 / 3)  # bob: $0.10 of a $1/day budget over 3 days
     calls = api(dashboard, "calls", known.window)["data"]
     top = cli_json(known, store_dsn, capsys, "top", "types", "calls")
@@ -84,6 +88,55 @@ def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: s
         assert [r["name"] for r in rules] == ["big-call", "unpriced", "budget"]
         _, _, body = get(server, "/alerts")
         assert body.count("</span> firing</td>") == 2 and body.count("</span> ok</td>") == 1
+
+
+def test_savings_json_is_what_advise_prints(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    insert_savings(known.store, known.until)
+    advice = api(dashboard, "savings", known.window)["data"]["advice"]
+    expected = cli_json(known, store_dsn, capsys, "advise")
+    assert advice == expected
+    assert {f["kind"] for f in advice["findings"]} >= {"repeated_requests"}
+    repeated = next(f for f in advice["findings"] if f["kind"] == "repeated_requests")
+    assert repeated["feature"] == "faq" and repeated["evidence"]["repeats"] == 2
+    assert Decimal(advice["total_usd_per_month"]) == sum(Decimal(f["saving_usd_per_month"]) for f in advice["findings"])
+    status, _, body = get(dashboard, f"/savings?{known.window}")
+    assert status == 200 and f'data-value="{expected["total_usd_per_month"]}"' in body
+    since = urlencode({"since": known.since.isoformat()})
+    assert f'href="/calls?{since}&amp;until=' in body and "&amp;feature=faq" in body  # the window kept
+    assert "How each was computed" in body and repeated["formula"] in body
+
+
+class _RefusingCalls(ClickHouseSource):
+    """A store that answers the rollups but refuses reads of single calls, as a 10M-call store
+    does when a read passes the dashboard's memory limit."""
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        if ".llm_calls " in sql:
+            raise QueryError("Code: 241. DB::Exception: Query memory limit exceeded (MEMORY_LIMIT_EXCEEDED)")
+        return super().query(sql, parameters, readonly=readonly)
+
+
+def test_a_rule_the_store_cannot_answer_is_shown_unknown_and_the_others_evaluated(
+        known: KnownStore, store_dsn: str, tmp_path: Path) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text("- {name: big-call, kind: request_cost, threshold: 0.002, window: 3h}\n"
+                          "- {name: unpriced, kind: unpriced_model, threshold: 0, window: 1d}\n")
+    client = connect(store_dsn)
+    server = make_server(_RefusingCalls(client), Settings(database=known.store.database,
+                                                          rules=tuple(load_rules(rules_file))), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        rules = {r["name"]: r for r in api(server, "alerts", "")["data"]["rules"]}
+        assert (rules["big-call"]["unknown"], rules["big-call"]["firing"]) == (True, False)
+        assert (rules["unpriced"]["unknown"], rules["unpriced"]["firing"]) == (False, True)
+        status, _, body = get(server, "/alerts")
+        assert status == 200 and body.count("</span> not evaluated</td>") == 1 and "MEMORY" not in body
+    finally:
+        server.shutdown()
+        server.server_close()
+        client.close()
 
 
 def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: KnownStore) -> None:
@@ -123,7 +176,8 @@ def test_security_headers_and_read_only(dashboard: DashboardServer, known: Known
     assert "script-src 'self'" in headers["Content-Security-Policy"] and headers["X-Content-Type-Options"] == "nosniff"
     assert get(dashboard, "/", method="POST")[0] == 405
     with pytest.raises(QueryError, match="readonly"):  # the engine refuses, whatever the SQL says
-        ReadOnlySource(dashboard.source).query(f"CREATE TABLE {known.store.database}.x (a Int8) ENGINE = Memory")
+        ReadOnlySource(dashboard.dashboard.source).query(
+            f"CREATE TABLE {known.store.database}.x (a Int8) ENGINE = Memory")
 
 
 def test_a_failing_store_is_one_line_without_the_engine_message(known: KnownStore, store_dsn: str) -> None:
@@ -179,7 +233,8 @@ _LEAKS = ("DB::Exception", "SELECT", "Traceback", "Code:", "<svg onload", "<scri
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(page=st.sampled_from(["", "overview", "users", "calls", "alerts", "api/overview", "api/calls"]),
+@given(page=st.sampled_from(["", "overview", "users", "calls", "savings", "alerts", "api/overview", "api/calls",
+                             "api/savings"]),
        query=_QUERIES)
 def test_hostile_query_strings_never_break_the_server(dashboard: DashboardServer, page: str, query: str) -> None:
     status, _, body = get(dashboard, f"/{page}?{query}")

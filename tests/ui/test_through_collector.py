@@ -3,7 +3,6 @@ owns the embedded store, and every read of every page passes its read-only SQL e
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 import sys
@@ -13,23 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from otel_llm.query import CollectorSource
 from otel_llm.ui import Settings, make_server
 from otel_llm.ui.pages import PAGES
-from tests.cli.conftest import Call
-from tests.collector.conftest import TOKEN, emit, reap  # noqa: F401 (reap: the collector fixture's cleanup)
-from tests.collector.harness import RunningCollector, start_collector
+from tests.collector.conftest import TOKEN, reap  # noqa: F401 (reap: the collector fixture's cleanup)
+from tests.collector.harness import RunningCollector
+from tests.ui.conftest import collector_with_calls
 
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    running = start_collector(tmp_path_factory.mktemp("ui-collector"), token=TOKEN)
-    exporter = OTLPSpanExporter(endpoint=running.url + "/v1/traces", headers=running.auth_headers)
-    call = Call(dt.datetime.now(dt.timezone.utc), "chat", "gpt-4o", cost="0.25")
-    emit(exporter, "ui-through-collector", 4, call.attributes())
-    assert running.wait_for("SELECT count() FROM llm_calls", 4) == 4
+    running = collector_with_calls(tmp_path_factory.mktemp("ui-collector"), token=TOKEN)
     yield running
     running.stop()
 

@@ -11,11 +11,13 @@ from otel_llm.schema.__main__ import main as schema_main
 
 SHARDED = (
     "otel_traces", "otel_traces_trace_id_ts", "llm_calls", "llm_usage_hourly", "llm_usage_daily_user", "otel_logs",
+    "llm_calls_by_cost", "llm_usage_daily_user_totals",
 )  # fmt: skip
 EVERY_NODE = ("schema_migrations", "llm_prices")  # whole on every node, so no Distributed table
 VIEWS = (
     "otel_traces_trace_id_ts_mv", "llm_calls_mv", "llm_usage_hourly_mv", "llm_usage_daily_user_mv",
-    "llm_calls_from_logs_mv",
+    "llm_calls_from_logs_mv", "llm_calls_by_cost_mv",
+    "llm_usage_daily_user_totals_mv",
 )  # fmt: skip
 
 
@@ -27,8 +29,14 @@ def _create(statements: list[str], name: str) -> str:
 
 
 def test_every_cluster_statement_runs_on_the_cluster() -> None:
+    """DDL names the cluster; a backfill inserts once, into the Distributed table, which spreads the rows."""
     statements = render(cluster="c")
-    assert statements and all(" ON CLUSTER `c`" in s.split("\n", 1)[0] for s in statements)
+    ddl = [s for s in statements if not s.startswith("INSERT INTO ")]
+    assert ddl and all(" ON CLUSTER `c`" in s.split("\n", 1)[0] for s in ddl)
+    backfills = [s for s in statements if s.startswith("INSERT INTO ")]
+    assert [s.split("\n", 1)[0] for s in backfills] == [
+        "INSERT INTO `otel`.`llm_calls_by_cost`", "INSERT INTO `otel`.`llm_usage_daily_user_totals`"]
+    assert all("_local`" not in s for s in backfills)
 
 
 def test_sharded_tables_are_replicated_locals_under_distributed_tables() -> None:

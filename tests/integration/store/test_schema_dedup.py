@@ -30,6 +30,7 @@ def test_a_retried_batch_with_its_token_changes_no_table(store: Store) -> None:
     assert {k: v > 0 for k, v in once.items()} == {
         "llm_calls": True, "llm_prices": True, "llm_usage_daily_user": True, "llm_usage_hourly": True,
         "otel_traces": True, "otel_traces_trace_id_ts": True, "schema_migrations": True, "otel_logs": False,
+        "llm_calls_by_cost": True, "llm_usage_daily_user_totals": True,
     }  # fmt: skip
 
 
