@@ -1,0 +1,153 @@
+"""One row per provider request: which ``llm_calls`` rows another row of the same request outranks.
+
+Two projects may each trace one provider request: otel-llm's span and the official
+instrumentation's (openai-v2, google-genai, botocore) or OpenLLMetry's, the one nested in the other;
+or, without otel-llm, a framework's span (OpenLLMetry's LangChain ``ChatOpenAI.chat``) over the
+provider SDK's span, both with usage. ``llm_calls`` gets a row from each, and the view that fills it
+cannot tell: the spans of a request may arrive in different inserts, through different exporters,
+or one of them never. So the resolution is done here, at read time, over rows already stored, and
+every read (report, top, alerts, budgets, the dashboard) goes through it.
+
+Two rows are the same request when
+- one is the other's parent span (same trace): how the official instrumentations and OpenLLMetry's
+  provider instrumentations nest with ours (tests/fixtures/foreign_spans); or
+- they are in different traces, from different instrumentations, of the same service, provider,
+  request model, input and output tokens (both non-zero), and one's time span contains the
+  other's: OpenLLMetry's LangChain span does not become the current span, so the provider span
+  under it starts a trace of its own (recorded with langchain-openai 1.8 and OpenLLMetry 0.62).
+
+Of such a pair one row is superseded: never otel-llm's own (our span is exact and has the cache
+tokens right, issue 12's rule); between two foreign rows, the outer one, unless only the outer
+carries usage (the innermost span carrying usage counts). Rows of otel-llm's events have no
+parent and never lose. A chain of three resolves pair by pair to its one survivor.
+
+The rollups are filled at insert time and so still hold superseded rows; rollup reads subtract
+them (``rollup_source``). A store with no foreign rows in the window pays one cheap probe and
+reads exactly as before. What the resolution costs instead of an insert-time one: reads over
+windows with foreign rows join those rows with their partners (looked up by trace id, through
+llm_calls' bloom filter index, and by usage key); a row's partner is looked for up to an hour
+either side of the window.
+"""
+
+from __future__ import annotations
+
+from otel_llm import semconv
+from otel_llm.query.sources import QuerySource, check_identifier
+
+__all__ = ["ADJUSTED", "adjusted_money", "calls_source", "has_foreign_rows", "rollup_source", "superseded_sql"]
+
+_OURS = f"startsWith(Instrumentation, '{semconv.OTEL_LLM_SCOPE_PREFIX}')"
+_SLACK_WINDOW = (
+    "Timestamp >= {since:DateTime('UTC')} - INTERVAL 1 HOUR AND Timestamp < {until:DateTime('UTC')} + INTERVAL 1 HOUR"
+)
+_USAGE_KEY = "(ServiceName, Provider, RequestModel, InputTokens, OutputTokens)"
+
+# A row's measures weighted by its AdjustedCount (1 for exact rows), as the rollups sum them (see
+# llm_usage_sums.select_9): what a read over single calls sums so that it agrees with the rollups.
+ADJUSTED = {
+    "Calls": "AdjustedCount",
+    "Errors": "if(StatusCode = 'Error' OR ErrorType != '', AdjustedCount, 0)",
+    "UnpricedCalls": "if(PriceKnown = 0, AdjustedCount, 0)",
+    "CacheHitCalls": "if(CacheHit = 1, AdjustedCount, 0)",
+    "EstimatedCalls": "if(Estimated = 1, AdjustedCount, 0)",
+    "InputTokens": "InputTokens * AdjustedCount",
+    "OutputTokens": "OutputTokens * AdjustedCount",
+    "CacheReadTokens": "CacheReadTokens * AdjustedCount",
+    "CacheWriteTokens": "CacheWriteTokens * AdjustedCount",
+    "ReasoningTokens": "ReasoningTokens * AdjustedCount",
+}
+_ADJUSTED_MONEY = ("CostUSD", "CacheSavingsUSD")
+
+
+def adjusted_money(column: str) -> str:
+    """A Decimal money column weighted by AdjustedCount, still Decimal(38, 12) (NULL counts as 0)."""
+    return f"ifNull({column}, 0) * toDecimal128(AdjustedCount, 12)"
+
+
+def _candidates(db: str) -> str:
+    """Foreign rows near the window, and every row that could be the same request as one of them."""
+    foreign = f"SELECT TraceId, {_USAGE_KEY} AS usage_key FROM {db}.llm_calls WHERE {_SLACK_WINDOW} AND NOT {_OURS}"
+    return (
+        f"(SELECT TraceId, SpanId, ParentSpanId, ServiceName, Provider, RequestModel, InputTokens, OutputTokens,"
+        f" Instrumentation, Timestamp AS start, addNanoseconds(Timestamp, DurationNs) AS finish, {_OURS} AS ours,"
+        f" InputTokens + OutputTokens > 0 AS has_usage FROM {db}.llm_calls WHERE {_SLACK_WINDOW}"
+        f" AND (NOT {_OURS} OR TraceId IN (SELECT TraceId FROM ({foreign}))"
+        f" OR {_USAGE_KEY} IN (SELECT usage_key FROM ({foreign}))))"
+    )
+
+
+def superseded_sql(database: str) -> str:
+    """``(TraceId, SpanId)`` of every superseded row near [{since}, {until}) (query parameters)."""
+    db = check_identifier(database)
+    rows = _candidates(db)
+    # Pair (o outer, i inner); the loser is the inner one only when o is ours, or when o is the only
+    # one of two foreign rows that carries usage. Two rows of ours are never a pair.
+    inner_loses = "(o.ours OR (o.has_usage AND NOT i.has_usage))"
+    loser = f"if({inner_loses}, i.TraceId, o.TraceId) AS TraceId, if({inner_loses}, i.SpanId, o.SpanId) AS SpanId"
+    nested = (
+        f"SELECT {loser} FROM {rows} AS o INNER JOIN {rows} AS i"
+        f" ON o.TraceId = i.TraceId AND o.SpanId = i.ParentSpanId WHERE NOT (o.ours AND i.ours)"
+    )
+    contained = (
+        f"SELECT {loser} FROM {rows} AS o INNER JOIN {rows} AS i"
+        f" ON o.ServiceName = i.ServiceName AND o.Provider = i.Provider AND o.RequestModel = i.RequestModel"
+        f" AND o.InputTokens = i.InputTokens AND o.OutputTokens = i.OutputTokens"
+        f" WHERE o.has_usage AND o.TraceId != i.TraceId AND o.Instrumentation != i.Instrumentation"
+        f" AND NOT (o.ours AND i.ours) AND o.start <= i.start AND o.finish >= i.finish"
+        f" AND (o.start < i.start OR o.finish > i.finish OR o.SpanId < i.SpanId)"  # equal spans: one is outer
+    )
+    return f"SELECT DISTINCT TraceId, SpanId FROM ({nested} UNION ALL {contained})"
+
+
+def has_foreign_rows(source: QuerySource, database: str, params: dict[str, object]) -> bool:
+    """Whether any row near the window is another project's: if none, nothing can be superseded,
+    and the reads skip the resolution (one scan of a LowCardinality column)."""
+    db = check_identifier(database)
+    result = source.query(f"SELECT 1 FROM {db}.llm_calls WHERE {_SLACK_WINDOW} AND NOT {_OURS} LIMIT 1", params)
+    return bool(result.rows)
+
+
+def calls_source(database: str, resolve: bool) -> str:
+    """What a read over single calls selects FROM: ``llm_calls`` without its superseded rows."""
+    db = check_identifier(database)
+    if not resolve:
+        return f"{db}.llm_calls"
+    return f"(SELECT * FROM {db}.llm_calls WHERE (TraceId, SpanId) NOT IN ({superseded_sql(database)}))"
+
+
+# The rollups' keys, as llm_calls computes them (hourly: by service, environment, provider, model,
+# matched price, operation, feature and hour; daily: by service, user, day, provider, model, matched
+# price and feature).
+_ROLLUP_KEYS = {
+    "llm_usage_hourly": "ServiceName, Environment, Provider, Model, PriceProvider, PriceModel, Operation, Feature,"
+    " toStartOfHour(Timestamp) AS Hour",
+    "llm_usage_daily_user": "ServiceName, UserId, toDate(Timestamp) AS Day, Provider, Model, PriceProvider,"
+    " PriceModel, Feature",
+}
+
+
+def _names(keys: str) -> str:
+    return ", ".join(key.split(" AS ")[-1].strip() for key in keys.split(","))
+
+
+def rollup_source(database: str, table: str, resolve: bool) -> str:
+    """What a rollup read selects FROM: the rollup, minus the superseded rows' part of its sums.
+
+    Each superseded row is added back negated under its own rollup key, weighted as the rollup
+    weighted it, so ``sum()`` over the union is the rollup of the rows that count (to the rounding of
+    a fractional adjusted count: the rollup rounds per group, the correction per row)."""
+    db = check_identifier(database)
+    if not resolve:
+        return f"{db}.{table}"
+    weighted = [f"{expression} AS w_{name}" for name, expression in ADJUSTED.items()]
+    weighted += [f"{adjusted_money(name)} AS w_{name}" for name in _ADJUSTED_MONEY]
+    negated = [f"-toInt64(round(w_{name})) AS {name}" for name in ADJUSTED]
+    negated += [f"-toDecimal128(w_{name}, 12) AS {name}" for name in _ADJUSTED_MONEY]
+    kept = [f"toInt64({name}) AS {name}" for name in ADJUSTED] + list(_ADJUSTED_MONEY)
+    columns = _names(_ROLLUP_KEYS[table])
+    return (
+        f"(SELECT {columns}, {', '.join(kept)} FROM {db}.{table}"
+        f" UNION ALL SELECT {columns}, {', '.join(negated)} FROM"
+        f" (SELECT {_ROLLUP_KEYS[table]}, {', '.join(weighted)} FROM {db}.llm_calls"
+        f" WHERE (TraceId, SpanId) IN ({superseded_sql(database)})))"
+    )
