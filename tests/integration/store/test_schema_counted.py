@@ -40,9 +40,9 @@ SURVIVOR = {
 }
 
 
-def export(store: Store, store_dsn: str, batches: list[list[ReadableSpan]]) -> None:
-    """Each batch is one export, so one insert into otel_traces."""
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
+def export(store: Store, store_dsn: str, batches: list[list[ReadableSpan]], *, create_schema: bool = True) -> None:
+    """Each batch is one export, flushed, so one insert into otel_traces."""
+    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database, create_schema=create_schema)
     try:
         for batch in batches:
             exporter.export(batch)
