@@ -112,6 +112,9 @@ def test_version_5_adds_the_1h_column_to_the_locals_first_then_the_distributed_t
     assert all(s.endswith(" AFTER `CacheWriteTokens`") for s in alters)
 
 
+ROLLUP_VIEWS = ["llm_usage_daily_user_mv", "llm_usage_hourly_mv"]
+
+
 def test_version_5_swaps_the_view_queries_in_place_reading_the_local_tables() -> None:
     statements = render(cluster="c")
     modified: dict[str, str] = {}
@@ -119,7 +122,7 @@ def test_version_5_swaps_the_view_queries_in_place_reading_the_local_tables() ->
         if " MODIFY QUERY\n" in s:
             modified.setdefault(s.split("`")[3], s)  # the first MODIFY of each view is version 5's
     # (version 9 also gives the events' view, created by version 8, a new query)
-    assert sorted(modified) == ["llm_calls_from_logs_mv", "llm_calls_mv", "llm_usage_daily_user_mv", "llm_usage_hourly_mv"]
+    assert sorted(modified) == ["llm_calls_from_logs_mv", "llm_calls_mv", *ROLLUP_VIEWS]
     calls = modified["llm_calls_mv"]
     assert "AS CacheWrite1hTokens" in calls and "'CacheWrite1hPrice'" in calls
     assert "FROM `otel`.`otel_traces_local`" in calls
