@@ -103,7 +103,8 @@ def has_foreign_rows(source: QuerySource, database: str, params: dict[str, objec
     """Whether any row near the window is another project's: if none, nothing can be superseded,
     and the reads skip the resolution (one scan of a LowCardinality column)."""
     db = check_identifier(database)
-    result = source.query(f"SELECT 1 FROM {db}.llm_calls WHERE {_SLACK_WINDOW} AND NOT {_OURS} LIMIT 1", params)
+    window = {name: params[name] for name in ("since", "until")}  # a collector refuses unused parameters
+    result = source.query(f"SELECT 1 FROM {db}.llm_calls WHERE {_SLACK_WINDOW} AND NOT {_OURS} LIMIT 1", window)
     return bool(result.rows)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -19,6 +20,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.query import ClickHouseSource, calls_by, costliest_calls, usage_by
 from otel_llm.query.counted import calls_source
+from otel_llm.query.guard import check_query
 from tests.fixtures import foreign_spans
 from tests.fixtures.store import Store
 
@@ -38,6 +40,14 @@ SURVIVOR = {
     "botocore_parent_of_ours": "otel_llm.instrumentation.bedrock",
     "botocore_child_of_ours": "otel_llm.instrumentation.bedrock",
 }
+
+
+class GuardedSource(ClickHouseSource):
+    """Every query must also pass the collector SQL endpoint's guard, which serves the same reads."""
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        check_query(self.client, sql)
+        return super().query(sql, parameters, readonly=True)
 
 
 def export(store: Store, store_dsn: str, batches: list[list[ReadableSpan]], *, create_schema: bool = True) -> None:
@@ -69,7 +79,7 @@ def test_a_request_traced_by_two_projects_is_one_call_in_every_read(
 ) -> None:
     export(store, store_dsn, _batches(foreign_spans.spans(scenario, at=AT), split))
     client, database = store
-    source = ClickHouseSource(client)
+    source = GuardedSource(client)
     stored = client.query(f"SELECT count() FROM `{database}`.llm_calls").result_rows[0][0]
     assert stored == len(foreign_spans.recorded(scenario))  # every span with a model is a row ...
 
