@@ -77,26 +77,34 @@ def _candidates(db: str) -> str:
 
 
 def superseded_sql(database: str) -> str:
-    """``(TraceId, SpanId)`` of every superseded row near [{since}, {until}) (query parameters)."""
+    """``(TraceId, SpanId)`` of every superseded row near [{since}, {until}) (query parameters).
+
+    One scan of the candidates, grouped twice (by trace, and by usage key); the pairs of each group
+    are compared in arrays, so the candidates are read once, not once per side of a join."""
     db = check_identifier(database)
-    rows = _candidates(db)
-    # Pair (o outer, i inner); the loser is the inner one only when o is ours, or when o is the only
-    # one of two foreign rows that carries usage. Two rows of ours are never a pair.
-    inner_loses = "(o.ours OR (o.has_usage AND NOT i.has_usage))"
-    loser = f"if({inner_loses}, i.TraceId, o.TraceId) AS TraceId, if({inner_loses}, i.SpanId, o.SpanId) AS SpanId"
-    nested = (
-        f"SELECT {loser} FROM {rows} AS o INNER JOIN {rows} AS i"
-        f" ON o.TraceId = i.TraceId AND o.SpanId = i.ParentSpanId WHERE NOT (o.ours AND i.ours)"
+    # Each candidate as a tuple: 1 TraceId, 2 SpanId, 3 ParentSpanId, 4 Instrumentation, 5 start,
+    # 6 finish, 7 ours, 8 has_usage. Pair (o outer, i inner); the loser is the inner one only when o
+    # is ours, or when o is the only one of two foreign rows that carries usage. Two rows of ours are
+    # never a pair.
+    row = "(TraceId, SpanId, ParentSpanId, Instrumentation, start, finish, ours, has_usage)"
+    loser = "if(o.7 OR (o.8 AND NOT i.8), (i.1, i.2), (o.1, o.2))"
+    nested = "i.3 = o.2"  # i is o's child span (same trace: grouped by trace)
+    contained = (  # different traces and instrumentations, o's time span contains i's (grouped by usage key)
+        "o.1 != i.1 AND o.4 != i.4 AND o.8 AND o.5 <= i.5 AND o.6 >= i.6"
+        " AND (o.5 < i.5 OR o.6 > i.6 OR o.2 < i.2)"  # equal spans: one is taken as the outer
     )
-    contained = (
-        f"SELECT {loser} FROM {rows} AS o INNER JOIN {rows} AS i"
-        f" ON o.ServiceName = i.ServiceName AND o.Provider = i.Provider AND o.RequestModel = i.RequestModel"
-        f" AND o.InputTokens = i.InputTokens AND o.OutputTokens = i.OutputTokens"
-        f" WHERE o.has_usage AND o.TraceId != i.TraceId AND o.Instrumentation != i.Instrumentation"
-        f" AND NOT (o.ours AND i.ours) AND o.start <= i.start AND o.finish >= i.finish"
-        f" AND (o.start < i.start OR o.finish > i.finish OR o.SpanId < i.SpanId)"  # equal spans: one is outer
+    pairs = (
+        f"arrayFlatten(arrayMap(o -> arrayMap(i -> {loser}, arrayFilter(i -> NOT (o.7 AND i.7)"
+        f" AND if(by_trace, {nested}, {contained}), spans)), spans))"
     )
-    return f"SELECT DISTINCT TraceId, SpanId FROM ({nested} UNION ALL {contained})"
+    return (
+        f"SELECT DISTINCT tupleElement(pair, 1) AS TraceId, tupleElement(pair, 2) AS SpanId FROM ("
+        f"SELECT arrayJoin({pairs}) AS pair FROM ("
+        f"SELECT by_trace, groupArray({row}) AS spans FROM {_candidates(db)}"
+        f" ARRAY JOIN [(1, TraceId), (0, if(has_usage, toString({_USAGE_KEY}), ''))] AS grouping"
+        f" WHERE tupleElement(grouping, 2) != '' GROUP BY tupleElement(grouping, 1) = 1 AS by_trace,"
+        f" tupleElement(grouping, 2) HAVING length(spans) > 1))"
+    )
 
 
 def has_foreign_rows(source: QuerySource, database: str, params: dict[str, object]) -> bool:
