@@ -24,9 +24,16 @@ parent and never lose. A chain of three resolves pair by pair to its one survivo
 The rollups are filled at insert time and so still hold superseded rows; rollup reads subtract
 them (``rollup_source``). A store with no foreign rows in the window pays one cheap probe and
 reads exactly as before. What the resolution costs instead of an insert-time one: reads over
-windows with foreign rows join those rows with their partners (looked up by trace id, through
-llm_calls' bloom filter index, and by usage key); a row's partner is looked for up to an hour
-either side of the window.
+windows with foreign rows gather those rows and their possible partners (looked up by trace id,
+through llm_calls' bloom filter index, and by usage key), group them by trace and by usage key, and
+compare the pairs of each group (quadratic in a group's size: many identical usage keys in one
+window cost more); a row's partner is looked for up to an hour either side of the window.
+
+What the containment rule can get wrong: a foreign span with no partner of its own (a framework
+calling a provider nobody else instruments) that contains another instrumentation's span of an
+unrelated request of the same service, model and exact token counts is taken for its outer span
+and not counted. Same-trace pairs need the parent link, so concurrent identical calls of one trace
+are never merged.
 """
 
 from __future__ import annotations
@@ -158,5 +165,5 @@ def rollup_source(database: str, table: str, resolve: bool) -> str:
         f"(SELECT {columns}, {', '.join(kept)} FROM {db}.{table}"
         f" UNION ALL SELECT {columns}, {', '.join(negated)} FROM"
         f" (SELECT {_ROLLUP_KEYS[table]}, {', '.join(weighted)} FROM {db}.llm_calls"
-        f" WHERE (TraceId, SpanId) IN ({superseded_sql(database)})))"
+        f" WHERE {_SLACK_WINDOW} AND (TraceId, SpanId) IN ({superseded_sql(database)})))"
     )
