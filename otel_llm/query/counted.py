@@ -16,6 +16,9 @@ Two rows are the same request when
   other's: OpenLLMetry's LangChain span does not become the current span, so the provider span
   under it starts a trace of its own (recorded with langchain-openai 1.8 and OpenLLMetry 0.62).
 
+In one trace, an otel-llm row and a foreign row with the same usage key, one containing the other,
+are the same request too (ours under a framework span under another SDK span: no direct link).
+
 Of such a pair one row is superseded: never otel-llm's own (our span is exact and has the cache
 tokens right, issue 12's rule); between two foreign rows, the outer one, unless only the outer
 carries usage (the innermost span carrying usage counts). Rows of otel-llm's events have no
@@ -26,8 +29,9 @@ them (``rollup_source``). A store with no foreign rows in the window pays one ch
 reads exactly as before. What the resolution costs instead of an insert-time one: reads over
 windows with foreign rows gather those rows and their possible partners (looked up by trace id,
 through llm_calls' bloom filter index, and by usage key), group them by trace and by usage key, and
-compare the pairs of each group (quadratic in a group's size: many identical usage keys in one
-window cost more); a row's partner is looked for up to an hour either side of the window.
+compare the pairs of each group (quadratic in a group's size; rows of one usage key are grouped by
+ten-minute buckets, so a call longer than ten minutes may not be paired by containment); a row's
+partner is looked for up to an hour either side of the window.
 
 What the containment rule can get wrong: a foreign span with no partner of its own (a framework
 calling a provider nobody else instruments) that contains another instrumentation's span of an
@@ -47,7 +51,13 @@ _OURS = f"startsWith(Instrumentation, '{semconv.OTEL_LLM_SCOPE_PREFIX}')"
 _SLACK_WINDOW = (
     "Timestamp >= {since:DateTime('UTC')} - INTERVAL 1 HOUR AND Timestamp < {until:DateTime('UTC')} + INTERVAL 1 HOUR"
 )
-_USAGE_KEY = "(ServiceName, Provider, RequestModel, InputTokens, OutputTokens)"
+_USAGE_KEY_FIELDS = "ServiceName, Provider, RequestModel, InputTokens, OutputTokens"
+# Rows are compared by usage key only within ten-minute buckets of their start and end: a call's
+# inner span starts inside its outer span, so (for calls under ten minutes) the two share the
+# bucket of the outer's start or end, and a month of identical keys is never compared pairwise.
+_START_BUCKET = "intDiv(toUnixTimestamp(Timestamp), 600)"
+_FINISH_BUCKET = "intDiv(toUnixTimestamp(addNanoseconds(Timestamp, DurationNs)), 600)"
+_BUCKETS = f"arrayDistinct([{_START_BUCKET}, {_FINISH_BUCKET}])"
 
 # A row's measures weighted by its AdjustedCount (1 for exact rows), as the rollups sum them (see
 # llm_usage_sums.select_9): what a read over single calls sums so that it agrees with the rollups.
@@ -72,14 +82,19 @@ def adjusted_money(column: str) -> str:
 
 
 def _candidates(db: str) -> str:
-    """Foreign rows near the window, and every row that could be the same request as one of them."""
-    foreign = f"SELECT TraceId, {_USAGE_KEY} AS usage_key FROM {db}.llm_calls WHERE {_SLACK_WINDOW} AND NOT {_OURS}"
+    """Foreign rows near the window, and every row that could be the same request as one of them:
+    same trace, or same usage key and a ten-minute bucket in common (see ``_BUCKETS``)."""
+    foreign = (
+        f"SELECT TraceId, arrayJoin(arrayMap(b -> ({_USAGE_KEY_FIELDS}, b), {_BUCKETS})) AS usage_key"
+        f" FROM {db}.llm_calls WHERE {_SLACK_WINDOW} AND NOT {_OURS}"
+    )
+    near = " OR ".join(f"({_USAGE_KEY_FIELDS}, {bucket}) IN (SELECT usage_key FROM ({foreign}))"
+                       for bucket in (_START_BUCKET, _FINISH_BUCKET))
     return (
         f"(SELECT TraceId, SpanId, ParentSpanId, ServiceName, Provider, RequestModel, InputTokens, OutputTokens,"
         f" Instrumentation, Timestamp AS start, addNanoseconds(Timestamp, DurationNs) AS finish, {_OURS} AS ours,"
-        f" InputTokens + OutputTokens > 0 AS has_usage FROM {db}.llm_calls WHERE {_SLACK_WINDOW}"
-        f" AND (NOT {_OURS} OR TraceId IN (SELECT TraceId FROM ({foreign}))"
-        f" OR {_USAGE_KEY} IN (SELECT usage_key FROM ({foreign}))))"
+        f" InputTokens + OutputTokens > 0 AS has_usage, {_BUCKETS} AS buckets FROM {db}.llm_calls"
+        f" WHERE {_SLACK_WINDOW} AND (NOT {_OURS} OR TraceId IN (SELECT TraceId FROM ({foreign})) OR {near}))"
     )
 
 
@@ -96,8 +111,9 @@ def superseded_sql(database: str) -> str:
     row = "(TraceId, SpanId, ParentSpanId, Instrumentation, start, finish, ours, has_usage)"
     loser = "if(o.7 OR (o.8 AND NOT i.8), (i.1, i.2), (o.1, o.2))"
     nested = "i.3 = o.2"  # i is o's child span (same trace: grouped by trace)
-    contained = (  # different traces and instrumentations, o's time span contains i's (grouped by usage key)
-        "o.1 != i.1 AND o.4 != i.4 AND o.8 AND o.5 <= i.5 AND o.6 >= i.6"
+    contained = (  # different instrumentations, o's time span contains i's (grouped by usage key), and
+        # different traces, or one of them ours (ours -> official -> another project's: ours counts)
+        "(o.1 != i.1 OR o.7 OR i.7) AND o.4 != i.4 AND o.8 AND o.5 <= i.5 AND o.6 >= i.6"
         " AND (o.5 < i.5 OR o.6 > i.6 OR o.2 < i.2)"  # equal spans: one is taken as the outer
     )
     pairs = (
@@ -108,7 +124,8 @@ def superseded_sql(database: str) -> str:
         f"SELECT DISTINCT tupleElement(pair, 1) AS TraceId, tupleElement(pair, 2) AS SpanId FROM ("
         f"SELECT arrayJoin({pairs}) AS pair FROM ("
         f"SELECT by_trace, groupArray({row}) AS spans FROM {_candidates(db)}"
-        f" ARRAY JOIN [(1, TraceId), (0, if(has_usage, toString({_USAGE_KEY}), ''))] AS grouping"
+        f" ARRAY JOIN arrayConcat([(1, TraceId)], arrayMap(b -> (0, if(has_usage,"
+        f" toString(({_USAGE_KEY_FIELDS}, b)), '')), buckets)) AS grouping"
         f" WHERE tupleElement(grouping, 2) != '' GROUP BY tupleElement(grouping, 1) = 1 AS by_trace,"
         f" tupleElement(grouping, 2) HAVING length(spans) > 1))"
     )

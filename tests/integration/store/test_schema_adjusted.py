@@ -117,7 +117,7 @@ def test_a_span_the_nesting_rule_marked_is_no_call(store: Store, store_dsn: str)
     assert [span for span, *_ in _rows(store, "marked")] == [kept["span_id"]]
 
 
-def test_a_version_8_store_upgrades_and_keeps_its_numbers(store_client, store_dsn: str) -> None:
+def test_a_version_8_store_upgrades_and_its_doubled_request_counts_once(store_client, store_dsn: str) -> None:
     database = f"test_{uuid.uuid4().hex[:12]}"
     store = Store(store_client, database)
     try:
@@ -129,15 +129,17 @@ def test_a_version_8_store_upgrades_and_keeps_its_numbers(store_client, store_ds
 
         assert migrate(store_client, database) == [9]
         source = ClickHouseSource(store_client)
-        # Rows stored before have no ParentSpanId to pair them by: they count as they did.
-        assert usage_by(source, database, (), SINCE, UNTIL, metrics=("calls", "input_tokens")).rows == [(2, 2400)]
+        # Rows stored before have no ParentSpanId; ours and the official span of one trace, one inside
+        # the other with the same usage, are still one request to the reads (the rollup keeps both).
+        assert usage_by(source, database, (), SINCE, UNTIL, metrics=("calls", "input_tokens")).rows == [(1, 1200)]
+        assert store_client.query(totals).result_rows == [(2, 2400)]
 
         pair = foreign_spans.recorded("openai_v2_child_of_ours")
         trace = uuid.uuid4().hex  # another request than the one stored before
         new = [_foreign("ot=th:8")] + [{**row, "trace_id": trace} for row in pair]
         export(store, store_dsn, [foreign_spans.build(new, at=AT)])
         after = usage_by(source, database, (), SINCE, UNTIL, metrics=("calls", "input_tokens"))
-        assert after.rows == [(2 + 2 + 1, 1200 * 5)]  # new: 2 (sampled at 1/2) + 1 (the pair, resolved)
+        assert after.rows == [(1 + 2 + 1, 1200 * 4)]  # new: 2 (sampled at 1/2) + 1 (the pair, resolved)
         assert migrate(store_client, database) == []
     finally:
         store_client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")

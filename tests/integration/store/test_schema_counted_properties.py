@@ -58,7 +58,7 @@ def _chain(index: int, chain: list[tuple[bool, bool]], inner_usage: bool) -> tup
     return rows, (ours_rows or with_usage or rows)[-1]["span_id"]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(requests, st.randoms(use_true_random=False), st.integers(1, 3))
 def test_each_request_counts_once_whatever_the_nesting_and_inserts(
     store: Store, store_dsn: str, generated: list, random: Any, inserts: int
