@@ -262,3 +262,17 @@ OTEL_LLM_COST_REPORTED_USD = "otel_llm.cost.reported_usd"
 OTEL_LLM_GATEWAY_CACHE_HIT = "otel_llm.gateway.cache_hit"
 # --- Dashboard on the collector (issue 15, branch ui) ----------------------------------------
 ENV_COLLECTOR_UI = "OTEL_LLM_COLLECTOR_UI"  # true: otel-llm collector --ui
+# --- Views (issue 12 and 13, branch views): one row per provider request, adjusted counts -------
+# Scope names of otel-llm's own instrumentations start with this: llm_calls treats those spans as
+# the exact record of their request (never superseded by another project's span of the same
+# request, never extrapolated by a sampling rate).
+OTEL_LLM_SCOPE_PREFIX = "otel_llm"
+# Set (true) by the nesting rule on an inference span whose request's usage another span carries
+# (an outer framework span, or an inner instrumentation's span it found in context): llm_calls
+# skips the span, so a request is counted once.
+OTEL_LLM_USAGE_CARRIED_ELSEWHERE = "otel_llm.usage.carried_elsewhere"
+# Foreign spans sampled elsewhere: "1 in N" sampling rates llm_calls accepts as a span attribute
+# (Honeycomb's SampleRate, and sampling.rate), when the W3C tracestate carries no OpenTelemetry
+# threshold (ot=th:<hex>, which wins). The row's AdjustedCount is N and it is flagged Estimated.
+SAMPLE_RATE = "SampleRate"
+SAMPLING_RATE = "sampling.rate"

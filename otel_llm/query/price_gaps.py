@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from otel_llm.query.sources import QuerySource, Result, check_identifier
+from otel_llm.query.counted import calls_source, has_foreign_rows
+from otel_llm.query.sources import QuerySource, Result
 
 __all__ = ["models_seen"]
 
+# Calls weighted by AdjustedCount and superseded rows left out, as every read counts them.
 _SQL = """
-SELECT Provider AS provider, Model AS model, count() AS calls,
-       countIf(PriceKnown = 0) AS unpriced_calls,
-       countIf(PricingSource = 'history') AS history_calls,
-       countIf(PricingSource = 'other_host') AS other_host_calls
-FROM {db}.llm_calls
+SELECT Provider AS provider, Model AS model, toUInt64(round(sum(AdjustedCount))) AS calls,
+       toUInt64(round(sumIf(AdjustedCount, PriceKnown = 0))) AS unpriced_calls,
+       toUInt64(round(sumIf(AdjustedCount, PricingSource = 'history'))) AS history_calls,
+       toUInt64(round(sumIf(AdjustedCount, PricingSource = 'other_host'))) AS other_host_calls
+FROM {calls}
 WHERE Timestamp >= {{since:DateTime('UTC')}} AND Timestamp < {{until:DateTime('UTC')}}
 GROUP BY provider, model
 ORDER BY calls DESC, provider, model
@@ -27,5 +29,6 @@ ORDER BY calls DESC, provider, model
 
 def models_seen(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
     """(provider, model, calls, unpriced_calls, history_calls, other_host_calls) per model."""
-    sql = _SQL.format(db=f"`{check_identifier(database)}`")
-    return source.query(sql, {"since": since, "until": until}, readonly=True)
+    params: dict[str, object] = {"since": since, "until": until}
+    sql = _SQL.format(calls=calls_source(database, has_foreign_rows(source, database, params)))
+    return source.query(sql, params, readonly=True)

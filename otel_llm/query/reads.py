@@ -8,6 +8,10 @@ Windows are naive UTC datetimes. Rollup reads count the buckets that overlap [si
 hours from ``llm_usage_hourly``, whole days from ``llm_usage_daily_user`` (the only rollup that keeps
 users). Reads of ``llm_calls`` take the exact instants. Every read re-aggregates with ``sum``,
 because unmerged rollup parts may still hold several rows per key.
+
+Every read counts a provider request once (``counted``: a row another project's row of the same
+request outranks is left out, or subtracted from the rollups) and weights each row by its
+``AdjustedCount`` (a foreign span sampled elsewhere stands for several calls), as the rollups do.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from otel_llm.query.sources import QuerySource, Result, check_identifier
+from otel_llm.query.counted import ADJUSTED, adjusted_money, calls_source, has_foreign_rows, rollup_source
+from otel_llm.query.sources import QuerySource, Result
 
 __all__ = [
     "CALL_METRICS", "GROUPS", "REPORT_METRICS", "USAGE_METRICS", "Group", "calls_by", "context_by_turn",
@@ -63,13 +68,13 @@ USAGE_METRICS: Mapping[str, str] = {
 REPORT_METRICS = ("calls", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                   "reasoning_tokens", "cache_hit_rate", "cache_savings_usd", "errors", "unpriced_calls")
 # Measures over single calls (``llm_calls``), for the questions no rollup answers (users by hour,
-# the worst single call).
+# the worst single call); weighted by each row's AdjustedCount as the rollups are, so both agree.
 CALL_METRICS: Mapping[str, str] = {
-    "calls": "count()",
-    "tokens": "sum(InputTokens) + sum(OutputTokens)",
-    "priced_cost_usd": "sum(ifNull(CostUSD, 0))",
-    "max_cost_usd": "max(CostUSD)",
-    "unpriced_calls": "countIf(PriceKnown = 0)",
+    "calls": f"toUInt64(round(sum({ADJUSTED['Calls']})))",
+    "tokens": f"toUInt64(round(sum({ADJUSTED['InputTokens']}) + sum({ADJUSTED['OutputTokens']})))",
+    "priced_cost_usd": f"toDecimal128(sum({adjusted_money('CostUSD')}), 12)",
+    "max_cost_usd": "max(CostUSD)",  # one call's own cost
+    "unpriced_calls": f"toUInt64(round(sum({ADJUSTED['UnpricedCalls']})))",
 }
 
 
@@ -139,7 +144,8 @@ def usage_by(
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider, environment))
     columns = [f"{_key(g, table)} AS {g}" for g in group] + _metrics(metrics, USAGE_METRICS)
-    sql = f"SELECT {', '.join(columns)} FROM {check_identifier(database)}.{table} WHERE {where}"
+    rows = rollup_source(database, table, has_foreign_rows(source, database, params))
+    sql = f"SELECT {', '.join(columns)} FROM {rows} WHERE {where}"
     if group:
         keys = ", ".join(group)
         order = f"cost_usd DESC, {keys}" if "cost_usd" in metrics else keys
@@ -169,8 +175,9 @@ def usage_series(
     key = "''" if group == "day" else _key(group, table)
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join(_rollup_window(table) + _filters(service, None, params, environment=environment))
+    rows = rollup_source(database, table, has_foreign_rows(source, database, params))
     return source.query(
-        f"SELECT {key} AS series, {bucket} AS t, sum(CostUSD) AS cost FROM {check_identifier(database)}.{table}"
+        f"SELECT {key} AS series, {bucket} AS t, sum(CostUSD) AS cost FROM {rows}"
         f" WHERE {where} GROUP BY series, t ORDER BY series, t", params)
 
 
@@ -211,8 +218,8 @@ def calls_by(
         clauses.append("CostUSD > {cost_above:Float64}")
         params["cost_above"] = cost_above
     keys = [f"{_key(g, CALLS)} AS {g}" for g in group]
-    sql = (f"SELECT {', '.join(keys + _metrics(metrics, CALL_METRICS))} FROM {check_identifier(database)}.{CALLS}"
-           f" WHERE {' AND '.join(clauses)}")
+    rows = calls_source(database, has_foreign_rows(source, database, params))
+    sql = f"SELECT {', '.join(keys + _metrics(metrics, CALL_METRICS))} FROM {rows} WHERE {' AND '.join(clauses)}"
     if group:
         sql += f" GROUP BY {', '.join(group)} ORDER BY {', '.join(group)}"
     return source.query(sql, params)
@@ -224,24 +231,32 @@ def costliest_calls(
 ) -> Result:
     """The most expensive single calls, with their trace ids (an unpriced call's cost is NULL, and
     unpriced calls come last). Read from ``llm_calls_by_cost``, whose rows are stored in this order:
-    the engine reads the first granules of each part and stops, however many calls the window holds."""
+    the engine reads the first granules of each part and stops, however many calls the window holds.
+    A window holding other projects' rows is read from ``llm_calls`` without its superseded rows
+    (``counted``): the sorted copy does not know which rows another row outranks."""
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join([_CALL_WINDOW, *_filters(service, feature, params, environment=environment)])
+    if has_foreign_rows(source, database, params):  # superseded rows are resolved on llm_calls itself
+        rows, order = calls_source(database, True), "CostUSD DESC NULLS LAST, Timestamp"
+    else:
+        rows, order = f"{check_identifier(database)}.{BY_COST}", "Unpriced, CostDescending, Timestamp"
     return source.query(
         f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
         f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
-        f" TraceId AS trace_id FROM {check_identifier(database)}.{BY_COST} WHERE {where}"
-        f" ORDER BY Unpriced, CostDescending, Timestamp LIMIT {int(limit)}", params)
+        f" TraceId AS trace_id FROM {rows} WHERE {where} ORDER BY {order} LIMIT {int(limit)}", params)
 
 
 def context_by_turn(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:
     """Input tokens by turn within a session (calls ordered by time per session id), over sessions;
-    the turn's cost is NULL when none of its calls is priced, and ``unpriced_calls`` counts the rest."""
+    the turn's cost is NULL when none of its calls is priced, and ``unpriced_calls`` counts the rest.
+    (Sessions are otel-llm's own tag, so its rows are exact; superseded rows are left out.)"""
+    params: dict[str, Any] = {"since": since, "until": until}
+    rows = calls_source(database, has_foreign_rows(source, database, params))
     return source.query(
         f"SELECT turn, count() AS sessions, avg(InputTokens) AS avg_input_tokens,"
         f" max(InputTokens) AS max_input_tokens, sum(CostUSD) AS cost_usd,"
         f" countIf(PriceKnown = 0) AS unpriced_calls FROM ("
         f" SELECT SessionId, InputTokens, CostUSD, PriceKnown,"
         f" row_number() OVER (PARTITION BY SessionId ORDER BY Timestamp, SpanId) AS turn"
-        f" FROM {check_identifier(database)}.{CALLS} WHERE SessionId != '' AND {_CALL_WINDOW})"
-        f" GROUP BY turn ORDER BY turn LIMIT {int(limit)}", {"since": since, "until": until})
+        f" FROM {rows} WHERE SessionId != '' AND {_CALL_WINDOW})"
+        f" GROUP BY turn ORDER BY turn LIMIT {int(limit)}", params)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from otel_llm.schema.objects import (
     AddColumn,
+    AddIndex,
     Backfill,
     Dictionary,
     SchemaObject,
@@ -107,6 +108,12 @@ _REQUEST_SHAPE_COLUMNS = (
     ("TurnIndex", "UInt32"),
 )
 _SUM_UINT64 = "SimpleAggregateFunction(sum, UInt64)"
+# Version 9 extends the version 7 reads once more, and sums the rollups weighted by AdjustedCount.
+_ADJUSTED_CALLS = (
+    ("llm_calls.pricing", "llm_calls.pricing_1h"),
+    ("llm_calls.cache_write", "llm_calls.cache_write_9"),
+)
+_ADJUSTED_SUMS = (("llm_usage_sums.select", "llm_usage_sums.select_9"),)
 
 MIGRATIONS: Sequence[Migration] = (
     Migration(
@@ -257,6 +264,32 @@ MIGRATIONS: Sequence[Migration] = (
         ),
     ),
     Migration(
+        9,
+        "llm_calls.ParentSpanId and AdjustedCount (foreign spans sampled elsewhere); spans the nesting rule"
+        " marked are skipped; rollups sum adjusted calls, tokens and cost",
+        (
+            AddColumn("llm_calls", "ParentSpanId String CODEC(ZSTD(1))", after="SpanId"),
+            AddColumn("llm_calls", "AdjustedCount Float64 DEFAULT 1", after="Sampled"),
+            # The reads look a foreign row's trace up by id (otel_llm/query/counted.py).
+            AddIndex("llm_calls", "idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1"),
+            ViewQuery("llm_calls_mv", "llm_calls.view_9", target="llm_calls", parts=_ADJUSTED_CALLS),
+            ViewQuery(
+                "llm_calls_from_logs_mv",
+                "llm_calls.view_9_logs",
+                target="llm_calls",
+                parts=_ADJUSTED_CALLS,
+                sources=(("otel_traces", "otel_logs.as_spans_9"),),
+            ),
+            ViewQuery("llm_usage_hourly_mv", "llm_usage_hourly.view", target="llm_usage_hourly", parts=_ADJUSTED_SUMS),
+            ViewQuery(
+                "llm_usage_daily_user_mv",
+                "llm_usage_daily_user.view",
+                target="llm_usage_daily_user",
+                parts=_ADJUSTED_SUMS,
+            ),
+        ),
+    ),
+    Migration(
         10,
         "llm_calls_by_cost (calls sorted by cost) and llm_usage_daily_user_totals (per user and day only)",
         (
@@ -282,7 +315,7 @@ MIGRATIONS: Sequence[Migration] = (
                 "llm_usage_daily_user_totals_mv",
                 "llm_usage_daily_user_totals.view",
                 target="llm_usage_daily_user_totals",
-                parts=_WRITE_1H_SUMS,
+                parts=_ADJUSTED_SUMS,
             ),
             Backfill("llm_usage_daily_user_totals", "llm_usage_daily_user_totals.backfill"),
         ),

@@ -21,6 +21,7 @@ from otel_llm import semconv
 __all__ = [
     "DEDUP_WINDOW",
     "AddColumn",
+    "AddIndex",
     "Backfill",
     "Dictionary",
     "SchemaObject",
@@ -265,6 +266,21 @@ class Backfill:
 
 
 @dataclass(frozen=True)
+class AddIndex:
+    """A data-skipping index added to a table an earlier version created (on the rows' table).
+
+    Parts written from then on carry it; older parts are read as before, without it (building it
+    for them is a mutation that rewrites the table, not something a migration should start)."""
+
+    table: str  # logical table name
+    index: str  # name, expression, TYPE and GRANULARITY, as in a CREATE TABLE
+
+    def statements(self, target: Target) -> list[str]:
+        storage = target.qualified(target.storage[self.table])
+        return [f"ALTER TABLE {storage}{target.on_cluster} ADD INDEX IF NOT EXISTS {self.index}"]
+
+
+@dataclass(frozen=True)
 class Dictionary:
     """A dictionary whose full DDL body (source, layout, lifetime) is a fragment in sql/."""
 
@@ -277,7 +293,7 @@ class Dictionary:
         return [f"{create} {target.qualified(self.name)}{target.on_cluster}\n{body}"]
 
 
-SchemaObject = Table | View | Dictionary | AddColumn | Backfill
+SchemaObject = Table | View | Dictionary | AddColumn | AddIndex | Backfill
 
 
 def quote_identifier(identifier: str) -> str:

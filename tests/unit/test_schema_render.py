@@ -120,10 +120,17 @@ def test_version_5_adds_the_1h_column_to_the_locals_first_then_the_distributed_t
     assert all(s.endswith(" AFTER `CacheWriteTokens`") for s in alters)
 
 
+ROLLUP_VIEWS = ["llm_usage_daily_user_mv", "llm_usage_hourly_mv"]
+
+
 def test_version_5_swaps_the_view_queries_in_place_reading_the_local_tables() -> None:
     statements = render(cluster="c")
-    modified = {s.split("`")[3]: s for s in statements if " MODIFY QUERY\n" in s}
-    assert sorted(modified) == ["llm_calls_mv", "llm_usage_daily_user_mv", "llm_usage_hourly_mv"]
+    modified: dict[str, str] = {}
+    for s in statements:
+        if " MODIFY QUERY\n" in s:
+            modified.setdefault(s.split("`")[3], s)  # the first MODIFY of each view is version 5's
+    # (version 9 also gives the events' view, created by version 8, a new query)
+    assert sorted(modified) == ["llm_calls_from_logs_mv", "llm_calls_mv", *ROLLUP_VIEWS]
     calls = modified["llm_calls_mv"]
     assert "AS CacheWrite1hTokens" in calls and "'CacheWrite1hPrice'" in calls
     assert "FROM `otel`.`otel_traces_local`" in calls
@@ -151,3 +158,15 @@ def test_versions_3_and_4_still_render_as_applied_without_the_1h_column() -> Non
         created = _create(statements, view)
         assert "CacheWrite1h" not in created, view
         assert "{" not in created and "}" not in created, view  # every sub-fragment was filled in
+
+
+def test_version_9_adds_its_columns_before_the_views_that_fill_them_and_renders_every_fragment() -> None:
+    statements = render(cluster="c")
+    adds = [i for i, s in enumerate(statements) if " ADD COLUMN IF NOT EXISTS AdjustedCount " in s
+            or " ADD COLUMN IF NOT EXISTS ParentSpanId " in s]
+    modifies = [i for i, s in enumerate(statements) if " MODIFY QUERY\n" in s and "AdjustedCount" in s]
+    assert len(adds) == 4 and len(modifies) == 4 and max(adds) < min(modifies)
+    for i in modifies:
+        assert "{" not in statements[i]  # every fragment and name rendered
+    index = [s for s in statements if "ADD INDEX IF NOT EXISTS idx_trace_id" in s]
+    assert index == [s for s in index if "`llm_calls_local`" in s] and len(index) == 1

@@ -172,7 +172,7 @@ def test_a_version_6_store_upgrades_to_the_fresh_schema(store_client: Any, store
     try:
         assert migrate(store_client, database, to_version=6) == [1, 2, 3, 4, 5, 6]
         insert_spans(store_client, database, [span_row(_event_row()[14], at=datetime.now())])
-        assert migrate(store_client, database) == [7, 8, 10]
+        assert migrate(store_client, database) == [7, 8, 9, 10]
         assert migrate(store_client, database) == []
         assert _layout(old, database) == _layout(store, store.database)
         store_client.insert(f"`{database}`.otel_logs", [_event_row()], column_names=list(LOG_COLUMN_NAMES))

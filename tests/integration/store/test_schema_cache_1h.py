@@ -134,7 +134,7 @@ def test_a_version_4_store_upgrades_to_the_fresh_schema_and_prices_1h_writes(sto
             (Decimal("0.00885"),)  # the defect: every write at the 5-minute rate
         ]
 
-        assert migrate(store_client, database) == [5, 6, 7, 8, 10]
+        assert migrate(store_client, database) == [5, 6, 7, 8, 9, 10]
         assert migrate(store_client, database) == []
 
         assert _layout(old, database) == _layout(store, store.database)
@@ -149,9 +149,10 @@ def test_a_version_4_store_upgrades_to_the_fresh_schema_and_prices_1h_writes(sto
         store_client.command(f"DROP DATABASE IF EXISTS `{database}` SYNC")
 
 
-def test_version_5_is_followed_by_6_only() -> None:
-    """The upgrade test above rehearses 4 -> 5; 5 -> 6 is test_schema_pricing_source.py's."""
-    assert [m.version for m in MIGRATIONS][4:] == [5, 6, 7, 8, 10]
+def test_version_5_is_followed_by_6_to_10_only() -> None:
+    """The upgrade test above rehearses 4 -> 5; 5 -> 6 is test_schema_pricing_source.py's (and 8 -> 9
+    test_schema_adjusted.py's, 9 -> 10 test_schema_dashboard_speed.py's)."""
+    assert [m.version for m in MIGRATIONS][4:] == [5, 6, 7, 8, 9, 10]
 
 
 def readme_query(title: str, database: str) -> str:

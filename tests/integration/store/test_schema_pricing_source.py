@@ -122,7 +122,7 @@ def test_a_version_5_store_upgrades_to_the_fresh_schema(store_client, store: Sto
         )
         assert store_client.query(f"SELECT PriceKnown FROM `{database}`.llm_calls").result_rows == [(1,)]  # the defect
 
-        assert migrate(store_client, database) == [6, 7, 8, 10]
+        assert migrate(store_client, database) == [6, 7, 8, 9, 10]
         assert migrate(store_client, database) == []
         assert _layout(old, database) == _layout(store, store.database)
 
@@ -158,7 +158,7 @@ def test_llm_prices_holds_the_snapshot_history_with_effective_dates(store: Store
     assert at == [(2 * M, 1 * M)]
 
 
-def test_version_6_is_followed_by_7_and_8_only() -> None:
+def test_version_6_is_followed_by_7_to_10_only() -> None:
     """The upgrade test above rehearses 5 -> 6; 6 -> 7 is test_schema_request_shape.py's, 7 -> 8
-    test_log_exporter.py's, 8 -> 10 test_schema_dashboard_speed.py's."""
-    assert [m.version for m in MIGRATIONS][5:] == [6, 7, 8, 10]
+    test_log_exporter.py's, 8 -> 9 test_schema_adjusted.py's; 9 -> 10 test_schema_dashboard_speed.py's."""
+    assert [m.version for m in MIGRATIONS][5:] == [6, 7, 8, 9, 10]
