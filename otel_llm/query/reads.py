@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from otel_llm.query.counted import ADJUSTED, adjusted_money, calls_source, has_foreign_rows, rollup_source
-from otel_llm.query.sources import QuerySource, Result
+from otel_llm.query.sources import QuerySource, Result, check_identifier
 
 __all__ = [
     "CALL_METRICS", "GROUPS", "REPORT_METRICS", "USAGE_METRICS", "Group", "calls_by", "context_by_turn",
