@@ -64,3 +64,19 @@ def cohere_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterPr
     from otel_llm.instrumentation.cohere import CohereInstrumentor
 
     yield from _instrumented(CohereInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def anthropic_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("anthropic")
+    from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+
+    yield from _instrumented(AnthropicInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def langchain_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("langchain_core")
+    from otel_llm.instrumentation.langchain import LangChainInstrumentor
+
+    yield from _instrumented(LangChainInstrumentor(), tracer_provider, meter_provider)
