@@ -253,3 +253,7 @@ ENV_REQUEST_SHAPE = "OTEL_LLM_REQUEST_SHAPE"  # false: no fingerprints or shape 
 # app set none.
 OTEL_LLM_WORKFLOW = "otel_llm.workflow"
 ENV_FEATURE_FROM_WORKFLOW = "OTEL_LLM_FEATURE_FROM_WORKFLOW"
+# --- Frameworks (issue 12, branch langchain): LangChain/LangGraph and the OpenAI Agents SDK ----
+# The agent whose turn made the call (GenAI semconv), set on the provider span by the Agents SDK's
+# model scope, next to otel_llm.workflow.
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"

@@ -35,7 +35,9 @@ from otel_llm.usage import Usage
 __all__ = [
     "FrameworkSettings",
     "Invocation",
+    "acall_within",
     "aiterate_within",
+    "call_within",
     "emit_reported_call",
     "iterate_within",
     "tracing_allowed",
@@ -135,6 +137,34 @@ def emit_reported_call(
     else:
         call.record_response(response_attributes, usage)
     call.end()
+
+
+Settle = Callable[[Any, BaseException | None], None]
+
+
+def call_within(invocation: Invocation, settle: Settle, wrapped: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run the framework's model call inside the invocation; ``settle(result, error)`` after it
+    (the framework's own span, if needed); the call's result or exception reaches the user untouched."""
+    try:
+        with invocation.entered():
+            result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        settle(None, exc)
+        raise
+    settle(result, None)
+    return result
+
+
+async def acall_within(invocation: Invocation, settle: Settle, wrapped: Any, *args: Any, **kwargs: Any) -> Any:
+    """:func:`call_within` for a coroutine."""
+    try:
+        with invocation.entered():
+            result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        settle(None, exc)
+        raise
+    settle(result, None)
+    return result
 
 
 def _close(iterator: Any) -> None:

@@ -21,7 +21,9 @@ from typing import Any
 from otel_llm.instrumentation._framework import (
     FrameworkSettings,
     Invocation,
+    acall_within,
     aiterate_within,
+    call_within,
     emit_reported_call,
     iterate_within,
 )
@@ -125,48 +127,34 @@ def _config_metadata(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Mappin
     return ensure_config(config).get("metadata")
 
 
-def generate_call(settings: FrameworkSettings) -> WrapperFactory:
+def _generate_factory(settings: FrameworkSettings, call: Callable[..., Any]) -> WrapperFactory:
     def factory(telemetry: Telemetry) -> Wrapper:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            if not telemetry.active or not Invocation.may_open():
-                return wrapped(*args, **kwargs)
-            invocation = _open(settings, partial(_run_metadata, args, kwargs))
+            invocation = None
+            if telemetry.active and Invocation.may_open():
+                invocation = _open(settings, partial(_run_metadata, args, kwargs))
             if invocation is None:
                 return wrapped(*args, **kwargs)
-            try:
-                with invocation.entered():
-                    result = wrapped(*args, **kwargs)
-            except BaseException as exc:
-                _settle(telemetry, invocation, instance, kwargs, None, exc)
-                raise
-            _settle(telemetry, invocation, instance, kwargs, _Reported().add_result(result), None)
-            return result
+
+            def settle(result: Any, error: BaseException | None) -> None:
+                reported = None if result is None else _Reported().add_result(result)
+                _settle(telemetry, invocation, instance, kwargs, reported, error)
+
+            return call(invocation, settle, wrapped, *args, **kwargs)
 
         return wrapper
 
     return factory
+
+
+def generate_call(settings: FrameworkSettings) -> WrapperFactory:
+    """``_generate_with_cache``: a coroutine-free call, settled when it returns."""
+    return _generate_factory(settings, call_within)
 
 
 def agenerate_call(settings: FrameworkSettings) -> WrapperFactory:
-    def factory(telemetry: Telemetry) -> Wrapper:
-        async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            if not telemetry.active or not Invocation.may_open():
-                return await wrapped(*args, **kwargs)
-            invocation = _open(settings, partial(_run_metadata, args, kwargs))
-            if invocation is None:
-                return await wrapped(*args, **kwargs)
-            try:
-                with invocation.entered():
-                    result = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                _settle(telemetry, invocation, instance, kwargs, None, exc)
-                raise
-            _settle(telemetry, invocation, instance, kwargs, _Reported().add_result(result), None)
-            return result
-
-        return wrapper
-
-    return factory
+    """``_agenerate_with_cache``: the wrapper returns the coroutine of :func:`acall_within`."""
+    return _generate_factory(settings, acall_within)
 
 
 def _stream_factory(settings: FrameworkSettings, iterate: Callable[..., Any]) -> WrapperFactory:
