@@ -7,6 +7,10 @@ provider SDK of ours traced a call in it (a chat model built on an SDK we do not
 instrumentor switched off), :func:`emit_reported_call` makes the ONE span of that request from
 the usage the framework itself reports, backdated to the invocation's start.
 
+:class:`FrameworkInstrumentor` wraps a framework's methods when the app imports the framework, not
+at ``instrument()``: importing LangChain, LangGraph or the Agents SDK takes seconds, and an app that
+has them installed but does not use them must not pay that under ``opentelemetry-instrument``.
+
 Streams are stepped: :func:`iterate_within` pulls each item inside the scope and yields it outside,
 so the scope covers the model's own work and never the consumer's loop body (a context variable
 set across a generator's ``yield`` would leak into the caller, and could not be reset there).
@@ -15,24 +19,31 @@ set across a generator's ``yield`` would leak into the caller, and could not be 
 from __future__ import annotations
 
 import contextvars
+import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
+
+import wrapt
 
 from otel_llm import semconv
 from otel_llm._env import env_bool
 from otel_llm.instrumentation._guard import report_bug
+from otel_llm.instrumentation._instrumentor import LLMInstrumentor
 from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._nesting import ModelScope, entered_scope, new_model_scope
 
 # The same test the provider wrappers make (suppressed, inside a call of ours, or under another
 # project's inference span): a framework that would emit its own span must stay silent then too.
+from otel_llm.instrumentation._wrapping import Row, wrap_rows
 from otel_llm.instrumentation._wrapping import _should_trace as tracing_allowed
 from otel_llm.usage import Usage
 
 __all__ = [
+    "FrameworkInstrumentor",
     "FrameworkSettings",
     "Invocation",
     "acall_within",
@@ -70,6 +81,45 @@ class FrameworkSettings:
             if self.feature_from_workflow:
                 attrs[semconv.OTEL_LLM_FEATURE] = workflow
         return attrs
+
+
+class FrameworkInstrumentor(LLMInstrumentor):
+    """An instrumentor whose rows are wrapped when their module is first imported.
+
+    A subclass supplies ``framework_rows(settings)``. Rows of modules already imported are wrapped
+    at once; for the others a post-import hook wraps them on import. Hooks cannot be removed, so
+    each ``instrument()`` has its own epoch and a hook of an earlier one (or after
+    ``uninstrument()``) does nothing.
+    """
+
+    def framework_rows(self, settings: FrameworkSettings) -> Iterable[Row]:
+        raise NotImplementedError
+
+    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
+        epoch = self._epoch = object()
+        ready: list[Row] = []
+        later: dict[str, list[Row]] = {}
+        for row in self.framework_rows(FrameworkSettings.from_env()):
+            if row.module in sys.modules:
+                ready.append(row)
+            else:
+                later.setdefault(row.module, []).append(row)
+        for module, rows in later.items():
+            wrapt.register_post_import_hook(partial(self._wrap_on_import, epoch, rows), module)
+        return ready
+
+    def _wrap_on_import(self, epoch: object, rows: list[Row], module: Any) -> None:
+        telemetry = self.telemetry
+        if epoch is not getattr(self, "_epoch", None) or telemetry is None:
+            return
+        try:
+            self._wrapped.extend(wrap_rows(rows, telemetry))
+        except Exception as exc:
+            report_bug("framework.wrap_on_import", exc)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        self._epoch = None
+        super()._uninstrument(**kwargs)
 
 
 class Invocation:

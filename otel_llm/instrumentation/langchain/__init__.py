@@ -26,23 +26,20 @@ OpenLLMetry's suppression key is honoured (its LangChain instrumentation then ca
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import Any
 
-from otel_llm.instrumentation._framework import FrameworkSettings
-from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._framework import FrameworkInstrumentor, FrameworkSettings
 from otel_llm.instrumentation._wrapping import Row
+from otel_llm.instrumentation.langchain._methods import rows
 from otel_llm.instrumentation.langchain.package import _instruments
 
 __all__ = ["LangChainInstrumentor"]
 
 
-class LangChainInstrumentor(LLMInstrumentor):
+class LangChainInstrumentor(FrameworkInstrumentor):
     scope = "otel_llm.instrumentation.langchain"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
-        from otel_llm.instrumentation.langchain._methods import rows  # imports langchain: only when instrumenting
-
-        return rows(FrameworkSettings.from_env())
+    def framework_rows(self, settings: FrameworkSettings) -> Iterable[Row]:
+        return rows(settings)

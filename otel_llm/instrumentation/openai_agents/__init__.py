@@ -18,23 +18,20 @@ OpenTelemetry span.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from typing import Any
 
-from otel_llm.instrumentation._framework import FrameworkSettings
-from otel_llm.instrumentation._instrumentor import LLMInstrumentor
+from otel_llm.instrumentation._framework import FrameworkInstrumentor, FrameworkSettings
 from otel_llm.instrumentation._wrapping import Row
+from otel_llm.instrumentation.openai_agents._methods import rows
 from otel_llm.instrumentation.openai_agents.package import _instruments
 
 __all__ = ["OpenAIAgentsInstrumentor"]
 
 
-class OpenAIAgentsInstrumentor(LLMInstrumentor):
+class OpenAIAgentsInstrumentor(FrameworkInstrumentor):
     scope = "otel_llm.instrumentation.openai_agents"
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return _instruments
 
-    def wrap_table(self, **kwargs: Any) -> Iterable[Row]:
-        from otel_llm.instrumentation.openai_agents._methods import rows  # imports agents: only when instrumenting
-
-        return rows(FrameworkSettings.from_env())
+    def framework_rows(self, settings: FrameworkSettings) -> Iterable[Row]:
+        return rows(settings)
