@@ -207,32 +207,34 @@ def _run_name(args: tuple[Any, ...], kwargs: Mapping[str, Any], instance: Any) -
     return name if isinstance(name, str) and name else None
 
 
-def _named_factory(naming: Callable[[str], Any], iterate: Callable[..., Any] | None) -> WrapperFactory:
-    """A graph's or a named chain's entry point: its name is current while it works."""
+def _within(enter: Callable[[], Any], wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    with enter():
+        return wrapped(*args, **kwargs)
+
+
+async def _awithin(enter: Callable[[], Any], wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    with enter():
+        return await wrapped(*args, **kwargs)
+
+
+def _stepped(enter: Callable[[], Any], wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return iterate_within(enter, wrapped(*args, **kwargs))
+
+
+def _astepped(enter: Callable[[], Any], wrapped: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return aiterate_within(enter, wrapped(*args, **kwargs))
+
+
+def _named_factory(naming: Callable[[str], Any], run: Callable[..., Any]) -> WrapperFactory:
+    """A graph's or a named chain's entry point: its name is current while it works (``run`` is
+    one of the four runners above: a call, a coroutine, a stream, an async stream)."""
 
     def factory(telemetry: Telemetry) -> Wrapper:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             name = _run_name(args, kwargs, instance) if telemetry.active else None
             if name is None:
                 return wrapped(*args, **kwargs)
-            if iterate is not None:
-                return iterate(partial(naming, name), wrapped(*args, **kwargs))
-            with naming(name):
-                return wrapped(*args, **kwargs)
-
-        return wrapper
-
-    return factory
-
-
-def _anamed_factory(naming: Callable[[str], Any]) -> WrapperFactory:
-    def factory(telemetry: Telemetry) -> Wrapper:
-        async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            name = _run_name(args, kwargs, instance) if telemetry.active else None
-            if name is None:
-                return await wrapped(*args, **kwargs)
-            with naming(name):
-                return await wrapped(*args, **kwargs)
+            return run(partial(naming, name), wrapped, args, kwargs)
 
         return wrapper
 
@@ -241,14 +243,14 @@ def _anamed_factory(naming: Callable[[str], Any]) -> WrapperFactory:
 
 def graph_stream(is_async: bool) -> WrapperFactory:
     """``Pregel.stream`` / ``astream`` (``invoke`` / ``ainvoke`` run through them)."""
-    return _named_factory(graph_named, aiterate_within if is_async else iterate_within)
+    return _named_factory(graph_named, _astepped if is_async else _stepped)
 
 
 def chain_call(is_async: bool) -> WrapperFactory:
     """``RunnableSequence.invoke`` / ``ainvoke`` of a chain given a name."""
-    return _anamed_factory(chain_named) if is_async else _named_factory(chain_named, None)
+    return _named_factory(chain_named, _awithin if is_async else _within)
 
 
 def chain_stream(is_async: bool) -> WrapperFactory:
     """``RunnableSequence.transform`` / ``atransform`` (``stream`` / ``astream`` run through them)."""
-    return _named_factory(chain_named, aiterate_within if is_async else iterate_within)
+    return _named_factory(chain_named, _astepped if is_async else _stepped)

@@ -278,8 +278,14 @@ def test_a_named_chain_names_its_calls(
     chain = ChatPromptTemplate.from_messages([("user", "Summarize {text}")]) | OPENAI.make(fake_provider)
     chain.with_config(run_name="summarize").invoke({"text": "a"})
     list(chain.with_config(run_name="summarize_stream").stream({"text": "b"}))
-    chain.invoke({"text": "c"})  # unnamed: no workflow
-    assert [attrs(s).get(WORKFLOW) for s in usage_spans(span_exporter)] == ["summarize", "summarize_stream", None]
+    run_async(chain.with_config(run_name="summarize_async").ainvoke({"text": "c"}))
+    chain.invoke({"text": "d"})  # unnamed: no workflow
+    assert [attrs(s).get(WORKFLOW) for s in usage_spans(span_exporter)] == [
+        "summarize",
+        "summarize_stream",
+        "summarize_async",
+        None,
+    ]
 
 
 def test_create_agent_names_its_model_node(
