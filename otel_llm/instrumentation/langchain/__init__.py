@@ -10,7 +10,8 @@ Around every chat model invocation (``invoke``, ``ainvoke``, ``batch``, ``stream
 
 - the provider SDK's span that otel-llm makes below (openai, anthropic, bedrock, google-genai,
   mistralai, groq, cohere) carries ``otel_llm.workflow``: ``"{graph}.{node}"`` inside a LangGraph
-  node (``LangGraph.agent``; ``create_agent(name="researcher")`` gives ``researcher.model``), else
+  node (``LangGraph.agent``; ``create_agent(name="researcher")`` gives ``researcher.model``; a
+  subgraph's node: ``blog.research.search``), else
   the name of the innermost named chain (``chain.with_config(run_name="summarize")``); with
   ``OTEL_LLM_FEATURE_FROM_WORKFLOW=true`` it is also ``otel_llm.feature`` when the app tagged
   none (the app's ``otel_llm.tag(feature=...)`` wins; it wins over ``OTEL_LLM_DEFAULT_FEATURE``);

@@ -121,13 +121,17 @@ def response_attributes(response_metadata: object, message_id: object = None) ->
 def workflow_name(graph: str | None, chain: str | None, metadata: Mapping[str, Any] | None) -> str | None:
     """The readable name of the work a model call does, most specific first:
 
-    - inside a LangGraph node: ``"{graph}.{node}"`` (the graph's name, ``"LangGraph"`` unless
-      compiled or run with a name, e.g. ``create_agent(name="researcher")`` -> ``researcher.model``;
-      the node from ``langgraph_node`` in the run's metadata); in a subgraph, the subgraph and its node;
+    - inside a LangGraph node: ``"{graph}.{node}"``: the outermost running graph's name
+      (``"LangGraph"`` unless compiled or run with a name; ``create_agent(name="researcher")`` ->
+      ``researcher.model``) and the node path, read from ``langgraph_checkpoint_ns`` (segments
+      ``node:task_id`` joined by ``|``), so a subgraph's node reads ``blog.research.search``;
     - else the innermost LangChain chain given a name (``.with_config(run_name=...)`` or ``name=``);
     - else None: the call carries no workflow.
     """
     node = metadata.get("langgraph_node") if metadata else None
-    if isinstance(node, str) and node:
-        return f"{graph}.{node}" if graph else node
-    return chain
+    if not isinstance(node, str) or not node:
+        return chain
+    namespace = metadata.get("langgraph_checkpoint_ns") if metadata else None
+    if isinstance(namespace, str) and namespace:
+        node = ".".join(segment.split(":", 1)[0] for segment in namespace.split("|") if segment) or node
+    return f"{graph}.{node}" if graph else node

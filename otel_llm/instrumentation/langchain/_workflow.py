@@ -20,7 +20,7 @@ _chain: contextvars.ContextVar[str | None] = contextvars.ContextVar("otel_llm_la
 
 
 def current_names() -> tuple[str | None, str | None]:
-    """(the innermost running graph's name, the innermost named chain's name)."""
+    """(the outermost running graph's name, the innermost named chain's name)."""
     return _graph.get(), _chain.get()
 
 
@@ -34,7 +34,8 @@ def _naming(var: contextvars.ContextVar[str | None], name: str) -> Iterator[None
 
 
 def graph_named(name: str) -> AbstractContextManager[None]:
-    return _naming(_graph, name)
+    """The outermost graph names the work: a subgraph's node is a path below it (``_extract``)."""
+    return _naming(_graph, _graph.get() or name)
 
 
 def chain_named(name: str) -> AbstractContextManager[None]:

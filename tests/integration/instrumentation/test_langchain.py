@@ -233,6 +233,22 @@ def test_a_model_on_an_sdk_we_do_not_wrap_gets_one_span_from_langchain(
     assert a[semconv.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
 
 
+def test_a_subgraphs_node_is_named_by_its_path_under_the_outer_graph(
+    openai_instrumentor: Any, fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
+) -> None:
+    model = OPENAI.make(fake_provider)
+    research = _graph(model, name="research")  # node "answer"; added to the outer graph as a node
+    drafting = _graph(model)  # unnamed, invoked from inside a node
+
+    builder = langgraph_graph.StateGraph(langgraph_graph.MessagesState)
+    builder.add_node("research", research)
+    builder.add_node("write", lambda state: drafting.invoke(state))
+    builder.add_edge(langgraph_graph.START, "research")
+    builder.add_edge("research", "write")
+    builder.compile(name="blog").invoke(GRAPH_INPUT)
+    assert [attrs(s)[WORKFLOW] for s in usage_spans(span_exporter)] == ["blog.research.answer", "blog.write.answer"]
+
+
 def test_an_unknown_provider_is_flagged_unpriced_never_zero(
     fake_provider: FakeProvider, span_exporter: InMemorySpanExporter
 ) -> None:
