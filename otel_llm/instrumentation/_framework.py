@@ -35,11 +35,8 @@ from otel_llm.instrumentation._guard import report_bug
 from otel_llm.instrumentation._instrumentor import LLMInstrumentor
 from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._nesting import ModelScope, entered_scope, new_model_scope
-
-# The same test the provider wrappers make (suppressed, inside a call of ours, or under another
-# project's inference span): a framework that would emit its own span must stay silent then too.
 from otel_llm.instrumentation._wrapping import Row, wrap_rows
-from otel_llm.instrumentation._wrapping import _should_trace as tracing_allowed
+from otel_llm.instrumentation._wrapping import _should_trace as tracing_allowed  # see Invocation.may_open
 from otel_llm.usage import Usage
 
 __all__ = [
@@ -139,7 +136,9 @@ class Invocation:
 
     @staticmethod
     def may_open() -> bool:
-        """False inside another invocation of ours, or where no span of ours may be made."""
+        """False inside another invocation of ours, or where no span of ours may be made: the
+        provider wrappers' own test (suppressed, inside a call of ours, under another project's
+        inference span), since a framework that would emit its own span must stay silent then too."""
         return _current.get() is None and tracing_allowed()
 
     @contextmanager
