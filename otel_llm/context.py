@@ -104,15 +104,18 @@ def _baggage_attributes() -> dict[str, str]:
     )
 
 
-def current_tag_attributes() -> Mapping[str, str]:
-    """The span attributes for the current context: local tags over baggage over the default feature."""
+def current_tag_attributes(workflow_feature: str | None = None) -> Mapping[str, str]:
+    """The span attributes for the current context: local tags over baggage over
+    ``workflow_feature`` (the feature a framework's model scope names, e.g. a LangGraph node with
+    ``OTEL_LLM_FEATURE_FROM_WORKFLOW`` on) over the default feature: the app's own tag always wins,
+    and ``OTEL_LLM_DEFAULT_FEATURE`` only names what nothing else named."""
     local = _tags.get()
     upstream = _baggage_attributes()
     if not upstream and semconv.OTEL_LLM_FEATURE in local:
         return local
     attrs = {**upstream, **local}
     if semconv.OTEL_LLM_FEATURE not in attrs:
-        default_feature = env_str(semconv.ENV_DEFAULT_FEATURE)
-        if default_feature:
-            attrs[semconv.OTEL_LLM_FEATURE] = default_feature
+        feature = workflow_feature or env_str(semconv.ENV_DEFAULT_FEATURE)
+        if feature:
+            attrs[semconv.OTEL_LLM_FEATURE] = feature
     return attrs

@@ -276,3 +276,7 @@ OTEL_LLM_USAGE_CARRIED_ELSEWHERE = "otel_llm.usage.carried_elsewhere"
 # threshold (ot=th:<hex>, which wins). The row's AdjustedCount is N and it is flagged Estimated.
 SAMPLE_RATE = "SampleRate"
 SAMPLING_RATE = "sampling.rate"
+# --- Frameworks (issue 12, branch langchain): LangChain/LangGraph and the OpenAI Agents SDK ----
+# The agent whose turn made the call (GenAI semconv), set on the provider span by the Agents SDK's
+# model scope, next to otel_llm.workflow.
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"

@@ -109,10 +109,12 @@ def check_sdks() -> Iterator[Check]:
 
 
 def _others_on_our_sdks() -> list[str]:
-    """Other projects' instrumentors of the same SDKs: each call would be counted twice."""
+    """Other projects' instrumentors of the same SDKs: each call would be counted twice. Ours never
+    are (the framework ones, ``otel_llm.instrumentation.openai_agents``, only name the SDK's calls)."""
     ours = {entry for _, entry, _ in _SDKS}
     return sorted(ep.name for ep in metadata.entry_points(group="opentelemetry_instrumentor")
-                  if ep.name not in ours and any(sdk in ep.value.lower() for sdk, _, _ in _SDKS))
+                  if ep.name not in ours and not ep.value.startswith("otel_llm.")
+                  and any(sdk in ep.value.lower() for sdk, _, _ in _SDKS))
 
 
 def check_launcher() -> Iterator[Check]:

@@ -155,11 +155,14 @@ class Telemetry:
         server_address: str | None = None,
         server_port: int | None = None,
         request: RequestParts | None = None,
+        start_time_ns: int | None = None,
     ) -> LLMCall | None:
         """Start the CLIENT span of one call; None only if our own code failed (call goes untraced).
 
         ``request`` describes the request for its shape attributes (fingerprints, sizes; never
-        content); every SDK package passes one.
+        content); every SDK package passes one. ``start_time_ns`` (epoch ns) backdates the call:
+        a framework knows only after its model call returned that no provider SDK of ours traced
+        it (``_nesting``), and its own span must still cover the call.
         """
         base: dict[str, Any] = {
             semconv.GEN_AI_OPERATION_NAME: operation,
@@ -172,18 +175,20 @@ class Telemetry:
         if server_port:
             base[semconv.SERVER_PORT] = server_port
         metric_attrs = dict(base)
-        tags = current_tag_attributes()
         scope = current_model_scope()
-        if scope is not None:  # inside a framework's model invocation: it names the work (``_nesting``)
+        if scope is None:
+            tags = current_tag_attributes()
+        else:  # inside a framework's model invocation: it names the work (``_nesting``)
             scope.traced_calls += 1
-            tags = {**scope.attributes, **tags}
+            # The app's tag > the scope's (workflow) feature > OTEL_LLM_DEFAULT_FEATURE.
+            tags = {**scope.attributes, **current_tag_attributes(scope.attributes.get(semconv.OTEL_LLM_FEATURE))}
         shape = self._shape(request) if request is not None and self.record_shape else NO_SHAPE
         span_attrs = {**attributes, **shape.attributes, **tags, **base}
         name = f"{operation} {request_model}" if request_model else operation
-        span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs)
+        span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs, start_time=start_time_ns)
         # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).
         record = span_attrs if self.logger is not None and not span_is_exported(span) else None
-        return LLMCall(self, span, metric_attrs, tags, record, shape)
+        return LLMCall(self, span, metric_attrs, tags, record, shape, start_time_ns)
 
 
 class LLMCall:
@@ -214,6 +219,7 @@ class LLMCall:
         tags: Mapping[str, str],
         record: dict[str, Any] | None = None,
         shape: RequestShape = NO_SHAPE,
+        start_time_ns: int | None = None,
     ):
         self._telemetry = telemetry
         self.span = span
@@ -226,6 +232,10 @@ class LLMCall:
         # The request's shape: its prefix tokens are counted again from the reported input.
         self._shape = shape
         self._started_ns = time.time_ns() if record is not None else 0
+        if start_time_ns is not None:  # backdated (a framework's own span): duration from then
+            now_ns = time.time_ns()
+            self._started -= max(now_ns - start_time_ns, 0) / 1e9
+            self._started_ns = start_time_ns
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
         self._cost_usd: Decimal | None = None

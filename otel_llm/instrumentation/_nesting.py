@@ -31,7 +31,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
 
-__all__ = ["OPENLLMETRY_SUPPRESS_KEY", "ModelScope", "current_model_scope", "model_scope"]
+__all__ = [
+    "OPENLLMETRY_SUPPRESS_KEY",
+    "ModelScope",
+    "current_model_scope",
+    "entered_scope",
+    "model_scope",
+    "new_model_scope",
+]
 
 # The raw context key OpenLLMetry's instrumentations read and set (``opentelemetry.semconv_ai``).
 OPENLLMETRY_SUPPRESS_KEY = "suppress_language_model_instrumentation"
@@ -55,14 +62,27 @@ def current_model_scope() -> ModelScope | None:
     return _scope.get()
 
 
-@contextmanager
-def model_scope(attributes: Mapping[str, str]) -> Iterator[ModelScope]:
-    """Open a scope for one model invocation; nested scopes inherit the outer scope's attributes
-    (a LangGraph node's chain inside the graph) and override the keys they set."""
+def new_model_scope(attributes: Mapping[str, str]) -> ModelScope:
+    """A scope for one model invocation, not yet current; it inherits the current scope's
+    attributes (a LangGraph node's chain inside the graph) and overrides the keys it sets."""
     outer = _scope.get()
-    scope = ModelScope({**outer.attributes, **attributes} if outer is not None else attributes)
+    return ModelScope({**outer.attributes, **attributes} if outer is not None else attributes)
+
+
+@contextmanager
+def entered_scope(scope: ModelScope) -> Iterator[ModelScope]:
+    """Make ``scope`` current for a block. A framework's stream enters its one scope around each
+    step it pulls from the model (never across a ``yield``: the consumer's loop body is not part
+    of the model call, and a context variable set inside a generator would leak into it)."""
     token = _scope.set(scope)
     try:
         yield scope
     finally:
         _scope.reset(token)
+
+
+@contextmanager
+def model_scope(attributes: Mapping[str, str]) -> Iterator[ModelScope]:
+    """Open a scope for one model invocation (see :func:`new_model_scope`) and make it current."""
+    with entered_scope(new_model_scope(attributes)) as scope:
+        yield scope

@@ -81,3 +81,19 @@ def litellm_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterP
     yield ours
     for instrumentor in (*reversed(others), ours):
         instrumentor.uninstrument()
+
+
+@pytest.fixture
+def anthropic_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("anthropic")
+    from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
+
+    yield from _instrumented(AnthropicInstrumentor(), tracer_provider, meter_provider)
+
+
+@pytest.fixture
+def langchain_instrumentor(tracer_provider: TracerProvider, meter_provider: MeterProvider) -> Iterator[Any]:
+    pytest.importorskip("langchain_core")
+    from otel_llm.instrumentation.langchain import LangChainInstrumentor
+
+    yield from _instrumented(LangChainInstrumentor(), tracer_provider, meter_provider)

@@ -80,3 +80,18 @@ def test_a_scope_with_no_traced_call_is_left_at_zero(openai_client: openai.OpenA
     with model_scope({WORKFLOW: "idle"}) as scope:
         pass
     assert scope.traced_calls == 0
+
+
+def test_the_scopes_feature_wins_over_the_default_feature_and_loses_to_the_apps_tag(
+    openai_client: openai.OpenAI, span_exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from otel_llm import tag
+
+    monkeypatch.setenv(semconv.ENV_DEFAULT_FEATURE, "default")
+    openai_client.chat.completions.create(**chat())  # no scope: the default names it
+    with model_scope({semconv.OTEL_LLM_FEATURE: "graph.node"}):
+        openai_client.chat.completions.create(**chat())
+        with tag(feature="checkout"):
+            openai_client.chat.completions.create(**chat())
+    features = [attrs(s)[semconv.OTEL_LLM_FEATURE] for s in span_exporter.get_finished_spans()]
+    assert features == ["default", "graph.node", "checkout"]
