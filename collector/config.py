@@ -160,6 +160,8 @@ _HELP = {
     "sql_endpoint_dsn": "ClickHouse DSN the SQL endpoint connects with: a read-only user of the store's server "
     "(README: Security of the SQL endpoint)",
     "body_timeout": "seconds a request body may take to arrive once its head has (HTTP: 408)",
+    "spool_max_bytes": "undrained bytes each signal's spool may hold (traces in --spool-dir, logs in its logs/ "
+    "folder) before requests are refused with 429",
 }
 
 
