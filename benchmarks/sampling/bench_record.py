@@ -26,41 +26,26 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter, LogRecordExportResult
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "instrumentation"))
-from bench_inprocess import MESSAGES, _client, _recorded_replies
+from bench_inprocess import MESSAGES, _client, _Discard, _recorded_replies
+from bench_sampling import _DiscardLogs
 
 from otel_llm.instrumentation._usage_record import emit_usage_record, event_logger
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 
 CONTENDERS = ("span", "record, direct", "record, SDK emit")
-
-
-class _DiscardSpans(SpanExporter):
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS
-
-
-class _DiscardLogs(LogRecordExporter):
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
-        return LogRecordExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return True
 
 
 def real_call_attributes() -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -89,7 +74,7 @@ def main() -> None:
     name, start, response = real_call_attributes()
 
     sampled = TracerProvider()
-    sampled.add_span_processor(BatchSpanProcessor(_DiscardSpans(), max_queue_size=1 << 20))
+    sampled.add_span_processor(BatchSpanProcessor(_Discard(), max_queue_size=1 << 20))
     sampled_tracer = sampled.get_tracer("otel_llm.instrumentation.openai")
     out_tracer = TracerProvider(sampler=ALWAYS_OFF).get_tracer("otel_llm.instrumentation.openai")
     logs = LoggerProvider()

@@ -183,18 +183,26 @@ class TraceBackend:
         self._server.shutdown()
 
 
-def instrumented(
-    ratio: float, span_exporters: list[SpanExporter], log_exporter: LogRecordExporter
-) -> tuple[TracerProvider, LoggerProvider, OpenAIInstrumentor]:
+def timed_app(
+    run: Run, client: openai.OpenAI, calls: int, span_exporters: list[SpanExporter], log_exporter: LogRecordExporter
+) -> tuple[TracerProvider, LoggerProvider]:
+    """The app, instrumented, its tracer sampling at ``run.ratio``; its time in ``run.app_seconds``.
+    Returns the providers, for the caller to flush."""
     resource = Resource.create({"service.name": "sampling-proof"})
-    tracer_provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)), resource=resource)
+    tracer_provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(run.ratio)), resource=resource)
     for exporter in span_exporters:
         tracer_provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=QUEUE))
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter, max_queue_size=QUEUE))
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
-    return tracer_provider, logger_provider, instrumentor
+    started = time.perf_counter()
+    try:
+        run_app(client, calls)
+    finally:
+        instrumentor.uninstrument()
+    run.app_seconds = time.perf_counter() - started
+    return tracer_provider, logger_provider
 
 
 def report(by: str, store: list[str]) -> Any:
@@ -227,13 +235,8 @@ def in_process(ratio: float, calls: int, client: openai.OpenAI, dsn: str, backen
     spans, logs = ClickHouseSpanExporter(**settings), ClickHouseLogExporter(**settings)
     counted_before = backend.spans
     otlp = OTLPSpanExporter(endpoint=backend.url + "/v1/traces")
-    tracer_provider, logger_provider, instrumentor = instrumented(ratio, [spans, otlp], logs)
     started = time.perf_counter()
-    try:
-        run_app(client, calls)
-    finally:
-        instrumentor.uninstrument()
-    run.app_seconds = time.perf_counter() - started
+    tracer_provider, logger_provider = timed_app(run, client, calls, [spans, otlp], logs)
     for provider in (tracer_provider, logger_provider):
         provider.force_flush(600_000)
     for exporter in (spans, logs):
@@ -308,13 +311,8 @@ def through_collector(ratio: float, calls: int, client: openai.OpenAI, workdir: 
         counted_before = backend.spans
         spans = OTLPSpanExporter(endpoint=url + "/v1/traces")
         logs = OTLPLogExporter(endpoint=url + "/v1/logs")
-        tracer_provider, logger_provider, instrumentor = instrumented(ratio, [spans], logs)
         started = time.perf_counter()
-        try:
-            run_app(client, calls)
-        finally:
-            instrumentor.uninstrument()
-        run.app_seconds = time.perf_counter() - started
+        tracer_provider, logger_provider = timed_app(run, client, calls, [spans], logs)
         tracer_provider.shutdown()
         logger_provider.shutdown()
         _wait(lambda: _sql(url, "SELECT count() FROM llm_calls")[0][0] >= calls, 1800, "llm_calls to fill")

@@ -16,22 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import openai
 import pytest
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from otel_llm.cli import main
 from otel_llm.fake_provider import FakeProvider
-from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from tests.collector.harness import RunningCollector, start_collector
-from tests.e2e.test_sampling_totals import CALLS, FEATURES, TOTALS, _app
+from tests.e2e.test_sampling_totals import CALLS, FEATURES, TOTALS, run_sampled
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +37,8 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollect
 def _run(ratio: float, workdir: Path, fake: FakeProvider, backend: RunningCollector) -> RunningCollector:
     """The app at ``ratio`` through a fresh collector; returns it once every call is stored."""
     collector = start_collector(workdir, "--forward", backend.url)
-    resource = Resource.create({"service.name": f"proof-{ratio}"})
-    tracer_provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)), resource=resource)
-    tracer_provider.add_span_processor(
-        BatchSpanProcessor(OTLPSpanExporter(endpoint=collector.url + "/v1/traces"), max_queue_size=CALLS * 2)
-    )
-    logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(
-        BatchLogRecordProcessor(OTLPLogExporter(endpoint=collector.url + "/v1/logs"), max_queue_size=CALLS * 2)
-    )
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
-    try:
-        with openai.OpenAI(base_url=fake.openai_base_url, api_key="k", max_retries=0) as client:
-            _app(client, fake)
-    finally:
-        instrumentor.uninstrument()
-        tracer_provider.shutdown()
-        logger_provider.shutdown()
+    spans = OTLPSpanExporter(endpoint=collector.url + "/v1/traces")
+    run_sampled(ratio, spans, OTLPLogExporter(endpoint=collector.url + "/v1/logs"), fake, f"proof-{ratio}")
     assert collector.wait_for("SELECT count() FROM llm_calls", CALLS, timeout=300) == CALLS, collector.log()
     # The insert that completed llm_calls may still be filling the rollups (the views run one after
     # another); its spool batch is committed once the whole insert has returned.
