@@ -10,7 +10,7 @@ either of them retries (or the collector replays from its spool) is stored once.
 - :func:`stringify_value` / :func:`stringify_attributes`: attribute values spelled the way the
   OTel Collector contrib ClickHouse exporter writes them;
 - :class:`LogColumns` (``LOG_COLUMN_NAMES``) the same for ``otel_logs``, one ``add_row`` per log
-  record, written by ``TraceWriter(client, database, LOGS_TABLE)``;
+  record, written by ``TraceWriter(client, database, LOGS_TABLE)`` (``TRACES_TABLE`` is the default);
 - :class:`TraceWriter` (``writer.write(columns)``, deduplicated by the batch's token) and
   :func:`is_retryable` to tell a failure worth retrying from one that never will succeed.
 
