@@ -16,12 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from otel_llm.exporter.table import SPAN_KIND_NAMES, STATUS_CODE_NAMES, LogColumns, TraceColumns, stringify_value
-from otel_llm_collector.encoded_attributes import EncodedAttributes, decode_encoded
-from otel_llm_collector.otlp import parse_into
+from otel_llm_collector.encoded_attributes import EncodedAttributes, decode_encoded, decode_encoded_logs
 
 __all__ = ["add_log_request", "add_request"]
 
@@ -61,6 +59,7 @@ def _attributes(pairs: Iterable[Any]) -> Mapping[str, str]:
 # Span attributes, read from their encoded bytes through one cache for the process (the drain is
 # its one caller; a cached value is what decoding would give, so sharing it is safe).
 _span_attributes = EncodedAttributes(_text)
+_log_attributes = EncodedAttributes(_text)  # a cache of its own: its drain runs on another thread
 
 
 def _name(names: tuple[str, ...], index: int) -> str:
@@ -92,7 +91,7 @@ def add_request(columns: TraceColumns, body: bytes) -> None:
 
 def add_log_request(columns: LogColumns, body: bytes) -> None:
     """Appends every log record of the OTLP protobuf ``body`` to ``columns``, or none of them."""
-    _all_or_none(columns, lambda: parse_into(ExportLogsServiceRequest(), body, "spooled request"), _add_logs)
+    _all_or_none(columns, lambda: decode_encoded_logs(body), _add_logs)
 
 
 def _add_spans(columns: TraceColumns, request: Any) -> None:
@@ -174,7 +173,7 @@ def _add_logs(columns: LogColumns, request: Any) -> None:
                     scope.name,
                     scope.version,
                     scope_attributes,
-                    _attributes(record.attributes),
+                    _log_attributes(record.attributes),
                     record.event_name,
                 )
 
