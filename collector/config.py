@@ -171,6 +171,8 @@ _HELP = {
     "body_timeout": "seconds a request body may take to arrive once its head has (HTTP: 408)",
     "ui": "serve the cost dashboard (otel-llm ui) on the HTTP port, read-only; --auth-token applies "
     "(a browser opens it once with ?token=TOKEN)",
+    "spool_max_bytes": "undrained bytes each signal's spool may hold (traces in --spool-dir, logs in its logs/ "
+    "folder) before requests are refused with 429",
 }
 
 

@@ -1,4 +1,5 @@
-"""OTLP protobuf spans straight to ``otel_traces`` columns, through the exporter's own row builder.
+"""OTLP protobuf spans and log records straight to ``otel_traces`` / ``otel_logs`` columns, through
+the exporter's own row builders.
 
 This is the collector's one converter. It does not build SDK ``ReadableSpan`` objects to reuse the
 exporter's span-to-columns function: that would allocate a Python object graph per span for
@@ -6,19 +7,21 @@ nothing, at the rate the collector must sustain. Instead it reads the protobuf d
 the exporter's :class:`TraceColumns` (same columns, same enum spellings, same hex ids) with values
 stringified by the exporter's ``stringify_value`` (Go pdata ``AsString`` rules), so a row from the
 collector and a row from the in-process exporter (or the contrib Go collector) compare equal.
+Log records likewise fill :class:`LogColumns` as the in-process ``ClickHouseLogExporter`` does,
+so the usage record of a sampled-out call lands in ``otel_logs`` the same through either path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from otel_llm.exporter.table import SPAN_KIND_NAMES, STATUS_CODE_NAMES, TraceColumns, stringify_value
-from otel_llm_collector.encoded_attributes import EncodedAttributes, decode_encoded
+from otel_llm.exporter.table import SPAN_KIND_NAMES, STATUS_CODE_NAMES, LogColumns, TraceColumns, stringify_value
+from otel_llm_collector.encoded_attributes import EncodedAttributes, decode_encoded, decode_encoded_logs
 
-__all__ = ["add_request"]
+__all__ = ["add_log_request", "add_request"]
 
 _SERVICE_NAME = "service.name"
 
@@ -56,6 +59,7 @@ def _attributes(pairs: Iterable[Any]) -> Mapping[str, str]:
 # Span attributes, read from their encoded bytes through one cache for the process (the drain is
 # its one caller; a cached value is what decoding would give, so sharing it is safe).
 _span_attributes = EncodedAttributes(_text)
+_log_attributes = EncodedAttributes(_text)  # a cache of its own: its drain runs on another thread
 
 
 def _name(names: tuple[str, ...], index: int) -> str:
@@ -63,19 +67,31 @@ def _name(names: tuple[str, ...], index: int) -> str:
     return names[index] if 0 <= index < len(names) else names[0]
 
 
-def add_request(columns: TraceColumns, body: bytes) -> None:
-    """Appends every span of the OTLP protobuf ``body`` to ``columns``, or none of them.
+_Columns = TypeVar("_Columns", TraceColumns, LogColumns)
 
-    Raises ``PayloadError`` when ``body`` does not decode; whatever it raises, ``columns`` are left
-    as they were (a request that fails halfway must not leave half its spans in the batch).
-    Timestamps stay integer nanoseconds.
-    """
+
+def _all_or_none(columns: _Columns, request: Callable[[], Any], add: Callable[[_Columns, Any], None]) -> None:
+    """Runs ``add(columns, request())``; whatever it raises, ``columns`` are left as they were (a
+    request that fails halfway must not leave half its rows in the batch)."""
     rows = len(columns)
     try:
-        _add_spans(columns, decode_encoded(body))
+        add(columns, request())
     except BaseException:
         columns.truncate(rows)
         raise
+
+
+def add_request(columns: TraceColumns, body: bytes) -> None:
+    """Appends every span of the OTLP protobuf ``body`` to ``columns``, or none of them.
+
+    Raises ``PayloadError`` when ``body`` does not decode. Timestamps stay integer nanoseconds.
+    """
+    _all_or_none(columns, lambda: decode_encoded(body), _add_spans)
+
+
+def add_log_request(columns: LogColumns, body: bytes) -> None:
+    """Appends every log record of the OTLP protobuf ``body`` to ``columns``, or none of them."""
+    _all_or_none(columns, lambda: decode_encoded_logs(body), _add_logs)
 
 
 def _add_spans(columns: TraceColumns, request: Any) -> None:
@@ -126,3 +142,44 @@ def _links(links: Any) -> tuple[list[str], list[str], list[str], list[Mapping[st
         [link.trace_state for link in links],
         [_attributes(link.attributes) for link in links],
     )
+
+
+_TRACE_FLAGS = 0xFF  # OTLP's flags carry the W3C trace flags in their low byte
+
+
+def _add_logs(columns: LogColumns, request: Any) -> None:
+    """The columns ``otel_llm.exporter._log_rows.log_records_to_columns`` gives the same records."""
+    add = columns.add_row
+    for resource_logs in request.resource_logs:
+        resource = _attributes(resource_logs.resource.attributes)
+        service = resource.get(_SERVICE_NAME, "")
+        resource_schema = resource_logs.schema_url
+        for scope_logs in resource_logs.scope_logs:
+            scope = scope_logs.scope
+            scope_attributes = _attributes(scope.attributes)
+            for record in scope_logs.log_records:
+                add(
+                    record.time_unix_nano or record.observed_time_unix_nano,
+                    record.trace_id.hex(),
+                    record.span_id.hex(),
+                    record.flags & _TRACE_FLAGS,
+                    record.severity_text,
+                    record.severity_number,
+                    service,
+                    _body(record),
+                    resource_schema,
+                    resource,
+                    scope_logs.schema_url,
+                    scope.name,
+                    scope.version,
+                    scope_attributes,
+                    _log_attributes(record.attributes),
+                    record.event_name,
+                )
+
+
+def _body(record: Any) -> str:
+    """A string body as it is; no body as ``""``; any other value stringified like an attribute."""
+    if not record.HasField("body"):
+        return ""
+    return _text(record.body) if record.body.WhichOneof("value") is not None else ""

@@ -1,14 +1,15 @@
 """The drain: spooled requests to ClickHouse rows, one block per spool batch, exactly once.
 
-One thread, so the spool's intent/commit protocol has a single reader. For each batch it records
-the intent, inserts all its spans as one block whose ``insert_deduplication_token`` is derived
+One thread per signal (traces, logs: each has its own spool), so a spool's intent/commit protocol
+has a single reader. For each batch it records the intent, inserts all its spans (or log records)
+as one block whose ``insert_deduplication_token`` is derived
 from the batch's record ids, then commits. A crash anywhere in between replays the same batch
 with the same token, and ClickHouse (dedup window on every table, views included) drops the copy.
 
 A batch ClickHouse refuses for its content is bisected by request (``isolate``): only a request
 refused on its own is set aside, after a few tries, and every other one is stored exactly once.
 Times no row can carry are replaced by the shared writer before they can cause a refusal; valid
-times older than ``otel_traces`` keeps are stored as sent and counted (``retention``).
+times older than ``otel_traces`` (``otel_logs``) keeps are stored as sent and counted (``retention``).
 
 ClickHouse being away is the normal case this is built for: the drain keeps the batch, backs off
 (capped), reconnects, and prepares the store on every fresh connection (migrations and the price
@@ -27,12 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from otel_llm.exporter import RetryPolicy
-from otel_llm.exporter.table import TraceColumns, TraceWriter, is_retryable
-from otel_llm_collector.convert import add_request
+from otel_llm.exporter.table import TraceWriter, is_retryable
 from otel_llm_collector.isolate import REFUSED_BLOCKS_FILE, Range, RefusedRanges, range_token, store_isolating
 from otel_llm_collector.memory import DRAIN_BLOCK_BYTES
 from otel_llm_collector.metrics import Counters
-from otel_llm_collector.otlp import PayloadError, decode_protobuf
+from otel_llm_collector.otlp import PayloadError, Signal, decode_protobuf
 from otel_llm_collector.retention import RawRetention
 from otel_llm_collector.spool import Batch, Spool
 from otel_llm_collector.spool_log import write_durably
@@ -62,10 +62,11 @@ DEFAULT_LINGER_SECONDS = 2.0
 
 
 class Drain:
-    """Moves spool batches into ``<database>.otel_traces`` on its own thread."""
+    """Moves one signal's spool batches into ``<database>.<signal.table>`` on its own thread."""
 
     def __init__(
         self,
+        signal: Signal,
         spool: Spool,
         connect: Callable[[], Client],
         migrate: Callable[[Client], Any],
@@ -77,6 +78,7 @@ class Drain:
         max_bytes: int = DRAIN_BLOCK_BYTES,
         linger: float = DEFAULT_LINGER_SECONDS,
     ) -> None:
+        self._signal = signal
         self._spool = spool
         self._connect = connect
         self._migrate = migrate
@@ -87,14 +89,14 @@ class Drain:
         self._max_bytes = max_bytes
         self._linger = linger
         self._writer: TraceWriter | None = None
-        self._retention = RawRetention(None)
+        self._retention = RawRetention(None, signal)
         self._refusals = 0
         self._refused_path = dead_letter_dir.with_name(REFUSED_BLOCKS_FILE)
         self._progress = _Progress("")
         self._stop_at: float | None = None
         self._wake = threading.Event()
         self.status = "connecting"
-        self._thread = threading.Thread(target=self._run, name="spool drain", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{signal.name} drain", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -169,13 +171,15 @@ class Drain:
             _log.log(level, "ClickHouse unavailable, spooling until it returns: %s", exc)
             return False
         try:
-            self._retention = RawRetention.read(client, self._database)
-        except Exception as exc:  # a count we cannot keep must not stop spans being stored
-            _log.warning("cannot read otel_traces' retention, spans past it are not counted: %s", exc)
-            self._retention = RawRetention(None)
-        self._writer = TraceWriter(client, self._database)
+            self._retention = RawRetention.read(client, self._database, self._signal)
+        except Exception as exc:  # a count we cannot keep must not stop rows being stored
+            _log.warning("cannot read %s' retention, rows past it are not counted: %s", self._signal.table, exc)
+            self._retention = RawRetention(None, self._signal)
+        self._writer = TraceWriter(client, self._database, self._signal.table)
         self.status = "ready"
-        _log.info("ClickHouse connected; draining %d spooled requests", self._spool.pending_records)
+        _log.info(
+            "ClickHouse connected; draining %d spooled %s requests", self._spool.pending_records, self._signal.name
+        )
         return True
 
     def _close(self) -> None:
@@ -219,9 +223,10 @@ class Drain:
             return self._spool_error(exc)
         self._refusals = 0
         written = len(block.columns) - sum(block.rows(index, index + 1) for index in alone)
-        self._counters.add("spans_written", written)
-        self._counters.add("spans_impossible_time", self._progress.retimed)
-        self._counters.add("spans_past_retention", self._progress.past_retention)
+        counter = self._signal.counter
+        self._counters.add(f"{counter}_written", written)
+        self._counters.add(f"{counter}_impossible_time", self._progress.retimed)
+        self._counters.add(f"{counter}_past_retention", self._progress.past_retention)
         try:
             refused.clear()
         except OSError as exc:  # stale once committed: the next batch's token does not match it
@@ -229,7 +234,7 @@ class Drain:
         return True
 
     def _insert(self, batch: Batch, block: _Block, requests: Range) -> None:
-        """Writes the spans of ``requests`` as one block under that range's token."""
+        """Writes the rows of ``requests`` as one block under that range's token."""
         token = range_token(batch.token, requests, len(batch.payloads))
         columns = block.slice(*requests)
         retimed = self._writer.write(columns, token)  # type: ignore[union-attr]
@@ -244,9 +249,10 @@ class Drain:
         return False
 
     def _block(self, batch: Batch) -> _Block:
-        """All spans of the batch, where each request's rows start, and the requests that no
+        """All rows of the batch, where each request's rows start, and the requests that no
         longer decode (set aside once the rest is stored: one bad request must not hold up the batch)."""
-        columns = TraceColumns()
+        columns = self._signal.new_block()
+        add_request = self._signal.add_request
         starts = []
         undecodable = []
         for index, payload in enumerate(batch.payloads):
@@ -290,15 +296,16 @@ class Drain:
             write_durably(self._dead_dir / f"{batch.token}-{index}.pb", payload)
         self._spool.commit(batch)
         if set_aside:
-            spans = sum(_span_count(payload) for _index, payload in set_aside)
-            self._counters.add("spans_dropped", spans)
-            _log.error("set aside %d spooled requests (%d spans) in %s", len(set_aside), spans, self._dead_dir)
+            items = sum(_item_count(self._signal, payload) for _index, payload in set_aside)
+            self._counters.add(f"{self._signal.counter}_dropped", items)
+            noun = self._signal.noun
+            _log.error("set aside %d spooled requests (%d %s) in %s", len(set_aside), items, noun, self._dead_dir)
 
 
 class _Block:
-    """A batch's spans as one set of columns, with the row where each of its requests starts."""
+    """A batch's rows as one set of columns, with the row where each of its requests starts."""
 
-    def __init__(self, columns: TraceColumns, starts: list[int], undecodable: list[tuple[int, bytes]]) -> None:
+    def __init__(self, columns: Any, starts: list[int], undecodable: list[tuple[int, bytes]]) -> None:
         self.columns = columns
         self.undecodable = undecodable
         self._starts = starts  # one per request, plus the end
@@ -306,12 +313,12 @@ class _Block:
     def rows(self, first: int, end: int) -> int:
         return self._starts[end] - self._starts[first]
 
-    def slice(self, first: int, end: int) -> TraceColumns:
+    def slice(self, first: int, end: int) -> Any:
         """The rows of requests ``[first, end)``; the whole batch is the block itself, not a copy."""
         if (first, end) == (0, len(self._starts) - 1):
             return self.columns
         start, stop = self._starts[first], self._starts[end]
-        part = TraceColumns()
+        part = type(self.columns)()
         part.columns = [column[start:stop] for column in self.columns.columns]
         return part
 
@@ -329,12 +336,11 @@ class _Progress:
         self.split_counted = False
 
 
-def _span_count(payload: bytes) -> int:
+def _item_count(signal: Signal, payload: bytes) -> int:
     try:
-        request = decode_protobuf(payload)
+        return signal.count(decode_protobuf(signal, payload))
     except PayloadError:
         return 0
-    return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
 
 
 def _yield_to_receivers() -> None:

@@ -1,4 +1,4 @@
-"""The gRPC port (4317): the OTLP TraceService, sharing the HTTP receiver's ingest path.
+"""The gRPC port (4317): the OTLP TraceService and LogsService, sharing the HTTP receiver's ingest paths.
 
 Refusals carry what the OTel exporters act on: RESOURCE_EXHAUSTED with a ``RetryInfo`` in the
 ``google.rpc.retryinfo-bin`` trailer when the spool is full (the Python exporter reads exactly that
@@ -29,8 +29,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
 from google.rpc.error_details_pb2 import RetryInfo
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from otel_llm_collector.otlp import Accepted, PayloadError, decode_protobuf, response_message
@@ -38,20 +38,19 @@ from otel_llm_collector.otlp import Accepted, PayloadError, decode_protobuf, res
 __all__ = ["start_grpc"]
 
 _RETRY_TRAILER = "google.rpc.retryinfo-bin"
-_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
 _STREAMS_PER_CONNECTION = 16  # an OTLP exporter has one call in flight at a time
 _CONNECTION_AGE_S = 300  # then a GOAWAY: the client reconnects for its next call, transparently
 
 
-class _TraceService:
+class _ExportService:
+    """One signal's OTLP service: its one method, ``Export``."""
+
     def __init__(self, ingest: Ingest, auth_token: str | None, body_timeout: float) -> None:
         self._ingest = ingest
         self._expected = f"Bearer {auth_token}".encode() if auth_token else None
         self._body_timeout = body_timeout
 
-    async def Export(
-        self, messages: AsyncIterator[bytes], context: grpc.aio.ServicerContext
-    ) -> trace_service_pb2.ExportTraceServiceResponse:
+    async def Export(self, messages: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> Message:
         """Registered as client-streaming, which is the same on the wire as the unary call OTLP
         makes: so the token is checked before the message is waited for, and the wait is bounded."""
         if self._expected is not None:
@@ -78,10 +77,10 @@ class _TraceService:
                 grpc.StatusCode.UNAVAILABLE,
                 "collector cannot write its spool (disk full or failing); retry later",
             )
-        return response_message(accepted)
+        return response_message(self._ingest.signal, accepted)
 
     def _export(self, body: bytes) -> Accepted:
-        return self._ingest.export(decode_protobuf(body), body)
+        return self._ingest.export(decode_protobuf(self._ingest.signal, body), body)
 
 
 async def _refuse(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str) -> None:
@@ -92,7 +91,7 @@ async def _refuse(context: grpc.aio.ServicerContext, code: grpc.StatusCode, mess
 
 
 async def start_grpc(
-    ingest: Ingest,
+    ingests: tuple[Ingest, ...],
     *,
     host: str,
     port: int,
@@ -123,11 +122,14 @@ async def start_grpc(
     # Raw bytes in, decoded by Export: a request that does not decode is then answered
     # INVALID_ARGUMENT, the code OTLP recommends, instead of grpcio's INTERNAL plus an ERROR traceback
     # in the log for each one (before the token is even checked).
-    export = grpc.stream_unary_rpc_method_handler(
-        _TraceService(ingest, auth_token, body_timeout).Export,
-        response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
-    )
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, {"Export": export}),))
+    handlers = []
+    for ingest in ingests:
+        export = grpc.stream_unary_rpc_method_handler(
+            _ExportService(ingest, auth_token, body_timeout).Export,
+            response_serializer=lambda message: message.SerializeToString(),
+        )
+        handlers.append(grpc.method_handlers_generic_handler(ingest.signal.grpc_service, {"Export": export}))
+    server.add_generic_rpc_handlers(tuple(handlers))
     bound = _bind(server, f"{host}:{port}", tls)
     await server.start()
     return server, bound

@@ -1,9 +1,10 @@
-"""The HTTP port (4318): OTLP/HTTP traces, the read-only SQL endpoint, health and metrics.
+"""The HTTP port (4318): OTLP/HTTP traces and logs, the read-only SQL endpoint, health and metrics.
 
 aiohttp serves it (and inflates gzip/deflate bodies, counting the inflated size against the
 limit). Decoding and the spool's fsync run in the default thread pool, SQL on a thread of its own,
 so neither stalls the event loop that accepts other requests. Status codes follow the OTLP/HTTP
-spec: 200 with ``partial_success`` when some spans were refused, 400 with a ``google.rpc.Status``
+spec, the same for ``/v1/traces`` and ``/v1/logs``: 200 with ``partial_success`` when some spans
+(log records) were refused, 400 with a ``google.rpc.Status``
 body for a malformed payload, 413 over the size limit, 415 for an unknown content type, 429 +
 ``Retry-After`` when the spool is full, 503 + ``Retry-After`` when its disk refuses the write (both
 retryable for OTLP exporters, which wait the hinted delay). ``/readyz`` is 503 while the store is
@@ -25,13 +26,12 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from otel_llm_collector.connections import ConnectionGuard, GuardedSite, ServerLog, log_accept_errors
 from otel_llm_collector.drain import Drain
 from otel_llm_collector.ingest import RETRY_AFTER_SECONDS, Ingest, SpoolFull, SpoolUnavailable
 from otel_llm_collector.metrics import Counters
-from otel_llm_collector.otlp import PayloadError, decode_json, decode_protobuf, response
+from otel_llm_collector.otlp import PayloadError, Signal, decode_json, decode_protobuf, response
 from otel_llm_collector.sql import SqlEndpoint, SqlError, SqlRefused, SqlUnavailable, one_line
 from otel_llm_collector.ui import dashboard_routes, is_dashboard_path
 
@@ -49,9 +49,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass(frozen=True)
 class HttpDeps:
-    ingest: Ingest
+    ingests: tuple[Ingest, ...]  # one per signal, each served at /v1/<signal.name>
     sql: SqlEndpoint
-    drain: Drain
+    drains: tuple[Drain, ...]
     counters: Counters
     max_body_bytes: int
     auth_token: str | None
@@ -94,10 +94,10 @@ def _auth_middleware(
     return check
 
 
-def _decode(body: bytes, content_type: str) -> tuple[ExportTraceServiceRequest, bytes | None]:
+def _decode(signal: Signal, body: bytes, content_type: str) -> tuple[Any, bytes | None]:
     if content_type == _JSON:
-        return decode_json(body), None
-    return decode_protobuf(body), body
+        return decode_json(signal, body), None
+    return decode_protobuf(signal, body), body
 
 
 def _sql_request(body: bytes) -> tuple[str, dict[str, Any]]:
@@ -131,7 +131,11 @@ def build_app(deps: HttpDeps) -> web.Application:
 
     app.on_cleanup.append(stop_sql_thread)
 
-    async def traces(request: web.Request) -> web.Response:
+    def otlp(ingest: Ingest) -> Handler:
+        """The handler of ``/v1/<signal>``: one for every signal, so each answers alike."""
+        return lambda request: export(ingest, request)
+
+    async def export(ingest: Ingest, request: web.Request) -> web.Response:
         content_type = request.content_type
         as_json = content_type == _JSON
         if content_type not in (_PROTOBUF, _JSON):
@@ -145,8 +149,8 @@ def build_app(deps: HttpDeps) -> web.Application:
             return _status(code_pb2.INVALID_ARGUMENT, 400, f"cannot read body: {exc}", as_json=as_json)
 
         def work() -> bytes:
-            decoded, raw = _decode(body, content_type)
-            return response(deps.ingest.export(decoded, raw), as_json=as_json)
+            decoded, raw = _decode(ingest.signal, body, content_type)
+            return response(ingest.signal, ingest.export(decoded, raw), as_json=as_json)
 
         try:
             answer = await asyncio.get_running_loop().run_in_executor(None, work)
@@ -160,8 +164,9 @@ def build_app(deps: HttpDeps) -> web.Application:
         return web.Response(body=answer, content_type=content_type)
 
     async def sql(request: web.Request) -> web.Response:
-        if not deps.drain.ready:  # the schema is created by the drain's first connection
-            return web.json_response({"error": f"store not ready: {deps.drain.status}"}, status=503)
+        unready = [drain for drain in deps.drains if not drain.ready]
+        if unready:  # the schema is created by the drains' first connection
+            return web.json_response({"error": f"store not ready: {unready[0].status}"}, status=503)
         try:
             query, parameters = _sql_request(await request.read())
         except web.HTTPRequestEntityTooLarge:
@@ -182,14 +187,15 @@ def build_app(deps: HttpDeps) -> web.Application:
         return web.Response(text="ok\n")
 
     async def readyz(_request: web.Request) -> web.Response:
-        spool_writable = deps.ingest.spool_writable
-        ready = deps.drain.ready and spool_writable
+        spool_writable = all(ingest.spool_writable for ingest in deps.ingests)
+        store = next((drain.status for drain in deps.drains if not drain.ready), "ready")
+        ready = store == "ready" and spool_writable
         return web.json_response(
             {
                 "ready": ready,
-                "store": deps.drain.status,
+                "store": store,
                 "spool": "ok" if spool_writable else "disk refuses writes",
-                "spool_pending_requests": deps.drain.pending,
+                "spool_pending_requests": sum(drain.pending for drain in deps.drains),
             },
             status=200 if ready else 503,
         )
@@ -199,7 +205,7 @@ def build_app(deps: HttpDeps) -> web.Application:
 
     app.add_routes(
         [
-            web.post("/v1/traces", traces),
+            *(web.post(f"/v1/{ingest.signal.name}", otlp(ingest)) for ingest in deps.ingests),
             web.post("/v1/sql", sql),
             web.get("/healthz", healthz),
             web.get("/readyz", readyz),

@@ -25,12 +25,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from typing import Any
 
 from otel_llm_collector.forward import Forwarder
 from otel_llm_collector.metrics import Counters
-from otel_llm_collector.otlp import Accepted, accept
+from otel_llm_collector.otlp import Accepted, Signal, accept
 from otel_llm_collector.spool import Spool, SpoolFull, SpoolUnavailable
 
 __all__ = ["RECENT_REQUESTS", "RETRY_AFTER_SECONDS", "Ingest", "SpoolFull", "SpoolUnavailable"]
@@ -126,13 +125,17 @@ class _DiskHealth:
 
 
 class Ingest:
+    """One signal's way in: each signal has its own spool, so its own recent requests and disk health."""
+
     def __init__(
         self,
+        signal: Signal,
         spool: Spool,
         forwarders: Sequence[Forwarder],
         counters: Counters,
         recent_requests: int = RECENT_REQUESTS,
     ) -> None:
+        self.signal = signal
         self._spool = spool
         self._forwarders = forwarders
         self._counters = counters
@@ -146,12 +149,13 @@ class Ingest:
     def spool_writable(self) -> bool:
         return self._disk.writable
 
-    def export(self, request: ExportTraceServiceRequest, body: bytes | None) -> Accepted:
-        """Returns once the request is durable; raises ``SpoolFull`` or ``SpoolUnavailable`` when
-        it cannot be taken now (both leave nothing stored, so the sender's retry is not a copy)."""
-        accepted = accept(request, body)
-        self._counters.add("spans_rejected", accepted.rejected)
-        if accepted.spans == 0:
+    def export(self, request: Any, body: bytes | None) -> Accepted:
+        """Returns once the request (of this ingest's signal) is durable; raises ``SpoolFull`` or
+        ``SpoolUnavailable`` when it cannot be taken now (both leave nothing stored, so the
+        sender's retry is not a copy)."""
+        accepted = accept(self.signal, request, body)
+        self._counters.add(f"{self.signal.counter}_rejected", accepted.rejected)
+        if accepted.items == 0:
             return accepted
         digest = _request_digest(accepted.body)
         if not self._recent.claim(digest):
@@ -171,7 +175,7 @@ class Ingest:
         finally:
             self._recent.settle(digest, stored)
         self._disk.succeeded()
-        self._counters.add("spans_received", accepted.spans)
+        self._counters.add(f"{self.signal.counter}_received", accepted.items)
         for forwarder in self._forwarders:
-            forwarder.submit(accepted.body, accepted.spans)
+            forwarder.submit(accepted.body, accepted.items)
         return accepted

@@ -11,19 +11,27 @@ from collections.abc import Callable
 
 __all__ = ["Counters"]
 
-# name -> help text; every counter the collector keeps, so /metrics always lists all of them.
-_COUNTERS = {
-    "spans_received": "Spans accepted and durably spooled.",
-    "spans_rejected": "Spans refused (malformed ids, partial success) or whose request was refused.",
-    "spans_written": "Spans inserted into ClickHouse.",
-    "spans_dropped": "Spans given up on (dead-lettered requests, forward queues overflowing).",
-    "spans_impossible_time": "Spans stored with a time outside 1970..2106 replaced by the time of writing.",
-    "spans_past_retention": (
-        "Spans stored with a time older than otel_traces' TTL: not kept as raw spans (llm_calls and"
+# Per signal: (counter prefix, what it counts, its raw table). Each item counter exists once per signal.
+_SIGNALS = (("spans", "Spans", "otel_traces"), ("log_records", "Log records", "otel_logs"))
+_ITEM_COUNTERS = {
+    "received": "{items} accepted and durably spooled.",
+    "rejected": "{items} refused (malformed ids, partial success) or whose request was refused.",
+    "written": "{items} inserted into ClickHouse.",
+    "dropped": "{items} given up on (dead-lettered requests, forward queues overflowing).",
+    "impossible_time": "{items} stored with a time outside 1970..2106 replaced by the time of writing.",
+    "past_retention": (
+        "{items} stored with a time older than {table}' TTL: not kept as raw rows (llm_calls and"
         " the rollups keep the call within their own retention)."
     ),
+    "forwarded": "{items} delivered to forward targets (summed over targets).",
+}
+# name -> help text; every counter the collector keeps, so /metrics always lists all of them.
+_COUNTERS = {
+    f"{prefix}_{name}": text.format(items=items, table=table)
+    for prefix, items, table in _SIGNALS
+    for name, text in _ITEM_COUNTERS.items()
+} | {
     "batches_split": "Batches ClickHouse refused whole, bisected so only requests it refuses alone are set aside.",
-    "spans_forwarded": "Spans delivered to forward targets (summed over targets).",
     "clickhouse_errors": "Failed ClickHouse inserts or connection attempts.",
     "forward_errors": "Failed forward attempts.",
     "requests_refused_full": "Requests answered 429 / RESOURCE_EXHAUSTED because the spool was full.",

@@ -1,4 +1,4 @@
-"""Spans older than ``otel_traces``' retention: stored as sent, but counted and logged.
+"""Spans (log records) older than ``otel_traces``' (``otel_logs``') retention: stored as sent, but counted and logged.
 
 Why this exists: a span whose time is valid but older than the raw span tables keep (30 days by
 default: a start time of 0, a clock set to 1971, a replay of last year) is acknowledged and
@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from otel_llm.exporter.table import COLUMN_NAMES, TraceColumns
 from otel_llm.log_interval import IntervalLog
+from otel_llm_collector.otlp import Signal
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
@@ -32,51 +32,57 @@ __all__ = ["RawRetention"]
 
 _log = logging.getLogger(__name__)
 _past_log = IntervalLog(_log, logging.WARNING)
-_TIMESTAMP, _SERVICE, _TRACE_ID = (COLUMN_NAMES.index(name) for name in ("Timestamp", "ServiceName", "TraceId"))
 # How our schema writes the raw tables' TTL (otel_llm.schema.objects.Table.ttl), as the engine shows it.
 _TTL_DAYS = re.compile(r"\bTTL toDateTime\(Timestamp\) \+ toIntervalDay\((\d+)\)")
 _DAY_NS = 86_400 * 10**9
 
 
 class RawRetention:
-    """How long ``<database>.otel_traces`` keeps a span, read once per connection."""
+    """How long ``<database>.otel_traces`` (or ``otel_logs``) keeps a row, read once per connection."""
 
-    def __init__(self, days: int | None) -> None:
+    def __init__(self, days: int | None, signal: Signal) -> None:
         self.days = days  # None: no TTL found, rows are kept forever
+        self._signal = signal
 
     @classmethod
-    def read(cls, client: Client, database: str) -> RawRetention:
-        """The TTL of ``otel_traces`` (``otel_traces_local`` on a cluster) as the engine has it."""
+    def read(cls, client: Client, database: str, signal: Signal) -> RawRetention:
+        """The TTL of the signal's table (``<table>_local`` on a cluster) as the engine has it."""
+        table = signal.table
         rows = client.query(
             "SELECT engine_full FROM system.tables WHERE database = {db:String}"
-            " AND name IN ('otel_traces', 'otel_traces_local')",
-            parameters={"db": database},
+            " AND name IN ({table:String}, {local:String})",
+            parameters={"db": database, "table": table, "local": f"{table}_local"},
         ).result_rows
         for (engine,) in rows:
             found = _TTL_DAYS.search(engine)
             if found and int(found.group(1)) > 0:
-                return cls(int(found.group(1)))
-        return cls(None)
+                return cls(int(found.group(1)), signal)
+        return cls(None, signal)
 
-    def past(self, columns: TraceColumns, now_ns: int | None = None) -> int:
+    def past(self, columns: Any, now_ns: int | None = None) -> int:
         """How many spans of ``columns`` are older than the retention (0 without one); logs an
         example at most once a minute."""
         if self.days is None or not len(columns):
             return 0
         cutoff = (time.time_ns() if now_ns is None else now_ns) - self.days * _DAY_NS
-        times = columns.columns[_TIMESTAMP]
+        timestamp, service, trace_id = (columns.NAMES.index(name) for name in ("Timestamp", "ServiceName", "TraceId"))
+        times = columns.columns[timestamp]
         if min(times) >= cutoff:  # nearly every block: one C-speed pass
             return 0
         old = [row for row, value in enumerate(times) if value < cutoff]
         first = old[0]
         _past_log.log(
-            "stored %d spans older than otel_traces keeps (%d days), e.g. service %r trace %s at %d ns: "
-            "ClickHouse's TTL removes them from otel_traces; llm_calls and the rollups keep the call "
-            "while it is within their own retention (spans_past_retention counts them)",
+            "stored %d %s older than %s keeps (%d days), e.g. service %r trace %s at %d ns: "
+            "ClickHouse's TTL removes them from %s; llm_calls and the rollups keep the call "
+            "while it is within their own retention (%s_past_retention counts them)",
             len(old),
+            self._signal.noun,
+            self._signal.table,
             self.days,
-            columns.columns[_SERVICE][first],
-            columns.columns[_TRACE_ID][first],
+            columns.columns[service][first],
+            columns.columns[trace_id][first],
             times[first],
+            self._signal.table,
+            self._signal.counter,
         )
         return len(old)

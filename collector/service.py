@@ -1,10 +1,10 @@
 """Wires the parts together, runs them, and shuts them down in the order that loses nothing.
 
-Start: spool (recovering what a crash left), forwarders, drain (connects to ClickHouse on its own
-thread and keeps retrying, so a store that is down at start does not stop the collector from
-accepting spans), then the two receivers. Once both ports are bound one JSON line goes to stdout
-(``{"event": "listening", "http_port": ..., "grpc_port": ...}``): with ``--http-port 0`` that is
-how a supervisor or a test learns the ports.
+Start, for each signal (traces, then logs): spool (recovering what a crash left), forwarders,
+drain (connects to ClickHouse on its own thread and keeps retrying, so a store that is down at
+start does not stop the collector from accepting spans); then the two receivers. Once both ports
+are bound one JSON line goes to stdout (``{"event": "listening", "http_port": ..., "grpc_port":
+...}``): with ``--http-port 0`` that is how a supervisor or a test learns the ports.
 
 Stop (SIGTERM / SIGINT): cancel the SQL query that runs, if any, and stop accepting (so nothing
 is acknowledged that cannot be drained), then let forwarders and the drain finish within a grace
@@ -19,7 +19,9 @@ import logging
 import signal
 import ssl
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from otel_llm.schema import prepare
@@ -27,12 +29,14 @@ from otel_llm.store import connect, dictionary_credentials, redact_dsn
 from otel_llm_collector.config import CollectorConfig
 from otel_llm_collector.connections import ConnectionGuard, raise_descriptor_limit
 from otel_llm_collector.drain import DEAD_LETTER_DIR, Drain
-from otel_llm_collector.forward import Forwarder
+from otel_llm_collector.forward import Forwarder, signal_url
 from otel_llm_collector.grpc_server import start_grpc
 from otel_llm_collector.http_server import HttpDeps, build_app, start_http
 from otel_llm_collector.ingest import Ingest
 from otel_llm_collector.memory import tune_chdb_allocator
 from otel_llm_collector.metrics import Counters
+from otel_llm_collector.otlp import Signal
+from otel_llm_collector.signals import SIGNALS, TRACES
 from otel_llm_collector.spool import Spool
 from otel_llm_collector.sql import SqlEndpoint
 from otel_llm_collector.ui import make_dashboard
@@ -73,37 +77,79 @@ def _http2_hint(config: CollectorConfig, grpc_port: int) -> str:
     )
 
 
-async def _serve(config: CollectorConfig) -> None:
-    # Both ports' caps, plus what the spool, chdb and the forwarders keep open.
-    raise_descriptor_limit(2 * config.max_connections + _OTHER_DESCRIPTORS)
-    counters = Counters()
-    spool = Spool(config.spool, config.spool_max_bytes)
-    counters.gauge("spool_bytes", "Undrained bytes in the spool.", lambda: spool.pending_bytes)
-    counters.gauge("spool_requests", "Undrained requests in the spool.", lambda: spool.pending_records)
-    forwarders = [Forwarder(url, counters, max_queue_bytes=config.forward_queue_bytes) for url in config.forward]
-    counters.gauge(
-        "forward_queued_requests", "Requests waiting in forward queues.", lambda: sum(f.queued for f in forwarders)
-    )
+@dataclass(frozen=True)
+class _Pipeline:
+    """One signal's way from a receiver to ClickHouse and the forward targets."""
+
+    spool: Spool
+    forwarders: list[Forwarder]
+    ingest: Ingest
+    drain: Drain
+
+
+def _spool_dir(config: CollectorConfig, kind: Signal) -> Path:
+    """Traces keep the spool directory itself (a spool from before logs were taken stays valid);
+    every other signal has a folder in it, which the traces' spool never reads as its own."""
+    return config.spool if kind is TRACES else config.spool / kind.name
+
+
+def _pipeline(config: CollectorConfig, kind: Signal, counters: Counters, migrate_lock: threading.Lock) -> _Pipeline:
+    directory = _spool_dir(config, kind)
+    spool = Spool(directory, config.spool_max_bytes)
+    forwarders = []
+    for url in config.forward:
+        if signal_url(url, kind) is None:
+            _log.warning("forward target %s names a path other than /v1/traces: no %s forwarded to it", url, kind.noun)
+        else:
+            forwarders.append(Forwarder(url, counters, signal=kind, max_queue_bytes=config.forward_queue_bytes))
     dsn = config.dsn
+
+    def migrate(client: object) -> None:
+        # Every drain prepares the store on a fresh connection; one at a time, or two would race
+        # to create the same tables.
+        with migrate_lock:
+            prepare(client, config.database, source_credentials=dictionary_credentials(dsn))
+
     drain = Drain(
+        kind,
         spool,
         lambda: connect(dsn),
-        lambda client: prepare(client, config.database, source_credentials=dictionary_credentials(dsn)),
+        migrate,
         config.database,
         counters,
-        dead_letter_dir=config.spool / DEAD_LETTER_DIR,
+        dead_letter_dir=directory / DEAD_LETTER_DIR,
+    )
+    return _Pipeline(spool, forwarders, Ingest(kind, spool, forwarders, counters), drain)
+
+
+async def _serve(config: CollectorConfig) -> None:
+    # Both ports' caps, plus what the spools, chdb and the forwarders keep open.
+    raise_descriptor_limit(2 * config.max_connections + _OTHER_DESCRIPTORS)
+    counters = Counters()
+    migrate_lock = threading.Lock()
+    pipelines = [_pipeline(config, kind, counters, migrate_lock) for kind in SIGNALS]
+    spools = [p.spool for p in pipelines]
+    forwarders = [f for p in pipelines for f in p.forwarders]
+    drains = [p.drain for p in pipelines]
+    counters.gauge("spool_bytes", "Undrained bytes in the spools.", lambda: sum(s.pending_bytes for s in spools))
+    counters.gauge(
+        "spool_requests", "Undrained requests in the spools.", lambda: sum(s.pending_records for s in spools)
+    )
+    counters.gauge(
+        "forward_queued_requests", "Requests waiting in forward queues.", lambda: sum(f.queued for f in forwarders)
     )
     sql_dsn = config.sql_dsn  # a read-only user where one is configured
     sql = SqlEndpoint(
         lambda: connect(sql_dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
     )
-    ingest = Ingest(spool, forwarders, counters)
-    drain.start()
+    ingests = tuple(p.ingest for p in pipelines)
+    for drain in drains:
+        drain.start()
 
     grpc_server, grpc_port = (None, -1)
     if config.grpc_port >= 0:
         grpc_server, grpc_port = await start_grpc(
-            ingest,
+            ingests,
             host=config.host,
             port=config.grpc_port,
             max_message_bytes=config.max_body_bytes,
@@ -116,7 +162,9 @@ async def _serve(config: CollectorConfig) -> None:
     guard = ConnectionGuard(config.max_connections, config.body_timeout, counters, _http2_hint(config, grpc_port))
     counters.gauge("http_connections", "Open connections on the HTTP port.", lambda: guard.open_connections)
     dashboard = make_dashboard(sql, config.database, config.host, config.auth_token) if config.ui else None
-    app = build_app(HttpDeps(ingest, sql, drain, counters, config.max_body_bytes, config.auth_token, guard, dashboard))
+    app = build_app(
+        HttpDeps(ingests, sql, tuple(drains), counters, config.max_body_bytes, config.auth_token, guard, dashboard)
+    )
     runner, http_port = await start_http(
         app,
         guard,
@@ -130,9 +178,9 @@ async def _serve(config: CollectorConfig) -> None:
         config.host,
         http_port,
         grpc_port,
-        redact_dsn(dsn),
+        redact_dsn(config.dsn),
         config.spool,
-        len(forwarders),
+        len(config.forward),
     )
     print(json.dumps({"event": "listening", "http_port": http_port, "grpc_port": grpc_port}), flush=True)
 
@@ -149,21 +197,25 @@ async def _serve(config: CollectorConfig) -> None:
     if grpc_server is not None:
         await grpc_server.stop(grace=2.0)
     await runner.cleanup()
-    await loop.run_in_executor(None, _finish, config.shutdown_grace, forwarders, drain, sql, spool)
-    print(json.dumps({"event": "stopped", "spool_pending_requests": spool.pending_records}), flush=True)
+    await loop.run_in_executor(None, _finish, config.shutdown_grace, pipelines, sql)
+    pending = sum(spool.pending_records for spool in spools)
+    print(json.dumps({"event": "stopped", "spool_pending_requests": pending}), flush=True)
 
 
-def _finish(grace: float, forwarders: list[Forwarder], drain: Drain, sql: SqlEndpoint, spool: Spool) -> None:
+def _finish(grace: float, pipelines: list[_Pipeline], sql: SqlEndpoint) -> None:
     """Forward targets and ClickHouse finish in parallel: each has its own thread and the same grace."""
     deadline = time.monotonic() + grace
-    for forwarder in forwarders:
+    for forwarder in (f for p in pipelines for f in p.forwarders):
         forwarder.close(max(0.0, deadline - time.monotonic()))
-    drained = drain.stop(max(0.0, deadline - time.monotonic()))
+    for pipeline in pipelines:
+        if pipeline.drain.stop(max(0.0, deadline - time.monotonic())):
+            pipeline.spool.close()
+        else:  # the exit releases the lock, after the last word of the thread
+            _log.warning(
+                "%s drain still inside an insert at the end of the grace period; its spool stays locked until exit",
+                pipeline.ingest.signal.name,
+            )
     sql.close(max(0.0, deadline - time.monotonic()))
-    if drained:
-        spool.close()
-    else:  # the exit releases the lock, after the last word of the thread
-        _log.warning("drain still inside an insert at the end of the grace period; the spool stays locked until exit")
 
 
 def run(config: CollectorConfig) -> int:

@@ -53,6 +53,11 @@ class LogColumns:
     def __len__(self) -> int:
         return len(self.columns[0])
 
+    def truncate(self, rows: int) -> None:
+        """Drops every row after the first ``rows``: undoes a request that failed halfway (the collector)."""
+        for column in self.columns:
+            del column[rows:]
+
     def add_row(self, *values: Any) -> None:
         """Append one record, its values in ``LOG_COLUMN_NAMES`` order and column form."""
         for column, value in zip(self.columns, values, strict=True):

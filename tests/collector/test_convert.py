@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
-from otel_llm.exporter.table import COLUMN_NAMES, TraceColumns, spans_to_columns
-from otel_llm_collector.convert import _text, add_request
+from otel_llm.exporter._log_rows import log_records_to_columns
+from otel_llm.exporter.table import COLUMN_NAMES, LogColumns, TraceColumns, spans_to_columns
+from otel_llm_collector.convert import _text, add_log_request, add_request
 from otel_llm_collector.encoded_attributes import CACHEABLE_BYTES, EncodedAttributes, decode_encoded
 from otel_llm_collector.otlp import PayloadError
 
@@ -127,3 +132,27 @@ def test_long_attribute_values_are_read_but_not_remembered() -> None:
 
 def _root(request: Any) -> Any:
     return next(span for span in request.resource_spans[0].scope_spans[0].spans if span.name in ("root", "s"))
+
+
+def test_log_records_give_the_in_process_log_exporters_columns() -> None:
+    """The usage record of a sampled-out call lands in ``otel_logs`` the same through the collector
+    as through ``ClickHouseLogExporter``: OTLP-encoded SDK records, converted, equal column for column."""
+    exporter = InMemoryLogRecordExporter()
+    provider = LoggerProvider(resource=Resource.create({"service.name": "logs-convert"}, schema_url="https://r"))
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    tracer = TracerProvider().get_tracer("t")
+    logger = provider.get_logger("scope", "2.0", schema_url="https://s", attributes={"scope.attr": 1})
+    with tracer.start_as_current_span("parent"):
+        logger.emit(event_name="gen_ai.client.inference.operation.details", attributes=ODD_VALUES)
+    logger.emit(severity_number=SeverityNumber.WARN, severity_text="WARN", body={"k": [1, "two"]})
+    logger.emit(body="plain", timestamp=1_700_000_000_000_000_123)
+    logger.emit(body=b"\x00\xff")
+    provider.shutdown()
+    records = exporter.get_finished_logs()
+
+    expected = log_records_to_columns(records)
+    got = LogColumns()
+    add_log_request(got, encode_logs(records).SerializeToString())
+    assert len(got) == 4
+    for name, want, have in zip(LogColumns.NAMES, expected.columns, got.columns, strict=True):
+        assert have == want, name

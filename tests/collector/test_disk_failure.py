@@ -24,6 +24,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from otel_llm_collector.ingest import RETRY_AFTER_SECONDS
 from otel_llm_collector.otlp import decode_protobuf
+from otel_llm_collector.signals import TRACES
 from otel_llm_collector.spool import Spool, SpoolUnavailable
 from tests.collector.conftest import emit, unique_service
 from tests.collector.harness import RunningCollector, start_collector
@@ -45,7 +46,7 @@ def segment_of(spool_dir: Path) -> Path:
 
 
 def span_ids(payload: bytes) -> list[str]:
-    request = decode_protobuf(payload)
+    request = decode_protobuf(TRACES, payload)
     return [s.span_id.hex() for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans]
 
 

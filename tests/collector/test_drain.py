@@ -20,6 +20,7 @@ from otel_llm.store import connect
 from otel_llm_collector import drain as drain_module
 from otel_llm_collector.drain import Drain
 from otel_llm_collector.metrics import Counters
+from otel_llm_collector.signals import TRACES
 from otel_llm_collector.spool import Spool
 from tests.collector.conftest import wait_until
 from tests.fixtures.store import Store
@@ -56,6 +57,7 @@ def llm_request(first: int, count: int) -> bytes:
 def run_drain(spool: Spool, store_dsn: str, database: str, tmp_path: Path) -> Counters:
     counters = Counters()
     drain = Drain(
+        TRACES,
         spool,
         lambda: connect(store_dsn),
         lambda _client: None,  # the store fixture already migrated the database
@@ -145,7 +147,9 @@ def test_a_refused_batch_stays_spooled_until_all_of_it_is_set_aside_and_is_count
     names = [f"{spool.spool_id}-1-2-{index}.pb" for index in range(2)]
     (dead / names[1]).mkdir(parents=True)
     counters = Counters()
-    drain = Drain(spool, _RefusingStore, lambda _client: None, "otel", counters, dead_letter_dir=dead, linger=0.0)
+    drain = Drain(
+        TRACES, spool, _RefusingStore, lambda _client: None, "otel", counters, dead_letter_dir=dead, linger=0.0
+    )
     drain.start()
     try:
         assert wait_until(lambda: counters.get("spool_errors") >= 3)

@@ -18,6 +18,7 @@ from otel_llm.store import connect
 from otel_llm_collector.drain import DEAD_LETTER_DIR, Drain
 from otel_llm_collector.isolate import REFUSED_BLOCKS_FILE
 from otel_llm_collector.metrics import Counters
+from otel_llm_collector.signals import TRACES
 from otel_llm_collector.spool import Spool
 from tests.collector.conftest import wait_until
 from tests.collector.test_drain import llm_request
@@ -70,6 +71,7 @@ class _CrashingClient:
 
 def _drain(spool: Spool, connect_: Any, database: str, spool_dir: Path, counters: Counters) -> Drain:
     return Drain(
+        TRACES,
         spool,
         connect_,
         lambda _client: None,  # the store fixture migrated the database

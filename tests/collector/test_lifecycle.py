@@ -29,6 +29,7 @@ from clickhouse_connect.driver.exceptions import OperationalError
 from otel_llm.store import connect
 from otel_llm_collector.drain import Drain
 from otel_llm_collector.metrics import Counters
+from otel_llm_collector.signals import TRACES
 from otel_llm_collector.spool import Spool
 from tests.collector.conftest import release, wait_until
 from tests.collector.harness import STARTED, start_collector
@@ -155,6 +156,7 @@ def test_a_store_that_fails_mid_run_gets_every_span_exactly_once_when_it_returns
     counters = Counters()
     spool = Spool(tmp_path / "spool", 1 << 20)
     drain = Drain(
+        TRACES,
         spool,
         outage.connect,
         lambda _client: None,  # the store fixture already migrated the database

@@ -19,10 +19,10 @@ from typing import Any
 import openai
 import pytest
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from otel_llm import tag
@@ -67,13 +67,12 @@ def _app(client: openai.OpenAI, fake: FakeProvider) -> None:
                 pass
 
 
-def _run(store_client: Any, dsn: str, fake: FakeProvider, ratio: float) -> tuple[str, int, int]:
-    """The app at ``ratio`` into a fresh database; returns it and the spans and records exported."""
-    database = f"test_sampling_{uuid.uuid4().hex[:8]}"
-    prepare(store_client, database)
-    settings: dict[str, Any] = {"endpoint": dsn, "database": database, "create_schema": False}
-    spans, logs = ClickHouseSpanExporter(**settings), ClickHouseLogExporter(**settings)
-    resource = Resource.create({"service.name": "proof"})
+def run_sampled(
+    ratio: float, spans: SpanExporter, logs: LogRecordExporter, fake: FakeProvider, service: str
+) -> None:
+    """The app, its tracer sampling at ``ratio``, spans and usage records through these exporters
+    (queues that hold the whole run, so none is dropped before the exporter); flushed on return."""
+    resource = Resource.create({"service.name": service})
     tracer_provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(ratio)), resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(spans, max_queue_size=CALLS * 2))
     logger_provider = LoggerProvider(resource=resource)
@@ -87,6 +86,15 @@ def _run(store_client: Any, dsn: str, fake: FakeProvider, ratio: float) -> tuple
         instrumentor.uninstrument()
         tracer_provider.shutdown()
         logger_provider.shutdown()
+
+
+def _run(store_client: Any, dsn: str, fake: FakeProvider, ratio: float) -> tuple[str, int, int]:
+    """The app at ``ratio`` into a fresh database; returns it and the spans and records exported."""
+    database = f"test_sampling_{uuid.uuid4().hex[:8]}"
+    prepare(store_client, database)
+    settings: dict[str, Any] = {"endpoint": dsn, "database": database, "create_schema": False}
+    spans, logs = ClickHouseSpanExporter(**settings), ClickHouseLogExporter(**settings)
+    run_sampled(ratio, spans, logs, fake, "proof")
     assert spans.stats().dropped_spans == logs.stats().dropped_spans == 0
     return database, spans.stats().written_spans, logs.stats().written_spans
 

@@ -18,10 +18,11 @@ PUBLIC = {
         "ClickHouseLogExporter", "ClickHouseSpanExporter", "ExportStats", "ExporterConfig", "ExporterSettings",
         "RetryPolicy", "Sink", "Waiter", "open_sink",
     ],
-    # What another writer of otel_traces (the collector) builds on.
+    # What another writer of otel_traces and otel_logs (the collector) builds on.
     "otel_llm.exporter.table": [
         "COLUMN_NAMES", "SPAN_KIND_NAMES", "STATUS_CODE_NAMES", "TraceColumns", "TraceWriter", "is_retryable",
         "spans_to_columns", "stringify_attributes", "stringify_value",
+        "LOGS_TABLE", "LOG_COLUMN_NAMES", "LogColumns", "TRACES_TABLE",
     ],
     "otel_llm.env": ["env_bool", "env_choice", "env_float", "env_int", "env_str"],
     "otel_llm.instrumentation": ["CallObserver", "add_call_observer", "call_observers", "remove_call_observer"],
