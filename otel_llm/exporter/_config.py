@@ -58,6 +58,11 @@ class ExporterConfig:
         return f"ExporterConfig(endpoint={redact_dsn(self.endpoint)!r}, database={self.database!r})"
 
     @property
+    def embedded(self) -> bool:
+        """The store runs in this process (chdb): its calls are native code, not network waits."""
+        return _embedded(self.endpoint)
+
+    @property
     def schema_ttl_days(self) -> dict[str, int] | None:
         """The TTL setting as ``migrate(ttl_days=...)`` takes it: raw span tables only."""
         if self.ttl_days is None:

@@ -21,6 +21,9 @@ shorter), because an app must be able to exit while its store is unreachable: a 
 backoff is tried once at once, waits end at the deadline, and an insert or connect still in progress
 is abandoned (Python cannot interrupt a socket call from another thread; the thread is a daemon, so
 it never holds up the exit). Everything not stored is then counted dropped, with one warning line.
+The embedded store (chdb) is the exception for the call in progress only: its open or insert runs
+in this process's native code, and abandoning it at exit crashes the app, so shutdown waits up to
+``EMBEDDED_CALL_GRACE_S`` more for that one call (nothing new is started).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ from otel_llm.exporter._rows import spans_to_columns
 from otel_llm.exporter._writer import Sink, is_retryable
 
 __all__ = ["Columns", "ExportStats", "ExportWorker"]
+
+# How long shutdown waits, past its bound, for an embedded store's call already in progress (an
+# open under load can take several seconds); beyond this it is abandoned as a server's would be.
+EMBEDDED_CALL_GRACE_S = 60.0
 
 _log = logging.getLogger("otel_llm.exporter")
 _LOG_EVERY_S = 60.0  # a long outage logs a line a minute per kind of trouble, not one per batch
@@ -196,6 +203,11 @@ class ExportWorker:
         self._thread.join(bound)
         with self._cond:  # still inside an insert or a connect: abandon it
             self._give_up()
+        if self._config.embedded and self._thread.is_alive():
+            # An embedded store's open or insert is native code in this process: left running while
+            # the interpreter exits, it crashes the app (a segfault at exit). It is local work, so
+            # wait for it; its batch then lands and is counted written after all.
+            self._thread.join(EMBEDDED_CALL_GRACE_S)
 
     def stats(self) -> ExportStats:
         with self._cond:

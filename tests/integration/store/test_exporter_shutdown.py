@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -200,16 +201,23 @@ class _GatedSink:
         self.inner.close()
 
 
-def test_an_abandoned_insert_that_lands_later_is_counted_written_not_dropped(store: Store, store_dsn: str) -> None:
-    sinks: list[_GatedSink] = []
+def _gated_exporter(store: Store, store_dsn: str, sinks: list[_GatedSink], endpoint: str) -> ClickHouseSpanExporter:
+    """Writes to the session's chdb store through a gate; ``endpoint`` is what the exporter is told."""
 
     def factory(config: ExporterConfig) -> Sink:
-        sinks.append(_GatedSink(open_sink(config)))
+        sinks.append(_GatedSink(open_sink(replace(config, endpoint=store_dsn))))
         return sinks[-1]
 
-    exporter = ClickHouseSpanExporter(
-        endpoint=store_dsn, database=store.database, sink_factory=factory, max_batch_age_s=0.0, shutdown_timeout_s=0.2
+    return ClickHouseSpanExporter(
+        endpoint=endpoint, database=store.database, sink_factory=factory, max_batch_age_s=0.0, shutdown_timeout_s=0.2
     )
+
+
+def test_an_abandoned_insert_that_lands_later_is_counted_written_not_dropped(store: Store, store_dsn: str) -> None:
+    sinks: list[_GatedSink] = []
+    # The exporter is told a server's DSN (the gate writes to the real embedded store): a server's
+    # insert in progress is abandoned at the bound (the embedded one's is waited for, below).
+    exporter = _gated_exporter(store, store_dsn, sinks, endpoint="http://127.0.0.1:1")
     exporter.export(finished_spans(12))
     _wait_for(lambda: bool(sinks) and sinks[0].entered.is_set())
     exporter.shutdown()
@@ -221,3 +229,20 @@ def test_an_abandoned_insert_that_lands_later_is_counted_written_not_dropped(sto
     assert int(client.command(f"SELECT count() FROM `{database}`.otel_traces")) == 12
     stats = exporter.stats()
     assert (stats.dropped_spans, stats.buffered_spans, stats.received_spans) == (0, 0, 12)
+
+
+def test_an_embedded_insert_in_progress_is_waited_for_past_the_bound(store: Store, store_dsn: str) -> None:
+    """Abandoning chdb's native call while the interpreter exits crashed apps at exit (-11)."""
+    sinks: list[_GatedSink] = []
+    exporter = _gated_exporter(store, store_dsn, sinks, endpoint=store_dsn)
+    exporter.export(finished_spans(12))
+    _wait_for(lambda: bool(sinks) and sinks[0].entered.is_set())
+    opener = threading.Timer(1.0, sinks[0].gate.set)  # the embedded insert takes a second
+    opener.start()
+    _, elapsed = _timed(exporter.shutdown)
+    assert elapsed >= 0.9  # not back at the 0.2 s bound while chdb still runs
+    assert not exporter._worker._thread.is_alive()
+    stats = exporter.stats()
+    assert (stats.written_spans, stats.dropped_spans, stats.buffered_spans) == (12, 0, 0)
+    client, database = store
+    assert int(client.command(f"SELECT count() FROM `{database}`.otel_traces")) == 12
