@@ -89,16 +89,19 @@ def read_counts(*values: object) -> tuple[list[int | None], bool]:
     """Provider-reported counts read as this module reads them: each a count, or None when absent
     or no count at all; and whether any was malformed (the usage is then flagged, not priced).
     For the other providers' readers (:mod:`otel_llm.provider_usage`)."""
-    counts = [_read(v) for v in values]
-    return [_known(c) for c in counts], _MALFORMED in counts
+    counts = _counts(values)
+    malformed = _MALFORMED in counts
+    return (_without_malformed(counts) if malformed else counts), malformed
 
 
-def _known(count: int | None) -> int | None:
-    return None if count == _MALFORMED else count
+def _counts(values: tuple[object, ...]) -> list[int | None]:
+    """Each value read by ``_read``; a plain count (what the SDKs' models hold) without the call,
+    since this runs on every LLM call for every field of its usage."""
+    return [v if type(v) is int and v >= 0 else _read(v) for v in values]
 
 
-def _zero(count: int | None) -> int:
-    return 0 if count is None or count == _MALFORMED else count
+def _without_malformed(counts: list[int | None]) -> list[int | None]:
+    return [None if c == _MALFORMED else c for c in counts]
 
 
 def openai_usage(
@@ -121,17 +124,17 @@ def openai_usage(
         output_audio_tokens,
         cache_write_tokens,
     )
-    counts = [_read(v) for v in reported_counts]
+    counts, malformed = read_counts(*reported_counts)
     prompt, completion, cached, reasoning, audio_in, audio_out, cache_write = counts
     return Usage(
-        input_tokens=_known(prompt),
-        output_tokens=_known(completion),
-        cache_read_tokens=_zero(cached),
-        cache_write_tokens=_zero(cache_write),
-        reasoning_tokens=_zero(reasoning),
-        input_audio_tokens=_zero(audio_in),
-        output_audio_tokens=_zero(audio_out),
-        malformed=_MALFORMED in counts,
+        input_tokens=prompt,
+        output_tokens=completion,
+        cache_read_tokens=cached or 0,
+        cache_write_tokens=cache_write or 0,
+        reasoning_tokens=reasoning or 0,
+        input_audio_tokens=audio_in or 0,
+        output_audio_tokens=audio_out or 0,
+        malformed=malformed,
     )
 
 
@@ -151,16 +154,15 @@ def anthropic_usage(
         cache_creation_input_tokens,
         cache_creation_1h_input_tokens,
     )
-    counts = [_read(v) for v in reported_counts]
-    raw_base, output, raw_read, raw_write, raw_1h = counts
-    base, cache_read, cache_write = _known(raw_base), _zero(raw_read), _zero(raw_write)
+    (base, output, raw_read, raw_write, raw_1h), malformed = read_counts(*reported_counts)
+    cache_read, cache_write = raw_read or 0, raw_write or 0
     reported = base is not None or cache_read or cache_write
     total_input = (base or 0) + cache_read + cache_write if reported else None
     return Usage(
         input_tokens=total_input,
-        output_tokens=_known(output),
+        output_tokens=output,
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
-        cache_write_1h_tokens=_zero(raw_1h),  # above cache_write it cannot be true: flagged, not trimmed
-        malformed=_MALFORMED in counts,
+        cache_write_1h_tokens=raw_1h or 0,  # above cache_write it cannot be true: flagged, not trimmed
+        malformed=malformed,
     )

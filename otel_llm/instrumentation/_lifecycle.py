@@ -174,7 +174,6 @@ class Telemetry:
             base[semconv.SERVER_ADDRESS] = server_address
         if server_port:
             base[semconv.SERVER_PORT] = server_port
-        metric_attrs = dict(base)
         scope = current_model_scope()
         if scope is None:
             tags = current_tag_attributes()
@@ -188,7 +187,7 @@ class Telemetry:
         span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs, start_time=start_time_ns)
         # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).
         record = span_attrs if self.logger is not None and not span_is_exported(span) else None
-        return LLMCall(self, span, metric_attrs, tags, record, shape, start_time_ns)
+        return LLMCall(self, span, base, tags, record, shape, start_time_ns)  # base: its metric attributes
 
 
 class LLMCall:
@@ -337,9 +336,11 @@ class LLMCall:
         book = self._telemetry.price_book
         if book is None:
             return None  # pricing failed to load: already logged; no cost rather than a wrong one
-        model = self.request_model or response_model
+        metric_attrs = self._metric_attrs
+        model = metric_attrs.get(semconv.GEN_AI_REQUEST_MODEL) or response_model
+        provider = metric_attrs[semconv.GEN_AI_PROVIDER_NAME]
         cost = (
-            book.cost(usage, model, self.provider, response_model=response_model, service_tier=service_tier)
+            book.cost(usage, model, provider, response_model=response_model, service_tier=service_tier)
             if model
             else None
         )
@@ -365,10 +366,11 @@ class LLMCall:
         return None
 
     def _cost_metric_attrs(self, response_model: str | None) -> dict[str, Any]:
+        metric_attrs = self._metric_attrs
         attrs = {
-            semconv.GEN_AI_PROVIDER_NAME: self.provider,
-            semconv.GEN_AI_OPERATION_NAME: self._metric_attrs[semconv.GEN_AI_OPERATION_NAME],
-            semconv.GEN_AI_REQUEST_MODEL: self.request_model or response_model or "",
+            semconv.GEN_AI_PROVIDER_NAME: metric_attrs[semconv.GEN_AI_PROVIDER_NAME],
+            semconv.GEN_AI_OPERATION_NAME: metric_attrs[semconv.GEN_AI_OPERATION_NAME],
+            semconv.GEN_AI_REQUEST_MODEL: metric_attrs.get(semconv.GEN_AI_REQUEST_MODEL) or response_model or "",
         }
         if response_model:
             attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
@@ -421,11 +423,11 @@ class LLMCall:
         usage = self._usage
         if usage is None:
             return
+        # One dict for both token points: the SDK copies a point's attributes when it records it.
+        token_attrs = dict(attrs)
         if usage.input_tokens is not None:
-            telemetry.token_usage.record(
-                usage.input_tokens, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_INPUT}
-            )
+            token_attrs[semconv.GEN_AI_TOKEN_TYPE] = semconv.TOKEN_TYPE_INPUT
+            telemetry.token_usage.record(usage.input_tokens, token_attrs)
         if usage.output_tokens is not None:
-            telemetry.token_usage.record(
-                usage.output_tokens, {**attrs, semconv.GEN_AI_TOKEN_TYPE: semconv.TOKEN_TYPE_OUTPUT}
-            )
+            token_attrs[semconv.GEN_AI_TOKEN_TYPE] = semconv.TOKEN_TYPE_OUTPUT
+            telemetry.token_usage.record(usage.output_tokens, token_attrs)

@@ -52,6 +52,7 @@ _CACHE_LIMIT = 4096  # distinct (model, provider) pairs; a runaway caller cannot
 
 Slot = tuple[str, str]  # (provider, model)
 Resolved = tuple[Slot, bool]  # the slot, and whether it is another host's price
+Priced = tuple[ModelPrice, str, str, Rates]  # the price, its source, the service tier, its base rates
 
 
 def _rank(provider: str) -> int:
@@ -96,8 +97,9 @@ class PriceBook:
         self._aliases = {k.lower(): v.lower() for k, v in (aliases or {}).items()}
         self._answers: dict[tuple[str, str | None], tuple[ModelPrice, str] | None] = {}
         self._built_on = date.today()
-        # Base rates per (price, service tier); keyed by id() since this book keeps every price alive.
-        self._rates: dict[tuple[int, str], Rates] = {}
+        # What ``cost`` needs per (model, provider, response model, service tier, batch): the
+        # price, its source, the tier and its base rates; one dict lookup on a repeat call.
+        self._priced: dict[tuple[str | None, str | None, str | None, str | None, bool], Priced] = {}
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self.version = version
@@ -231,34 +233,54 @@ class PriceBook:
         if usage.is_empty:
             return None
         try:
-            found = None
-            for name in (response_model, model):
-                if name and (found := self.price_and_source(name, provider)) is not None:
-                    break
-            if found is None:
-                self._warn_unknown(response_model or model, provider)
-                return None
-            price, source = found
-            tier = tier_of(service_tier, batch)
-            if tier == "batch" and not batch_priced(price):
-                self._warn_once(
-                    f"batch/{price.provider}/{price.model}",
-                    "otel-llm: no batch price for %r at %r; its batch calls carry no cost. Add batch prices to %s.",
-                    price.model,
-                    price.provider,
-                    semconv.ENV_PRICES,
-                )
-                return None
-            rates = long_context_rates(price, tier, usage.input_tokens or 0) if price.tiers else None
-            if rates is None:
-                key = (id(price), tier)
-                rates = self._rates.get(key)
-                if rates is None:
-                    rates = self._rates[key] = base_rates(price, tier)
+            key = (model, provider, response_model, service_tier, batch)
+            priced = self._priced.get(key)
+            if priced is None:
+                priced = self._pricing(key)
+                if priced is None:
+                    return None
+            price, source, tier, rates = priced
+            if price.tiers:
+                rates = long_context_rates(price, tier, usage.input_tokens or 0) or rates
             return compute_cost(price, rates, usage, source)
         except Exception:
             self._warn_once("<cost error>", "otel-llm: pricing failed; the call is left unpriced", exc_info=True)
             return None
+
+    def _pricing(self, key: tuple[str | None, str | None, str | None, str | None, bool]) -> Priced | None:
+        """The price, source, tier and base rates ``cost`` uses, cached when every lookup was.
+
+        Prices dated after the book was built are not cached by ``price_and_source`` (which one
+        is in force changes with the date), so neither is an answer that used one.
+        """
+        model, provider, response_model, service_tier, batch = key
+        found, tried = None, []
+        for name in (response_model, model):
+            if name:
+                tried.append((name, provider))
+                if (found := self.price_and_source(name, provider)) is not None:
+                    break
+        if found is None:
+            self._warn_unknown(response_model or model, provider)
+            return None
+        price, source = found
+        tier = tier_of(service_tier, batch)
+        if tier == "batch" and not batch_priced(price):
+            self._warn_once(
+                f"batch/{price.provider}/{price.model}",
+                "otel-llm: no batch price for %r at %r; its batch calls carry no cost. Add batch prices to %s.",
+                price.model,
+                price.provider,
+                semconv.ENV_PRICES,
+            )
+            return None
+        priced = (price, source, tier, base_rates(price, tier))
+        if all(lookup in self._answers for lookup in tried):
+            with self._lock:
+                if len(self._priced) >= _CACHE_LIMIT:
+                    self._priced.clear()
+                self._priced[key] = priced
+        return priced
 
     def _warn_unknown(self, model: str | None, provider: str | None) -> None:
         self._warn_once(

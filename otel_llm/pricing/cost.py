@@ -143,13 +143,20 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage, source: str = "exact
     else:
         input_usd = uncached * r.input
 
-    # Most calls have no cache traffic: skip the Decimal arithmetic for those parts.
+    # Most calls have no cache traffic: their zero parts skip the Decimal arithmetic, the sum
+    # included (adding an exact zero changes no value). The parts are added in the same order.
+    total_usd = input_usd
     cache_read = usage.cache_read_tokens
-    cache_read_usd = cache_read * r.cache_read if cache_read else _ZERO
+    cache_read_usd = cache_savings_usd = _ZERO
+    if cache_read:
+        cache_read_usd = cache_read * r.cache_read
+        cache_savings_usd = cache_read * r.input - cache_read_usd
+        total_usd += cache_read_usd
     cache_write_usd = _ZERO
     if usage.cache_write_tokens:
         write_1h = min(usage.cache_write_1h_tokens, usage.cache_write_tokens)
         cache_write_usd = (usage.cache_write_tokens - write_1h) * r.cache_write + write_1h * r.cache_write_1h
+        total_usd += cache_write_usd
 
     output = usage.output_tokens or 0
     if usage.output_audio_tokens and price.output_audio is not None:
@@ -157,14 +164,15 @@ def compute_cost(price: ModelPrice, r: Rates, usage: Usage, source: str = "exact
         output_usd = (output - audio_out) * r.output + audio_out * price.output_audio
     else:
         output_usd = output * r.output
+    total_usd += output_usd
 
     return Cost(
-        total_usd=input_usd + cache_read_usd + cache_write_usd + output_usd,
+        total_usd=total_usd,
         input_usd=input_usd,
         output_usd=output_usd,
         cache_read_usd=cache_read_usd,
         cache_write_usd=cache_write_usd,
-        cache_savings_usd=cache_read * r.input - cache_read_usd if cache_read else _ZERO,
+        cache_savings_usd=cache_savings_usd,
         model_key=price.model,
         source=source,
         max_input_tokens=price.max_input_tokens,

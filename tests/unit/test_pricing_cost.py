@@ -8,6 +8,7 @@ the formula over those prices and as a literal dollar amount worked out by hand.
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -197,6 +198,31 @@ def test_response_model_first_then_request_model(book: PriceBook) -> None:
 
     assert unknown_response is not None and unknown_response.model_key == "gpt-4o-mini"
     assert dated_response is not None and dated_response.model_key == "gpt-4o-mini-2024-07-18"
+
+
+def test_repeated_costs_follow_the_price_in_force_as_the_day_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cost`` caches what it looked up; an answer that used a price dated after the book was
+    built must still switch to the new price on its day, as ``lookup`` does."""
+    today = date.today()
+    old = ModelPrice(provider="openai", model="m", input=D("0.000002"), output=D("0.000004"))
+    new = ModelPrice(
+        provider="openai", model="m", input=D("0.000001"), output=D("0.000002"), effective_from=today + timedelta(1)
+    )
+    book = PriceBook([old, new], version="t")
+    usage = Usage(input_tokens=1000, output_tokens=1000)
+
+    before = [book.cost(usage, "m", "openai") for _ in range(2)]
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls) -> date:
+            return today + timedelta(1)
+
+    monkeypatch.setattr("otel_llm.pricing.book.date", Tomorrow)
+    after = book.cost(usage, "m", "openai")
+
+    assert [c.total_usd if c else None for c in before] == [D("0.006"), D("0.006")]
+    assert after is not None and after.total_usd == D("0.003")
 
 
 def test_no_usage_reported_gives_no_cost(book: PriceBook) -> None:
