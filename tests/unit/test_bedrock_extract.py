@@ -9,6 +9,7 @@ from otel_llm.instrumentation.bedrock._extract import (
     InvokeReport,
     converse_request_attributes,
     converse_response,
+    decode_body,
     invoke_operation,
     invoke_request_attributes,
 )
@@ -57,7 +58,7 @@ def test_converse_request_attributes_skip_wrong_types() -> None:
     ],
 )
 def test_invoke_request_attributes_per_vendor(body: object, expected: dict) -> None:
-    attrs = invoke_request_attributes({"modelId": "x", "body": body}, stream=False)
+    attrs = invoke_request_attributes({"modelId": "x"}, decode_body(body), stream=False)
     assert attrs == {semconv.GEN_AI_REQUEST_MODEL: "x", semconv.GEN_AI_REQUEST_STREAM: False, **expected}
 
 
