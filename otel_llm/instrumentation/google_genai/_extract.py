@@ -232,20 +232,23 @@ def _is_content(item: Any) -> bool:
 
 def _messages(contents: Any) -> list[Any]:
     """``contents`` as messages, as the SDK sends them (``t_contents``): a ``Content`` is one
-    message, and a run of parts (strings, ``Part``s, part dicts, files) is one "user" message."""
+    message, and a run of parts (strings, ``Part``s, part dicts, files) is one "user" message.
+    A string is written as the ``Part`` it becomes, and a run as the ``Content`` (its fields in
+    the model's order), so ``"hi"`` and the chat history's ``Content(role="user", parts=[Part(text="hi")])``
+    hash alike."""
     items = contents if isinstance(contents, list | tuple) else [contents]
     messages: list[Any] = []
     run: list[Any] = []
     for item in items:
         if _is_content(item):
             if run:
-                messages.append({"role": "user", "parts": run})
+                messages.append({"parts": run, "role": "user"})
                 run = []
             messages.append(item)
         else:
-            run.append(item)
+            run.append({"text": item} if type(item) is str else item)
     if run:
-        messages.append({"role": "user", "parts": run})
+        messages.append({"parts": run, "role": "user"})
     return messages
 
 
