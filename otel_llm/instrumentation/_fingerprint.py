@@ -258,8 +258,18 @@ def _roles(messages: Sequence[Any]) -> list[Any]:
 
 def _is_tool_result(block: Any, tool_result_types: Collection[str]) -> bool:
     """A content block that carries a tool result: typed so (Anthropic ``{"type": "tool_result"}``)
-    or keyed so (Bedrock Converse ``{"toolResult": ...}``, a Gemini part's ``function_response``)."""
-    return _get(block, "type") in tool_result_types or any(_get(block, t) is not None for t in tool_result_types)
+    or keyed so (Bedrock Converse ``{"toolResult": ...}``, a Gemini part's ``function_response``).
+    Runs once per user message (until its first block that is not one): no generator, one lookup
+    of the fields."""
+    fields = block if type(block) is dict else getattr(block, "__dict__", None)
+    if fields is None:  # a string block, or an object that is no block
+        return False
+    if fields.get("type") in tool_result_types:
+        return True
+    for name in tool_result_types:
+        if fields.get(name) is not None:
+            return True
+    return False
 
 
 def _turns(
@@ -278,7 +288,9 @@ def _turns(
     turns, first = 0, len(messages)
     for index in [i for i, role in enumerate(roles) if role == user_role]:
         content = _get(messages[index], content_key)
-        if type(content) is list and content and all(_is_tool_result(b, tool_result_types) for b in content):
+        # The first block decides almost always: a question's first block is no tool result.
+        if (type(content) is list and content and _is_tool_result(content[0], tool_result_types)
+                and all(_is_tool_result(b, tool_result_types) for b in content)):
             continue
         if not turns:
             first = index

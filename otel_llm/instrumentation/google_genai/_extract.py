@@ -240,7 +240,8 @@ def _messages(contents: Any) -> list[Any]:
     messages: list[Any] = []
     run: list[Any] = []
     for item in items:
-        if _is_content(item):
+        kind = type(item)
+        if kind is dict and ("role" in item or "parts" in item) or kind is not str and _is_content(item):
             if run:
                 messages.append({"parts": run, "role": "user"})
                 run = []
