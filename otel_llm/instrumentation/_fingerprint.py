@@ -259,17 +259,13 @@ def _roles(messages: Sequence[Any]) -> list[Any]:
 def _is_tool_result(block: Any, tool_result_types: Collection[str]) -> bool:
     """A content block that carries a tool result: typed so (Anthropic ``{"type": "tool_result"}``)
     or keyed so (Bedrock Converse ``{"toolResult": ...}``, a Gemini part's ``function_response``).
-    Runs once per user message (until its first block that is not one): no generator, one lookup
-    of the fields."""
+    Runs once per user message (on its first block, almost always the last): one lookup of the fields."""
     fields = block if type(block) is dict else getattr(block, "__dict__", None)
     if fields is None:  # a string block, or an object that is no block
         return False
     if fields.get("type") in tool_result_types:
         return True
-    for name in tool_result_types:
-        if fields.get(name) is not None:
-            return True
-    return False
+    return any(fields.get(name) is not None for name in tool_result_types)
 
 
 def _turns(

@@ -241,7 +241,7 @@ def _messages(contents: Any) -> list[Any]:
     run: list[Any] = []
     for item in items:
         kind = type(item)
-        if kind is dict and ("role" in item or "parts" in item) or kind is not str and _is_content(item):
+        if ("role" in item or "parts" in item) if kind is dict else (kind is not str and _is_content(item)):
             if run:
                 messages.append({"parts": run, "role": "user"})
                 run = []
