@@ -231,8 +231,8 @@ def _is_content(item: Any) -> bool:
 
 
 def _plain_part(part: Any) -> Any:
-    """A ``Part`` model as the dict of its given fields (what the fingerprint's slow path would
-    make of it, made here in one comprehension); a string or a dict as it is."""
+    """A ``Part`` model as the dict of its given fields, as the fingerprint's slow path would make
+    it (in one comprehension, not a walk of every field's type); a dict, or no model, as it is."""
     fields = getattr(part, "__dict__", None) if type(part) is not dict else None
     return {k: v for k, v in fields.items() if v is not None} if fields is not None else part
 
@@ -265,7 +265,7 @@ def _messages(contents: Any) -> list[Any]:
                 run = []
             messages.append(_plain_content(item) if kind is not dict else item)
         else:
-            run.append({"text": item} if type(item) is str else item)
+            run.append({"text": item} if kind is str else _plain_part(item))
     if run:
         messages.append({"parts": run, "role": "user"})
     return messages
