@@ -173,3 +173,7 @@ def test_embeddings_are_hashed_as_parameters_not_turns() -> None:
     b = request_shape(_KEY, request_parts({"model": "gemini-embedding-001", "contents": ["b"]}, embeddings=True))
     assert a.attributes[semconv.OTEL_LLM_REQUEST_TURN_INDEX] == 0
     assert a.attributes[semconv.OTEL_LLM_REQUEST_FINGERPRINT] != b.attributes[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+
+
+def test_no_contents_is_no_message() -> None:
+    assert _shape(model="gemini-2.5-flash", contents=None)[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == 0

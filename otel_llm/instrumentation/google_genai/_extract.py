@@ -254,6 +254,8 @@ def _messages(contents: Any) -> list[Any]:
     A string is written as the ``Part`` it becomes, and a run as the ``Content`` (its fields in
     the model's order), so ``"hi"`` and the chat history's ``Content(role="user", parts=[Part(text="hi")])``
     hash alike."""
+    if contents is None:  # the SDK refuses it before sending; the span then counts no message
+        return []
     items = contents if isinstance(contents, list | tuple) else [contents]
     messages: list[Any] = []
     run: list[Any] = []
