@@ -109,7 +109,10 @@ class RequestParts(NamedTuple):
     breakpoint in this provider's format. ``automatic_cache_min_tokens``: the prefix size from
     which the provider caches by itself (None: it never does). ``tool_result_types``: the content
     block types that carry tool results back in a user message (empty: the provider has a role
-    for them, and user messages need not be looked into). A NamedTuple: built on every call,
+    for them, and user messages need not be looked into), matched as a block's ``type`` or as a
+    key it has; ``content_key``: where a message holds its blocks (Gemini: ``parts``). ``part_keys``:
+    the parameters not hashed as parameters (hashed as a part above, or not part of the request).
+    A NamedTuple: built on every call,
     and cheaper to build than a frozen dataclass.
     """
 
@@ -124,6 +127,7 @@ class RequestParts(NamedTuple):
     user_role: str = "user"
     tool_result_types: Collection[str] = ("tool_result",)
     part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
+    content_key: str = "content"
 
 
 _CHAT_PART_KEYS = ("messages", "tools", "model")
@@ -252,11 +256,25 @@ def _roles(messages: Sequence[Any]) -> list[Any]:
         return [_get(message, "role") for message in messages]
 
 
-def _turns(messages: Sequence[Any], user_role: str, tool_result_types: Collection[str]) -> tuple[int, int]:
+def _is_tool_result(block: Any, tool_result_types: Collection[str]) -> bool:
+    """A content block that carries a tool result: typed so (Anthropic ``{"type": "tool_result"}``)
+    or keyed so (Bedrock Converse ``{"toolResult": ...}``, a Gemini part's ``function_response``).
+    Runs once per user message (on its first block, almost always the last): one lookup of the fields."""
+    fields = block if type(block) is dict else getattr(block, "__dict__", None)
+    if fields is None:  # a string block, or an object that is no block
+        return False
+    if fields.get("type") in tool_result_types:
+        return True
+    return any(fields.get(name) is not None for name in tool_result_types)
+
+
+def _turns(
+    messages: Sequence[Any], user_role: str, tool_result_types: Collection[str], content_key: str = "content"
+) -> tuple[int, int]:
     """(user turns, index of the first): user messages, except those that only carry tool results
     back (an agent step, not a turn). This runs on every call, over every message: the roles are
-    counted in C, and only a provider that sends tool results as user messages (Anthropic) has
-    its user messages looked into."""
+    counted in C, and only a provider that sends tool results as user messages (Anthropic,
+    Bedrock, Gemini) has its user messages' blocks (under ``content_key``) looked into."""
     roles = _roles(messages)
     turns = roles.count(user_role)
     if not turns:
@@ -265,8 +283,10 @@ def _turns(messages: Sequence[Any], user_role: str, tool_result_types: Collectio
         return turns, roles.index(user_role)
     turns, first = 0, len(messages)
     for index in [i for i, role in enumerate(roles) if role == user_role]:
-        content = _get(messages[index], "content")
-        if type(content) is list and content and all(_get(b, "type") in tool_result_types for b in content):
+        content = _get(messages[index], content_key)
+        # The first block decides almost always: a question's first block is no tool result.
+        if (type(content) is list and content and _is_tool_result(content[0], tool_result_types)
+                and all(_is_tool_result(b, tool_result_types) for b in content)):
             continue
         if not turns:
             first = index
@@ -330,7 +350,7 @@ NO_SHAPE = RequestShape({})
 def request_shape(key: bytes, parts: RequestParts) -> RequestShape:
     """The span attributes of one request's shape, and its prefix share (see the module docstring)."""
     messages, tools = _sequence(parts.messages), _sequence(parts.tools)
-    turns, first_turn = _turns(messages, parts.user_role, parts.tool_result_types)
+    turns, first_turn = _turns(messages, parts.user_role, parts.tool_result_types, parts.content_key)
     attrs: dict[str, Any] = {
         semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT: len(messages),
         semconv.OTEL_LLM_REQUEST_TOOL_COUNT: len(tools),

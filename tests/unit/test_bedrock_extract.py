@@ -9,6 +9,7 @@ from otel_llm.instrumentation.bedrock._extract import (
     InvokeReport,
     converse_request_attributes,
     converse_response,
+    decode_body,
     invoke_operation,
     invoke_request_attributes,
 )
@@ -57,7 +58,7 @@ def test_converse_request_attributes_skip_wrong_types() -> None:
     ],
 )
 def test_invoke_request_attributes_per_vendor(body: object, expected: dict) -> None:
-    attrs = invoke_request_attributes({"modelId": "x", "body": body}, stream=False)
+    attrs = invoke_request_attributes({"modelId": "x"}, decode_body(body), stream=False)
     assert attrs == {semconv.GEN_AI_REQUEST_MODEL: "x", semconv.GEN_AI_REQUEST_STREAM: False, **expected}
 
 
@@ -117,3 +118,26 @@ def test_headers_only_when_the_body_has_no_usage() -> None:
 def test_malformed_counts_mark_the_usage_malformed() -> None:
     _, usage = converse_response({"usage": {"inputTokens": -3, "outputTokens": 2}})
     assert usage is not None and usage.malformed
+
+
+def test_nova_body_tools_count_once_and_tool_choice_is_hashed() -> None:
+    from otel_llm.instrumentation._fingerprint import request_shape
+    from otel_llm.instrumentation.bedrock._extract import invoke_request_parts
+
+    def shape(choice: str) -> dict:
+        body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {"max_new_tokens": 9},
+                "toolConfig": {"tools": [{"toolSpec": {"name": "w"}}], "toolChoice": {choice: {}}}}
+        return request_shape(b"k" * 32, invoke_request_parts({"modelId": "amazon.nova-lite-v1:0"}, body)).attributes
+
+    auto, any_tool = shape("auto"), shape("any")
+    assert auto[semconv.OTEL_LLM_REQUEST_TOOL_COUNT] == 1 and auto[semconv.OTEL_LLM_REQUEST_MAX_TOKENS_SET] is True
+    assert auto[semconv.OTEL_LLM_REQUEST_FINGERPRINT] != any_tool[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+    assert auto[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT] == any_tool[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT]
+
+
+def test_a_body_that_is_no_json_still_gets_the_models_fingerprint() -> None:
+    from otel_llm.instrumentation._fingerprint import request_shape
+    from otel_llm.instrumentation.bedrock._extract import invoke_request_parts
+
+    a = request_shape(b"k" * 32, invoke_request_parts({"modelId": "x"}, decode_body(b"\xff not json"))).attributes
+    assert a[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == 0 and len(a[semconv.OTEL_LLM_REQUEST_FINGERPRINT]) == 32

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -122,3 +123,57 @@ def test_response_attributes_lower_case_finish_reasons() -> None:
         semconv.GEN_AI_RESPONSE_MODEL: "gemini-2.5-flash-001",
         semconv.GEN_AI_RESPONSE_FINISH_REASONS: ["max_tokens"],
     }
+
+
+# --- request shape ----------------------------------------------------------------------------
+
+from google.genai import types as _types  # noqa: E402
+
+from otel_llm.instrumentation._fingerprint import request_shape  # noqa: E402
+from otel_llm.instrumentation.google_genai._extract import implicit_cache_min_tokens, request_parts  # noqa: E402
+
+_KEY = b"k" * 32
+
+
+def _shape(**kwargs: Any) -> dict[str, Any]:
+    return request_shape(_KEY, request_parts(kwargs)).attributes
+
+
+def test_contents_in_any_form_the_sdk_takes_are_one_user_message_per_run_of_parts() -> None:
+    text = _shape(model="gemini-2.5-flash", contents="hi")
+    said = _types.Content(role="user", parts=[_types.Part(text="hi")])
+    as_object = _shape(model="models/gemini-2.5-flash", contents=said)
+    parts = _shape(model="gemini-2.5-flash", contents=["hi", _types.Part(text="there")])
+    content = _shape(model="gemini-2.5-flash", contents=[
+        _types.Content(role="user", parts=[_types.Part(text="hi")]),
+        _types.Content(role="model", parts=[_types.Part(text="hello")]), "and now?"])
+    assert text[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == as_object[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+    assert parts[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == 1 and parts[semconv.OTEL_LLM_REQUEST_TURN_INDEX] == 1
+    assert (content[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT], content[semconv.OTEL_LLM_REQUEST_TURN_INDEX]) == (3, 2)
+
+
+def test_transport_and_labels_in_the_config_do_not_change_the_fingerprint() -> None:
+    plain = _shape(model="gemini-2.5-flash", contents="hi", config={"temperature": 0.1})
+    labelled = _shape(model="gemini-2.5-flash", contents="hi", config=_types.GenerateContentConfig(
+        temperature=0.1, labels={"user": "u-1"}, http_options=_types.HttpOptions(timeout=5)))
+    assert plain[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == labelled[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+
+
+@pytest.mark.parametrize(("model", "minimum"), [
+    ("gemini-2.5-flash", 2048), ("gemini-2.5-pro", 2048), ("gemini-2.5-flash-lite", 2048),
+    ("gemini-3-pro-preview", 4096), ("gemini-2.0-flash", None), ("gemini-1.5-pro", None), (None, None),
+    ("tunedModels/123", None),
+])
+def test_implicit_caching_minimum_per_model(model: str | None, minimum: int | None) -> None:
+    assert implicit_cache_min_tokens(model) == minimum
+
+
+def test_embeddings_are_hashed_as_parameters_not_turns() -> None:
+    a = request_shape(_KEY, request_parts({"model": "gemini-embedding-001", "contents": ["a"]}, embeddings=True))
+    b = request_shape(_KEY, request_parts({"model": "gemini-embedding-001", "contents": ["b"]}, embeddings=True))
+    assert a.attributes[semconv.OTEL_LLM_REQUEST_TURN_INDEX] == 0
+    assert a.attributes[semconv.OTEL_LLM_REQUEST_FINGERPRINT] != b.attributes[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+
+
+def test_no_contents_is_no_message() -> None:
+    assert _shape(model="gemini-2.5-flash", contents=None)[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == 0

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_llm import semconv
+from otel_llm.instrumentation._fingerprint import RequestParts
 from otel_llm.instrumentation.anthropic._extract import merge_raw_usage, usage_from_raw
 from otel_llm.provider_usage import bedrock_usage
 from otel_llm.usage import Usage, openai_usage, read_counts
@@ -29,11 +30,13 @@ from otel_llm.usage import Usage, openai_usage, read_counts
 __all__ = [
     "InvokeReport",
     "converse_request_attributes",
+    "converse_request_parts",
     "converse_response",
     "converse_usage",
     "decode_body",
     "invoke_operation",
     "invoke_request_attributes",
+    "invoke_request_parts",
 ]
 
 # The model id after an ARN's resource type ("inference-profile/", "foundation-model/") and a
@@ -142,10 +145,12 @@ def decode_body(body: object) -> Mapping[str, Any] | None:
     return None
 
 
-def invoke_request_attributes(params: Mapping[str, Any], *, stream: bool) -> dict[str, Any]:
-    """Request attributes from ``invoke_model``/``..._with_response_stream`` parameters."""
+def invoke_request_attributes(
+    params: Mapping[str, Any], body: Mapping[str, Any] | None, *, stream: bool
+) -> dict[str, Any]:
+    """Request attributes from ``invoke_model``/``..._with_response_stream`` parameters and their
+    body, decoded once by the caller (:func:`decode_body`) for the attributes, shape and content."""
     attrs = _model(params)
-    body = decode_body(params.get("body"))
     if body is not None:
         _sampling(attrs, body, _INVOKE_CONFIG)
         config = body.get("inferenceConfig")  # Amazon Nova
@@ -153,6 +158,78 @@ def invoke_request_attributes(params: Mapping[str, Any], *, stream: bool) -> dic
             _sampling(attrs, config, _INVOKE_CONFIG)
     attrs[semconv.GEN_AI_REQUEST_STREAM] = stream
     return attrs
+
+
+# Explicit cache breakpoints: Converse's and Nova's ``cachePoint`` blocks, Anthropic's
+# ``cache_control`` in an InvokeModel body. Bedrock caches nothing without them.
+_CACHE_MARKERS = frozenset(["cachePoint", "cache_control"])
+# Tool results go back in a "user" message: Converse/Nova ``toolResult`` blocks, Anthropic ``tool_result``.
+_TOOL_RESULTS = ("toolResult", "tool_result")
+# Not the request the model sees: labels for the invocation logs (``requestMetadata``).
+_CONVERSE_PARTS = ("messages", "system", "modelId", "requestMetadata")
+_BODY_PARTS = ("messages", "system", "tools")
+_BODY_MAX_TOKENS = ("max_tokens", "max_new_tokens", "max_gen_len", "maxTokens")
+
+
+def _tools_apart(params: Mapping[str, Any]) -> tuple[list[Any] | None, Mapping[str, Any]]:
+    """``toolConfig.tools`` as the tools, and the parameters with the rest of ``toolConfig``
+    (``toolChoice``): the tools are hashed once, as tools."""
+    config = params.get("toolConfig")
+    tools = config.get("tools") if isinstance(config, Mapping) else None
+    if not isinstance(tools, list | tuple):
+        return None, params
+    return list(tools), {**params, "toolConfig": {k: v for k, v in config.items() if k != "tools"}}
+
+
+def _list(value: object) -> Any:
+    return value if isinstance(value, list | tuple) else None
+
+
+def converse_request_parts(params: Mapping[str, Any]) -> RequestParts:
+    """The shape of a ``converse``/``converse_stream`` request: ``messages``, ``system`` blocks,
+    ``toolConfig.tools``, ``inferenceConfig.maxTokens``; ``cachePoint`` blocks are explicit cache use."""
+    tools, hashed = _tools_apart(params)
+    config = params.get("inferenceConfig")
+    return RequestParts(
+        model=params.get("modelId"),
+        messages=_list(params.get("messages")),
+        system=_list(params.get("system")),
+        tools=tools,
+        params=hashed,
+        max_tokens_set=isinstance(config, Mapping) and _count(config.get("maxTokens")) is not None,
+        cache_keys=_CACHE_MARKERS,
+        tool_result_types=_TOOL_RESULTS,
+        part_keys=_CONVERSE_PARTS,
+    )
+
+
+def invoke_request_parts(params: Mapping[str, Any], body: Mapping[str, Any] | None) -> RequestParts:
+    """The shape of an ``invoke_model`` request from its decoded body, the model vendor's JSON.
+
+    A body with ``messages`` (Anthropic's Messages API, Amazon Nova, Mistral's chat) is a
+    conversation: ``system`` and ``tools`` (or Nova's ``toolConfig.tools``) beside it, ``cache_control``
+    or ``cachePoint`` blocks as explicit cache use. A prompt-only body (Llama, Titan, Cohere's
+    ``message``, embeddings) is hashed whole as parameters: a fingerprint, no prefix, no turns.
+    A body that is not JSON (or a file) gets the model's fingerprint only.
+    """
+    body = body or {}
+    tools, hashed = _tools_apart(body)
+    if tools is None:
+        tools = _list(body.get("tools"))
+    config = body.get("inferenceConfig")  # Amazon Nova
+    limits = (body, config) if isinstance(config, Mapping) else (body,)
+    system = body.get("system")
+    return RequestParts(
+        model=params.get("modelId"),
+        messages=_list(body.get("messages")),
+        system=system if isinstance(system, str | list | tuple) else None,
+        tools=tools,
+        params=hashed,
+        max_tokens_set=any(_count(limit.get(key)) is not None for limit in limits for key in _BODY_MAX_TOKENS),
+        cache_keys=_CACHE_MARKERS,
+        tool_result_types=_TOOL_RESULTS,
+        part_keys=_BODY_PARTS,
+    )
 
 
 def converse_usage(usage: object) -> Usage | None:

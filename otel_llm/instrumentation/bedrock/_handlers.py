@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from otel_llm import semconv
+from otel_llm.instrumentation._fingerprint import RequestParts
 from otel_llm.instrumentation._lifecycle import LLMCall, Telemetry
 from otel_llm.instrumentation._providers import endpoint_of
 from otel_llm.instrumentation._stream import StreamRecorder, SyncStreamProxy
@@ -28,10 +29,12 @@ from otel_llm.instrumentation._wrapping import CallHandler, Wrapper, WrapperFact
 from otel_llm.instrumentation.bedrock._extract import (
     InvokeReport,
     converse_request_attributes,
+    converse_request_parts,
     converse_response,
     decode_body,
     invoke_operation,
     invoke_request_attributes,
+    invoke_request_parts,
 )
 from otel_llm.instrumentation.bedrock._messages import (
     converse_request_content,
@@ -47,7 +50,9 @@ SERVICE_NAME = "bedrock-runtime"
 _PARAMS = "api_params"
 
 
-def _start(telemetry: Telemetry, client: Any, operation: str, attributes: dict[str, Any]) -> LLMCall | None:
+def _start(
+    telemetry: Telemetry, client: Any, operation: str, attributes: dict[str, Any], request: RequestParts
+) -> LLMCall | None:
     host, port = endpoint_of(str(getattr(getattr(client, "meta", None), "endpoint_url", "") or ""))
     return telemetry.start_call(
         operation=operation,
@@ -56,17 +61,28 @@ def _start(telemetry: Telemetry, client: Any, operation: str, attributes: dict[s
         attributes=attributes,
         server_address=host,
         server_port=port,
+        request=request,
     )
 
 
-def _record_request(telemetry: Telemetry, call: LLMCall | None, params: Mapping[str, Any], converse: bool) -> None:
-    if call is None or not telemetry.content.enabled:
-        return
-    if converse:
+def _start_converse(telemetry: Telemetry, client: Any, params: Mapping[str, Any], *, stream: bool) -> LLMCall | None:
+    attributes = converse_request_attributes(params, stream=stream)
+    call = _start(telemetry, client, semconv.OP_CHAT, attributes, converse_request_parts(params))
+    if call is not None and telemetry.content.enabled:
         system, inputs = converse_request_content(params)
-    else:
-        system, inputs = invoke_request_content(decode_body(params.get("body")))
-    telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
+        telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
+    return call
+
+
+def _start_invoke(telemetry: Telemetry, client: Any, params: Mapping[str, Any], *, stream: bool) -> LLMCall | None:
+    body = decode_body(params.get("body"))  # once: for the attributes, the shape and the content
+    attributes = invoke_request_attributes(params, body, stream=stream)
+    operation = invoke_operation(params.get("modelId"))
+    call = _start(telemetry, client, operation, attributes, invoke_request_parts(params, body))
+    if call is not None and telemetry.content.enabled:
+        system, inputs = invoke_request_content(body)
+        telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)
+    return call
 
 
 def _headers(result: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -79,10 +95,7 @@ class ConverseHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        attributes = converse_request_attributes(kwargs, stream=False)
-        call = _start(telemetry, instance, semconv.OP_CHAT, attributes)
-        _record_request(telemetry, call, kwargs, converse=True)
-        return call, kwargs
+        return _start_converse(telemetry, instance, kwargs, stream=False), kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if isinstance(result, Mapping):
@@ -96,10 +109,7 @@ class InvokeHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        attributes = invoke_request_attributes(kwargs, stream=False)
-        call = _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes)
-        _record_request(telemetry, call, kwargs, converse=False)
-        return call, kwargs
+        return _start_invoke(telemetry, instance, kwargs, stream=False), kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         if not isinstance(result, Mapping):
@@ -126,13 +136,8 @@ class _StreamHandler(CallHandler):
     def begin(
         self, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
     ) -> tuple[LLMCall | None, dict[str, Any]]:
-        if self._converse:
-            call = _start(telemetry, instance, semconv.OP_CHAT, converse_request_attributes(kwargs, stream=True))
-        else:
-            attributes = invoke_request_attributes(kwargs, stream=True)
-            call = _start(telemetry, instance, invoke_operation(kwargs.get("modelId")), attributes)
-        _record_request(telemetry, call, kwargs, converse=self._converse)
-        return call, kwargs
+        start = _start_converse if self._converse else _start_invoke
+        return start(telemetry, instance, kwargs, stream=True), kwargs
 
     def complete(self, call: LLMCall, result: Any) -> tuple[Any, bool]:
         stream = result.get(self._key) if isinstance(result, dict) else None

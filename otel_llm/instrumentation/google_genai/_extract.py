@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from otel_llm import semconv
+from otel_llm.instrumentation._fingerprint import RequestParts
 from otel_llm.provider_usage import gemini_usage
 from otel_llm.usage import Usage
 
@@ -19,6 +20,7 @@ __all__ = [
     "field",
     "model_name",
     "request_attributes",
+    "request_parts",
     "response_attributes",
     "service_tier",
     "usage_from_metadata",
@@ -196,3 +198,118 @@ def embed_usage(response: Any) -> Usage | None:
         return None
     usage = gemini_usage(sum(counts), None)
     return None if usage.is_empty else usage
+
+
+# Config fields that are not the request the model sees: transport, client-side loops, billing labels.
+_NOT_REQUEST = frozenset(["http_options", "automatic_function_calling", "should_return_http_response", "labels"])
+_SHAPE_PARTS = ("system_instruction", "tools")
+# Explicit cache use: a cache made with ``caches.create`` named in the request.
+_EXPLICIT_CACHE = frozenset(["cached_content"])
+# A function's result goes back as a "user" message of ``function_response`` parts: an agent step, no turn.
+_TOOL_RESULTS = ("function_response", "functionResponse")
+# Implicit caching, "enabled by default for all Gemini 2.5 and newer models", from a minimum input
+# per model (https://ai.google.dev/gemini-api/docs/caching, last updated 2026-10-13): 2,048 tokens
+# for Gemini 2.5 Flash and 2.5 Pro, 4,096 for the 3.x models and newer. Earlier versions of that
+# page said 1,024 (2.5 Flash) and 4,096 (2.5 Pro); the current table is used. Older models: never.
+_IMPLICIT_CACHE_MIN_TOKENS = (("gemini-2.5-", 2048), ("gemini-", 4096))
+_NO_IMPLICIT_CACHE = ("gemini-1.", "gemini-2.0-", "gemini-pro", "gemini-exp")
+
+
+def implicit_cache_min_tokens(model: str | None) -> int | None:
+    """The prefix from which Gemini caches by itself (2.5 and newer), None for a model that never does."""
+    if not model or model.startswith(_NO_IMPLICIT_CACHE):
+        return None
+    for prefix, minimum in _IMPLICIT_CACHE_MIN_TOKENS:
+        if model.startswith(prefix):
+            return minimum
+    return None
+
+
+def _is_content(item: Any) -> bool:
+    """A ``Content`` (or its dict): a message with a role and parts, not a part of one."""
+    return field(item, "parts") is not None or field(item, "role") is not None
+
+
+def _plain_part(part: Any) -> Any:
+    """A ``Part`` model as the dict of its given fields, as the fingerprint's slow path would make
+    it (in one comprehension, not a walk of every field's type); a dict, or no model, as it is."""
+    fields = getattr(part, "__dict__", None) if type(part) is not dict else None
+    return {k: v for k, v in fields.items() if v is not None} if fields is not None else part
+
+
+def _plain_content(content: Any) -> Any:
+    """A ``Content`` model (a chat's history is made of them) as ``{"parts", "role"}``, its text
+    parts plain: marshal takes them at once, where the models would send the whole request down
+    the fingerprint's per-object slow path (5 µs a message)."""
+    fields = getattr(content, "__dict__", None)
+    if fields is None:
+        return content
+    parts = fields.get("parts")
+    return {"parts": [_plain_part(p) for p in parts] if type(parts) is list else parts, "role": fields.get("role")}
+
+
+def _messages(contents: Any) -> list[Any]:
+    """``contents`` as messages, as the SDK sends them (``t_contents``): a ``Content`` is one
+    message, and a run of parts (strings, ``Part``s, part dicts, files) is one "user" message.
+    A string is written as the ``Part`` it becomes, and a run as the ``Content`` (its fields in
+    the model's order), so ``"hi"`` and the chat history's ``Content(role="user", parts=[Part(text="hi")])``
+    hash alike."""
+    if contents is None:  # the SDK refuses it before sending; the span then counts no message
+        return []
+    items = contents if isinstance(contents, list | tuple) else [contents]
+    messages: list[Any] = []
+    run: list[Any] = []
+    for item in items:
+        kind = type(item)
+        if ("role" in item or "parts" in item) if kind is dict else (kind is not str and _is_content(item)):
+            if run:
+                messages.append({"parts": run, "role": "user"})
+                run = []
+            messages.append(_plain_content(item) if kind is not dict else item)
+        else:
+            run.append({"text": item} if kind is str else _plain_part(item))
+    if run:
+        messages.append({"parts": run, "role": "user"})
+    return messages
+
+
+def _tool(tool: Any) -> Any:
+    """A tool as hashed: a Python function (automatic function calling) by its qualified name."""
+    if callable(tool) and not isinstance(tool, type):
+        return f"{getattr(tool, '__module__', '')}.{getattr(tool, '__qualname__', type(tool).__qualname__)}"
+    return tool
+
+
+def _config_fields(config: Any) -> dict[str, Any]:
+    """The config's given fields (a pydantic ``GenerateContentConfig`` or its dict)."""
+    if config is None:
+        return {}
+    fields = config if isinstance(config, Mapping) else getattr(config, "__dict__", None)
+    if not isinstance(fields, Mapping):
+        return {}
+    return {k: v for k, v in fields.items() if v is not None and k not in _NOT_REQUEST}
+
+
+def request_parts(kwargs: Mapping[str, Any], *, embeddings: bool = False) -> RequestParts:
+    """The request's parts for its shape: ``contents`` as messages (roles "user" and "model"),
+    ``config.system_instruction`` and ``config.tools``, the other config fields as parameters;
+    ``config.cached_content`` is an explicit cache use, and Gemini 2.5+ caches a long prefix by
+    itself (:func:`implicit_cache_min_tokens`). Texts to embed are no conversation: a parameter."""
+    model = model_name(kwargs.get("model"))
+    params = _config_fields(kwargs.get("config"))
+    if embeddings:
+        return RequestParts(model=model, params={**params, "contents": kwargs.get("contents")})
+    tools = params.get("tools")
+    return RequestParts(
+        model=model,
+        messages=_messages(kwargs.get("contents")),
+        system=params.get("system_instruction"),
+        tools=[_tool(t) for t in tools] if isinstance(tools, list | tuple) else None,
+        params=params,
+        max_tokens_set=_int(params.get("max_output_tokens")) is not None,
+        cache_keys=_EXPLICIT_CACHE,
+        automatic_cache_min_tokens=implicit_cache_min_tokens(model),
+        tool_result_types=_TOOL_RESULTS,
+        part_keys=_SHAPE_PARTS,
+        content_key="parts",
+    )

@@ -20,6 +20,7 @@ from otel_llm.instrumentation._wrapping import CallHandler, call_context
 from otel_llm.instrumentation.google_genai._extract import (
     embed_usage,
     request_attributes,
+    request_parts,
     response_attributes,
     service_tier,
     usage_from_response,
@@ -56,6 +57,7 @@ def _start(
         attributes=attributes,
         server_address=host,
         server_port=port,
+        request=request_parts(kwargs, embeddings=operation == semconv.OP_EMBEDDINGS),
     )
     if call is not None:
         call.state = service_tier(kwargs.get("config"))
