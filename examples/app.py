@@ -102,13 +102,17 @@ def bedrock_answer(question: str) -> str | None:
     """One Converse call through boto3's bedrock-runtime client, when AWS is configured.
 
     boto3 reads the credentials, the region and ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` (the fake
-    provider in tests) from the environment itself; without credentials the call is skipped.
+    provider in tests) from the environment itself; without credentials or a region the call is
+    skipped (credentials alone would make boto3 raise NoRegionError).
     """
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         return None
     import boto3
 
-    bedrock = boto3.client("bedrock-runtime")
+    session = boto3.session.Session()
+    if session.region_name is None:
+        return None
+    bedrock = session.client("bedrock-runtime")
     response = bedrock.converse(
         modelId=BEDROCK_MODEL,
         messages=[{"role": "user", "content": [{"text": question}]}],

@@ -117,6 +117,9 @@ def run_demo(dsn: str, database: str, rounds: int, progress: Callable[[int, int]
         with FakeProvider() as fake, _environment({
             "OPENAI_BASE_URL": fake.openai_base_url, "ANTHROPIC_BASE_URL": fake.anthropic_base_url,
             "OPENAI_API_KEY": "demo-key", "ANTHROPIC_API_KEY": "demo-key",
+            # The app also calls Bedrock and Gemini when they are configured: never the real ones
+            # from the demo, whatever keys the shell holds.
+            "AWS_ACCESS_KEY_ID": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": "", "GOOGLE_GEMINI_BASE_URL": "",
         }):
             for done in range(1, rounds + 1):
                 with contextlib.redirect_stdout(io.StringIO()):  # the app's own prints; stdout is the report
