@@ -16,7 +16,7 @@ from otel_llm.ui import DashboardServer
 from otel_llm.ui.pages import PAGES
 from tests.cli.conftest import Call
 from tests.ui.cdp import Page, browser, chromium_or_skip
-from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known, insert_savings
+from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known, insert_savings, wait_for_advice
 
 _ROWS = """[...document.querySelectorAll('#%s tbody tr')].map(tr => [
   ...[...tr.querySelectorAll('th')].map(th => th.dataset.value),
@@ -91,6 +91,7 @@ async def test_savings_page_shows_what_advise_prints_and_links_to_the_calls(
 ) -> None:
     insert_savings(known.store, known.until)
     expected = cli_json(known, store_dsn, capsys, "advise")
+    assert wait_for_advice(dashboard, known.window)["advice"] == expected  # computed off the request path
     async with browser(chromium, tmp_path / "profile") as page:
         await page.goto(f"{dashboard.url}savings?{known.window}&refresh=0")
         await page.screenshot(shots / "savings-findings.png")
