@@ -15,12 +15,13 @@ import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from otel_llm.advise import Advice, advise
-from otel_llm.query import QueryError, QuerySource
+from otel_llm.query import QueryError, QuerySource, Result
 
 __all__ = ["MAX_KEYS", "THREAD_NAME", "AdviceCache", "Computed"]
 
@@ -61,6 +62,7 @@ class AdviceCache:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def get(self, key: Hashable, since: dt.datetime, until: dt.datetime,
             min_savings_usd: Decimal = Decimal(0)) -> Computed | None:
@@ -82,27 +84,42 @@ class AdviceCache:
                 self._wake.notify()
             return entry.computed
 
+    def close(self, timeout: float = 30.0) -> None:
+        """Stops computing and waits (up to ``timeout``) for the query running, if any: an
+        embedded engine's native call still running while the interpreter exits crashes it."""
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = False) -> Result:
+        """The store's answer for the advice thread; none once closed, so it stops between queries."""
+        if self._closed:
+            raise QueryError("the dashboard is stopping")
+        return self._source.query(sql, parameters, readonly=readonly)
+
     def _start(self) -> None:
-        if self._thread is None:
+        if self._thread is None and not self._closed:
             self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
             self._thread.start()
 
-    def _next(self) -> _Entry:
+    def _next(self) -> _Entry | None:
         with self._lock:
-            while True:
+            while not self._closed:
                 entry = next((e for e in self._entries.values() if e.queued), None)
                 if entry is not None:
                     return entry
                 self._wake.wait()
+            return None
 
     def _run(self) -> None:
-        while True:
-            entry = self._next()
+        while (entry := self._next()) is not None:
             with self._lock:
                 since, until, minimum = entry.since, entry.until, entry.min_savings_usd
             try:
-                computed = Computed(self._clock(), advise(self._source, self._database, since, until,
-                                                          min_savings_usd=minimum))
+                computed = Computed(self._clock(), advise(self, self._database, since, until, min_savings_usd=minimum))
             except QueryError as exc:
                 _log.warning("savings advice for %s to %s not computed: %s", since, until, exc)
                 computed = Computed(self._clock(), None, "the store did not answer the savings reads (the "

@@ -256,6 +256,10 @@ class DashboardServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.dashboard = dashboard
 
+    def server_close(self) -> None:
+        super().server_close()
+        self.dashboard.advice.close()
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]

@@ -158,6 +158,9 @@ def test_savings_page_answers_at_once_then_shows_what_advise_prints(
             time.sleep(0.05)
             rule = next(r for r in api(server, "alerts", "")["data"]["rules"] if r["kind"] == "savings_available")
         assert rule["unknown"] is False and rule["firing"] is False  # under the default $100/month
+        server.shutdown()
+        server.server_close()  # stops the advice thread: none may run a native query while the process exits
+        assert THREAD_NAME not in {t.name for t in threading.enumerate()}
     finally:
         source.go.set()
         server.shutdown()
@@ -275,6 +278,8 @@ def test_cli_refuses_other_addresses_without_a_token(capsys: pytest.CaptureFixtu
     assert "{trace_id}" in capsys.readouterr().err
     assert main(["ui", "--host", "0.0.0.0", "--auth-token", "short; Path=/x"]) == 2
     assert "openssl rand -hex 16" in capsys.readouterr().err
+    assert main(["ui", "--savings-every", "0"]) == 2
+    assert capsys.readouterr().err.strip().endswith("--savings-every: a positive number of minutes, e.g. 15")
 
 
 # --- hostile query strings ------------------------------------------------------------------------
