@@ -195,7 +195,8 @@ def _calls_count(n: int) -> str:
 def _savings(data: dict[str, Any], view: View, settings: Settings) -> str:
     advice, at = data["advice"], data["computed_at"]
     if at is None:
-        return ('<p class="note" id="advice-state" role="status">Computing savings… (refreshes automatically; '
+        then = "refreshes automatically" if view.refresh else "reload to see it"
+        return (f'<p class="note" id="advice-state" role="status">Computing savings… ({then}; '
                 '<code>otel-llm advise</code> reads single calls, which takes a while on a large store)</p>')
     minutes = data["age_minutes"]
     stamp = (f'<p class="note" id="advice-state">Computed at {at:%H:%M} UTC ({minutes} min ago); recomputed at most '

@@ -110,6 +110,10 @@ async def test_savings_page_shows_what_advise_prints_and_links_to_the_calls(
         await page.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark"}])
         await page.goto(f"{dashboard.url}savings?{known.window}&refresh=0")
         await page.screenshot(shots / "savings-findings-dark.png")
+        await page.goto(f"{dashboard.url}savings?range=90d&refresh=0")  # a window never asked for: not computed yet
+        state = await page.evaluate("document.getElementById('advice-state').textContent")
+        assert state.startswith("Computing savings… (reload to see it")  # refresh=0: no auto-refresh
+        await page.screenshot(shots / "savings-computing-dark.png")
         assert page.problems() == []
 
 
