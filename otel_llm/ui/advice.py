@@ -35,7 +35,7 @@ THREAD_NAME = "otel-llm-advice"
 class Computed:
     """The last computation of a key: the advice, or the one line saying why there is none."""
 
-    at: dt.datetime  # when it finished (the dashboard's clock, naive UTC)
+    at: dt.datetime  # when it started: the store as of then (the dashboard's clock, naive UTC)
     advice: Advice | None
     error: str | None = None
 

@@ -168,6 +168,32 @@ def test_savings_page_answers_at_once_then_shows_what_advise_prints(
         client.close()
 
 
+class _AdviceRefused(ClickHouseSource):
+    """A store that refuses the savings reads (the advice thread's), as past a memory limit."""
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        if threading.current_thread().name == THREAD_NAME:
+            raise QueryError("Code: 241. DB::Exception: Query memory limit exceeded (MEMORY_LIMIT_EXCEEDED)")
+        return super().query(sql, parameters, readonly=readonly)
+
+
+def test_a_failed_advice_computation_is_one_line_on_the_page(known: KnownStore, store_dsn: str) -> None:
+    client = connect(store_dsn)
+    server = make_server(_AdviceRefused(client, limits=QUERY_LIMITS), Settings(database=known.store.database), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        data = wait_for_advice(server, known.window)
+        assert data["advice"] is None and data["error"].startswith("the store did not answer the savings reads")
+        status, _, body = get(server, f"/savings?{known.window}")
+        assert status == 200 and body.count('<p class="warn" id="advice-error">') == 1
+        assert "DB::Exception" not in body and "MEMORY" not in body and "Traceback" not in body
+    finally:
+        server.shutdown()
+        server.server_close()
+        client.close()
+
+
 class _RefusingCalls(ClickHouseSource):
     """A store that answers the rollups but refuses reads of single calls, as a 10M-call store
     does when a read passes the dashboard's memory limit. The probe for other projects' rows
