@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from otel_llm.advise import advise
+from otel_llm.advise import Advice, advise
 from otel_llm.alerts.rules import Rule
 from otel_llm.query import QuerySource, check_identifier
 from otel_llm.query.reads import Group, calls_by, usage_by
 
-__all__ = ["Firing", "evaluate", "evaluate_all"]
+__all__ = ["AdviceReader", "Firing", "evaluate", "evaluate_all"]
 
 _HOUR = dt.timedelta(hours=1)
+
+# What a savings_available rule reads: ``advise``, or a dashboard's cache of its last result.
+AdviceReader = Callable[[QuerySource, str, dt.datetime, dt.datetime], Advice]
 
 @dataclass(frozen=True)
 class Firing:
@@ -53,8 +56,10 @@ def _hours(span: dt.timedelta) -> int:
 class _Query:
     """What one rule reads: its hour window [start, end), its grouping and filters, the database."""
 
-    def __init__(self, rule: Rule, source: QuerySource, database: str, now: dt.datetime) -> None:
+    def __init__(self, rule: Rule, source: QuerySource, database: str, now: dt.datetime,
+                 advice: AdviceReader = advise) -> None:
         self.rule = rule
+        self.advice = advice
         self.source = source
         self.db = check_identifier(database)
         self.end = _floor_hour(now) + _HOUR
@@ -150,7 +155,7 @@ def _unpriced(q: _Query) -> dict[str, float]:
 
 def _savings(q: _Query) -> dict[str, float]:
     """What ``otel-llm advise`` finds over the window, per month, summed (per ``by`` group)."""
-    findings = advise(q.source, q.db, q.start, q.end).findings
+    findings = q.advice(q.source, q.db, q.start, q.end).findings
     if q.rule.feature is not None:
         findings = [f for f in findings if f.feature == q.rule.feature]
     totals: dict[str, Decimal] = {}
@@ -173,9 +178,11 @@ _EVALUATORS: dict[str, Callable[[_Query], dict[str, float]]] = {
 }
 
 
-def evaluate(rule: Rule, source: QuerySource, database: str, now: dt.datetime) -> Firing | None:
-    """The rule's firing groups as of ``now`` (naive UTC), or None when it stays quiet."""
-    groups = _EVALUATORS[rule.kind](_Query(rule, source, database, now))
+def evaluate(rule: Rule, source: QuerySource, database: str, now: dt.datetime,
+             advice: AdviceReader = advise) -> Firing | None:
+    """The rule's firing groups as of ``now`` (naive UTC), or None when it stays quiet. ``advice``
+    answers savings_available rules (the dashboard passes its cache: advise is too slow for a page)."""
+    groups = _EVALUATORS[rule.kind](_Query(rule, source, database, now, advice))
     return Firing(rule, groups) if groups else None
 
 

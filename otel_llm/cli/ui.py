@@ -7,7 +7,8 @@ traces), savings (what ``otel-llm advise`` finds, with each finding's formula an
 alerts (the rules of ``otel-llm alerts check`` and whether each fires now). The numbers come from
 the same reads as ``otel-llm report``, ``top`` and ``advise``. The window and filters live in the
 URL (``?range=7d&service=api``, or ``?since=2026-01-01&until=2026-01-08``), so a view can be
-shared; pages refresh every 60 s without reloading (``&refresh=0`` stops it).
+shared; pages refresh every 60 s without reloading (``&refresh=0`` stops it). The savings advice is
+computed by a background thread and shown with its time ("computing…" before the first result).
 
 It binds 127.0.0.1; any other --host needs --auth-token (or $OTEL_LLM_UI_AUTH_TOKEN). A browser
 then opens the dashboard once with ``?token=TOKEN`` (a cookie keeps it); scripts send
@@ -17,6 +18,7 @@ then opens the dashboard once with ``?token=TOKEN`` (a cookie keeps it); scripts
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 from pathlib import Path
@@ -48,6 +50,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--daily-budget", type=float, default=None, metavar="USD",
                         help="daily budget per user the users page compares spend to (default: the budget_usd of "
                              "a user_share rule, if any)")
+    parser.add_argument("--savings-every", type=float, default=15.0, metavar="MINUTES",
+                        help="recompute the savings page's advice (a background thread; advise reads single calls) "
+                             "at most every MINUTES while someone looks (default 15)")
     add_store_options(parser)
     parser.set_defaults(func=command)
 
@@ -81,8 +86,11 @@ def command(args: argparse.Namespace) -> int:
         budget = next((r.budget_usd for r in rules if r.kind == "user_share" and r.budget_usd), None)
     if budget is not None and budget <= 0:
         raise ValueError("--daily-budget: a positive amount of USD")
+    if not args.savings_every > 0:
+        raise ValueError("--savings-every: a positive number of minutes, e.g. 15")
     settings = Settings(database=check_identifier(args.database), rules=tuple(rules), daily_budget_usd=budget,
-                        trace_url=_trace_url(args.trace_url), rules_origin=path or "the default rules")
+                        trace_url=_trace_url(args.trace_url), rules_origin=path or "the default rules",
+                        advice_every=dt.timedelta(minutes=args.savings_every))
     with open_source(args) as source:
         if isinstance(source, ClickHouseSource):
             source.limits = dict(QUERY_LIMITS)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from otel_llm.advise import advise
+from otel_llm.advise import Advice
 from otel_llm.alerts import DEFAULT_RULES, Rule, evaluate
 from otel_llm.query import QueryError, QuerySource, Result
 from otel_llm.query.reads import REPORT_METRICS, costliest_calls, top_call_types, usage_by, usage_series
+from otel_llm.ui.advice import AdviceCache
 from otel_llm.ui.view import View
 
 __all__ = ["PERIODS", "Settings", "alerts_page", "calls_page", "choices", "overview_page", "savings_page",
@@ -39,7 +40,9 @@ _USER_METRICS = ("calls", "cost_usd", "input_tokens", "output_tokens", "unpriced
 class Settings:
     """What the server was started with: the database, the alert rules, an optional daily budget
     per user (USD), the trace URL template (``{trace_id}`` is replaced) and the smallest saving per
-    month the savings page lists (``otel-llm advise``'s default ``--min-savings``)."""
+    month the savings page lists (``otel-llm advise``'s default ``--min-savings``), and how old the
+    savings advice may get before a page asking for it has it computed again (``advise`` reads
+    single calls: tens of seconds on a large store, so it runs off the request path, see ``advice``)."""
 
     database: str = "otel"
     rules: tuple[Rule, ...] = tuple(DEFAULT_RULES)
@@ -47,6 +50,7 @@ class Settings:
     trace_url: str | None = None
     rules_origin: str = "the default rules"
     min_savings_usd: Decimal = Decimal(1)
+    advice_every: dt.timedelta = dt.timedelta(minutes=15)
 
 
 def _filters(view: View) -> dict[str, Any]:
@@ -125,28 +129,48 @@ def calls_page(source: QuerySource, settings: Settings, view: View, now: dt.date
     return {"types": types[: view.limit], "more_types": max(0, len(types) - view.limit), "calls": calls}
 
 
-def savings_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime) -> dict[str, Any]:
-    """What ``otel-llm advise`` finds in the window, as its JSON interface has it (money as exact
-    decimal strings), so the page shows the command's numbers. Advise reads single calls of the
-    whole store; the service and environment filters do not apply (the page says so)."""
-    found = advise(source, settings.database, view.since, view.until, min_savings_usd=settings.min_savings_usd)
-    return {"advice": found.to_dict()}
+def savings_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime,
+                 advice: AdviceCache) -> dict[str, Any]:
+    """What ``otel-llm advise`` found in the window when the background thread last computed it,
+    as its JSON interface has it (money as exact decimal strings), so the page shows the command's
+    numbers; None before the first result. Advise reads single calls of the whole store; the
+    service and environment filters do not apply (the page says so), so the key is the window:
+    the quick range (its last computation slides with it) or the exact since/until."""
+    key = view.range or (view.since, view.until)
+    found = advice.get(key, view.since, view.until, settings.min_savings_usd)
+    return {"advice": found.advice.to_dict() if found and found.advice else None,
+            "computed_at": found.at if found else None, "error": found.error if found else None,
+            "age_minutes": max(0, int((now - found.at).total_seconds() // 60)) if found else None}
 
 
-def alerts_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime) -> dict[str, Any]:
+class _NotComputed(Exception):
+    """The cache has no advice for a savings_available rule yet (or its computation failed)."""
+
+
+def alerts_page(source: QuerySource, settings: Settings, view: View, now: dt.datetime,
+                advice: AdviceCache) -> dict[str, Any]:
     """Each rule and its state as of now, as ``otel-llm alerts check`` evaluates it (rules carry
-    their own windows and filters, so the page's window and filters do not apply)."""
+    their own windows and filters, so the page's window and filters do not apply). A
+    savings_available rule reads the advice cache: unknown until its window has been computed."""
+    def cached(src: QuerySource, db: str, since: dt.datetime, until: dt.datetime) -> Advice:
+        found = advice.get(("rule", until - since), since, until)
+        if found is None or found.advice is None:
+            raise _NotComputed(found.error if found else "computing")
+        return found.advice
+
     states = []
     for rule in settings.rules:
         try:
-            firing, failed = evaluate(rule, source, settings.database, now), False
+            firing, failed, why = evaluate(rule, source, settings.database, now, cached), False, None
         except QueryError as exc:  # one rule the store cannot answer (e.g. a limit) leaves the others shown
             _log.warning("alert rule %s not evaluated: %s", rule.name, exc)
-            firing, failed = None, True
+            firing, failed, why = None, True, None
+        except _NotComputed as exc:
+            firing, failed, why = None, True, str(exc)
         states.append({
             "name": rule.name, "kind": rule.kind, "threshold": rule.threshold,
             "window_hours": rule.window.total_seconds() / 3600, "by": rule.by,
-            "service": rule.service, "feature": rule.feature, "unknown": failed,
+            "service": rule.service, "feature": rule.feature, "unknown": failed, "advice": why,
             "firing": firing is not None, "groups": firing.groups if firing else {},
             "message": firing.line if firing else None,
         })

@@ -19,9 +19,12 @@ from otel_llm.ui.format import UNKNOWN, count, money, percent
 from otel_llm.ui.svg import stacked_bars
 from otel_llm.ui.view import RANGES, View
 
-__all__ = ["PAGES", "error_page", "layout", "main_html"]
+__all__ = ["FILTERED", "PAGES", "error_page", "layout", "main_html"]
 
 PAGES = {"overview": "Overview", "users": "Users", "calls": "Calls", "savings": "Savings", "alerts": "Alerts"}
+# The pages with the service/environment filters, whose choices are read from the store; the
+# savings page reads nothing (its advice comes from the background thread), so it answers at once.
+FILTERED = frozenset({"overview", "users", "calls"})
 
 
 def _cell(text: str, value: Any = None, numeric: bool = True) -> str:
@@ -190,7 +193,16 @@ def _calls_count(n: int) -> str:
 
 
 def _savings(data: dict[str, Any], view: View, settings: Settings) -> str:
-    advice = data["advice"]
+    advice, at = data["advice"], data["computed_at"]
+    if at is None:
+        then = "refreshes automatically" if view.refresh else "reload to see it"
+        return (f'<p class="note" id="advice-state" role="status">Computing savings… ({then}; '
+                '<code>otel-llm advise</code> reads single calls, which takes a while on a large store)</p>')
+    minutes = data["age_minutes"]
+    stamp = (f'<p class="note" id="advice-state">Computed at {at:%H:%M} UTC ({minutes} min ago); recomputed at most '
+             f'every {settings.advice_every.total_seconds() / 60:g} min while someone looks.</p>')
+    if advice is None:
+        return stamp + f'<p class="warn" id="advice-error">{escape(data["error"] or "no advice")}</p>'
     total, spend, share = advice["total_usd_per_month"], advice["spend_usd_per_month"], advice["share_of_spend"]
     of_spend = (f"{escape(percent(share))} of {escape(money(spend))}/month spend" if share is not None
                 else "no priced spend in this window")
@@ -224,13 +236,16 @@ def _savings(data: dict[str, Any], view: View, settings: Settings) -> str:
                    "Nothing to save in this window: no finding is worth the minimum.")
     computed = (f'<section aria-labelledby="how-h"><h2 id="how-h">How each was computed</h2>'
                 f'<ol class="how">{"".join(how)}</ol></section>' if how else "")
-    return note + headline + unpriced + table + computed
+    return stamp + note + headline + unpriced + table + computed
 
 
 def _alerts(data: dict[str, Any], view: View, settings: Settings) -> str:
     rows = []
     for r in data["rules"]:
-        state = ('<td class="state unknown" title="the store did not answer this rule; the log has why">'
+        state = (f'<td class="state unknown" title="{escape(r["advice"])}"><span aria-hidden="true">?</span> '
+                 f'{"computing savings…" if r["advice"] == "computing" else "savings not computed"}</td>'
+                 if r["unknown"] and r["advice"]
+                 else '<td class="state unknown" title="the store did not answer this rule; the log has why">'
                  '<span aria-hidden="true">?</span> not evaluated</td>' if r["unknown"]
                  else '<td class="state firing"><span aria-hidden="true">●</span> firing</td>' if r["firing"]
                  else '<td class="state ok"><span aria-hidden="true">○</span> ok</td>')
@@ -277,7 +292,7 @@ def _filters(page: str, view: View, choices: dict[str, list[str]]) -> str:
     ranges = "".join(f'<option value="{r}"{" selected" if r == view.range else ""}>{r}</option>' for r in RANGES)
     custom = "" if view.range else '<option value="" selected>exact window</option>'
     feature = _select("feature", "Feature", choices["feature"], view.feature) if page == "calls" else ""
-    scope = "" if page == "savings" else (_select("service", "Service", choices["service"], view.service)
+    scope = "" if page not in FILTERED else (_select("service", "Service", choices["service"], view.service)
                                           + _select("environment", "Environment", choices["environment"],
                                                     view.environment))
     hidden = "" if view.range else (f'<input type="hidden" name="since" value="{view.since.isoformat()}">'

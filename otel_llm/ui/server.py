@@ -11,6 +11,9 @@ Why it is safe to leave running:
 - The URL is parsed into typed values first (``view.parse_view``); the reads bind them as query
   parameters. Every query runs with ClickHouse's ``readonly=1`` and the engine's own time and row
   limits (:data:`QUERY_LIMITS`), one at a time (the embedded engine has one session).
+- The savings advice (``advise``, tens of seconds on a large store) is computed by one background
+  thread (``advice``), one query at a time with its own larger limits (:data:`ADVICE_LIMITS`), and
+  never on a request: the savings page reads no store at all, it shows the last result.
 - A failing read answers 503 with one line; the engine's message, which may quote SQL, goes to
   the server log, not to the browser. Every page is escaped (``pages``), and a
   Content-Security-Policy allows only the package's own script and stylesheet.
@@ -18,6 +21,7 @@ Why it is safe to leave running:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hmac
 import ipaddress
@@ -26,6 +30,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,13 +38,14 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from otel_llm.query import QueryError, QuerySource, Result
+from otel_llm.query import ClickHouseSource, QueryError, QuerySource, Result
 from otel_llm.ui import data, pages
+from otel_llm.ui.advice import AdviceCache
 from otel_llm.ui.format import to_json
 from otel_llm.ui.view import BadParameter, View, parse_view
 
-__all__ = ["COOKIE", "QUERY_LIMITS", "Dashboard", "DashboardServer", "ReadOnlySource", "Reply", "check_bind",
-           "is_loopback", "make_server"]
+__all__ = ["ADVICE_LIMITS", "COOKIE", "QUERY_LIMITS", "Dashboard", "DashboardServer", "ReadOnlySource", "Reply",
+           "check_bind", "is_loopback", "make_server"]
 
 _log = logging.getLogger(__name__)
 
@@ -50,6 +56,9 @@ QUERY_LIMITS: Mapping[str, Any] = {
     "max_result_rows": 100_000, "result_overflow_mode": "throw",
     "max_memory_usage": 512 << 20,
 }
+# The background advice computation's: one query at a time off the request path, so it may use
+# more time and memory than a page query (advise reads single calls: ~40 s, >512 MiB at 10M calls).
+ADVICE_LIMITS: Mapping[str, Any] = {**QUERY_LIMITS, "max_execution_time": 300, "max_memory_usage": 2 << 30}
 _STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8",
            "favicon.svg": "image/svg+xml"}
 _SECURITY_HEADERS = {
@@ -60,19 +69,26 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-_READERS: dict[str, Callable[[QuerySource, data.Settings, View, dt.datetime], dict[str, Any]]] = {
-    "overview": data.overview_page, "users": data.users_page, "calls": data.calls_page,
-    "savings": data.savings_page, "alerts": data.alerts_page,
-}
+_Reader = Callable[[QuerySource, data.Settings, View, dt.datetime], dict[str, Any]]
+_READERS: dict[str, _Reader] = {"overview": data.overview_page, "users": data.users_page, "calls": data.calls_page}
 
 
 class ReadOnlySource:
     """Every query read-only (the engine refuses writes) and one at a time: the embedded engine
     serves one session, and the server's threads must not interleave on it."""
 
-    def __init__(self, source: QuerySource) -> None:
+    def __init__(self, source: QuerySource, lock: threading.Lock | None = None) -> None:
         self._source = source
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
+
+    def with_limits(self, limits: Mapping[str, Any]) -> ReadOnlySource:
+        """The same store, one query at a time with this one, under other engine limits where the
+        source sends them (a ClickHouseSource); a collector's endpoint applies its own."""
+        inner = self._source
+        if isinstance(inner, ClickHouseSource):
+            inner = copy.copy(inner)
+            inner.limits = {**inner.limits, **limits}
+        return ReadOnlySource(inner, self._lock)
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None, *, readonly: bool = True) -> Result:
         with self._lock:
@@ -133,6 +149,11 @@ class Dashboard:
         self.token = token
         self.loopback_only = loopback_only
         self.clock = clock
+        self.advice = AdviceCache(self.source.with_limits(ADVICE_LIMITS), settings.database,
+                                  every=settings.advice_every, clock=clock)
+        self._readers: dict[str, _Reader] = {
+            **_READERS, "savings": partial(data.savings_page, advice=self.advice),
+            "alerts": partial(data.alerts_page, advice=self.advice)}
 
     def respond(self, method: str, target: str, headers: Mapping[str, str]) -> Reply:
         """The answer to one request; a bug of ours is logged with its traceback and answered
@@ -165,12 +186,12 @@ class Dashboard:
         except BadParameter as exc:
             return _error(HTTPStatus.BAD_REQUEST, f"bad URL parameter: {exc}", api)
         try:
-            payload = _READERS[page](self.source, self.settings, view, now)
+            payload = self._readers[page](self.source, self.settings, view, now)
             main = pages.main_html(page, payload, view, self.settings, now)
             if api:
                 return Reply(HTTPStatus.OK, to_json({"page": page, "view": view.query_string(),
                                                      "data": _api_data(payload), "html": main}), "application/json")
-            choices = data.choices(self.source, self.settings, view)
+            choices = data.choices(self.source, self.settings, view) if page in pages.FILTERED else {}
         except QueryError as exc:
             _log.warning("dashboard read failed: %s", exc)
             return _error(HTTPStatus.SERVICE_UNAVAILABLE,
@@ -234,6 +255,10 @@ class DashboardServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], dashboard: Dashboard) -> None:
         super().__init__(address, _Handler)
         self.dashboard = dashboard
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.dashboard.advice.close()
 
     @property
     def url(self) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +122,18 @@ def known(store: Store) -> KnownStore:
     insert_known(store, known_calls(now))
     since = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time())
     return KnownStore(store, since, now.replace(minute=0, second=0) + dt.timedelta(hours=1))
+
+
+def wait_for_advice(server: DashboardServer, query: str, timeout: float = 120.0) -> dict[str, Any]:
+    """The savings page's data once the dashboard's background thread has computed its advice
+    (the first request queues the computation and answers "computing" at once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"{server.url}api/savings?{query}", timeout=60) as response:
+            data = json.loads(response.read())["data"]
+        if data["computed_at"] is not None or time.monotonic() > deadline:
+            return data
+        time.sleep(0.05)
 
 
 def serve(store: Store, dsn: str, **settings: Any) -> Iterator[DashboardServer]:

@@ -16,7 +16,7 @@ from otel_llm.ui import DashboardServer
 from otel_llm.ui.pages import PAGES
 from tests.cli.conftest import Call
 from tests.ui.cdp import Page, browser, chromium_or_skip
-from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known, insert_savings
+from tests.ui.conftest import HOSTILE_FEATURE, KnownStore, cli_json, insert_known, insert_savings, wait_for_advice
 
 _ROWS = """[...document.querySelectorAll('#%s tbody tr')].map(tr => [
   ...[...tr.querySelectorAll('th')].map(th => th.dataset.value),
@@ -91,6 +91,7 @@ async def test_savings_page_shows_what_advise_prints_and_links_to_the_calls(
 ) -> None:
     insert_savings(known.store, known.until)
     expected = cli_json(known, store_dsn, capsys, "advise")
+    assert wait_for_advice(dashboard, known.window)["advice"] == expected  # computed off the request path
     async with browser(chromium, tmp_path / "profile") as page:
         await page.goto(f"{dashboard.url}savings?{known.window}&refresh=0")
         await page.screenshot(shots / "savings-findings.png")
@@ -109,6 +110,10 @@ async def test_savings_page_shows_what_advise_prints_and_links_to_the_calls(
         await page.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark"}])
         await page.goto(f"{dashboard.url}savings?{known.window}&refresh=0")
         await page.screenshot(shots / "savings-findings-dark.png")
+        await page.goto(f"{dashboard.url}savings?range=90d&refresh=0")  # a window never asked for: not computed yet
+        state = await page.evaluate("document.getElementById('advice-state').textContent")
+        assert state.startswith("Computing savings… (reload to see it")  # refresh=0: no auto-refresh
+        await page.screenshot(shots / "savings-computing-dark.png")
         assert page.problems() == []
 
 

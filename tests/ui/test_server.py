@@ -8,6 +8,7 @@ import http.client
 import json
 import re
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,17 @@ from otel_llm.cli import main
 from otel_llm.query import ClickHouseSource, QueryError
 from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
-from otel_llm.ui.server import ReadOnlySource
-from tests.ui.conftest import HOSTILE_FEATURE, HOSTILE_USER, KnownStore, cli_json, insert_savings, serve
+from otel_llm.ui.advice import THREAD_NAME
+from otel_llm.ui.server import QUERY_LIMITS, ReadOnlySource
+from tests.ui.conftest import (
+    HOSTILE_FEATURE,
+    HOSTILE_USER,
+    KnownStore,
+    cli_json,
+    insert_savings,
+    serve,
+    wait_for_advice,
+)
 
 
 def get(server: DashboardServer, path: str, headers: dict[str, str] | None = None,
@@ -93,7 +103,7 @@ def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: s
 def test_savings_json_is_what_advise_prints(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     insert_savings(known.store, known.until)
-    advice = api(dashboard, "savings", known.window)["data"]["advice"]
+    advice = wait_for_advice(dashboard, known.window)["advice"]
     expected = cli_json(known, store_dsn, capsys, "advise")
     assert advice == expected
     assert {f["kind"] for f in advice["findings"]} >= {"repeated_requests"}
@@ -105,6 +115,83 @@ def test_savings_json_is_what_advise_prints(dashboard: DashboardServer, known: K
     since = urlencode({"since": known.since.isoformat()})
     assert f'href="/calls?{since}&amp;until=' in body and "&amp;feature=faq" in body  # the window kept
     assert "How each was computed" in body and repeated["formula"] in body
+
+
+class _AdviceWaits(ClickHouseSource):
+    """A store whose reads for the savings advice (on the dashboard's background thread) wait for
+    ``go``, as a 10M-call store keeps them busy for tens of seconds; page reads answer at once."""
+
+    go = threading.Event()
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        if threading.current_thread().name == THREAD_NAME:
+            assert self.go.wait(60)
+        return super().query(sql, parameters, readonly=readonly)
+
+
+def test_savings_page_answers_at_once_then_shows_what_advise_prints(
+        known: KnownStore, store_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
+    insert_savings(known.store, known.until)
+    client = connect(store_dsn)
+    source = _AdviceWaits(client, limits=QUERY_LIMITS)
+    server = make_server(source, Settings(database=known.store.database), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        status, _, body = get(server, f"/savings?{known.window}")
+        assert status == 200 and time.monotonic() - started < 2.0  # not waiting for advise
+        assert "Computing savings… (refreshes automatically" in body
+        assert api(server, "savings", known.window)["data"]["advice"] is None
+        assert not source.go.is_set()  # the computation is still held: the answers above did not wait for it
+        source.go.set()
+        data = wait_for_advice(server, known.window)
+        assert data["advice"] == cli_json(known, store_dsn, capsys, "advise")
+        assert data["advice"]["findings"] and data["error"] is None
+        status, _, body = get(server, f"/savings?{known.window}")
+        assert f'data-value="{data["advice"]["total_usd_per_month"]}"' in body
+        assert re.search(r"Computed at \d\d:\d\d UTC \(0 min ago\)", body)
+        rule = next(r for r in api(server, "alerts", "")["data"]["rules"] if r["kind"] == "savings_available")
+        assert (rule["unknown"], rule["advice"]) == (True, "computing")  # its own window, queued now
+        deadline = time.monotonic() + 60
+        while rule["unknown"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+            rule = next(r for r in api(server, "alerts", "")["data"]["rules"] if r["kind"] == "savings_available")
+        assert rule["unknown"] is False and rule["firing"] is False  # under the default $100/month
+        server.shutdown()
+        server.server_close()  # stops the advice thread: none may run a native query while the process exits
+        assert THREAD_NAME not in {t.name for t in threading.enumerate()}
+    finally:
+        source.go.set()
+        server.shutdown()
+        server.server_close()
+        client.close()
+
+
+class _AdviceRefused(ClickHouseSource):
+    """A store that refuses the savings reads (the advice thread's), as past a memory limit."""
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        if threading.current_thread().name == THREAD_NAME:
+            raise QueryError("Code: 241. DB::Exception: Query memory limit exceeded (MEMORY_LIMIT_EXCEEDED)")
+        return super().query(sql, parameters, readonly=readonly)
+
+
+def test_a_failed_advice_computation_is_one_line_on_the_page(known: KnownStore, store_dsn: str) -> None:
+    client = connect(store_dsn)
+    server = make_server(_AdviceRefused(client, limits=QUERY_LIMITS), Settings(database=known.store.database), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        data = wait_for_advice(server, known.window)
+        assert data["advice"] is None and data["error"].startswith("the store did not answer the savings reads")
+        status, _, body = get(server, f"/savings?{known.window}")
+        assert status == 200 and body.count('<p class="warn" id="advice-error">') == 1
+        assert "DB::Exception" not in body and "MEMORY" not in body and "Traceback" not in body
+    finally:
+        server.shutdown()
+        server.server_close()
+        client.close()
 
 
 class _RefusingCalls(ClickHouseSource):
@@ -217,6 +304,8 @@ def test_cli_refuses_other_addresses_without_a_token(capsys: pytest.CaptureFixtu
     assert "{trace_id}" in capsys.readouterr().err
     assert main(["ui", "--host", "0.0.0.0", "--auth-token", "short; Path=/x"]) == 2
     assert "openssl rand -hex 16" in capsys.readouterr().err
+    assert main(["ui", "--savings-every", "0"]) == 2
+    assert capsys.readouterr().err.strip().endswith("--savings-every: a positive number of minutes, e.g. 15")
 
 
 # --- hostile query strings ------------------------------------------------------------------------
