@@ -20,8 +20,8 @@ def test_demo_report_totals_equal_sql_on_the_same_store(tmp_path: Path) -> None:
     data = tmp_path / "store"
     env = {**os.environ, "OTEL_EXPORTER_CLICKHOUSE_ENDPOINT": "", "OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "",
            # A shell configured for real AWS and Gemini: the demo must still call only its fake provider.
-           "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake", "AWS_DEFAULT_REGION": "us-east-1",
-           "GEMINI_API_KEY": "fake-gemini-key"}
+           "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake",
+           "AWS_DEFAULT_REGION": "us-east-1", "GEMINI_API_KEY": "fake-gemini-key"}
     done = subprocess.run([sys.executable, "-m", "otel_llm.cli", "demo", "--data-dir", str(data), "--rounds", "2",
                            "--format", "json"], capture_output=True, text=True, timeout=120, env=env, check=False)
     assert done.returncode == 0, done.stderr

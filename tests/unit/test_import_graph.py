@@ -14,7 +14,7 @@ Layers, bottom up (a module may import its own layer and those below):
 5. the CLI
 
 Two services stand beside the layers: the collector (``otel_llm_collector``) builds on layers up
-to the query layer (through public modules only), and the fake provider (a test tool) on core
+to the dashboard's (through public modules only: ``collector --ui`` serves the dashboard), and the fake provider (a test tool) on core
 only. Of the library, only the CLI imports either of them.
 """
 
@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 CLI_LAYER = len(LAYERS) - 1
 # Services beside the layers: (package, the highest layer it may import).
-SERVICES = {"otel_llm_collector": 3, "otel_llm.fake_provider": 0}
+SERVICES = {"otel_llm_collector": 4, "otel_llm.fake_provider": 0}
 
 
 def _module_names() -> dict[str, Path]:
@@ -150,7 +150,7 @@ def test_imports_point_down_the_layers() -> None:
         ("otel_llm.budget._refresh", "otel_llm_collector.config", True),
         ("otel_llm.cli.collector", "otel_llm_collector", False),
         ("otel_llm_collector.drain", "otel_llm.exporter.table", False),
-        ("otel_llm_collector.drain", "otel_llm.budget", True),
+        ("otel_llm_collector.drain", "otel_llm.cli.report", True),
         ("otel_llm.fake_provider._server", "otel_llm.store", True),
     ],
 )

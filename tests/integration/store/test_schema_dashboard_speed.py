@@ -125,6 +125,6 @@ def test_spend_per_user_reads_the_totals_and_equals_the_full_rollup(store: Store
         return source.query(sql.replace(".llm_usage_daily_user_totals ", ".llm_usage_daily_user "),
                             {"since": SINCE, "until": UNTIL, "service": "api"}).rows
 
-    assert by_user.rows == full(recorded[0]) and len(by_user.rows) == 3
-    assert by_user_api.rows == full(recorded[1]) and by_user_api.rows
+    assert by_user.rows == full(reads[0]) and len(by_user.rows) == 3
+    assert by_user_api.rows == full(reads[1]) and by_user_api.rows
     assert {r[0] for r in by_user_model.rows} == {r[0] for r in by_user.rows}
