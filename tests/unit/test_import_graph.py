@@ -14,8 +14,8 @@ Layers, bottom up (a module may import its own layer and those below):
 5. the CLI
 
 Two services stand beside the layers: the collector (``otel_llm_collector``) builds on layers up
-to the dashboard's (through public modules only: ``collector --ui`` serves the dashboard), and the fake provider (a test tool) on core
-only. Of the library, only the CLI imports either of them.
+to the dashboard's (through public modules only: ``collector --ui`` serves the dashboard), and
+the fake provider (a test tool) on core only. Of the library, only the CLI imports either of them.
 """
 
 from __future__ import annotations
