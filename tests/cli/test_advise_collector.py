@@ -8,10 +8,6 @@ read of advise goes through its SQL endpoint.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -19,7 +15,7 @@ import pytest
 
 from otel_llm import semconv
 from otel_llm.cli import main
-from tests.cli.test_collector_path import REPO, TOKEN, _ready
+from tests.cli.test_collector_path import TOKEN, filled_collector
 
 FILL = """
 import datetime as dt, sys
@@ -41,22 +37,8 @@ client.close()
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    work = tmp_path_factory.mktemp("advise-collector")
-    dsn = f"chdb://{work / 'chdb'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    subprocess.run([sys.executable, "-c", FILL, dsn], cwd=REPO, env=env, check=True, timeout=120)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "otel_llm.cli", "collector", "--endpoint", dsn, "--database", "otel",
-         "--http-port", "0", "--grpc-port", "0", "--spool-dir", str(work / "spool"), "--auth-token", TOKEN],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert process.stdout is not None
-        url = f"http://127.0.0.1:{json.loads(process.stdout.readline())['http_port']}"
-        _ready(url, time.monotonic() + 60)
+    for url, _ in filled_collector(tmp_path_factory.mktemp("advise-collector"), FILL):
         yield url
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def test_advise_through_the_collector(

@@ -50,13 +50,12 @@ def _ready(url: str, deadline: float) -> None:
     raise AssertionError("collector not ready")
 
 
-@pytest.fixture(scope="module")
-def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(collector URL, the chdb DSN it owns)."""
-    work = tmp_path_factory.mktemp("cli-collector")
+def filled_collector(work: Path, fill: str) -> Iterator[tuple[str, str]]:
+    """A collector process owning a chdb store that ``fill`` (a script taking the DSN) filled first:
+    yields (its URL, the DSN) once it is ready, and stops it after."""
     dsn = f"chdb://{work / 'chdb'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    subprocess.run([sys.executable, "-c", FILL, dsn], cwd=REPO, env=env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", fill, dsn], cwd=REPO, env=env, check=True, timeout=120)
     process = subprocess.Popen(
         [sys.executable, "-m", "otel_llm.cli", "collector", "--endpoint", dsn, "--database", "otel",
          "--http-port", "0", "--grpc-port", "0", "--spool-dir", str(work / "spool"), "--auth-token", TOKEN],
@@ -70,6 +69,12 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(collector URL, the chdb DSN it owns)."""
+    yield from filled_collector(tmp_path_factory.mktemp("cli-collector"), FILL)
 
 
 def test_report_through_the_collector_matches_the_store(
