@@ -32,6 +32,7 @@ __all__ = [
     "repeated_prefixes",
     "repeated_requests",
     "retries",
+    "schedule",
     "uncapped_output",
     "usd",
 ]
@@ -84,6 +85,14 @@ class Thresholds:
     short_output_tokens: float = 20.0  # classification-like: mean output at most this...
     output_stddev_tokens: float = 5.0  # ...and this little spread
     context_window_tokens: int = 10_000  # a conversation's input beyond this is context growth
+    # A schedule (batchable work): this share of a feature's calls came in at most schedule_hours
+    # hours of the day, on two days or more (a nightly job); or in at most schedule_minutes minutes
+    # of the hour, over three hours or more and at least schedule_minute_calls calls (a job every
+    # hour or quarter hour: fewer calls than that fit in a few minutes by chance).
+    schedule_share: float = 0.8
+    schedule_hours: int = 4
+    schedule_minutes: int = 12
+    schedule_minute_calls: int = 24
 
 
 @dataclass(frozen=True)
@@ -311,18 +320,41 @@ def cheaper_model_calls(
     return findings
 
 
+def schedule(row: Mapping[str, Any], thresholds: Thresholds) -> str | None:
+    """How the feature's calls are scheduled, or None when they do not look scheduled: the busiest
+    ``schedule_hours`` hours of the day (UTC) hold ``schedule_share`` of its calls, seen on two
+    days or more ("daily"); or its busiest ``schedule_minutes`` minutes of the hour hold that share,
+    seen over three hours or more ("hourly"). People at work spread their calls over the working
+    day and over every minute of the hour; a job started by a scheduler does not."""
+    calls = float(row["calls"])
+    if calls <= 0:
+        return None
+    by_hour, by_minute = list(row["calls_by_hour"]), list(row["calls_by_minute"])
+    top_hours = sorted(range(len(by_hour)), key=lambda h: -by_hour[h])[:thresholds.schedule_hours]
+    if (int(row["active_days"]) >= 2
+            and sum(by_hour[h] for h in top_hours) >= thresholds.schedule_share * calls):
+        return "daily at " + ", ".join(f"{h:02d}h" for h in sorted(h for h in top_hours if by_hour[h])) + " UTC"
+    top_minutes = sorted(range(len(by_minute)), key=lambda m: -by_minute[m])[:thresholds.schedule_minutes]
+    if (int(row["active_hours"]) >= 3 and calls >= thresholds.schedule_minute_calls
+            and sum(by_minute[m] for m in top_minutes) >= thresholds.schedule_share * calls):
+        return "hourly at minutes " + ", ".join(f":{m:02d}" for m in sorted(m for m in top_minutes if by_minute[m]))
+    return None
+
+
 def batchable(
     rows: Sequence[Mapping[str, Any]], book: PriceBook, scale: Decimal, thresholds: Thresholds,
 ) -> list[Finding]:
-    """Features never streamed and with no end user: their latency serves nobody waiting, so the
-    Batch API's prices apply: saving = uncached input x (input - batch input price) + output x
-    (output - batch output price)."""
+    """Features whose latency serves nobody waiting: never streamed, no end user, and called on a
+    schedule (:func:`schedule`), so the Batch API's prices apply: saving = uncached input x (input -
+    batch input price) + output x (output - batch output price). Interactive work untagged with a
+    user (streamed or not) comes at all hours and minutes of the working day, and gets no finding."""
     findings = []
     for row in rows:
         if int(row["calls"]) < thresholds.min_calls or int(row["streamed_calls"]) or int(row["user_calls"]):
             continue
+        when = schedule(row, thresholds)
         price = _price(book, row)
-        if price is None or None in (price.input, price.output, price.batch_input, price.batch_output):
+        if when is None or price is None or None in (price.input, price.output, price.batch_input, price.batch_output):
             continue
         assert price.input is not None and price.output is not None  # for the type checker: checked above
         assert price.batch_input is not None and price.batch_output is not None
@@ -333,12 +365,12 @@ def batchable(
             continue
         findings.append(Finding(
             KIND_BATCH, row["feature"], row["provider"], row["model"],
-            f"{row['calls']} calls never streamed and with no end user: send them through the Batch API",
+            f"{row['calls']} calls never streamed, with no end user, {when}: send them through the Batch API",
             saving * scale,
             f"{uncached} uncached input x ({_per_token(price.input)} - {_per_token(price.batch_input)} batch) +"
             f" {output} output x ({_per_token(price.output)} - {_per_token(price.batch_output)} batch),"
             f" x {scale:.4f} (to a month)",
-            {"calls": int(row["calls"]), "streamed_calls": 0, "user_calls": 0},
+            {"calls": int(row["calls"]), "streamed_calls": 0, "user_calls": 0, "schedule": when},
         ))
     return findings
 

@@ -2,9 +2,17 @@
 
 Each read returns the evidence of one kind of finding, one row per group (feature, provider,
 the matched price key, model, and the fingerprint where one applies), with token sums the
-advisor prices (``otel_llm.advise``). Calls are those in [since, until). Costs are the stored
-snapshot (``CostUSD``); an unpriced call adds nothing to a cost and is counted instead.
+advisor prices (``otel_llm.advise``). Calls are those in [since, until) (whole seconds). Costs are
+the stored snapshot (``CostUSD``); an unpriced call adds nothing to a cost and is counted instead.
 Repeats are ordered per fingerprint by (Timestamp, SpanId), so ties break the same way every run.
+
+A provider request is counted once, as in every read of the query layer (``counted``): the reads
+select from ``calls_source``, so a row another project's row of the same request outranks is left
+out, and the reads over calls of every kind (spend, per-model usage, sessions, failures, unpriced
+models) weight each row by its ``AdjustedCount`` (a foreign span sampled elsewhere stands for
+several calls), calls, tokens and cost alike, as the rollups do. The fingerprint reads
+(``repeated_requests``, ``repeated_prefixes``) count rows: only otel-llm's own spans carry a
+request shape, and those are exact (AdjustedCount 1).
 The reads were measured on 10M calls (``benchmarks/advise``): each groups or sorts on numbers
 where strings would do the same work slower, and none changes a result for it.
 """
@@ -14,7 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from otel_llm.query.sources import QuerySource, Result, check_identifier
+from otel_llm.query.counted import ADJUSTED, adjusted_money, calls_source, has_foreign_rows
+from otel_llm.query.sources import QuerySource, Result
 
 __all__ = [
     "context_growth", "failed_calls", "model_usage", "repeated_prefixes", "repeated_requests", "spend",
@@ -35,20 +44,42 @@ _SEND_ORDER = (
 )
 
 
+_SECOND = dt.timedelta(seconds=1)
+
+
 def _params(since: dt.datetime, until: dt.datetime, **more: Any) -> dict[str, Any]:
-    return {"since": since, "until": until, **more}
+    """The window in whole seconds (since down, until up): the count-once resolution binds the same
+    parameters as DateTime, which refuses a fraction."""
+    ceiling = until.replace(microsecond=0) + (_SECOND if until.microsecond else dt.timedelta(0))
+    return {"since": since.replace(microsecond=0), "until": ceiling, **more}
 
 
-def _calls(database: str) -> str:
-    return f"{check_identifier(database)}.llm_calls"
+def _calls(source: QuerySource, database: str, params: dict[str, Any]) -> str:
+    """``llm_calls`` without the rows another project's row of the same request outranks."""
+    return calls_source(database, has_foreign_rows(source, database, params))
+
+
+def _weighted_count(condition: str = "") -> str:
+    """Calls meeting ``condition`` (all when empty), each row counted as the calls it stands for."""
+    weight = ADJUSTED["Calls"]
+    return f"toUInt64(round(sumIf({weight}, {condition})))" if condition else f"toUInt64(round(sum({weight})))"
+
+
+def _weighted_sum(column: str) -> str:
+    """A token column summed over rows weighted by AdjustedCount, as the rollups sum it."""
+    return f"toUInt64(round(sum({ADJUSTED[column]})))"
+
+
+_WEIGHTED_COST = f"toDecimal128(sum({adjusted_money('CostUSD')}), 12)"
 
 
 def spend(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
     """``calls``, ``priced_cost_usd`` (the priced calls' sum) and ``unpriced_calls`` of the window."""
+    params = _params(since, until)
     return source.query(
-        f"SELECT count() AS calls, sum(ifNull(CostUSD, 0)) AS priced_cost_usd,"
-        f" countIf(PriceKnown = 0) AS unpriced_calls FROM {_calls(database)} WHERE {_WINDOW}",
-        _params(since, until))
+        f"SELECT {_weighted_count()} AS calls, {_WEIGHTED_COST} AS priced_cost_usd,"
+        f" {_weighted_count('PriceKnown = 0')} AS unpriced_calls FROM {_calls(source, database, params)}"
+        f" WHERE {_WINDOW}", params)
 
 
 def repeated_requests(
@@ -62,6 +93,8 @@ def repeated_requests(
     pairs sent more than once, counted by a 64-bit hash of the pair (a tenth of the memory and
     time of grouping the strings, at 10M calls); a hash collision only lets a pair through that
     the grouping below drops, so the result is exact."""
+    params = _params(since, until, retry=retry_seconds)
+    calls = _calls(source, database, params)
     sql = f"""
 SELECT {_GROUP}, fingerprint, count() AS calls,
     countIf(n > 1 AND gap_s > {{retry:Float64}}) AS repeats,
@@ -75,10 +108,10 @@ FROM (
         row_number() OVER w AS n,
         (toUnixTimestamp64Nano(Timestamp) - toUnixTimestamp64Nano(lagInFrame(Timestamp, 1, Timestamp) OVER w))
             / 1e9 AS gap_s
-    FROM {_calls(database)}
+    FROM {calls}
     WHERE {_WINDOW} AND RequestFingerprint != ''
         AND cityHash64(Feature, RequestFingerprint) IN (
-            SELECT key FROM (SELECT cityHash64(Feature, RequestFingerprint) AS key FROM {_calls(database)}
+            SELECT key FROM (SELECT cityHash64(Feature, RequestFingerprint) AS key FROM {calls}
                              WHERE {_WINDOW} AND RequestFingerprint != '')
             GROUP BY key HAVING count() > 1)
     WINDOW w AS (PARTITION BY Feature, RequestFingerprint ORDER BY send_order
@@ -87,7 +120,7 @@ FROM (
 GROUP BY {_GROUP}, fingerprint
 HAVING calls > 1
 ORDER BY {_GROUP}, fingerprint"""
-    return source.query(sql, _params(since, until, retry=retry_seconds))
+    return source.query(sql, params)
 
 
 def repeated_prefixes(
@@ -103,6 +136,7 @@ def repeated_prefixes(
     lifetime: ``rewrites`` and ``rewrite_tokens``, those written again after expiring within
     ``long_ttl_seconds`` (a cache with the long lifetime would have read them), and
     ``long_write_tokens``, the writes a long-lived cache would still have made."""
+    params = _params(since, until, ttl=ttl_seconds, long_ttl=long_ttl_seconds)
     sql = f"""
 SELECT {_GROUP}, prefix_fingerprint, countIf(uncached) AS uncached_calls,
     maxIf(PrefixTokens, uncached) AS prefix_tokens,
@@ -118,7 +152,7 @@ FROM (
         {_SEND_ORDER} AS send_order, row_number() OVER w AS n,
         (toUnixTimestamp64Nano(Timestamp) - toUnixTimestamp64Nano(lagInFrame(Timestamp, 1, Timestamp) OVER w))
             / 1e9 AS gap_s
-    FROM {_calls(database)}
+    FROM {_calls(source, database, params)}
     WHERE {_WINDOW} AND PrefixFingerprint != ''
     WINDOW w AS (PARTITION BY Feature, PrefixFingerprint ORDER BY send_order
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
@@ -126,40 +160,56 @@ FROM (
 GROUP BY {_GROUP}, prefix_fingerprint
 HAVING uncached_calls > 1 OR rewrites > 0
 ORDER BY {_GROUP}, prefix_fingerprint"""
-    return source.query(sql, _params(since, until, ttl=ttl_seconds, long_ttl=long_ttl_seconds))
+    return source.query(sql, params)
 
 
 def model_usage(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
     """Per feature and model: calls, tokens and priced cost; the output's mean and spread
-    (classification-like calls), streamed calls and calls with an end user (batchable work), and
-    the output beyond the 95th percentile of normally finished calls in calls without a max
-    output length (``uncapped_excess_tokens``), with how many of those ran into the length limit.
+    (classification-like calls), streamed calls and calls with an end user, and when the calls came
+    (``calls_by_hour``: per hour of the day UTC, 24 entries; ``calls_by_minute``: per minute of the
+    hour, 60; ``active_days``, ``active_hours``) for batchable work; and the output beyond the 95th
+    percentile of normally finished calls in calls without a max output length
+    (``uncapped_excess_tokens``), with how many of those ran into the length limit.
 
-    One pass: the uncapped calls' outputs are kept as a histogram (output -> calls; outputs are
-    bounded by the models' limits, so it stays small) and measured against the percentile after."""
+    One pass: outputs are kept as histograms (output -> calls; outputs are bounded by the models'
+    limits, so they stay small), the percentile read from the normally finished calls' one (the
+    first output whose cumulative calls pass 95%: ``quantileExact``'s, with weights) and the
+    uncapped calls' one measured against it after. Every count and sum is weighted by AdjustedCount."""
+    params = _params(since, until)
     sql = f"""
 SELECT {_GROUP}, calls, unpriced_calls, cost_usd, input_tokens, output_tokens, cache_read_tokens,
-    cache_write_tokens, avg_output_tokens, stddev_output_tokens, streamed_calls, user_calls, uncapped_calls,
-    uncapped_length_calls,
-    arraySum((output, n) -> greatest(toInt64(output) - toInt64(p95), 0) * n,
-             uncapped_outputs.1, uncapped_outputs.2) AS uncapped_excess_tokens
+    cache_write_tokens, avg_output_tokens,
+    sqrt(greatest(avg_squared_output - avg_output_tokens * avg_output_tokens, 0)) AS stddev_output_tokens,
+    streamed_calls, user_calls, uncapped_calls, uncapped_length_calls,
+    arrayMap(h -> by_hour.2[indexOf(by_hour.1, h)], range(24)) AS calls_by_hour,
+    arrayMap(m -> by_minute.2[indexOf(by_minute.1, m)], range(60)) AS calls_by_minute,
+    active_days, active_hours,
+    finished_outputs.1[arrayFirstIndex(c -> c > 0.95 * arraySum(finished_outputs.2),
+                                       arrayCumSum(finished_outputs.2))] AS p95,
+    toUInt64(round(arraySum((output, n) -> greatest(toInt64(output) - toInt64(p95), 0) * n,
+                            uncapped_outputs.1, uncapped_outputs.2))) AS uncapped_excess_tokens
 FROM (
-    SELECT {_KEYS}, count() AS calls, countIf(PriceKnown = 0) AS unpriced_calls,
-        sum(ifNull(CostUSD, 0)) AS cost_usd,
-        sum(InputTokens) AS input_tokens, sum(OutputTokens) AS output_tokens,
-        sum(CacheReadTokens) AS cache_read_tokens, sum(CacheWriteTokens) AS cache_write_tokens,
-        avg(OutputTokens) AS avg_output_tokens, stddevPop(OutputTokens) AS stddev_output_tokens,
-        countIf(Streamed) AS streamed_calls, countIf(UserId != '') AS user_calls,
-        countIf(NOT MaxTokensSet) AS uncapped_calls,
-        countIf(NOT MaxTokensSet AND hit_length) AS uncapped_length_calls,
-        ifNull(quantileExactIf(0.95)(OutputTokens, NOT hit_length), 0) AS p95,
-        sumMapIf([OutputTokens], [toUInt64(1)], NOT MaxTokensSet) AS uncapped_outputs
+    SELECT {_KEYS}, {_weighted_count()} AS calls, {_weighted_count('PriceKnown = 0')} AS unpriced_calls,
+        {_WEIGHTED_COST} AS cost_usd,
+        {_weighted_sum('InputTokens')} AS input_tokens, {_weighted_sum('OutputTokens')} AS output_tokens,
+        {_weighted_sum('CacheReadTokens')} AS cache_read_tokens,
+        {_weighted_sum('CacheWriteTokens')} AS cache_write_tokens,
+        avgWeighted(OutputTokens, AdjustedCount) AS avg_output_tokens,
+        avgWeighted(OutputTokens * OutputTokens, AdjustedCount) AS avg_squared_output,
+        {_weighted_count('Streamed')} AS streamed_calls, {_weighted_count("UserId != ''")} AS user_calls,
+        {_weighted_count('NOT MaxTokensSet')} AS uncapped_calls,
+        {_weighted_count('NOT MaxTokensSet AND hit_length')} AS uncapped_length_calls,
+        sumMap([toUInt64(toHour(Timestamp))], [AdjustedCount]) AS by_hour,
+        sumMap([toUInt64(toMinute(Timestamp))], [AdjustedCount]) AS by_minute,
+        uniqExact(toDate(Timestamp)) AS active_days, uniqExact(toStartOfHour(Timestamp)) AS active_hours,
+        sumMapIf([OutputTokens], [AdjustedCount], NOT hit_length) AS finished_outputs,
+        sumMapIf([OutputTokens], [AdjustedCount], NOT MaxTokensSet) AS uncapped_outputs
     FROM (SELECT *, hasAny(FinishReasons, ['length', 'max_tokens']) AS hit_length
-          FROM {_calls(database)} WHERE {_WINDOW})
+          FROM {_calls(source, database, params)} WHERE {_WINDOW})
     GROUP BY {_GROUP}
 )
 ORDER BY {_GROUP}"""
-    return source.query(sql, _params(since, until))
+    return source.query(sql, params)
 
 
 def context_growth(
@@ -167,39 +217,42 @@ def context_growth(
 ) -> Result:
     """Sessions of at least three calls whose last input is larger than their first, per feature and
     model: ``sessions``, ``calls`` and ``tokens_beyond_window`` (input tokens above
-    ``window_tokens``, summed over the sessions' calls)."""
+    ``window_tokens``, summed over the sessions' calls, each call weighted by AdjustedCount)."""
+    params = _params(since, until, window=window_tokens)
     sql = f"""
 SELECT {_GROUP}, count() AS sessions, sum(session_calls) AS calls, sum(beyond) AS tokens_beyond_window
 FROM (
-    SELECT {_KEYS}, SessionId, count() AS session_calls,
-        sum(greatest(toInt64(InputTokens) - {{window:Int64}}, 0)) AS beyond,
+    SELECT {_KEYS}, SessionId, {_weighted_count()} AS session_calls,
+        toUInt64(round(sum(greatest(toInt64(InputTokens) - {{window:Int64}}, 0) * AdjustedCount))) AS beyond,
         argMax(InputTokens, {_SEND_ORDER}) > argMin(InputTokens, {_SEND_ORDER}) AS grows
-    FROM {_calls(database)}
+    FROM {_calls(source, database, params)}
     WHERE {_WINDOW} AND SessionId != ''
     GROUP BY {_GROUP}, SessionId
     HAVING session_calls >= 3 AND grows AND beyond > 0
 )
 GROUP BY {_GROUP}
 ORDER BY {_GROUP}"""
-    return source.query(sql, _params(since, until, window=window_tokens))
+    return source.query(sql, params)
 
 
 def failed_calls(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
     """Failed calls per feature and model: ``errors``, the priced cost of those the provider billed
-    (usage reported despite the error) and the error types."""
+    (usage reported despite the error) and the error types, weighted by AdjustedCount."""
+    params = _params(since, until)
     sql = f"""
-SELECT {_GROUP}, count() AS errors, sum(ifNull(CostUSD, 0)) AS billed_cost_usd,
-    countIf(PriceKnown = 1) AS billed_calls, arraySort(groupUniqArray(ErrorType)) AS error_types
-FROM (SELECT {_KEYS}, CostUSD, PriceKnown, ErrorType FROM {_calls(database)}
+SELECT {_GROUP}, {_weighted_count()} AS errors, {_WEIGHTED_COST} AS billed_cost_usd,
+    {_weighted_count('PriceKnown = 1')} AS billed_calls, arraySort(groupUniqArray(ErrorType)) AS error_types
+FROM (SELECT {_KEYS}, CostUSD, PriceKnown, ErrorType, AdjustedCount FROM {_calls(source, database, params)}
       WHERE {_WINDOW} AND StatusCode = 'Error')
 GROUP BY {_GROUP}
 ORDER BY {_GROUP}"""
-    return source.query(sql, _params(since, until))
+    return source.query(sql, params)
 
 
 def unpriced_models(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
-    """Models with unpriced calls (``provider``, ``model``, ``calls``), most calls first."""
+    """Models with unpriced calls (``provider``, ``model``, ``calls``, weighted), most calls first."""
+    params = _params(since, until)
     return source.query(
-        f"SELECT Provider AS provider, Model AS model, count() AS calls FROM {_calls(database)}"
-        f" WHERE {_WINDOW} AND PriceKnown = 0 GROUP BY provider, model ORDER BY calls DESC, provider, model",
-        _params(since, until))
+        f"SELECT Provider AS provider, Model AS model, {_weighted_count()} AS calls"
+        f" FROM {_calls(source, database, params)} WHERE {_WINDOW} AND PriceKnown = 0"
+        f" GROUP BY provider, model ORDER BY calls DESC, provider, model", params)

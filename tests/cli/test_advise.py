@@ -4,21 +4,24 @@ computation from the scripted token counts and the price book's prices.
 
 The traffic runs in a second: repeats are seconds apart, so the library call sets the retry
 threshold to 0 (every repeat counts as cacheable) unless a test is about retries, and the window
-is exactly 30 days, so the monthly scale is exactly 1.
+is exactly 30 days, so the monthly scale is exactly 1. A scheduled job's calls are sent now and
+moved, span by span, to the hours the job would run (``Pipeline.at``) before our exporter writes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import otel_llm
 from otel_llm.advise import Advice, Thresholds, advise
@@ -42,13 +45,49 @@ HAIKU = BOOK.lookup("claude-haiku-4-5", "anthropic")
 LONG_SYSTEM = "You summarize legal documents into three plain bullet points for a busy reader. " * 60
 
 
+class Pipeline(SpanExporter):
+    """Our exporter, each span first moved by ``shift``: what the real SDKs sent now, written as if
+    sent at the moment :meth:`at` names (the spans' own durations and order are kept)."""
+
+    def __init__(self, exporter: ClickHouseSpanExporter) -> None:
+        self.exporter = exporter
+        self.shift_ns = 0
+
+    @contextmanager
+    def at(self, moment: dt.datetime) -> Iterator[None]:
+        """Spans started inside the block start at ``moment`` (naive UTC) plus the time since it began."""
+        self.shift_ns = int(moment.replace(tzinfo=dt.timezone.utc).timestamp() * 1e9) - time.time_ns()
+        try:
+            yield
+        finally:
+            self.shift_ns = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.exporter.export([_moved(span, self.shift_ns) for span in spans] if self.shift_ns else spans)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+
+def _moved(span: ReadableSpan, ns: int) -> ReadableSpan:
+    assert span.start_time is not None and span.end_time is not None
+    return ReadableSpan(
+        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+        attributes=span.attributes, events=[Event(e.name, e.attributes, e.timestamp + ns) for e in span.events],
+        links=span.links, kind=span.kind, status=span.status, start_time=span.start_time + ns,
+        end_time=span.end_time + ns, instrumentation_scope=span.instrumentation_scope)
+
+
 @pytest.fixture
-def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Iterator[ClickHouseSpanExporter]:
+def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Iterator[Pipeline]:
     """Both SDKs instrumented, spans exported into the test store by our exporter."""
     from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
     from otel_llm.instrumentation.openai import OpenAIInstrumentor
 
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
+    exporter = Pipeline(ClickHouseSpanExporter(endpoint=store_dsn, database=store.database))
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
@@ -60,12 +99,18 @@ def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Ite
     provider.shutdown()
 
 
+def _days_ago(days: int, hour: int, minute: int = 0) -> dt.datetime:
+    """``days`` days before today, at ``hour``:``minute`` UTC."""
+    today = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    return today - dt.timedelta(days=days) + dt.timedelta(hours=hour, minutes=minute)
+
+
 def _window() -> tuple[dt.datetime, dt.datetime]:
     until = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0) + dt.timedelta(seconds=2)
     return until - dt.timedelta(days=30), until
 
 
-def _advise(store: Store, exporter: ClickHouseSpanExporter, **limits: Any) -> Advice:
+def _advise(store: Store, exporter: Pipeline, **limits: Any) -> Advice:
     assert exporter.force_flush(30_000)
     since, until = _window()
     thresholds = Thresholds(**{"retry_seconds": 0.0, **limits})
@@ -83,7 +128,7 @@ def _chat(client: Any, model: str, text: str, *, system: str | None = None, **kw
     client.chat.completions.create(model=model, messages=messages, **kwargs)
 
 
-def _send_known_traffic(fp: FakeProvider, openai_client: Any, anthropic_client: Any) -> None:
+def _send_known_traffic(pipeline: Pipeline, fp: FakeProvider, openai_client: Any, anthropic_client: Any) -> None:
     # faq: the same question four times (a response cache serves three).
     with otel_llm.tag(feature="faq", user_id="u1"):
         for _ in range(4):
@@ -99,12 +144,13 @@ def _send_known_traffic(fp: FakeProvider, openai_client: Any, anthropic_client: 
         for review in ("great", "awful", "fine", "meh", "superb"):
             fp.enqueue(Script(prompt_tokens=200, completion_tokens=3))
             _chat(openai_client, "gpt-4o", f"Sentiment of: {review}", max_tokens=5)
-    # nightly_report: no end user, never streamed: Batch API material.
+    # nightly_report: no end user, never streamed, every night at 02:00: Batch API material.
     with otel_llm.tag(feature="nightly_report"):
         for day in range(5):
             fp.enqueue(Script(input_tokens=1000, output_tokens=400))
-            anthropic_client.messages.create(model="claude-sonnet-4-5", max_tokens=1000,
-                                             messages=[{"role": "user", "content": f"Report for day {day}"}])
+            with pipeline.at(_days_ago(day + 1, hour=2)):
+                anthropic_client.messages.create(model="claude-sonnet-4-5", max_tokens=1000,
+                                                 messages=[{"role": "user", "content": f"Report for day {day}"}])
     # chat: one conversation whose input grows 4000 -> 8000 -> 12000 tokens.
     with otel_llm.tag(feature="chat", user_id="u4", session_id="s1"):
         history: list[dict[str, str]] = []
@@ -121,10 +167,10 @@ def _send_known_traffic(fp: FakeProvider, openai_client: Any, anthropic_client: 
 
 
 def test_each_finding_is_priced_exactly_as_computed_by_hand(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
     anthropic_client: Any,
 ) -> None:
-    _send_known_traffic(fake_provider, openai_client, anthropic_client)
+    _send_known_traffic(pipeline, fake_provider, openai_client, anthropic_client)
     advice = _advise(store, pipeline, context_window_tokens=5000)
 
     faq = _one(advice, "repeated_requests")
@@ -148,6 +194,7 @@ def test_each_finding_is_priced_exactly_as_computed_by_hand(
 
     nightly = _one(advice, "batch_api")
     assert nightly.feature == "nightly_report" and nightly.model.startswith("claude-sonnet-4-5")
+    assert nightly.evidence["schedule"] == "daily at 02h UTC"
     assert nightly.saving_usd == (5000 * (SONNET.input - SONNET.batch_input)
                                   + 2000 * (SONNET.output - SONNET.batch_output))
 
@@ -166,7 +213,7 @@ def test_each_finding_is_priced_exactly_as_computed_by_hand(
 
 
 def test_resends_within_seconds_are_retries_not_cache_hits(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
 ) -> None:
     with otel_llm.tag(feature="checkout", user_id="u1"):
         for _ in range(3):
@@ -190,7 +237,7 @@ def _summarize(anthropic_client: Any, fp: FakeProvider, model: str, *, cache: bo
 
 
 def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
 ) -> None:
     # About 1,500 prefix tokens: Sonnet 4.5 caches from 1,024, Haiku 4.5 only from 4,096.
     with otel_llm.tag(feature="sonnet_summaries", user_id="u1"):
@@ -210,7 +257,7 @@ def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
 
 
 def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
 ) -> None:
     # Every send writes the cache again (a 0-second lifetime stands for sends 5+ minutes apart).
     with otel_llm.tag(feature="contracts", user_id="u1"):
@@ -226,7 +273,7 @@ def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
 
 
 def test_traffic_with_nothing_to_save_gives_no_finding(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
     anthropic_client: Any,
 ) -> None:
     # Distinct requests, short system prompts, capped, streamed or for an end user, varied output.
@@ -245,13 +292,39 @@ def test_traffic_with_nothing_to_save_gives_no_finding(
     assert advice.calls == 10 and advice.spend_usd > 0 and advice.total_usd == 0
 
 
+def test_interactive_daytime_traffic_gets_no_batch_finding_a_job_every_hour_does(
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
+) -> None:
+    # helpdesk: people at work, untagged with a user, never streamed: 36 calls over three working
+    # days, at every hour from 09 to 17 and minutes all over the hour. No schedule: no Batch API.
+    with otel_llm.tag(feature="helpdesk"):
+        for i in range(36):
+            fake_provider.enqueue(Script(prompt_tokens=400 + i, completion_tokens=100 + 7 * i))
+            with pipeline.at(_days_ago(1 + i % 3, hour=9 + i % 9, minute=(7 * i) % 60)):
+                _chat(openai_client, "gpt-4o", f"ticket {i}", max_tokens=1000)
+    # sync: the same shape of calls, four at five past every hour for six hours: a scheduled job.
+    with otel_llm.tag(feature="sync"):
+        for i in range(24):
+            fake_provider.enqueue(Script(prompt_tokens=400 + i, completion_tokens=100 + 7 * i))
+            with pipeline.at(_days_ago(1, hour=9 + i // 4, minute=5)):
+                _chat(openai_client, "gpt-4o", f"record {i}", max_tokens=1000)
+    advice = _advise(store, pipeline)
+    sync = _one(advice, "batch_api")
+    assert (sync.feature, sync.evidence["schedule"]) == ("sync", "hourly at minutes :05")
+    inputs, outputs = sum(400 + i for i in range(24)), sum(100 + 7 * i for i in range(24))
+    assert sync.saving_usd == (inputs * (GPT4O.input - GPT4O.batch_input)
+                               + outputs * (GPT4O.output - GPT4O.batch_output))
+    assert advice.calls == 60 and [f.kind for f in advice.findings] == ["batch_api"]
+
+
 def test_the_cli_prints_the_total_first_and_json_for_scripts(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any, run: Run,
+    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any, run: Run,
 ) -> None:
     with otel_llm.tag(feature="nightly_report"):
         for day in range(6):
             fake_provider.enqueue(Script(prompt_tokens=200_000, completion_tokens=20_000))
-            _chat(openai_client, "gpt-4o", f"Report for day {day}", max_tokens=30_000)
+            with pipeline.at(_days_ago(day + 1, hour=3)):
+                _chat(openai_client, "gpt-4o", f"Report for day {day}", max_tokens=30_000)
         fake_provider.enqueue(Script(prompt_tokens=10, completion_tokens=1))
         _chat(openai_client, "acme-9000", "unpriced", max_tokens=5)
     assert pipeline.force_flush(30_000)
