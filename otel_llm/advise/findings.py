@@ -19,6 +19,7 @@ from typing import Any
 
 from otel_llm import semconv
 from otel_llm.pricing import ModelPrice, PriceBook
+from otel_llm.pricing.caching import DEFAULT_CACHE_MINIMUM_TOKENS, cache_minimum_tokens
 
 __all__ = [
     "Finding",
@@ -55,16 +56,6 @@ SMALL_MODELS: Mapping[str, tuple[str, ...]] = {
     semconv.PROVIDER_GCP_GEMINI: ("gemini-2.0-flash-lite",),
 }
 _EVIDENCE_FINGERPRINTS = 3  # the biggest groups named in a finding's evidence
-# The smallest prefix a model caches, where it is above Thresholds.min_cacheable_tokens (Anthropic's
-# prompt caching documentation; a shorter prefix is sent uncached even with cache_control). The
-# longest matching start of the price model's name wins.
-CACHE_MINIMUM_TOKENS: Mapping[str, int] = {
-    "claude-opus-4-6": 4096,
-    "claude-opus-4-5": 4096,
-    "claude-haiku-4-5": 4096,
-    "claude-3-5-haiku": 2048,
-    "claude-3-haiku": 2048,
-}
 # What to do about a repeated prefix, by the cache controls its uncached sends used.
 _PREFIX_ADVICE = {
     semconv.CACHE_CONTROL_NONE: "turn on prompt caching",
@@ -79,7 +70,8 @@ class Thresholds:
 
     retry_seconds: float = 10.0  # an identical request sooner than this after the last is a retry
     cache_ttl_seconds: float = 300.0  # prompt caches keep a prefix 5 minutes after its last use
-    min_cacheable_tokens: int = 1024  # OpenAI's and Anthropic's (Sonnet) smallest cacheable prefix
+    # The smallest cacheable prefix of a model pricing.caching does not name (OpenAI's, Sonnet's).
+    min_cacheable_tokens: int = DEFAULT_CACHE_MINIMUM_TOKENS
     long_cache_ttl_seconds: float = 3600.0  # Anthropic's 1-hour cache (cache_control ttl "1h")
     min_calls: int = 5  # a feature's pattern needs at least this many calls
     short_output_tokens: float = 20.0  # classification-like: mean output at most this...
@@ -226,10 +218,9 @@ def repeated_prefixes(
 
 
 def cache_minimum(row: Mapping[str, Any], thresholds: Thresholds) -> int:
-    """The smallest prefix the row's model caches: its entry in CACHE_MINIMUM_TOKENS, else the threshold."""
-    model = row.get("price_model") or row.get("model") or ""
-    matches = [name for name in CACHE_MINIMUM_TOKENS if model.startswith(name)]
-    return CACHE_MINIMUM_TOKENS[max(matches, key=len)] if matches else thresholds.min_cacheable_tokens
+    """The smallest prefix the row's model caches (``pricing.caching``), else the threshold."""
+    minimum = cache_minimum_tokens(row.get("price_model") or row.get("model") or "")
+    return thresholds.min_cacheable_tokens if minimum is None else minimum
 
 
 def expiring_caches(

@@ -12,6 +12,7 @@ from typing import Any
 
 from otel_llm import semconv
 from otel_llm.instrumentation._fingerprint import RequestParts
+from otel_llm.pricing.caching import cache_minimum_tokens
 from otel_llm.provider_usage import gemini_usage
 from otel_llm.usage import Usage
 
@@ -207,22 +208,16 @@ _SHAPE_PARTS = ("system_instruction", "tools")
 _EXPLICIT_CACHE = frozenset(["cached_content"])
 # A function's result goes back as a "user" message of ``function_response`` parts: an agent step, no turn.
 _TOOL_RESULTS = ("function_response", "functionResponse")
-# Implicit caching, "enabled by default for all Gemini 2.5 and newer models", from a minimum input
-# per model (https://ai.google.dev/gemini-api/docs/caching, last updated 2026-10-13): 2,048 tokens
-# for Gemini 2.5 Flash and 2.5 Pro, 4,096 for the 3.x models and newer. Earlier versions of that
-# page said 1,024 (2.5 Flash) and 4,096 (2.5 Pro); the current table is used. Older models: never.
-_IMPLICIT_CACHE_MIN_TOKENS = (("gemini-2.5-", 2048), ("gemini-", 4096))
+# Implicit caching is "enabled by default for all Gemini 2.5 and newer models"
+# (https://ai.google.dev/gemini-api/docs/caching), from each model's minimum (``pricing.caching``).
 _NO_IMPLICIT_CACHE = ("gemini-1.", "gemini-2.0-", "gemini-pro", "gemini-exp")
 
 
 def implicit_cache_min_tokens(model: str | None) -> int | None:
     """The prefix from which Gemini caches by itself (2.5 and newer), None for a model that never does."""
-    if not model or model.startswith(_NO_IMPLICIT_CACHE):
+    if not model or not model.startswith("gemini-") or model.startswith(_NO_IMPLICIT_CACHE):
         return None
-    for prefix, minimum in _IMPLICIT_CACHE_MIN_TOKENS:
-        if model.startswith(prefix):
-            return minimum
-    return None
+    return cache_minimum_tokens(model)
 
 
 def _is_content(item: Any) -> bool:
