@@ -244,3 +244,14 @@ def test_an_argument_not_given_is_the_same_as_an_absent_one() -> None:
     base = shape(chat("q"))
     sent = shape(chat("q", temperature=NotGiven(), tools=NotGiven()))
     assert sent[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == base[semconv.OTEL_LLM_REQUEST_FINGERPRINT]
+
+
+def test_a_fingerprint_is_the_same_from_one_version_to_the_next() -> None:
+    # Computed by the release before the hashing was made faster: a fleet upgraded host by host,
+    # and a window of stored calls across an upgrade, keep matching the same requests.
+    request = {"model": "gpt-4o-mini", "messages": [{"role": "system", "content": "Be brief."},
+                                                    {"role": "user", "content": "hi"}],
+               "max_tokens": 5, "temperature": 0.2, "user": "u1"}
+    attrs = shape(request, key=b"k" * 32)
+    assert attrs[semconv.OTEL_LLM_REQUEST_FINGERPRINT] == "7209c542a54f53dbfe42fb01bd9d02c9"
+    assert attrs[semconv.OTEL_LLM_REQUEST_PREFIX_FINGERPRINT] == "a5ca6a17d1cb92b9273213fc086ad701"
