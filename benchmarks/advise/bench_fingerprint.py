@@ -1,11 +1,11 @@
 """Request shape cost per LLM call (fingerprints, prefix size, flags), before and after, in one run.
 
-Run: python benchmarks/advise/bench_fingerprint.py [--baseline 7b62900] [--rounds 21]
+Run: python benchmarks/advise/bench_fingerprint.py [--baseline d2703e9] [--rounds 21]
 Prints the median microseconds per call of ``request_parts`` + ``request_shape`` (what the
 lifecycle adds to every call) for chat requests of about 2 KB (one question; a 14-message
-conversation), 50 KB and 500 KB, in the OpenAI and Anthropic layouts, for this checkout's
-``_fingerprint.py`` and for the one at ``--baseline`` (read from git), rounds interleaved A/B so a
-loaded machine slows both alike. Floors in the same run: SHA-256 over the request's JSON bytes
+conversation), 50 KB and 500 KB, in the OpenAI and Anthropic layouts, for this checkout and for
+the package at ``--baseline`` (read from git, its readers and its ``_fingerprint.py``), rounds
+interleaved A/B so a loaded machine slows both alike. Floors in the same run: SHA-256 over the request's JSON bytes
 alone, and ``json.dumps`` + SHA-256 (the serialize-then-hash way the module avoids). Then the
 prefix token count, by bytes (on the span at the request) and by share of the provider's input
 count (what the span ends with), against tiktoken's count of the same prefix (o200k_base): the
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import statistics
 import sys
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _baseline import module_at
+from _baseline import package_at
 
 from otel_llm import semconv
 from otel_llm.instrumentation import _fingerprint
@@ -121,10 +122,13 @@ def token_counts(chat: dict[str, Any]) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default="7b62900", help="git revision to compare with")
+    parser.add_argument("--baseline", default="d2703e9", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
-    before = module_at(args.baseline, "otel_llm/instrumentation/_fingerprint.py")
+    old = package_at(args.baseline)
+    before = importlib.import_module(f"{old}.instrumentation._fingerprint")
+    openai_before = importlib.import_module(f"{old}.instrumentation.openai._extract").request_parts
+    anthropic_before = importlib.import_module(f"{old}.instrumentation.anthropic._extract").request_parts
     cases = (("2 KB, 2 messages", single_turn_request(2_000)), ("2 KB, 14 messages", chat_request(2_000)),
              ("50 KB", chat_request(50_000)), ("500 KB", chat_request(500_000)))
     print("| request | bytes (JSON) | openai before µs | openai after µs | anthropic before µs | anthropic after µs"
@@ -136,9 +140,9 @@ def main() -> None:
         claude = anthropic_request(chat)
         body = json.dumps(chat).encode()
         timings = interleaved({
-            "openai before": lambda chat=chat: before.shape_attributes(KEY, openai_parts(chat, "openai")),
+            "openai before": lambda chat=chat: before.request_shape(KEY, openai_before(chat, "openai")),
             "openai after": lambda chat=chat: _fingerprint.request_shape(KEY, openai_parts(chat, "openai")),
-            "anthropic before": lambda c=claude: before.shape_attributes(KEY, anthropic_parts(c)),
+            "anthropic before": lambda c=claude: before.request_shape(KEY, anthropic_before(c)),
             "anthropic after": lambda c=claude: _fingerprint.request_shape(KEY, anthropic_parts(c)),
             "hash": lambda body=body: hashlib.sha256(body).hexdigest(),
             "dumps": lambda chat=chat: hashlib.sha256(json.dumps(chat).encode()).hexdigest(),

@@ -1,9 +1,9 @@
 """Request shape cost per call on the google-genai and Bedrock spans, beside OpenAI's, in one run.
 
-Run: python benchmarks/advise/bench_shape_sdks.py [--rounds 21]
+Run: python benchmarks/advise/bench_shape_sdks.py [--baseline d2703e9] [--rounds 21]
 Prints the median (minimum) microseconds per call of each SDK's ``request_parts`` +
-``request_shape`` (what ``start_call(request=...)`` adds to a call; the spans had no shape
-before, so this is the whole added cost) for the same conversations as bench_fingerprint.py
+``request_shape`` (what ``start_call(request=...)`` adds to a call), for this checkout and the
+package at ``--baseline`` (read from git) in turn, for the same conversations as bench_fingerprint.py
 (2 KB in 2 and 14 messages, 50 KB), rounds interleaved so a loaded machine slows all alike:
 OpenAI chat (the reference), Gemini with dict contents and with the SDK's ``Content`` models (a
 chat's history: pydantic objects marshal refuses, so the slow path), Bedrock Converse, and
@@ -14,8 +14,10 @@ decode is not counted here, it was paid before too).
 from __future__ import annotations
 
 import argparse
+import importlib
 from typing import Any
 
+from _baseline import package_at
 from bench_fingerprint import KEY, chat_request, interleaved, single_turn_request
 from google.genai import types
 
@@ -60,22 +62,33 @@ def invoke_body(chat: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="d2703e9", help="git revision to compare with")
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
+    old = package_at(args.baseline)
+    shape_before = importlib.import_module(f"{old}.instrumentation._fingerprint").request_shape
+    gemini_before = importlib.import_module(f"{old}.instrumentation.google_genai._extract").request_parts
+    bedrock_before = importlib.import_module(f"{old}.instrumentation.bedrock._extract")
+    openai_before = importlib.import_module(f"{old}.instrumentation.openai._extract").request_parts
     cases = (("2 KB, 2 messages", single_turn_request(2_000)), ("2 KB, 14 messages", chat_request(2_000)),
              ("50 KB", chat_request(50_000)))
-    print("| request | openai µs | gemini dicts µs | gemini Content models µs | bedrock converse µs"
-          " | bedrock invoke (anthropic body) µs |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    names = ("openai", "gemini dicts", "gemini Content models", "bedrock converse", "bedrock invoke (anthropic body)")
+    print("| request | " + " | ".join(f"{name} before µs | {name} after µs" for name in names) + " |")
+    print("| --- |" + " ---: |" * (2 * len(names)))
     model_id = {"modelId": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"}
     for label, chat in cases:
         plain, typed = gemini_request(chat, typed=False), gemini_request(chat, typed=True)
         converse, body = converse_request(chat), invoke_body(chat)
         timings = interleaved({
+            "openai before": lambda chat=chat: shape_before(KEY, openai_before(chat, "openai")),
             "openai": lambda chat=chat: request_shape(KEY, openai_parts(chat, "openai")),
+            "gemini dicts before": lambda r=plain: shape_before(KEY, gemini_before(r)),
             "gemini dicts": lambda r=plain: request_shape(KEY, gemini_parts(r)),
+            "gemini models before": lambda r=typed: shape_before(KEY, gemini_before(r)),
             "gemini models": lambda r=typed: request_shape(KEY, gemini_parts(r)),
+            "converse before": lambda r=converse: shape_before(KEY, bedrock_before.converse_request_parts(r)),
             "converse": lambda r=converse: request_shape(KEY, converse_request_parts(r)),
+            "invoke before": lambda b=body: shape_before(KEY, bedrock_before.invoke_request_parts(model_id, b)),
             "invoke": lambda b=body: request_shape(KEY, invoke_request_parts(model_id, b)),
         }, args.rounds)
         print(f"| {label} | " + " | ".join(f"{median:.1f} ({least:.1f})" for median, least in timings.values()) + " |")

@@ -19,6 +19,7 @@ Sources (each provider's prompt caching page, read 2026-12-07):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 __all__ = ["CACHE_MINIMUM_TOKENS", "DEFAULT_CACHE_MINIMUM_TOKENS", "cache_minimum_tokens"]
@@ -36,6 +37,7 @@ CACHE_MINIMUM_TOKENS: Mapping[str, int] = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # asked on every Gemini call, of a few model names
 def cache_minimum_tokens(model: str) -> int | None:
     """The smallest prefix ``model`` caches, or None when the table does not name it (the caller's
     default applies)."""

@@ -119,6 +119,10 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+_SEQUENCE = (list, tuple)  # a tuple of types: isinstance with ``list | tuple`` builds the union every call
+_SYSTEM = (str, list, tuple)
+
+
 def request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
     """The request's parts for its shape: ``system`` beside the messages, ``cache_control``
     blocks as the explicit cache markers; Anthropic caches nothing without them."""
@@ -126,9 +130,9 @@ def request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
     system = kwargs.get("system")
     return RequestParts(
         model=kwargs.get("model"),
-        messages=messages if isinstance(messages, list | tuple) else None,
-        system=system if isinstance(system, str | list | tuple) else None,
-        tools=tools if isinstance(tools, list | tuple) else None,
+        messages=messages if isinstance(messages, _SEQUENCE) else None,
+        system=system if isinstance(system, _SYSTEM) else None,
+        tools=tools if isinstance(tools, _SEQUENCE) else None,
         params=kwargs,
         max_tokens_set=_count(kwargs.get("max_tokens")) is not None,
     )

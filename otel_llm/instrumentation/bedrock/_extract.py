@@ -169,6 +169,8 @@ _TOOL_RESULTS = ("toolResult", "tool_result")
 _CONVERSE_PARTS = ("messages", "system", "modelId", "requestMetadata")
 _BODY_PARTS = ("messages", "system", "tools")
 _BODY_MAX_TOKENS = ("max_tokens", "max_new_tokens", "max_gen_len", "maxTokens")
+_SEQUENCE = (list, tuple)  # a tuple of types: isinstance with ``list | tuple`` builds the union every call
+_SYSTEM = (str, list, tuple)
 
 
 def _tools_apart(params: Mapping[str, Any]) -> tuple[list[Any] | None, Mapping[str, Any]]:
@@ -176,13 +178,13 @@ def _tools_apart(params: Mapping[str, Any]) -> tuple[list[Any] | None, Mapping[s
     (``toolChoice``): the tools are hashed once, as tools."""
     config = params.get("toolConfig")
     tools = config.get("tools") if isinstance(config, Mapping) else None
-    if not isinstance(tools, list | tuple):
+    if not isinstance(tools, _SEQUENCE):
         return None, params
     return list(tools), {**params, "toolConfig": {k: v for k, v in config.items() if k != "tools"}}
 
 
 def _list(value: object) -> Any:
-    return value if isinstance(value, list | tuple) else None
+    return value if isinstance(value, _SEQUENCE) else None
 
 
 def converse_request_parts(params: Mapping[str, Any]) -> RequestParts:
@@ -219,13 +221,15 @@ def invoke_request_parts(params: Mapping[str, Any], body: Mapping[str, Any] | No
     config = body.get("inferenceConfig")  # Amazon Nova
     limits = (body, config) if isinstance(config, Mapping) else (body,)
     system = body.get("system")
+    # Only a value that is there is read as a count (most of the eight are absent).
+    values = [value for limit in limits for value in map(limit.get, _BODY_MAX_TOKENS) if value is not None]
     return RequestParts(
         model=params.get("modelId"),
         messages=_list(body.get("messages")),
-        system=system if isinstance(system, str | list | tuple) else None,
+        system=system if isinstance(system, _SYSTEM) else None,
         tools=tools,
         params=hashed,
-        max_tokens_set=any(_count(limit.get(key)) is not None for limit in limits for key in _BODY_MAX_TOKENS),
+        max_tokens_set=any(_count(value) is not None for value in values),
         cache_keys=_CACHE_MARKERS,
         tool_result_types=_TOOL_RESULTS,
         part_keys=_BODY_PARTS,

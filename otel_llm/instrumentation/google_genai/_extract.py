@@ -211,6 +211,7 @@ _TOOL_RESULTS = ("function_response", "functionResponse")
 # Implicit caching is "enabled by default for all Gemini 2.5 and newer models"
 # (https://ai.google.dev/gemini-api/docs/caching), from each model's minimum (``pricing.caching``).
 _NO_IMPLICIT_CACHE = ("gemini-1.", "gemini-2.0-", "gemini-pro", "gemini-exp")
+_SEQUENCE = (list, tuple)  # a tuple of types: isinstance with ``list | tuple`` builds the union every call
 
 
 def implicit_cache_min_tokens(model: str | None) -> int | None:
@@ -251,7 +252,7 @@ def _messages(contents: Any) -> list[Any]:
     hash alike."""
     if contents is None:  # the SDK refuses it before sending; the span then counts no message
         return []
-    items = contents if isinstance(contents, list | tuple) else [contents]
+    items = contents if isinstance(contents, _SEQUENCE) else [contents]
     messages: list[Any] = []
     run: list[Any] = []
     for item in items:
@@ -299,7 +300,7 @@ def request_parts(kwargs: Mapping[str, Any], *, embeddings: bool = False) -> Req
         model=model,
         messages=_messages(kwargs.get("contents")),
         system=params.get("system_instruction"),
-        tools=[_tool(t) for t in tools] if isinstance(tools, list | tuple) else None,
+        tools=[_tool(t) for t in tools] if isinstance(tools, _SEQUENCE) else None,
         params=params,
         max_tokens_set=_int(params.get("max_output_tokens")) is not None,
         cache_keys=_EXPLICIT_CACHE,

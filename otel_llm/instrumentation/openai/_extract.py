@@ -168,8 +168,8 @@ def request_parts(kwargs: Mapping[str, Any], provider: str, *, responses_api: bo
 
 def _max_tokens(kwargs: Mapping[str, Any]) -> int | None:
     for name in _MAX_TOKENS_PARAMS:
-        value = _int(kwargs.get(name))
-        if value is not None:
+        value = kwargs.get(name)
+        if value is not None and _int(value) is not None:  # most calls pass one or none of the three
             return value
     return None
 
