@@ -43,7 +43,7 @@ FILL = """
 INSERT INTO bench.llm_calls (Timestamp, TraceId, SpanId, ServiceName, Provider, RequestModel, ResponseModel, Model,
     PriceProvider, PriceModel, Operation, Feature, UserId, SessionId, InputTokens, OutputTokens, CacheReadTokens,
     CacheWriteTokens, CostUSD, PriceKnown, StatusCode, ErrorType, FinishReasons, RequestFingerprint,
-    PrefixFingerprint, PrefixTokens, MessageCount, MaxTokensSet, CacheControl, Streamed, TurnIndex)
+    PrefixFingerprint, PrefixTokens, MessageCount, MaxTokensSet, CacheControl, Streamed, TurnIndex, Instrumentation)
 WITH intDiv(number, 120) % 20 AS f, intDiv(number % 120, 12) AS turn
 SELECT
     toDateTime64({start:DateTime}, 9) + toIntervalMillisecond(intDiv(number * {span_ms:UInt64}, {calls:UInt64})),
@@ -71,7 +71,8 @@ SELECT
     lower(hex(cityHash64(multiIf(number % 20 = 0, toUInt64(number % 2400), number % 100 = 78, toUInt64(number - 6),
                                  number)))),  -- one type in every branch: cityHash64 hashes the type too
     if(number % 2 = 0, lower(hex(cityHash64(feature, model, 'prefix'))), ''), 1500, 2 + turn * 2,
-    f NOT BETWEEN 10 AND 12, if(provider = 'anthropic', 'explicit', 'automatic'), f >= 15, 1 + turn
+    f NOT BETWEEN 10 AND 12, if(provider = 'anthropic', 'explicit', 'automatic'), f >= 15, 1 + turn,
+    concat('otel_llm.instrumentation.', provider)  -- otel-llm's own rows: nothing for the count-once resolution
 FROM numbers({calls:UInt64})
 """
 
