@@ -83,7 +83,7 @@ def known_calls(now: dt.datetime) -> list[tuple[Call, str]]:
 def insert_savings(store: Store, now: dt.datetime) -> None:
     """Traffic with things to save, for the savings page: the same $0.06 request sent three times
     an hour apart (two repeats a response cache would serve), and nightly reports with no end
-    user, never streamed (Batch API material)."""
+    user, never streamed, three at the same hour on each of two nights (Batch API material)."""
     shape = {semconv.GEN_AI_OPERATION_NAME: "chat", semconv.GEN_AI_PROVIDER_NAME: semconv.PROVIDER_OPENAI,
              semconv.GEN_AI_REQUEST_MODEL: "gpt-4o", semconv.GEN_AI_USAGE_INPUT_TOKENS: "1000",
              semconv.GEN_AI_USAGE_OUTPUT_TOKENS: "100", semconv.OTEL_LLM_COST_USD: "0.06",
@@ -95,7 +95,7 @@ def insert_savings(store: Store, now: dt.datetime) -> None:
               semconv.GEN_AI_USAGE_INPUT_TOKENS: "20000", semconv.GEN_AI_USAGE_OUTPUT_TOKENS: "4000",
               semconv.OTEL_LLM_COST_USD: "0.09"}
     rows += [span_row({**report, semconv.OTEL_LLM_REQUEST_FINGERPRINT: f"{d:032x}"},
-                      at=hour - dt.timedelta(days=1, hours=d)) for d in range(6)]
+                      at=hour - dt.timedelta(days=1 + d % 2) + dt.timedelta(minutes=d)) for d in range(6)]
     insert_spans(store.client, store.database, rows)
 
 
