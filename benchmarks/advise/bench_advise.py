@@ -7,7 +7,8 @@ requests sent again minutes later (a response cache's work) and 1% resent within
 (retries); half the calls behind one of 120 shared prompt prefixes (per feature and model, in
 bursts) of which a fifth read a cache and some Anthropic ones write it again after it expired;
 half in conversations of 10 calls whose input grows past the window; classification-like
-features (short, uniform outputs), batchable ones (never streamed, no end user), uncapped outputs
+features (short, uniform outputs), batchable ones (never streamed, no end user, every night from
+02:00 to 04:00 UTC), uncapped outputs
 running into the length limit, failed calls and an unpriced model. Then runs ``otel-llm advise
 --endpoint chdb://DIR --format json`` ``--runs`` times as a separate process and reports the
 median wall time and the peak RSS of the command (chdb runs inside it, so its query memory is the
@@ -44,9 +45,11 @@ INSERT INTO bench.llm_calls (Timestamp, TraceId, SpanId, ServiceName, Provider, 
     PriceProvider, PriceModel, Operation, Feature, UserId, SessionId, InputTokens, OutputTokens, CacheReadTokens,
     CacheWriteTokens, CostUSD, PriceKnown, StatusCode, ErrorType, FinishReasons, RequestFingerprint,
     PrefixFingerprint, PrefixTokens, MessageCount, MaxTokensSet, CacheControl, Streamed, TurnIndex, Instrumentation)
-WITH intDiv(number, 120) % 20 AS f, intDiv(number % 120, 12) AS turn
+WITH intDiv(number, 120) % 20 AS f, intDiv(number % 120, 12) AS turn,
+    toDateTime64({start:DateTime}, 9) + toIntervalMillisecond(intDiv(number * {span_ms:UInt64}, {calls:UInt64})) AS t
 SELECT
-    toDateTime64({start:DateTime}, 9) + toIntervalMillisecond(intDiv(number * {span_ms:UInt64}, {calls:UInt64})),
+    -- features 0-4 (no end user, never streamed) run every night between 02:00 and 04:00: Batch API material
+    if(f < 5, toStartOfDay(t) + toIntervalHour(2) + toIntervalMillisecond(number % 7200000), t),
     hex(number), hex(number), 'svc',
     ['openai', 'openai', 'openai', 'anthropic', 'anthropic', 'openai'][(number % 6) + 1] AS provider,
     ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1-nano', 'claude-sonnet-4-5', 'claude-haiku-4-5',

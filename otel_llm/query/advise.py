@@ -165,24 +165,28 @@ ORDER BY {_GROUP}, prefix_fingerprint"""
 
 def model_usage(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime) -> Result:
     """Per feature and model: calls, tokens and priced cost; the output's mean and spread
-    (classification-like calls), streamed calls and calls with an end user, and when the calls came
-    (``calls_by_hour``: per hour of the day UTC, 24 entries; ``calls_by_minute``: per minute of the
-    hour, 60; ``active_days``, ``active_hours``) for batchable work; and the output beyond the 95th
-    percentile of normally finished calls in calls without a max output length
-    (``uncapped_excess_tokens``), with how many of those ran into the length limit.
+    (classification-like calls), streamed calls and calls with an end user, and when the calls with
+    no end user and never streamed came (the only ones a Batch API finding looks at):
+    ``calls_by_hour`` per hour of the day UTC (24 entries), ``calls_by_minute`` per minute of the
+    hour (60), ``active_days``, ``active_hours``; and the output beyond the 95th percentile of
+    normally finished calls in calls without a max output length (``uncapped_excess_tokens``), with
+    how many of those ran into the length limit.
 
     One pass: outputs are kept as histograms (output -> calls; outputs are bounded by the models'
     limits, so they stay small), the percentile read from the normally finished calls' one (the
     first output whose cumulative calls pass 95%: ``quantileExact``'s, with weights) and the
-    uncapped calls' one measured against it after. Every count and sum is weighted by AdjustedCount."""
+    uncapped calls' one measured against it after; the times as one histogram by minute of the day
+    (at most 1,440 entries), folded into hours and minutes after. Every count and sum is weighted
+    by AdjustedCount."""
     params = _params(since, until)
     sql = f"""
 SELECT {_GROUP}, calls, unpriced_calls, cost_usd, input_tokens, output_tokens, cache_read_tokens,
     cache_write_tokens, avg_output_tokens,
     sqrt(greatest(avg_squared_output - avg_output_tokens * avg_output_tokens, 0)) AS stddev_output_tokens,
     streamed_calls, user_calls, uncapped_calls, uncapped_length_calls,
-    arrayMap(h -> by_hour.2[indexOf(by_hour.1, h)], range(24)) AS calls_by_hour,
-    arrayMap(m -> by_minute.2[indexOf(by_minute.1, m)], range(60)) AS calls_by_minute,
+    arrayMap(h -> arraySum(arrayFilter((n, t) -> intDiv(t, 60) = h, by_time.2, by_time.1)), range(24))
+        AS calls_by_hour,
+    arrayMap(m -> arraySum(arrayFilter((n, t) -> t % 60 = m, by_time.2, by_time.1)), range(60)) AS calls_by_minute,
     active_days, active_hours,
     finished_outputs.1[arrayFirstIndex(c -> c > 0.95 * arraySum(finished_outputs.2),
                                        arrayCumSum(finished_outputs.2))] AS p95,
@@ -199,12 +203,13 @@ FROM (
         {_weighted_count('Streamed')} AS streamed_calls, {_weighted_count("UserId != ''")} AS user_calls,
         {_weighted_count('NOT MaxTokensSet')} AS uncapped_calls,
         {_weighted_count('NOT MaxTokensSet AND hit_length')} AS uncapped_length_calls,
-        sumMap([toUInt64(toHour(Timestamp))], [AdjustedCount]) AS by_hour,
-        sumMap([toUInt64(toMinute(Timestamp))], [AdjustedCount]) AS by_minute,
-        uniqExact(toDate(Timestamp)) AS active_days, uniqExact(toStartOfHour(Timestamp)) AS active_hours,
+        sumMapIf([toUInt16(toHour(Timestamp) * 60 + toMinute(Timestamp))], [AdjustedCount], unattended) AS by_time,
+        uniqIf(toDate(Timestamp), unattended) AS active_days,  -- keeps every hash below 65,536 values
+        uniqIf(toStartOfHour(Timestamp), unattended) AS active_hours,
         sumMapIf([OutputTokens], [AdjustedCount], NOT hit_length) AS finished_outputs,
         sumMapIf([OutputTokens], [AdjustedCount], NOT MaxTokensSet) AS uncapped_outputs
-    FROM (SELECT *, hasAny(FinishReasons, ['length', 'max_tokens']) AS hit_length
+    FROM (SELECT *, hasAny(FinishReasons, ['length', 'max_tokens']) AS hit_length,
+              UserId = '' AND NOT Streamed AS unattended
           FROM {_calls(source, database, params)} WHERE {_WINDOW})
     GROUP BY {_GROUP}
 )
