@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm.instrumentation._fingerprint import RequestParts
+from otel_llm.instrumentation._fingerprint import RequestLayout, RequestParts, make_parts
 from otel_llm.usage import Usage, anthropic_usage
 
 __all__ = [
@@ -121,6 +121,7 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 _SEQUENCE = (list, tuple)  # a tuple of types: isinstance with ``list | tuple`` builds the union every call
 _SYSTEM = (str, list, tuple)
+_LAYOUT = RequestLayout()  # cache_control markers; tool results as user messages of tool_result blocks
 
 
 def request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
@@ -128,13 +129,14 @@ def request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
     blocks as the explicit cache markers; Anthropic caches nothing without them."""
     messages, tools = kwargs.get("messages"), kwargs.get("tools")
     system = kwargs.get("system")
-    return RequestParts(
-        model=kwargs.get("model"),
-        messages=messages if isinstance(messages, _SEQUENCE) else None,
-        system=system if isinstance(system, _SYSTEM) else None,
-        tools=tools if isinstance(tools, _SEQUENCE) else None,
-        params=kwargs,
-        max_tokens_set=_count(kwargs.get("max_tokens")) is not None,
+    return make_parts(
+        kwargs.get("model"),
+        messages if isinstance(messages, _SEQUENCE) else None,
+        system if isinstance(system, _SYSTEM) else None,
+        tools if isinstance(tools, _SEQUENCE) else None,
+        kwargs,
+        _count(kwargs.get("max_tokens")) is not None,
+        _LAYOUT,
     )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm.instrumentation._fingerprint import RequestParts
+from otel_llm.instrumentation._fingerprint import RequestLayout, RequestParts, make_parts
 from otel_llm.instrumentation.anthropic._extract import merge_raw_usage, usage_from_raw
 from otel_llm.provider_usage import bedrock_usage
 from otel_llm.usage import Usage, openai_usage, read_counts
@@ -171,6 +171,8 @@ _BODY_PARTS = ("messages", "system", "tools")
 _BODY_MAX_TOKENS = ("max_tokens", "max_new_tokens", "max_gen_len", "maxTokens")
 _SEQUENCE = (list, tuple)  # a tuple of types: isinstance with ``list | tuple`` builds the union every call
 _SYSTEM = (str, list, tuple)
+_CONVERSE_LAYOUT = RequestLayout(cache_keys=_CACHE_MARKERS, tool_result_types=_TOOL_RESULTS, part_keys=_CONVERSE_PARTS)
+_BODY_LAYOUT = RequestLayout(cache_keys=_CACHE_MARKERS, tool_result_types=_TOOL_RESULTS, part_keys=_BODY_PARTS)
 
 
 def _tools_apart(params: Mapping[str, Any]) -> tuple[list[Any] | None, Mapping[str, Any]]:
@@ -192,16 +194,14 @@ def converse_request_parts(params: Mapping[str, Any]) -> RequestParts:
     ``toolConfig.tools``, ``inferenceConfig.maxTokens``; ``cachePoint`` blocks are explicit cache use."""
     tools, hashed = _tools_apart(params)
     config = params.get("inferenceConfig")
-    return RequestParts(
-        model=params.get("modelId"),
-        messages=_list(params.get("messages")),
-        system=_list(params.get("system")),
-        tools=tools,
-        params=hashed,
-        max_tokens_set=isinstance(config, Mapping) and _count(config.get("maxTokens")) is not None,
-        cache_keys=_CACHE_MARKERS,
-        tool_result_types=_TOOL_RESULTS,
-        part_keys=_CONVERSE_PARTS,
+    return make_parts(
+        params.get("modelId"),
+        _list(params.get("messages")),
+        _list(params.get("system")),
+        tools,
+        hashed,
+        isinstance(config, Mapping) and _count(config.get("maxTokens")) is not None,
+        _CONVERSE_LAYOUT,
     )
 
 
@@ -223,16 +223,14 @@ def invoke_request_parts(params: Mapping[str, Any], body: Mapping[str, Any] | No
     system = body.get("system")
     # Only a value that is there is read as a count (most of the eight are absent).
     values = [value for limit in limits for value in map(limit.get, _BODY_MAX_TOKENS) if value is not None]
-    return RequestParts(
-        model=params.get("modelId"),
-        messages=_list(body.get("messages")),
-        system=system if isinstance(system, _SYSTEM) else None,
-        tools=tools,
-        params=hashed,
-        max_tokens_set=any(_count(value) is not None for value in values),
-        cache_keys=_CACHE_MARKERS,
-        tool_result_types=_TOOL_RESULTS,
-        part_keys=_BODY_PARTS,
+    return make_parts(
+        params.get("modelId"),
+        _list(body.get("messages")),
+        system if isinstance(system, _SYSTEM) else None,
+        tools,
+        hashed,
+        any(_count(value) is not None for value in values),
+        _BODY_LAYOUT,
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm.instrumentation._fingerprint import RequestParts
+from otel_llm.instrumentation._fingerprint import RequestLayout, RequestParts, make_parts
 from otel_llm.pricing.caching import cache_minimum_tokens
 from otel_llm.provider_usage import gemini_usage
 from otel_llm.usage import Usage
@@ -286,6 +286,19 @@ def _config_fields(config: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None and k not in _NOT_REQUEST}
 
 
+_LAYOUTS: dict[int | None, RequestLayout] = {}
+
+
+def _layout(automatic: int | None) -> RequestLayout:
+    """The layout of a model's requests (they differ in the implicit caching minimum only), built once."""
+    layout = _LAYOUTS.get(automatic)
+    if layout is None:
+        layout = _LAYOUTS[automatic] = RequestLayout(
+            cache_keys=_EXPLICIT_CACHE, automatic_cache_min_tokens=automatic, tool_result_types=_TOOL_RESULTS,
+            part_keys=_SHAPE_PARTS, content_key="parts")
+    return layout
+
+
 def request_parts(kwargs: Mapping[str, Any], *, embeddings: bool = False) -> RequestParts:
     """The request's parts for its shape: ``contents`` as messages (roles "user" and "model"),
     ``config.system_instruction`` and ``config.tools``, the other config fields as parameters;
@@ -296,16 +309,12 @@ def request_parts(kwargs: Mapping[str, Any], *, embeddings: bool = False) -> Req
     if embeddings:
         return RequestParts(model=model, params={**params, "contents": kwargs.get("contents")})
     tools = params.get("tools")
-    return RequestParts(
-        model=model,
-        messages=_messages(kwargs.get("contents")),
-        system=params.get("system_instruction"),
-        tools=[_tool(t) for t in tools] if isinstance(tools, _SEQUENCE) else None,
-        params=params,
-        max_tokens_set=_int(params.get("max_output_tokens")) is not None,
-        cache_keys=_EXPLICIT_CACHE,
-        automatic_cache_min_tokens=implicit_cache_min_tokens(model),
-        tool_result_types=_TOOL_RESULTS,
-        part_keys=_SHAPE_PARTS,
-        content_key="parts",
+    return make_parts(
+        model,
+        _messages(kwargs.get("contents")),
+        params.get("system_instruction"),
+        [_tool(t) for t in tools] if isinstance(tools, _SEQUENCE) else None,
+        params,
+        _int(params.get("max_output_tokens")) is not None,
+        _layout(implicit_cache_min_tokens(model)),
     )

@@ -13,7 +13,12 @@ from types import MappingProxyType
 from typing import Any
 
 from otel_llm import semconv
-from otel_llm.instrumentation._fingerprint import AUTOMATIC_CACHE_MIN_TOKENS, RequestParts
+from otel_llm.instrumentation._fingerprint import (
+    AUTOMATIC_CACHE_MIN_TOKENS,
+    RequestLayout,
+    RequestParts,
+    make_parts,
+)
 from otel_llm.usage import Usage, openai_usage
 
 __all__ = [
@@ -132,8 +137,21 @@ def request_attributes(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 _CHAT_PARTS = ("messages", "tools", "model")
 # OpenAI-compatible hosts that relay to Anthropic (OpenRouter, LiteLLM) take its cache_control blocks.
 _CACHE_KEYS = frozenset(["cache_control"])
-_NO_CACHE_KEYS: frozenset[str] = frozenset()
 _RESPONSES_PARTS = ("input", "instructions", "tools", "model")
+# Tool results come back as role "tool" (chat) or typed items (responses): no user message to look into.
+_LAYOUTS: dict[tuple[int | None, bool], RequestLayout] = {}
+
+
+def _layout(automatic: int | None, responses_api: bool) -> RequestLayout:
+    """The layout of a host's requests: a host that caches by itself takes no markers (nothing to
+    look for in the request); one per kind of host and API, built once."""
+    layout = _LAYOUTS.get((automatic, responses_api))
+    if layout is None:
+        layout = _LAYOUTS[(automatic, responses_api)] = RequestLayout(
+            cache_keys=frozenset() if automatic is not None else _CACHE_KEYS,
+            automatic_cache_min_tokens=automatic, tool_result_types=(),
+            part_keys=_RESPONSES_PARTS if responses_api else _CHAT_PARTS)
+    return layout
 
 
 def request_parts(kwargs: Mapping[str, Any], provider: str, *, responses_api: bool = False) -> RequestParts:
@@ -142,27 +160,20 @@ def request_parts(kwargs: Mapping[str, Any], provider: str, *, responses_api: bo
     completions have no conversation, their input is hashed as a parameter."""
     messages = kwargs.get("messages")
     system = None
-    part_keys = _CHAT_PARTS
     if responses_api:
         messages = kwargs.get("input")
         if isinstance(messages, str):
             messages = ({"role": "user", "content": messages},)
         system = kwargs.get("instructions")
-        part_keys = _RESPONSES_PARTS
     tools = kwargs.get("tools")
-    automatic = AUTOMATIC_CACHE_MIN_TOKENS.get(provider)
-    return RequestParts(
-        model=kwargs.get("model"),
-        messages=messages if isinstance(messages, (list, tuple)) else None,
-        system=system if isinstance(system, str) else None,
-        tools=tools if isinstance(tools, (list, tuple)) else None,
-        params=kwargs,
-        max_tokens_set=_max_tokens(kwargs) is not None,
-        # A host that caches by itself takes no markers: nothing to look for in the request.
-        cache_keys=_NO_CACHE_KEYS if automatic is not None else _CACHE_KEYS,
-        automatic_cache_min_tokens=automatic,
-        tool_result_types=(),  # tool results come back as role "tool" (chat) or typed items (responses)
-        part_keys=part_keys,
+    return make_parts(
+        kwargs.get("model"),
+        messages if isinstance(messages, (list, tuple)) else None,
+        system if isinstance(system, str) else None,
+        tools if isinstance(tools, (list, tuple)) else None,
+        kwargs,
+        _max_tokens(kwargs) is not None,
+        _layout(AUTOMATIC_CACHE_MIN_TOKENS.get(provider), responses_api),
     )
 
 
