@@ -266,14 +266,6 @@ def _get(obj: Any, name: str) -> Any:
     return fields.get(name) if fields is not None else None
 
 
-def _roles(messages: Sequence[Any]) -> list[Any]:
-    """Each message's role; one comprehension when they are all dicts (or other mappings)."""
-    try:
-        return [message.get("role") for message in messages]
-    except (AttributeError, TypeError):  # an SDK model, or a message that is no message at all
-        return [_get(message, "role") for message in messages]
-
-
 def _is_tool_result(block: Any, tool_result_types: Collection[str]) -> bool:
     """A content block that carries a tool result: typed so (Anthropic ``{"type": "tool_result"}``)
     or keyed so (Bedrock Converse ``{"toolResult": ...}``, a Gemini part's ``function_response``).
@@ -293,7 +285,10 @@ def _turns(
     back (an agent step, not a turn). This runs on every call, over every message: the roles are
     counted in C, and only a provider that sends tool results as user messages (Anthropic,
     Bedrock, Gemini) has its user messages' blocks (under ``content_key``) looked into."""
-    roles = _roles(messages)
+    try:  # each message's role, in one comprehension when they are all dicts (or other mappings)
+        roles = [message.get("role") for message in messages]
+    except (AttributeError, TypeError):  # an SDK model, or a message that is no message at all
+        roles = [_get(message, "role") for message in messages]
     turns = roles.count(user_role)
     if not turns:
         return 0, len(messages)
@@ -442,7 +437,7 @@ def request_shape(key: bytes, parts: RequestParts) -> RequestShape:
         else:
             explicit = not cache_keys.isdisjoint(params)
     attrs[_CACHE_CONTROL] = _cache_control(explicit, prefix_tokens, minimum)
-    return RequestShape(attrs, share, explicit, minimum)
+    return _new_tuple(RequestShape, (attrs, share, explicit, minimum))
 
 
 def _cache_control(explicit: bool, prefix_tokens: int, minimum: int | None) -> str:
