@@ -100,22 +100,35 @@ AUTOMATIC_CACHE_MIN_TOKENS: Mapping[str, int] = {
 }
 
 
+class RequestLayout(NamedTuple):
+    """How an SDK lays out its requests: the same on every call, so built once per SDK (or host).
+
+    ``cache_keys``: the dict keys that mark an explicit cache breakpoint in this provider's
+    format. ``automatic_cache_min_tokens``: the prefix size from which the provider caches by
+    itself (None: it never does). ``tool_result_types``: the content block types that carry tool
+    results back in a user message (empty: the provider has a role for them, and user messages
+    need not be looked into), matched as a block's ``type`` or as a key it has; ``content_key``:
+    where a message holds its blocks (Gemini: ``parts``). ``part_keys``: the parameters not hashed
+    as parameters (hashed as a part of :class:`RequestParts`, or not part of the request).
+    """
+
+    cache_keys: frozenset[str] = _EXPLICIT_CACHE_KEYS
+    automatic_cache_min_tokens: int | None = None
+    user_role: str = "user"
+    tool_result_types: Collection[str] = ("tool_result",)
+    part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
+    content_key: str = "content"
+
+
 class RequestParts(NamedTuple):
     """One request as an SDK package sees it; every part is the object the SDK was given.
 
     ``messages``: the conversation, each item with a ``role`` (dict or SDK model). ``system``:
     instructions passed beside the messages (Anthropic ``system``, Gemini ``system_instruction``).
     ``params``: every other argument sent (hashed except transport and labels; the parts above
-    may be in it too, they are skipped). ``cache_keys``: the dict keys that mark an explicit cache
-    breakpoint in this provider's format. ``automatic_cache_min_tokens``: the prefix size from
-    which the provider caches by itself (None: it never does). ``tool_result_types``: the content
-    block types that carry tool results back in a user message (empty: the provider has a role
-    for them, and user messages need not be looked into), matched as a block's ``type`` or as a
-    key it has; ``content_key``: where a message holds its blocks (Gemini: ``parts``). ``part_keys``:
-    the parameters not hashed as parameters (hashed as a part above, or not part of the request).
+    may be in it too, they are skipped). ``layout``: the SDK's :class:`RequestLayout`.
     A NamedTuple: built on every call, and cheaper to build than a frozen dataclass; an SDK
-    package builds it with :func:`make_parts` from its :class:`RequestLayout` (the fields from
-    ``cache_keys`` on, the same on every call of an SDK).
+    package builds it with :func:`make_parts`.
     """
 
     model: object
@@ -124,24 +137,7 @@ class RequestParts(NamedTuple):
     tools: Sequence[Any] | None = None
     params: Mapping[str, Any] = MappingProxyType({})
     max_tokens_set: bool = False
-    cache_keys: frozenset[str] = _EXPLICIT_CACHE_KEYS
-    automatic_cache_min_tokens: int | None = None
-    user_role: str = "user"
-    tool_result_types: Collection[str] = ("tool_result",)
-    part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
-    content_key: str = "content"
-
-
-class RequestLayout(NamedTuple):
-    """How an SDK lays out its requests: the last fields of :class:`RequestParts`, in its order
-    (see there), the same on every call, so built once per SDK (or host)."""
-
-    cache_keys: frozenset[str] = _EXPLICIT_CACHE_KEYS
-    automatic_cache_min_tokens: int | None = None
-    user_role: str = "user"
-    tool_result_types: Collection[str] = ("tool_result",)
-    part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
-    content_key: str = "content"
+    layout: RequestLayout = RequestLayout()
 
 
 _new_tuple = tuple.__new__
@@ -151,9 +147,9 @@ def make_parts(
     model: object, messages: Sequence[Any] | None, system: object, tools: Sequence[Any] | None,
     params: Mapping[str, Any], max_tokens_set: bool, layout: RequestLayout,
 ) -> RequestParts:
-    """The request's parts, with its SDK's layout: one tuple built in C. Building the NamedTuple
-    with keywords, as readable as it is, cost 0.7 to 1 µs of every call's few microseconds."""
-    return _new_tuple(RequestParts, (model, messages, system, tools, params, max_tokens_set, *layout))
+    """The request's parts: one tuple built in C. Building the NamedTuple with seven keywords, as
+    readable as it is, cost about 0.7 µs of every call's few microseconds."""
+    return _new_tuple(RequestParts, (model, messages, system, tools, params, max_tokens_set, layout))
 
 
 _MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
@@ -390,8 +386,8 @@ def request_shape(key: bytes, parts: RequestParts) -> RequestShape:
 
     Runs on every call: written as straight-line code over locals (each helper call, attribute
     lookup and generator here was a measurable part of the few microseconds it costs)."""
-    (model, messages, system, tools, params, max_tokens_set, cache_keys, minimum, user_role, tool_result_types,
-     part_keys, content_key) = parts
+    model, messages, system, tools, params, max_tokens_set, layout = parts
+    cache_keys, minimum, user_role, tool_result_types, part_keys, content_key = layout
     if not isinstance(messages, (list, tuple)):
         messages = ()
     if not isinstance(tools, (list, tuple)):
