@@ -19,10 +19,9 @@ from typing import Any
 from otel_llm import semconv
 from otel_llm.advise import Advice, Thresholds, advise
 from otel_llm.pricing import default_price_book
-from otel_llm.query import ClickHouseSource
 from tests.fixtures import foreign_spans
 from tests.fixtures.store import Store
-from tests.integration.store.test_schema_counted import export
+from tests.integration.store.test_schema_counted import GuardedSource, export
 
 MINI = default_price_book().lookup("gpt-4o-mini-2024-07-18", "openai")
 UNCACHED, CACHED, OUTPUT = 1200 - 1024, 1024, 80
@@ -51,7 +50,8 @@ def _copy(rows: list[dict[str, Any]], **attributes: Any) -> list[dict[str, Any]]
 
 
 def _advise(store: Store) -> Advice:
-    return advise(ClickHouseSource(store.client), store.database, SINCE, UNTIL, thresholds=Thresholds(retry_seconds=0))
+    """Every query also passes the collector SQL endpoint's guard (``advise --collector`` sends the same)."""
+    return advise(GuardedSource(store.client), store.database, SINCE, UNTIL, thresholds=Thresholds(retry_seconds=0))
 
 
 def test_a_request_traced_by_two_projects_is_one_call_of_advise(store: Store, store_dsn: str) -> None:
