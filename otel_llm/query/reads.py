@@ -28,7 +28,9 @@ __all__ = [
     "costliest_calls", "series_step", "top_call_types", "traced_spend", "usage_by", "usage_series",
 ]
 
-Group = Literal["feature", "model", "provider", "operation", "user", "service", "environment", "day"]
+Group = Literal["feature", "model", "provider", "operation", "user", "service", "environment", "day", "hour"]
+# What ``report --by`` offers; ``hour`` (the hourly rollup's own bucket) is for time series such as
+# the Grafana panels' (``otel_llm.query.grafana``), too fine for a report's table.
 GROUPS: tuple[Group, ...] = ("feature", "model", "provider", "operation", "user", "service", "environment", "day")
 _COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "operation": "Operation",
            "user": "UserId", "service": "ServiceName", "environment": "Environment"}
@@ -124,6 +126,10 @@ def _rollup_window(table: str) -> list[str]:
 
 
 def _key(group: str, table: str) -> str:
+    if group == "hour":
+        if table != HOURLY:
+            raise ValueError("hour buckets come from the hourly rollup, which keeps no users: group by day")
+        return "Hour"
     if group == "day":
         return {DAILY_USER: "Day", DAILY_USER_TOTALS: "Day", HOURLY: "toDate(Hour)", CALLS: "toDate(Timestamp)"}[table]
     if group not in _COLUMN:
@@ -134,12 +140,12 @@ def _key(group: str, table: str) -> str:
 def usage_by(
     source: QuerySource, database: str, group: Sequence[Group], since: dt.datetime, until: dt.datetime, *,
     service: str | None = None, feature: str | None = None, provider: str | None = None,
-    environment: str | None = None, metrics: Sequence[str] = REPORT_METRICS,
+    environment: str | None = None, metrics: Sequence[str] = REPORT_METRICS, limit: int | None = None,
 ) -> Result:
     """``group``'s keys (named as the groups) then ``metrics`` (names of ``USAGE_METRICS``), one row
-    per group; most expensive first when ``cost_usd`` is asked for, then by the keys. Grouping by
-    ``user`` reads the daily per-user rollup (whole days), otherwise the hourly one. An empty
-    ``group`` gives one row of totals."""
+    per group; most expensive first when ``cost_usd`` is asked for, then by the keys; the first
+    ``limit`` rows when given. Grouping by ``user`` reads the daily per-user rollup (whole days),
+    otherwise the hourly one. An empty ``group`` gives one row of totals."""
     table = _rollup(group, feature, provider)
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider, environment))
@@ -150,6 +156,8 @@ def usage_by(
         keys = ", ".join(group)
         order = f"cost_usd DESC, {keys}" if "cost_usd" in metrics else keys
         sql += f" GROUP BY {keys} ORDER BY {order}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     return source.query(sql, params)
 
 
