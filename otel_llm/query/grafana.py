@@ -21,7 +21,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from otel_llm.query.reads import REPORT_METRICS, costliest_calls, top_call_types, usage_by, usage_series
 from otel_llm.query.sources import QuerySource, Result
@@ -48,7 +48,7 @@ class Panel:
     Grafana's 24-column grid), its unit, and the named read it runs."""
 
     title: str
-    kind: str
+    kind: Literal["stat", "table", "timeseries"]
     grid: tuple[int, int, int, int]
     read: Read
     unit: str | None = None
