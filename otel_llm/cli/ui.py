@@ -91,11 +91,14 @@ def command(args: argparse.Namespace) -> int:
     settings = Settings(database=check_identifier(args.database), rules=tuple(rules), daily_budget_usd=budget,
                         trace_url=_trace_url(args.trace_url), rules_origin=path or "the default rules",
                         advice_every=dt.timedelta(minutes=args.savings_every))
-    with open_source(args) as source:
+    # Two sessions of one store: the pages' and the background savings advice's, so that no page
+    # waits behind a long advise query (one session runs its queries one after another).
+    with open_source(args) as source, open_source(args) as advice_source:
         if isinstance(source, ClickHouseSource):
             source.limits = dict(QUERY_LIMITS)
         try:
-            server = make_server(source, settings, host=args.host, port=args.port, token=token)
+            server = make_server(source, settings, host=args.host, port=args.port, token=token,
+                                 advice_source=advice_source)
         except OSError as exc:
             raise ValueError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}): "
                              f"pick another --port") from exc

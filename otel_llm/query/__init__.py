@@ -1,8 +1,9 @@
 """The one query layer: where SQL goes (the store itself, or a running collector's read-only SQL
 endpoint) and the reads over ``llm_calls`` and the rollups.
 
-The CLI, alerts, budgets and the coming dashboard all read through here, so this package imports
-nothing above it (no CLI, no collector).
+The CLI, alerts, budgets, the dashboard and the provisioned Grafana dashboard (rendered from these
+reads by ``grafana``) all read through here, so this package imports nothing above it (no CLI, no
+collector).
 """
 
 from otel_llm.query.reads import (

@@ -20,7 +20,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from otel_llm.query.counted import ADJUSTED, adjusted_money, calls_source, has_foreign_rows, rollup_source
+from otel_llm.query.counted import (
+    ADJUSTED,
+    adjusted_money,
+    any_foreign,
+    calls_source,
+    has_foreign_rows,
+    rollup_source,
+)
 from otel_llm.query.sources import QuerySource, Result, check_identifier
 
 __all__ = [
@@ -28,7 +35,9 @@ __all__ = [
     "costliest_calls", "series_step", "top_call_types", "traced_spend", "usage_by", "usage_series",
 ]
 
-Group = Literal["feature", "model", "provider", "operation", "user", "service", "environment", "day"]
+Group = Literal["feature", "model", "provider", "operation", "user", "service", "environment", "day", "hour"]
+# What ``report --by`` offers; ``hour`` (the hourly rollup's own bucket) is for time series such as
+# the Grafana panels' (``otel_llm.query.grafana``), too fine for a report's table.
 GROUPS: tuple[Group, ...] = ("feature", "model", "provider", "operation", "user", "service", "environment", "day")
 _COLUMN = {"feature": "Feature", "model": "Model", "provider": "Provider", "operation": "Operation",
            "user": "UserId", "service": "ServiceName", "environment": "Environment"}
@@ -124,6 +133,10 @@ def _rollup_window(table: str) -> list[str]:
 
 
 def _key(group: str, table: str) -> str:
+    if group == "hour":
+        if table != HOURLY:
+            raise ValueError("hour buckets come from the hourly rollup, which keeps no users: group by day")
+        return "Hour"
     if group == "day":
         return {DAILY_USER: "Day", DAILY_USER_TOTALS: "Day", HOURLY: "toDate(Hour)", CALLS: "toDate(Timestamp)"}[table]
     if group not in _COLUMN:
@@ -134,12 +147,12 @@ def _key(group: str, table: str) -> str:
 def usage_by(
     source: QuerySource, database: str, group: Sequence[Group], since: dt.datetime, until: dt.datetime, *,
     service: str | None = None, feature: str | None = None, provider: str | None = None,
-    environment: str | None = None, metrics: Sequence[str] = REPORT_METRICS,
+    environment: str | None = None, metrics: Sequence[str] = REPORT_METRICS, limit: int | None = None,
 ) -> Result:
     """``group``'s keys (named as the groups) then ``metrics`` (names of ``USAGE_METRICS``), one row
-    per group; most expensive first when ``cost_usd`` is asked for, then by the keys. Grouping by
-    ``user`` reads the daily per-user rollup (whole days), otherwise the hourly one. An empty
-    ``group`` gives one row of totals."""
+    per group; most expensive first when ``cost_usd`` is asked for, then by the keys; the first
+    ``limit`` rows when given. Grouping by ``user`` reads the daily per-user rollup (whole days),
+    otherwise the hourly one. An empty ``group`` gives one row of totals."""
     table = _rollup(group, feature, provider)
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join(_rollup_window(table) + _filters(service, feature, params, provider, environment))
@@ -150,6 +163,8 @@ def usage_by(
         keys = ", ".join(group)
         order = f"cost_usd DESC, {keys}" if "cost_usd" in metrics else keys
         sql += f" GROUP BY {keys} ORDER BY {order}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     return source.query(sql, params)
 
 
@@ -233,17 +248,26 @@ def costliest_calls(
     unpriced calls come last). Read from ``llm_calls_by_cost``, whose rows are stored in this order:
     the engine reads the first granules of each part and stops, however many calls the window holds.
     A window holding other projects' rows is read from ``llm_calls`` without its superseded rows
-    (``counted``): the sorted copy does not know which rows another row outranks."""
+    (``counted``): the sorted copy does not know which rows another row outranks. The resolving
+    form holds both reads, each behind the engine's own check for such rows (``any_foreign``), so
+    only one of them reads: what a Grafana panel, which cannot probe first, runs."""
     params: dict[str, Any] = {"since": since, "until": until}
     where = " AND ".join([_CALL_WINDOW, *_filters(service, feature, params, environment=environment)])
-    if has_foreign_rows(source, database, params):  # superseded rows are resolved on llm_calls itself
-        rows, order = calls_source(database, True), "CostUSD DESC NULLS LAST, Timestamp"
-    else:
-        rows, order = f"{check_identifier(database)}.{BY_COST}", "Unpriced, CostDescending, Timestamp"
-    return source.query(
-        f"SELECT Timestamp AS time, Feature AS feature, Model AS model, UserId AS user,"
-        f" InputTokens AS input_tokens, OutputTokens AS output_tokens, CostUSD AS cost_usd,"
-        f" TraceId AS trace_id FROM {rows} WHERE {where} ORDER BY {order} LIMIT {int(limit)}", params)
+    columns = ("Timestamp AS time, Feature AS feature, Model AS model, UserId AS user, InputTokens AS input_tokens,"
+               " OutputTokens AS output_tokens, CostUSD AS cost_usd, TraceId AS trace_id")
+    db, top = check_identifier(database), f"LIMIT {int(limit)}"
+
+    def sorted_copy(condition: str) -> str:
+        return (f"SELECT {columns} FROM {db}.{BY_COST} WHERE {condition}"
+                f" ORDER BY Unpriced, CostDescending, Timestamp {top}")
+
+    if not has_foreign_rows(source, database, params):
+        return source.query(sorted_copy(where), params)
+    foreign = any_foreign(db)
+    resolved = (f"SELECT {columns} FROM {calls_source(db, True)} WHERE {where} AND {foreign}"
+                f" ORDER BY CostUSD DESC NULLS LAST, Timestamp {top}")
+    return source.query(f"SELECT * FROM ({sorted_copy(f'{where} AND NOT {foreign}')} UNION ALL {resolved})"
+                        f" ORDER BY cost_usd DESC NULLS LAST, time {top}", params)
 
 
 def context_by_turn(source: QuerySource, database: str, since: dt.datetime, until: dt.datetime, limit: int) -> Result:

@@ -303,6 +303,14 @@ def _filters(page: str, view: View, choices: dict[str, list[str]]) -> str:
             f'<button type="submit">Apply</button></form>')
 
 
+# What every document's <head> links, error pages included (without the icon, a browser asks for
+# /favicon.ico and logs its 404).
+_HEAD = ('<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+         '<meta name="color-scheme" content="light dark">'
+         '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+         '<link rel="stylesheet" href="/static/ui.css">')
+
+
 def layout(page: str, main: str, view: View, choices: dict[str, list[str]]) -> str:
     """The whole document: skip link, navigation (keeping the view's query), filters, ``<main>``."""
     query = view.query_string()
@@ -310,12 +318,8 @@ def layout(page: str, main: str, view: View, choices: dict[str, list[str]]) -> s
     nav = "".join(f'<a href="/{p}?{escape(query)}"{current if p == page else ""}>{escape(t)}</a>'
                   for p, t in PAGES.items())
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark">'
-        f'<title>{escape(PAGES[page])} · otel-llm</title>'
-        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
-        '<link rel="stylesheet" href="/static/ui.css"><script src="/static/ui.js" defer></script></head>'
+        f'<!doctype html><html lang="en"><head>{_HEAD}<title>{escape(PAGES[page])} · otel-llm</title>'
+        '<script src="/static/ui.js" defer></script></head>'
         f'<body data-api="/api/{page}?{escape(query)}" data-refresh="{view.refresh}">'
         '<a class="skip" href="#main">Skip to content</a>'
         f'<header><p class="brand">otel-llm</p><nav aria-label="Pages">{nav}</nav>'
@@ -326,8 +330,6 @@ def layout(page: str, main: str, view: View, choices: dict[str, list[str]]) -> s
 
 
 def error_page(status: int, message: str) -> str:
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="color-scheme" content="light dark">'
-            f'<title>{status} · otel-llm</title><link rel="stylesheet" href="/static/ui.css"></head><body>'
+    return (f'<!doctype html><html lang="en"><head>{_HEAD}<title>{status} · otel-llm</title></head><body>'
             f'<main id="main"><h1>{status}</h1><p>{escape(message)}</p>'
             '<p><a href="/">Back to the overview</a></p></main></body></html>')

@@ -13,7 +13,10 @@ Why it is safe to leave running:
   limits (:data:`QUERY_LIMITS`), one at a time (the embedded engine has one session).
 - The savings advice (``advise``, tens of seconds on a large store) is computed by one background
   thread (``advice``), one query at a time with its own larger limits (:data:`ADVICE_LIMITS`), and
-  never on a request: the savings page reads no store at all, it shows the last result.
+  never on a request: the savings page reads no store at all, it shows the last result. Given a
+  session of its own (``advice_source``: ``otel-llm ui`` opens a second client of the same store),
+  it runs beside the pages' reads; on the pages' session, a page would wait for its running query
+  (measured: the embedded engine runs one client's queries one after another, two clients' at once).
 - A failing read answers 503 with one line; the engine's message, which may quote SQL, goes to
   the server log, not to the browser. Every page is escaped (``pages``), and a
   Content-Security-Policy allows only the package's own script and stylesheet.
@@ -143,13 +146,15 @@ class Dashboard:
     bound to the loopback, so without a token the Host header must name it too."""
 
     def __init__(self, source: QuerySource, settings: data.Settings, *, token: str | None,
-                 loopback_only: bool, clock: Callable[[], dt.datetime] = _now) -> None:
+                 loopback_only: bool, clock: Callable[[], dt.datetime] = _now,
+                 advice_source: QuerySource | None = None) -> None:
         self.source = ReadOnlySource(source)
         self.settings = settings
         self.token = token
         self.loopback_only = loopback_only
         self.clock = clock
-        self.advice = AdviceCache(self.source.with_limits(ADVICE_LIMITS), settings.database,
+        advice_reads = self.source if advice_source is None else ReadOnlySource(advice_source)
+        self.advice = AdviceCache(advice_reads.with_limits(ADVICE_LIMITS), settings.database,
                                   every=settings.advice_every, clock=clock)
         self._readers: dict[str, _Reader] = {
             **_READERS, "savings": partial(data.savings_page, advice=self.advice),
@@ -267,10 +272,13 @@ class DashboardServer(ThreadingHTTPServer):
 
 
 def make_server(source: QuerySource, settings: data.Settings, *, host: str = "127.0.0.1", port: int = 8321,
-                token: str | None = None, clock: Callable[[], dt.datetime] = _now) -> DashboardServer:
-    """A bound server (``serve_forever`` runs it); port 0 picks a free port."""
+                token: str | None = None, clock: Callable[[], dt.datetime] = _now,
+                advice_source: QuerySource | None = None) -> DashboardServer:
+    """A bound server (``serve_forever`` runs it); port 0 picks a free port. ``advice_source``: a
+    second session of the same store for the background savings advice, so no page waits for it."""
     check_bind(host, token)
-    dashboard = Dashboard(source, settings, token=token, loopback_only=is_loopback(host), clock=clock)
+    dashboard = Dashboard(source, settings, token=token, loopback_only=is_loopback(host), clock=clock,
+                          advice_source=advice_source)
     return DashboardServer((host, port), dashboard)
 
 

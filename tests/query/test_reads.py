@@ -68,6 +68,15 @@ def test_bad_names_are_refused_before_any_sql(store: Any, source: ClickHouseSour
         usage_by(source, store.database, ("colour",), SINCE, UNTIL)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="invalid database"):
         usage_by(source, "otel; DROP TABLE x", ("feature",), SINCE, UNTIL)
+    with pytest.raises(ValueError, match="keeps no users"):
+        usage_by(source, store.database, ("user", "hour"), SINCE, UNTIL)
+
+
+def test_hours_and_a_limit(store: Any, source: ClickHouseSource) -> None:
+    hours = usage_by(source, store.database, ("hour",), SINCE, UNTIL, metrics=("calls", "errors"))
+    assert hours.rows == [(D(2026, 11, 20, 10), 2, 0), (D(2026, 11, 20, 11), 1, 1), (D(2026, 11, 21, 9), 1, 0)]
+    top = usage_by(source, store.database, ("user",), SINCE, UNTIL, metrics=("cost_usd",), limit=1)
+    assert top.rows == [("bob", Decimal("0.03"))]
 
 
 def test_calls_by_reads_single_calls_at_exact_instants(store: Any, source: ClickHouseSource) -> None:

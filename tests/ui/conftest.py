@@ -137,15 +137,16 @@ def wait_for_advice(server: DashboardServer, query: str, timeout: float = 120.0)
 
 
 def serve(store: Store, dsn: str, **settings: Any) -> Iterator[DashboardServer]:
-    """A dashboard on a client of its own, as ``otel-llm ui`` has: the embedded engine keeps a
-    session's ``readonly`` after a refused query, which must not reach the fixtures' client."""
+    """A dashboard on clients of its own, as ``otel-llm ui`` has (one for the pages, one for the
+    savings advice): the embedded engine keeps a session's ``readonly`` after a refused query,
+    which must not reach the fixtures' client."""
     token = settings.pop("token", None)
     host = settings.pop("host", "127.0.0.1")
-    client = connect(dsn)
+    client, advice_client = connect(dsn), connect(dsn)
     source = ClickHouseSource(client, limits=QUERY_LIMITS)
     settings.setdefault("database", store.database)
     server = make_server(source, Settings(trace_url=TRACE_URL, **settings),
-                         host=host, port=0, token=token)
+                         host=host, port=0, token=token, advice_source=ClickHouseSource(advice_client))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -155,6 +156,7 @@ def serve(store: Store, dsn: str, **settings: Any) -> Iterator[DashboardServer]:
         server.server_close()
         thread.join(10)
         client.close()
+        advice_client.close()
 
 
 @pytest.fixture

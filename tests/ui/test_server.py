@@ -168,6 +168,53 @@ def test_savings_page_answers_at_once_then_shows_what_advise_prints(
         client.close()
 
 
+class _SlowAdvice(ClickHouseSource):
+    """A store whose savings reads (the advice thread's) each first keep the engine busy for three
+    seconds with a real query, as a 10M-call store's advise reads do; ``woke`` records when each
+    of those queries ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = threading.Event()
+        self.woke: list[float] = []
+
+    def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
+        if threading.current_thread().name == THREAD_NAME:
+            self.started.set()
+            super().query("SELECT sleep(3)", readonly=readonly)
+            self.woke.append(time.monotonic())
+        return super().query(sql, parameters, readonly=readonly)
+
+
+@pytest.mark.parametrize("own_session", [True, False], ids=["advice_on_its_own_session", "one_shared_session"])
+def test_pages_do_not_wait_behind_the_advice_computation(known: KnownStore, store_dsn: str, own_session: bool) -> None:
+    """With its own session (what ``otel-llm ui`` opens) the overview answers while an advise read
+    runs; on one shared session it cannot (the control: the engine runs a client's queries in turn)."""
+    pages_client, advice_client = connect(store_dsn), connect(store_dsn)
+    slow = _SlowAdvice(advice_client if own_session else pages_client, limits=QUERY_LIMITS)
+    pages = ClickHouseSource(pages_client, limits=QUERY_LIMITS) if own_session else slow
+    server = make_server(pages, Settings(database=known.store.database), port=0,
+                         advice_source=slow if own_session else None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert get(server, f"/savings?{known.window}")[0] == 200  # queues the computation
+        assert slow.started.wait(60)
+        status, _, body = get(server, f"/overview?{known.window}")
+        answered = time.monotonic()
+        assert status == 200 and "Spend" in body
+        deadline = time.monotonic() + 60
+        while not slow.woke and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert slow.woke
+        assert (answered < slow.woke[0]) is own_session
+    finally:
+        server.shutdown()
+        server.server_close()
+        pages_client.close()
+        advice_client.close()
+
+
 class _AdviceRefused(ClickHouseSource):
     """A store that refuses the savings reads (the advice thread's), as past a memory limit."""
 
