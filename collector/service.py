@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from otel_llm.schema import prepare
 from otel_llm.store import connect, dictionary_credentials, redact_dsn
@@ -39,7 +40,10 @@ from otel_llm_collector.otlp import Signal
 from otel_llm_collector.signals import SIGNALS, TRACES
 from otel_llm_collector.spool import Spool
 from otel_llm_collector.sql import SqlEndpoint
-from otel_llm_collector.ui import make_dashboard
+from otel_llm_collector.ui import advice_endpoint, make_dashboard
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 __all__ = ["run"]
 
@@ -139,9 +143,13 @@ async def _serve(config: CollectorConfig) -> None:
         "forward_queued_requests", "Requests waiting in forward queues.", lambda: sum(f.queued for f in forwarders)
     )
     sql_dsn = config.sql_dsn  # a read-only user where one is configured
-    sql = SqlEndpoint(
-        lambda: connect(sql_dsn, database=config.database), max_rows=config.sql_max_rows, timeout=config.sql_timeout
-    )
+
+    def sql_session() -> Client:
+        return connect(sql_dsn, database=config.database)
+
+    sql = SqlEndpoint(sql_session, max_rows=config.sql_max_rows, timeout=config.sql_timeout)
+    advice_sql = advice_endpoint(sql_session, config.sql_max_rows) if config.ui else None
+    endpoints = [e for e in (sql, advice_sql) if e is not None]
     ingests = tuple(p.ingest for p in pipelines)
     for drain in drains:
         drain.start()
@@ -161,7 +169,9 @@ async def _serve(config: CollectorConfig) -> None:
         )
     guard = ConnectionGuard(config.max_connections, config.body_timeout, counters, _http2_hint(config, grpc_port))
     counters.gauge("http_connections", "Open connections on the HTTP port.", lambda: guard.open_connections)
-    dashboard = make_dashboard(sql, config.database, config.host, config.auth_token) if config.ui else None
+    dashboard = (
+        make_dashboard(sql, advice_sql, config.database, config.host, config.auth_token) if advice_sql else None
+    )
     app = build_app(
         HttpDeps(ingests, sql, tuple(drains), counters, config.max_body_bytes, config.auth_token, guard, dashboard)
     )
@@ -193,16 +203,17 @@ async def _serve(config: CollectorConfig) -> None:
     _log.info("shutting down: no new requests; draining for up to %.1f s", config.shutdown_grace)
     # Before the HTTP server waits for its open requests: a running report would hold it (and the
     # process) until the query's own time limit, whatever the grace period says.
-    await loop.run_in_executor(None, sql.cancel)
+    for endpoint in endpoints:
+        await loop.run_in_executor(None, endpoint.cancel)
     if grpc_server is not None:
         await grpc_server.stop(grace=2.0)
     await runner.cleanup()
-    await loop.run_in_executor(None, _finish, config.shutdown_grace, pipelines, sql)
+    await loop.run_in_executor(None, _finish, config.shutdown_grace, pipelines, endpoints)
     pending = sum(spool.pending_records for spool in spools)
     print(json.dumps({"event": "stopped", "spool_pending_requests": pending}), flush=True)
 
 
-def _finish(grace: float, pipelines: list[_Pipeline], sql: SqlEndpoint) -> None:
+def _finish(grace: float, pipelines: list[_Pipeline], endpoints: list[SqlEndpoint]) -> None:
     """Forward targets and ClickHouse finish in parallel: each has its own thread and the same grace."""
     deadline = time.monotonic() + grace
     for forwarder in (f for p in pipelines for f in p.forwarders):
@@ -215,7 +226,8 @@ def _finish(grace: float, pipelines: list[_Pipeline], sql: SqlEndpoint) -> None:
                 "%s drain still inside an insert at the end of the grace period; its spool stays locked until exit",
                 pipeline.ingest.signal.name,
             )
-    sql.close(max(0.0, deadline - time.monotonic()))
+    for endpoint in endpoints:
+        endpoint.close(max(0.0, deadline - time.monotonic()))
 
 
 def run(config: CollectorConfig) -> int:

@@ -9,19 +9,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from otel_llm.store import connect
+from otel_llm.ui.advice import THREAD_NAME
 from otel_llm.ui.pages import PAGES
+from otel_llm_collector.sql import SqlEndpoint
+from otel_llm_collector.ui import make_dashboard
 from tests.collector.conftest import reap  # noqa: F401 (reap: the collector fixture's cleanup)
 from tests.collector.harness import REPO, RunningCollector, start_collector
 from tests.ui.cdp import browser, chromium_or_skip
-from tests.ui.conftest import collector_with_calls
+from tests.ui.conftest import KnownStore, collector_with_calls
 
 UI_TOKEN = "collector-ui-token-0123456789"
 
@@ -126,3 +133,48 @@ def test_the_ui_setting_from_flag_environment_and_file(tmp_path: Path, monkeypat
         load_config(["--config", str(settings)])
     with pytest.raises(ConfigError, match="--ui: --auth-token: at least 16"):  # the cookie must carry it
         load_config(["--ui", "--auth-token", "short"])
+
+
+class _SlowAdviceEndpoint(SqlEndpoint):
+    """An endpoint whose savings reads (the advice thread's) each first keep its session busy for
+    three seconds with a real query, as a 10M-call store's advise reads do; ``woke`` records when
+    each of those queries ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = threading.Event()
+        self.woke: list[float] = []
+
+    def run(self, query: str, parameters: Any = None) -> bytes:
+        if threading.current_thread().name == THREAD_NAME:
+            self.started.set()
+            super().run("SELECT sleep(3)")
+            self.woke.append(time.monotonic())
+        return super().run(query, parameters)
+
+
+@pytest.mark.parametrize("own_endpoint", [True, False], ids=["advice_on_its_own_endpoint", "one_shared_endpoint"])
+def test_pages_do_not_wait_behind_the_advice_computation(known: KnownStore, store_dsn: str, own_endpoint: bool) -> None:
+    """The collector's wiring (``advice_endpoint``, a session of its own) lets the overview answer
+    while an advise read runs; with the pages' endpoint shared (the control) it cannot."""
+    session = partial(connect, store_dsn)
+    slow = _SlowAdviceEndpoint(session, max_rows=10_000, timeout=60)
+    pages = SqlEndpoint(session, max_rows=10_000, timeout=60) if own_endpoint else slow
+    dashboard = make_dashboard(pages, slow, known.store.database, "127.0.0.1", None)
+    host = {"Host": "127.0.0.1:4318"}
+    try:
+        assert dashboard.respond("GET", f"/savings?{known.window}", host).status == 200  # queues the computation
+        assert slow.started.wait(60)
+        reply = dashboard.respond("GET", f"/overview?{known.window}", host)
+        answered = time.monotonic()
+        assert reply.status == 200 and b"Spend" in reply.body
+        deadline = time.monotonic() + 60
+        while not slow.woke and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert slow.woke
+        assert (answered < slow.woke[0]) is own_endpoint
+    finally:
+        dashboard.advice.close()
+        for endpoint in {id(e): e for e in (pages, slow)}.values():
+            endpoint.cancel()
+            endpoint.close()
