@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from otel_llm import semconv
@@ -50,7 +51,9 @@ _HEADER_CACHE_WRITE = "x-amzn-bedrock-cache-write-input-token-count"
 _INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
 
 
+@lru_cache(maxsize=256)
 def _family(model_id: str) -> str:
+    """Cached: a process calls a handful of models, and a regex substitution per call adds up."""
     return _REGION.sub("", model_id.rsplit("/", 1)[-1].lower())
 
 
@@ -72,10 +75,15 @@ def _number(value: object) -> float | None:
 
 
 def _sampling(attrs: dict[str, Any], config: Mapping[str, Any], keys: Mapping[str, str]) -> None:
-    """Copy the inference settings named in ``keys`` (request key -> attribute) that are well typed."""
-    for key, attr in keys.items():
-        value = config.get(key)
-        if value is None:  # most of the table's spellings are absent from a given vendor's body
+    """Copy the inference settings named in ``keys`` (request key -> attribute) that are well typed.
+
+    The request's keys are visited, not the table's: a body holds a handful of keys, the table
+    spells each setting for every vendor (fourteen). A body that spells one setting twice keeps
+    the spelling it gives last.
+    """
+    for key, value in config.items():
+        attr = keys.get(key)
+        if attr is None or value is None:
             continue
         if attr == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
             if isinstance(value, list) and all(isinstance(s, str) for s in value):

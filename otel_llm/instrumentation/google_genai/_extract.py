@@ -52,10 +52,17 @@ def _is_mapping(kind: type) -> bool:
 
 
 def field(obj: Any, name: str) -> Any:
-    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable."""
+    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable.
+
+    A dozen reads per response: the per-type answer is looked up inline, not through a call.
+    """
     if obj is None:
         return None
-    if _is_mapping(type(obj)):
+    kind = type(obj)
+    mapping = _IS_MAPPING.get(kind)
+    if mapping is None:
+        mapping = _is_mapping(kind)
+    if mapping:
         return obj.get(name)
     try:
         return getattr(obj, name, None)
@@ -152,7 +159,7 @@ def finish_reasons(response: Any) -> list[str]:
     candidates = field(response, "candidates")
     if not isinstance(candidates, Sequence):
         return []
-    reasons = (_enum_text(field(c, "finish_reason")) for c in candidates)
+    reasons = [_enum_text(field(c, "finish_reason")) for c in candidates]
     return [r.lower() for r in reasons if r]
 
 
