@@ -49,6 +49,9 @@ _HEADER_OUTPUT = "x-amzn-bedrock-output-token-count"
 _HEADER_CACHE_READ = "x-amzn-bedrock-cache-read-input-token-count"
 _HEADER_CACHE_WRITE = "x-amzn-bedrock-cache-write-input-token-count"
 _INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+# Tuples of types, not unions: ``isinstance(x, int | float)`` builds the union on every call.
+_NUMBER = (int, float)
+_JSON_TEXT = (bytes, bytearray, str)
 
 
 @lru_cache(maxsize=256)
@@ -71,7 +74,7 @@ def _count(value: object) -> int | None:
 
 
 def _number(value: object) -> float | None:
-    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+    return None if isinstance(value, bool) or not isinstance(value, _NUMBER) else float(value)
 
 
 def _sampling(attrs: dict[str, Any], config: Mapping[str, Any], keys: Mapping[str, str]) -> None:
@@ -144,7 +147,7 @@ def decode_body(body: object) -> Mapping[str, Any] | None:
 
     A file object is left unread: reading it would consume what boto3 is about to send.
     """
-    if isinstance(body, bytes | bytearray | str):
+    if isinstance(body, _JSON_TEXT):
         try:
             decoded = json.loads(body)
         except ValueError:

@@ -35,6 +35,7 @@ _NUMERIC_CONFIG = (
     ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
     ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
 )
+_NUMBER = (int, float)  # a tuple, not ``int | float``: the union would be built on every call
 # Tiers the price book prices apart; "unspecified" means standard, as the SDK documents.
 _PRICED_TIERS = frozenset({"standard", "flex", "priority"})
 
@@ -81,7 +82,7 @@ def _int(value: Any) -> int | None:
 
 
 def _number(value: Any) -> float | int | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return value if isinstance(value, _NUMBER) and not isinstance(value, bool) else None
 
 
 def model_name(model: Any) -> str | None:
