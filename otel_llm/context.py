@@ -18,13 +18,15 @@ from typing import Any, TypeVar, cast
 from opentelemetry import baggage
 
 from otel_llm import semconv
-from otel_llm._env import env_str
+from otel_llm._env import env_reader
 
 __all__ = ["current_tag_attributes", "tag"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _tags: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("otel_llm_tags", default=_EMPTY)
+# Read on every call, so a changed variable applies to the next call.
+_default_feature = env_reader(semconv.ENV_DEFAULT_FEATURE)
 
 
 def _attributes_for(
@@ -111,11 +113,14 @@ def current_tag_attributes(workflow_feature: str | None = None) -> Mapping[str, 
     and ``OTEL_LLM_DEFAULT_FEATURE`` only names what nothing else named."""
     local = _tags.get()
     upstream = _baggage_attributes()
-    if not upstream and semconv.OTEL_LLM_FEATURE in local:
-        return local
+    if not upstream:  # the usual case: no copy unless a default feature is added
+        if semconv.OTEL_LLM_FEATURE in local:
+            return local
+        feature = workflow_feature or _default_feature()
+        return {**local, semconv.OTEL_LLM_FEATURE: feature} if feature else local
     attrs = {**upstream, **local}
     if semconv.OTEL_LLM_FEATURE not in attrs:
-        feature = workflow_feature or env_str(semconv.ENV_DEFAULT_FEATURE)
+        feature = workflow_feature or _default_feature()
         if feature:
             attrs[semconv.OTEL_LLM_FEATURE] = feature
     return attrs

@@ -3,9 +3,11 @@
     python benchmarks/instrumentation/bench_hotpath.py [--calls 20000] [--rounds 6] [--against DIR]
 
 The SDK does no work here: the wrapper our instrumentor installs on google-genai's
-``Models._generate_content`` and on openai's ``Completions.create`` is called around a callee
-that returns a response recorded once from the fake provider (a real ``GenerateContentResponse``
-and ``ChatCompletion``). Each call is timed with ``perf_counter_ns``; a round prints the median of
+``Models._generate_content``, on botocore's ``BaseClient._make_api_call`` (Bedrock ``Converse``
+and ``InvokeModel`` with an Anthropic body) and on openai's ``Completions.create`` is called
+around a callee that returns a response recorded once from the fake provider (a real
+``GenerateContentResponse``, the parsed Converse dict, the InvokeModel body bytes, a real
+``ChatCompletion``). Each call is timed with ``perf_counter_ns``; a round prints the median of
 ``--calls`` calls per scenario. Spans go to a BatchSpanProcessor (discarding exporter), metrics to
 an in-memory reader, as in the other benchmarks.
 
@@ -75,6 +77,45 @@ def _gemini(tracer_provider: Any, meter_provider: Any) -> Scenario:
     return lambda: wrapper(callee, instance, (), kwargs)
 
 
+def _bedrock(tracer_provider: Any, meter_provider: Any) -> dict[str, Scenario]:
+    import boto3
+
+    from otel_llm.fake_provider import FakeProvider
+    from otel_llm.instrumentation.bedrock._methods import ROWS
+
+    model = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    messages = [{"role": "user", "content": [{"text": "Say hi."}]}]
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, "messages": messages})
+    with FakeProvider() as fake:
+        client = boto3.client(
+            "bedrock-runtime", region_name="us-east-1", endpoint_url=fake.url, aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        converse = client.converse(modelId=model, messages=messages)
+        invoke = client.invoke_model(modelId=model, body=body)
+        invoke_bytes = invoke["body"].read()
+    wrapper = _wrapper(ROWS, "BaseClient._make_api_call", tracer_provider, meter_provider)
+
+    class Body:
+        """What botocore returns as ``body``: read once."""
+
+        def read(self) -> bytes:
+            return invoke_bytes
+
+    def converse_callee(operation: str, params: Any) -> Any:
+        return dict(converse)
+
+    def invoke_callee(operation: str, params: Any) -> Any:
+        return {**invoke, "body": Body()}
+
+    converse_args = ("Converse", {"modelId": model, "messages": messages})
+    invoke_args = ("InvokeModel", {"modelId": model, "body": body})
+    return {
+        "bedrock converse": lambda: wrapper(converse_callee, client, converse_args, {}),
+        "bedrock invoke_model": lambda: wrapper(invoke_callee, client, invoke_args, {}),
+    }
+
+
 def _openai(tracer_provider: Any, meter_provider: Any) -> Scenario:
     import openai
 
@@ -112,6 +153,7 @@ def _worker(calls: int) -> dict[str, float]:
     tracer_provider, meter_provider = _tracing()
     scenarios = {
         "gemini generate_content": _gemini(tracer_provider, meter_provider),
+        **_bedrock(tracer_provider, meter_provider),
         "openai chat": _openai(tracer_provider, meter_provider),
     }
     return {name: _median_ns(scenario, calls) / 1000 for name, scenario in scenarios.items()}

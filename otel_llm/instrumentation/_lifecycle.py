@@ -194,6 +194,7 @@ class LLMCall:
     """One in-flight call: its span, its timing, and what is needed to price it at the end."""
 
     __slots__ = (
+        "_cost_total",
         "_cost_usd",
         "_ended",
         "_first_chunk_at",
@@ -238,6 +239,7 @@ class LLMCall:
         self._first_chunk_at: float | None = None
         self._usage: Usage | None = None
         self._cost_usd: Decimal | None = None
+        self._cost_total = 0.0  # the cost as the span attribute and the cost point carry it
         # The observers that accepted the call and their tokens (set by the wrapper), told at end().
         self.observed: Observed = ()
         self._ended = False
@@ -352,7 +354,7 @@ class LLMCall:
         if suspect is not None:
             return suspect
         self._cost_usd = cost.total_usd
-        total = float(cost.total_usd)
+        self._cost_total = total = float(cost.total_usd)
         attrs[semconv.OTEL_LLM_COST_USD] = total
         attrs[semconv.OTEL_LLM_COST_INPUT_USD] = float(cost.input_usd)
         attrs[semconv.OTEL_LLM_COST_OUTPUT_USD] = float(cost.output_usd)
@@ -362,8 +364,7 @@ class LLMCall:
         attrs[semconv.OTEL_LLM_CACHE_SAVINGS_USD] = float(cost.cache_savings_usd) if cost.cache_savings_usd else 0.0
         attrs[semconv.OTEL_LLM_PRICING_VERSION] = str(book.version)
         attrs[semconv.OTEL_LLM_PRICING_SOURCE] = cost.source
-        self._telemetry.cost.add(total, self._cost_metric_attrs(response_model))
-        return None
+        return None  # the cost point is recorded at end(), with the call's other metric points
 
     def _cost_metric_attrs(self, response_model: str | None) -> dict[str, Any]:
         metric_attrs = self._metric_attrs
@@ -431,3 +432,5 @@ class LLMCall:
         if usage.output_tokens is not None:
             token_attrs[semconv.GEN_AI_TOKEN_TYPE] = semconv.TOKEN_TYPE_OUTPUT
             telemetry.token_usage.record(usage.output_tokens, token_attrs)
+        if self._cost_usd is not None:
+            telemetry.cost.add(self._cost_total, self._cost_metric_attrs(attrs.get(semconv.GEN_AI_RESPONSE_MODEL)))

@@ -154,16 +154,17 @@ def inside_llm_call() -> bool:
 def _should_trace() -> bool:
     """Not when instrumentation is suppressed, inside one of our calls, or inside another
     project's inference span that asked the layers below to stay silent (``_nesting``)."""
-    return (
-        is_instrumentation_enabled()
-        and not otel_context.get_value(_INSIDE_KEY)
-        and not otel_context.get_value(OPENLLMETRY_SUPPRESS_KEY)
-    )
+    if not is_instrumentation_enabled():
+        return False
+    context = otel_context.get_current()  # once, for both of our keys
+    return not (context.get(_INSIDE_KEY) or context.get(OPENLLMETRY_SUPPRESS_KEY))
 
 
 def _context_of(call: LLMCall) -> otel_context.Context:
-    inside = otel_context.set_value(_INSIDE_KEY, True, trace.set_span_in_context(call.span))
-    return otel_context.set_value(OPENLLMETRY_SUPPRESS_KEY, True, inside)
+    """The current context with the call's span and both "inside" marks: two copies of it where
+    ``set_value`` per key would make three (a context is an immutable dict, copied per change)."""
+    marked = otel_context.Context({**otel_context.get_current(), _INSIDE_KEY: True, OPENLLMETRY_SUPPRESS_KEY: True})
+    return trace.set_span_in_context(call.span, marked)
 
 
 @contextmanager

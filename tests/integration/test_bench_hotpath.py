@@ -48,3 +48,20 @@ def test_each_timed_call_is_one_priced_span(bench_hotpath, scenario: str, provid
     for span in spans:
         assert span.attributes[semconv.GEN_AI_PROVIDER_NAME] == provider
         assert span.attributes[semconv.OTEL_LLM_COST_USD] > 0
+
+
+@pytest.mark.parametrize("scenario", ["bedrock converse", "bedrock invoke_model"])
+def test_each_timed_bedrock_call_is_one_priced_span(bench_hotpath, scenario: str) -> None:  # type: ignore[no-untyped-def]
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    call = bench_hotpath._bedrock(tracer_provider, MeterProvider())[scenario]
+
+    bench_hotpath._median_ns(call, 10)
+
+    spans = exporter.get_finished_spans()
+    assert len(spans) == 11
+    for span in spans:
+        assert span.attributes[semconv.GEN_AI_PROVIDER_NAME] == semconv.PROVIDER_AWS_BEDROCK
+        assert span.attributes[semconv.GEN_AI_USAGE_OUTPUT_TOKENS] > 0
+        assert span.attributes[semconv.OTEL_LLM_COST_USD] > 0

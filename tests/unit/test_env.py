@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from otel_llm._env import env_bool, env_choice, env_float, env_int
+from otel_llm._env import env_bool, env_choice, env_float, env_int, env_reader, env_str
 
 
 def test_bad_values_fall_back_and_log(
@@ -44,3 +44,18 @@ def test_a_number_that_is_not_finite_falls_back(
     with caplog.at_level(logging.WARNING):
         assert env_float("X_FLOAT", 5.0, minimum=0.0) == 5.0
     assert "X_FLOAT" in caplog.text
+
+
+def test_a_reader_sees_what_env_str_sees_after_every_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made once, read per call: a variable set, changed or removed later is seen at once."""
+    monkeypatch.delenv("X_READ", raising=False)
+    read = env_reader("X_READ")
+    assert read() is None
+    for value in ("checkout", "  padded  ", "   ", ""):
+        monkeypatch.setenv("X_READ", value)
+        assert read() == env_str("X_READ")
+    assert read() is None  # blank reads as unset, as env_str says
+    monkeypatch.setenv("X_READ", "search")
+    assert read() == "search"
+    monkeypatch.delenv("X_READ")
+    assert read() is None

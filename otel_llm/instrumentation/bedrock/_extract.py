@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from otel_llm import semconv
@@ -48,9 +49,14 @@ _HEADER_OUTPUT = "x-amzn-bedrock-output-token-count"
 _HEADER_CACHE_READ = "x-amzn-bedrock-cache-read-input-token-count"
 _HEADER_CACHE_WRITE = "x-amzn-bedrock-cache-write-input-token-count"
 _INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"
+# Tuples of types, not unions: ``isinstance(x, int | float)`` builds the union on every call.
+_NUMBER = (int, float)
+_JSON_TEXT = (bytes, bytearray, str)
 
 
+@lru_cache(maxsize=256)
 def _family(model_id: str) -> str:
+    """Cached: a process calls a handful of models, and a regex substitution per call adds up."""
     return _REGION.sub("", model_id.rsplit("/", 1)[-1].lower())
 
 
@@ -68,14 +74,19 @@ def _count(value: object) -> int | None:
 
 
 def _number(value: object) -> float | None:
-    return None if isinstance(value, bool) or not isinstance(value, int | float) else float(value)
+    return None if isinstance(value, bool) or not isinstance(value, _NUMBER) else float(value)
 
 
 def _sampling(attrs: dict[str, Any], config: Mapping[str, Any], keys: Mapping[str, str]) -> None:
-    """Copy the inference settings named in ``keys`` (request key -> attribute) that are well typed."""
-    for key, attr in keys.items():
-        value = config.get(key)
-        if value is None:  # most of the table's spellings are absent from a given vendor's body
+    """Copy the inference settings named in ``keys`` (request key -> attribute) that are well typed.
+
+    The request's keys are visited, not the table's: a body holds a handful of keys, the table
+    spells each setting for every vendor (fourteen). A body that spells one setting twice keeps
+    the spelling it gives last.
+    """
+    for key, value in config.items():
+        attr = keys.get(key)
+        if attr is None or value is None:
             continue
         if attr == semconv.GEN_AI_REQUEST_STOP_SEQUENCES:
             if isinstance(value, list) and all(isinstance(s, str) for s in value):
@@ -136,7 +147,7 @@ def decode_body(body: object) -> Mapping[str, Any] | None:
 
     A file object is left unread: reading it would consume what boto3 is about to send.
     """
-    if isinstance(body, bytes | bytearray | str):
+    if isinstance(body, _JSON_TEXT):
         try:
             decoded = json.loads(body)
         except ValueError:

@@ -48,6 +48,7 @@ __all__ = ["SERVICE_NAME", "bedrock_api_call"]
 
 SERVICE_NAME = "bedrock-runtime"
 _PARAMS = "api_params"
+_StreamingBody: Any = None
 
 
 def _start(
@@ -164,9 +165,12 @@ def _read_body(wrapped: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _buffered(data: bytes) -> Any:
-    from botocore.response import StreamingBody
+    global _StreamingBody
+    if _StreamingBody is None:  # imported once, on the first call: importing this module needs no botocore
+        from botocore.response import StreamingBody
 
-    body = StreamingBody(io.BytesIO(data), len(data))
+        _StreamingBody = StreamingBody
+    body = _StreamingBody(io.BytesIO(data), len(data))
     body._otel_llm_bytes = data  # what InvokeHandler parses; the user reads the stream itself
     return body
 

@@ -36,6 +36,7 @@ _NUMERIC_CONFIG = (
     ("presence_penalty", semconv.GEN_AI_REQUEST_PRESENCE_PENALTY),
     ("frequency_penalty", semconv.GEN_AI_REQUEST_FREQUENCY_PENALTY),
 )
+_NUMBER = (int, float)  # a tuple, not ``int | float``: the union would be built on every call
 # Tiers the price book prices apart; "unspecified" means standard, as the SDK documents.
 _PRICED_TIERS = frozenset({"standard", "flex", "priority"})
 
@@ -53,10 +54,17 @@ def _is_mapping(kind: type) -> bool:
 
 
 def field(obj: Any, name: str) -> Any:
-    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable."""
+    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable.
+
+    A dozen reads per response: the per-type answer is looked up inline, not through a call.
+    """
     if obj is None:
         return None
-    if _is_mapping(type(obj)):
+    kind = type(obj)
+    mapping = _IS_MAPPING.get(kind)
+    if mapping is None:
+        mapping = _is_mapping(kind)
+    if mapping:
         return obj.get(name)
     try:
         return getattr(obj, name, None)
@@ -75,7 +83,7 @@ def _int(value: Any) -> int | None:
 
 
 def _number(value: Any) -> float | int | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    return value if isinstance(value, _NUMBER) and not isinstance(value, bool) else None
 
 
 def model_name(model: Any) -> str | None:
@@ -153,7 +161,7 @@ def finish_reasons(response: Any) -> list[str]:
     candidates = field(response, "candidates")
     if not isinstance(candidates, Sequence):
         return []
-    reasons = (_enum_text(field(c, "finish_reason")) for c in candidates)
+    reasons = [_enum_text(field(c, "finish_reason")) for c in candidates]
     return [r.lower() for r in reasons if r]
 
 

@@ -47,10 +47,15 @@ class GenerateStreamRecorder(StreamRecorder):
         if self._first is None:
             self._first = chunk
         self._last = chunk
-        candidates = field(chunk, "candidates")
+        # Every chunk of every stream comes here: the SDK's own response type (fields kept in the
+        # model's ``__dict__``) is read there directly; anything else (a dict) through ``field``.
+        fields = getattr(chunk, "__dict__", None) if type(chunk) is not dict else None
+        if fields is not None and "candidates" in fields and "usage_metadata" in fields:
+            candidates, metadata = fields["candidates"], fields["usage_metadata"]
+        else:
+            candidates, metadata = field(chunk, "candidates"), field(chunk, "usage_metadata")
         if candidates and _names_finish_reason(candidates):
             self._reason_chunk = chunk
-        metadata = field(chunk, "usage_metadata")
         if metadata is not None:
             self._usage_metadata = metadata
         if self._pieces is not None:
@@ -74,7 +79,10 @@ class GenerateStreamRecorder(StreamRecorder):
 def _names_finish_reason(candidates: Any) -> bool:
     try:
         for candidate in candidates:
-            if field(candidate, "finish_reason") is not None:
+            fields = getattr(candidate, "__dict__", None) if type(candidate) is not dict else None
+            has = fields is not None and "finish_reason" in fields
+            reason = fields["finish_reason"] if has else field(candidate, "finish_reason")  # type: ignore[index]
+            if reason is not None:
                 return True
     except TypeError:  # not a list of candidates: nothing to read from it
         pass
