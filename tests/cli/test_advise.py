@@ -17,21 +17,20 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import otel_llm
 from otel_llm.advise import Advice, Thresholds, advise
 from otel_llm.cli import main
-from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.fake_provider import FakeProvider, Script
 from otel_llm.pricing import default_price_book
 from otel_llm.query import ClickHouseSource
 from tests.cli.conftest import Run
+from tests.fixtures.sampling import AppPipeline
 from tests.fixtures.store import Store
 
 pytest.importorskip("openai")
 pytest.importorskip("anthropic")
+pytestmark = pytest.mark.totals
 
 BOOK = default_price_book()
 GPT4O = BOOK.lookup("gpt-4o", "openai")
@@ -43,21 +42,19 @@ LONG_SYSTEM = "You summarize legal documents into three plain bullet points for 
 
 
 @pytest.fixture
-def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Iterator[ClickHouseSpanExporter]:
-    """Both SDKs instrumented, spans exported into the test store by our exporter."""
+def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Iterator[AppPipeline]:
+    """Both SDKs instrumented, spans (and sampled-out calls' records) exported into the test store."""
     from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
     from otel_llm.instrumentation.openai import OpenAIInstrumentor
 
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = AppPipeline(store_dsn, store.database)
     instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
     for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=provider, meter_provider=meter_provider)
-    yield exporter
+        instrumentor.instrument(meter_provider=meter_provider, **app.instrument_options)
+    yield app
     for instrumentor in instrumentors:
         instrumentor.uninstrument()
-    provider.shutdown()
+    app.close()
 
 
 def _window() -> tuple[dt.datetime, dt.datetime]:
@@ -65,8 +62,8 @@ def _window() -> tuple[dt.datetime, dt.datetime]:
     return until - dt.timedelta(days=30), until
 
 
-def _advise(store: Store, exporter: ClickHouseSpanExporter, **limits: Any) -> Advice:
-    assert exporter.force_flush(30_000)
+def _advise(store: Store, app: AppPipeline, **limits: Any) -> Advice:
+    assert app.flush()
     since, until = _window()
     thresholds = Thresholds(**{"retry_seconds": 0.0, **limits})
     return advise(ClickHouseSource(store.client), store.database, since, until, book=BOOK, thresholds=thresholds)
@@ -121,7 +118,7 @@ def _send_known_traffic(fp: FakeProvider, openai_client: Any, anthropic_client: 
 
 
 def test_each_finding_is_priced_exactly_as_computed_by_hand(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
     anthropic_client: Any,
 ) -> None:
     _send_known_traffic(fake_provider, openai_client, anthropic_client)
@@ -166,7 +163,7 @@ def test_each_finding_is_priced_exactly_as_computed_by_hand(
 
 
 def test_resends_within_seconds_are_retries_not_cache_hits(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
 ) -> None:
     with otel_llm.tag(feature="checkout", user_id="u1"):
         for _ in range(3):
@@ -190,7 +187,7 @@ def _summarize(anthropic_client: Any, fp: FakeProvider, model: str, *, cache: bo
 
 
 def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
 ) -> None:
     # About 1,500 prefix tokens: Sonnet 4.5 caches from 1,024, Haiku 4.5 only from 4,096.
     with otel_llm.tag(feature="sonnet_summaries", user_id="u1"):
@@ -210,7 +207,7 @@ def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
 
 
 def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
 ) -> None:
     # Every send writes the cache again (a 0-second lifetime stands for sends 5+ minutes apart).
     with otel_llm.tag(feature="contracts", user_id="u1"):
@@ -226,7 +223,7 @@ def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
 
 
 def test_traffic_with_nothing_to_save_gives_no_finding(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
     anthropic_client: Any,
 ) -> None:
     # Distinct requests, short system prompts, capped, streamed or for an end user, varied output.
@@ -246,7 +243,7 @@ def test_traffic_with_nothing_to_save_gives_no_finding(
 
 
 def test_the_cli_prints_the_total_first_and_json_for_scripts(
-    pipeline: ClickHouseSpanExporter, store: Store, fake_provider: FakeProvider, openai_client: Any, run: Run,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any, run: Run,
 ) -> None:
     with otel_llm.tag(feature="nightly_report"):
         for day in range(6):
@@ -254,7 +251,7 @@ def test_the_cli_prints_the_total_first_and_json_for_scripts(
             _chat(openai_client, "gpt-4o", f"Report for day {day}", max_tokens=30_000)
         fake_provider.enqueue(Script(prompt_tokens=10, completion_tokens=1))
         _chat(openai_client, "acme-9000", "unpriced", max_tokens=5)
-    assert pipeline.force_flush(30_000)
+    assert pipeline.flush()
 
     code, out, err = run("advise", "--since", "30d")
     assert (code, err) == (0, "")
