@@ -20,11 +20,6 @@ import openai
 
 import otel_llm
 
-try:  # optional: Gemini is called only when google-genai is installed and pointed somewhere
-    from google import genai
-except ImportError:
-    genai = None
-
 OPENAI_MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-haiku-4-5"
 BEDROCK_MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -123,7 +118,11 @@ def gemini_triage(tickets: list[str]) -> list[str]:
     """Gemini too, when google-genai is installed and GOOGLE_GEMINI_BASE_URL or a Gemini API key is set:
     one call per ticket, then a streamed chat turn."""
     key = os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
-    if genai is None or not (key or os.environ.get("GOOGLE_GEMINI_BASE_URL")):
+    if not (key or os.environ.get("GOOGLE_GEMINI_BASE_URL")):
+        return []
+    try:  # imported only when called: loading google-genai costs about a second of CPU
+        from google import genai
+    except ImportError:
         return []
     client = genai.Client(api_key=key or "dummy-key")  # the SDK reads GOOGLE_GEMINI_BASE_URL itself
     answers = [

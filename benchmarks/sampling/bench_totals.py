@@ -2,9 +2,10 @@
 
     python benchmarks/sampling/bench_totals.py [--calls 100000] [--workdir DIR]
 
-An app makes ``--calls`` OpenAI chat calls (the real ``openai`` SDK, instrumented by otel-llm)
-across 6 features, 50 users, 4 models (one without a price), plain and streamed, with cache
-hits, reasoning tokens and rate-limit failures. The provider's replies are recorded once from
+An app makes ``--calls`` chat calls (the real ``openai`` and ``anthropic`` SDKs, instrumented by
+otel-llm) across 6 features, 50 users, 5 models (one without a price), plain and streamed, with
+cache hits, Anthropic cache writes (5-minute and 1-hour TTL), reasoning tokens and rate-limit
+failures. The provider's replies are recorded once from
 the fake provider over HTTP (a different usage for each of 32 variants per model) and replayed
 through the SDK's own transport, so 100,000 calls take minutes, not hours; everything after the
 socket is real. The same app runs four times:
@@ -41,6 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import httpx2
 import openai
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -57,6 +59,7 @@ from otel_llm import tag
 from otel_llm.cli import main as cli
 from otel_llm.exporter import ClickHouseLogExporter, ClickHouseSpanExporter
 from otel_llm.fake_provider import FakeProvider, Script
+from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
 from otel_llm.instrumentation.openai import OpenAIInstrumentor
 from otel_llm.schema import prepare
 from otel_llm.store import connect
@@ -65,15 +68,20 @@ REPO = Path(__file__).resolve().parents[2]
 FEATURES = ("search", "chat", "summaries", "triage", "extraction", "agent")
 USERS = 50
 MODELS = ("gpt-4o", "gpt-4o-mini", "o3-mini", "not-a-real-model-xyz")  # the last one has no price
+CLAUDE = "claude-sonnet-4-5"  # every 8th call: prompt-cached, writes with both TTLs and reads
 VARIANTS = 32
 VARIANT_HEADER = "x-bench-variant"
 MESSAGES = [{"role": "user", "content": "Summarize the quarterly report in one sentence."}]
 TOTALS = (
     "SELECT count(), sum(InputTokens), sum(OutputTokens), sum(CacheReadTokens), sum(CacheWriteTokens),"
-    " sum(ReasoningTokens), toString(sum(CostUSD)), countIf(NOT PriceKnown), countIf(StatusCode = 'Error'),"
+    " sum(CacheWrite1hTokens), sum(ReasoningTokens), toString(sum(CostUSD)),"
+    " toString(sumIf(CostUSD, CacheWriteTokens > 0)), countIf(NOT PriceKnown), countIf(StatusCode = 'Error'),"
     " sum(Sampled) FROM {db}llm_calls"
 )
-TOTAL_NAMES = ("calls", "input", "output", "cache read", "cache write", "reasoning", "cost USD", "unpriced", "errors")
+TOTAL_NAMES = (
+    "calls", "input", "output", "cache read", "cache write", "cache write 1h", "reasoning", "cost USD",
+    "cost USD of calls writing the cache", "unpriced", "errors",
+)  # fmt: skip
 QUEUE = 1 << 20  # the batch processors hold a whole run: none of its records may be dropped on the way
 
 
@@ -88,11 +96,28 @@ def _script(model: int, variant: int) -> Script:
     )
 
 
+def _claude_script(variant: int) -> Script:
+    """A Claude call's usage: a 1-hour cache write, a 5-minute one, a cache read, or none, in turn."""
+    kind = variant % 4
+    return Script(
+        input_tokens=300 + 11 * variant,
+        output_tokens=20 + 3 * variant,
+        cache_write_1h_tokens=2048 + variant if kind == 0 else 0,
+        cache_write_5m_tokens=1536 + variant if kind == 1 else 0,
+        cache_read_tokens=2048 if kind == 2 else 0,
+    )
+
+
 def record_replies() -> dict[tuple[str, bool, int], tuple[int, bytes, str]]:
     """(model, stream, variant) -> (status, body, content type), recorded from the fake provider;
     variant -1 is a 429."""
     replies = {}
-    with FakeProvider() as fake, httpx2.Client(base_url=fake.openai_base_url) as http:
+    with FakeProvider() as fake, httpx2.Client(base_url=fake.url) as http:
+        for variant in range(VARIANTS):
+            fake.enqueue(_claude_script(variant))
+            body = {"model": CLAUDE, "max_tokens": 64, "messages": MESSAGES}
+            reply = http.post("/v1/messages", json=body, headers={"anthropic-version": "2023-06-01"})
+            replies[(CLAUDE, False, variant)] = (reply.status_code, reply.content, reply.headers["content-type"])
         for m, model in enumerate(MODELS):
             for stream in (False, True):
                 for variant in range(-1, VARIANTS):
@@ -100,7 +125,7 @@ def record_replies() -> dict[tuple[str, bool, int], tuple[int, bytes, str]]:
                     body: dict[str, Any] = {"model": model, "messages": MESSAGES}
                     if stream:
                         body |= {"stream": True, "stream_options": {"include_usage": True}}
-                    reply = http.post("/chat/completions", json=body)
+                    reply = http.post("/v1/chat/completions", json=body)
                     replies[(model, stream, variant)] = (
                         reply.status_code,
                         reply.content,
@@ -109,7 +134,10 @@ def record_replies() -> dict[tuple[str, bool, int], tuple[int, bytes, str]]:
     return replies
 
 
-def replay_client(replies: dict[tuple[str, bool, int], tuple[int, bytes, str]]) -> openai.OpenAI:
+Clients = tuple[openai.OpenAI, anthropic.Anthropic]
+
+
+def replay_clients(replies: dict[tuple[str, bool, int], tuple[int, bytes, str]]) -> Clients:
     def handle(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         status, content, content_type = replies[
@@ -117,19 +145,27 @@ def replay_client(replies: dict[tuple[str, bool, int], tuple[int, bytes, str]]) 
         ]
         return httpx2.Response(status, content=content, headers={"content-type": content_type})
 
-    return openai.OpenAI(
-        base_url="http://replay.invalid/v1",
-        api_key="bench",
-        max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(handle)),
+    def http() -> httpx2.Client:
+        return httpx2.Client(transport=httpx2.MockTransport(handle))
+
+    return (
+        openai.OpenAI(base_url="http://replay.invalid/v1", api_key="bench", max_retries=0, http_client=http()),
+        anthropic.Anthropic(base_url="http://replay.invalid", api_key="bench", max_retries=0, http_client=http()),
     )
 
 
-def run_app(client: openai.OpenAI, calls: int) -> None:
+def run_app(clients: Clients, calls: int) -> None:
     """The same calls every run, whatever the sampler keeps."""
+    client, claude = clients
     for i in range(calls):
         variant = -1 if i % 97 == 0 else (i * 7) % VARIANTS
         with tag(feature=FEATURES[i % len(FEATURES)], user_id=f"user-{i % USERS:03d}"):
+            if i % 8 == 6:
+                claude.messages.create(
+                    model=CLAUDE, max_tokens=64, messages=MESSAGES,  # type: ignore[arg-type]
+                    extra_headers={VARIANT_HEADER: str((i // 8) % VARIANTS)},
+                )  # fmt: skip
+                continue
             request: dict[str, Any] = {
                 "model": MODELS[i % len(MODELS)],
                 "messages": MESSAGES,
@@ -184,7 +220,7 @@ class TraceBackend:
 
 
 def timed_app(
-    run: Run, client: openai.OpenAI, calls: int, span_exporters: list[SpanExporter], log_exporter: LogRecordExporter
+    run: Run, clients: Clients, calls: int, span_exporters: list[SpanExporter], log_exporter: LogRecordExporter
 ) -> tuple[TracerProvider, LoggerProvider]:
     """The app, instrumented, its tracer sampling at ``run.ratio``; its time in ``run.app_seconds``.
     Returns the providers, for the caller to flush."""
@@ -194,13 +230,15 @@ def timed_app(
         tracer_provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=QUEUE))
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter, max_queue_size=QUEUE))
-    instrumentor = OpenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
+    instrumentors = (OpenAIInstrumentor(), AnthropicInstrumentor())
+    for instrumentor in instrumentors:
+        instrumentor.instrument(tracer_provider=tracer_provider, logger_provider=logger_provider)
     started = time.perf_counter()
     try:
-        run_app(client, calls)
+        run_app(clients, calls)
     finally:
-        instrumentor.uninstrument()
+        for instrumentor in instrumentors:
+            instrumentor.uninstrument()
     run.app_seconds = time.perf_counter() - started
     return tracer_provider, logger_provider
 
@@ -226,7 +264,7 @@ class Run:
         self.stored_seconds = 0.0
 
 
-def in_process(ratio: float, calls: int, client: openai.OpenAI, dsn: str, backend: TraceBackend) -> Run:
+def in_process(ratio: float, calls: int, clients: Clients, dsn: str, backend: TraceBackend) -> Run:
     run = Run("in process", ratio)
     database = f"sampling_{int(ratio * 100):03d}_{random.randrange(1 << 20):05x}"
     store = connect(dsn)
@@ -236,7 +274,7 @@ def in_process(ratio: float, calls: int, client: openai.OpenAI, dsn: str, backen
     counted_before = backend.spans
     otlp = OTLPSpanExporter(endpoint=backend.url + "/v1/traces")
     started = time.perf_counter()
-    tracer_provider, logger_provider = timed_app(run, client, calls, [spans, otlp], logs)
+    tracer_provider, logger_provider = timed_app(run, clients, calls, [spans, otlp], logs)
     for provider in (tracer_provider, logger_provider):
         provider.force_flush(600_000)
     for exporter in (spans, logs):
@@ -305,14 +343,14 @@ def _wait(done: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.5)
 
 
-def through_collector(ratio: float, calls: int, client: openai.OpenAI, workdir: Path, backend: TraceBackend) -> Run:
+def through_collector(ratio: float, calls: int, clients: Clients, workdir: Path, backend: TraceBackend) -> Run:
     run = Run("collector", ratio)
     with collector(workdir, backend) as url:
         counted_before = backend.spans
         spans = OTLPSpanExporter(endpoint=url + "/v1/traces")
         logs = OTLPLogExporter(endpoint=url + "/v1/logs")
         started = time.perf_counter()
-        tracer_provider, logger_provider = timed_app(run, client, calls, [spans], logs)
+        tracer_provider, logger_provider = timed_app(run, clients, calls, [spans], logs)
         tracer_provider.shutdown()
         logger_provider.shutdown()
         _wait(lambda: _sql(url, "SELECT count() FROM llm_calls")[0][0] >= calls, 1800, "llm_calls to fill")
@@ -341,18 +379,18 @@ def main() -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="otel-llm-sampling-"))
     workdir.mkdir(parents=True, exist_ok=True)
     replies = record_replies()
-    client = replay_client(replies)
+    clients = replay_clients(replies)
     backend = TraceBackend()
     runs = []
     for ratio in (0.01, 1.0):
-        runs.append(in_process(ratio, args.calls, client, f"chdb://{workdir / 'inprocess-chdb'}", backend))
-        runs.append(through_collector(ratio, args.calls, client, workdir / f"collector-{ratio}", backend))
+        runs.append(in_process(ratio, args.calls, clients, f"chdb://{workdir / 'inprocess-chdb'}", backend))
+        runs.append(through_collector(ratio, args.calls, clients, workdir / f"collector-{ratio}", backend))
     backend.close()
     return _print_results(runs, args.calls)
 
 
 def _print_results(runs: list[Run], calls: int) -> int:
-    print(f"\n{calls:,} calls per run, {len(FEATURES)} features, {USERS} users, {len(MODELS)} models\n")
+    print(f"\n{calls:,} calls per run, {len(FEATURES)} features, {USERS} users, {len(MODELS) + 1} models\n")
     print("| path | sampler ratio | " + " | ".join(TOTAL_NAMES) + " | calls from spans | spans at the trace backend"
           " | app s | until stored s |")  # fmt: skip
     print("| --- | ---: | " + " | ".join("---:" for _ in TOTAL_NAMES) + " | ---: | ---: | ---: | ---: |")

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from otel_llm import semconv
 from otel_llm.cli import main
+from tests.fixtures.sampling import TALLY, SampledOut, app_sampler, sampled, usage_record_rows
 
 UTC = dt.timezone.utc
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+SCOPE = "otel_llm.instrumentation.openai"
+DURATION_NS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -63,19 +67,34 @@ class Call:
 
 
 def insert_calls(client: Any, database: str, calls: Iterable[Call]) -> None:
-    rows = []
+    """The calls as our instrumentation records them: a span each, or, for a call the app's trace
+    sampler drops (``tests.fixtures.sampling``; none by default), its usage record instead."""
+    sampler, ids = app_sampler(), RandomIdGenerator()
+    rows, records = [], []
     for call in calls:
+        # The SDK's ids: a uuid4's low 64 bits, which the ratio sampler reads, are never below 2^63.
+        trace, name = ids.generate_trace_id(), f"chat {call.model}"
+        trace_id, span_id = format(trace, "032x"), format(ids.generate_span_id(), "016x")
+        at = call.at.replace(tzinfo=UTC)
+        if not sampled(sampler, trace, name):
+            start_ns = (at - EPOCH) // dt.timedelta(microseconds=1) * 1000
+            records.append(SampledOut(call.attributes(), start_ns, DURATION_NS, trace_id, span_id, call.service))
+            continue
         rows.append([
-            call.at.replace(tzinfo=UTC), uuid.uuid4().hex, uuid.uuid4().hex[:16], "", "",
-            f"chat {call.model}", "Client", call.service, {"service.name": call.service},
-            "otel_llm.instrumentation.openai", "0.1.0", call.attributes(), 1_000_000,
+            at, trace_id, span_id, "", "", name, "Client", call.service, {"service.name": call.service},
+            SCOPE, "0.1.0", call.attributes(), DURATION_NS,
             "Error" if call.error else "Unset", "", [], [], [], [], [], [], [],
         ])
     columns = ["Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind",
                "ServiceName", "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes", "Duration",
                "StatusCode", "StatusMessage", "Events.Timestamp", "Events.Name", "Events.Attributes",
                "Links.TraceId", "Links.SpanId", "Links.TraceState", "Links.Attributes"]
-    client.insert(f"`{database}`.otel_traces", rows, column_names=columns)
+    if rows:
+        client.insert(f"`{database}`.otel_traces", rows, column_names=columns)
+        TALLY.spans += len(rows)
+    if records:
+        log_columns, names = usage_record_rows(records, SCOPE)
+        client.insert(f"`{database}`.otel_logs", log_columns, column_names=names, column_oriented=True)
 
 
 Run = Callable[..., tuple[int, str, str]]

@@ -5,36 +5,33 @@ computation from the scripted token counts and the price book's prices.
 The traffic runs in a second: repeats are seconds apart, so the library call sets the retry
 threshold to 0 (every repeat counts as cacheable) unless a test is about retries, and the window
 is exactly 30 days, so the monthly scale is exactly 1. A scheduled job's calls are sent now and
-moved, span by span, to the hours the job would run (``Pipeline.at``) before our exporter writes them.
+moved, span by span, to the hours the job would run (``AppPipeline.at``) before our exporter writes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
 import otel_llm
 from otel_llm.advise import Advice, Thresholds, advise
 from otel_llm.cli import main
-from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.fake_provider import FakeProvider, Script
 from otel_llm.pricing import default_price_book
 from otel_llm.query import ClickHouseSource
 from tests.cli.conftest import Run
+from tests.fixtures.sampling import AppPipeline
 from tests.fixtures.store import Store
 
 pytest.importorskip("openai")
 pytest.importorskip("anthropic")
+pytestmark = pytest.mark.totals
 
 BOOK = default_price_book()
 GPT4O = BOOK.lookup("gpt-4o", "openai")
@@ -45,58 +42,20 @@ HAIKU = BOOK.lookup("claude-haiku-4-5", "anthropic")
 LONG_SYSTEM = "You summarize legal documents into three plain bullet points for a busy reader. " * 60
 
 
-class Pipeline(SpanExporter):
-    """Our exporter, each span first moved by ``shift``: what the real SDKs sent now, written as if
-    sent at the moment :meth:`at` names (the spans' own durations and order are kept)."""
-
-    def __init__(self, exporter: ClickHouseSpanExporter) -> None:
-        self.exporter = exporter
-        self.shift_ns = 0
-
-    @contextmanager
-    def at(self, moment: dt.datetime) -> Iterator[None]:
-        """Spans started inside the block start at ``moment`` (naive UTC) plus the time since it began."""
-        self.shift_ns = int(moment.replace(tzinfo=dt.timezone.utc).timestamp() * 1e9) - time.time_ns()
-        try:
-            yield
-        finally:
-            self.shift_ns = 0
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        return self.exporter.export([_moved(span, self.shift_ns) for span in spans] if self.shift_ns else spans)
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self.exporter.force_flush(timeout_millis)
-
-    def shutdown(self) -> None:
-        self.exporter.shutdown()
-
-
-def _moved(span: ReadableSpan, ns: int) -> ReadableSpan:
-    assert span.start_time is not None and span.end_time is not None
-    return ReadableSpan(
-        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
-        attributes=span.attributes, events=[Event(e.name, e.attributes, e.timestamp + ns) for e in span.events],
-        links=span.links, kind=span.kind, status=span.status, start_time=span.start_time + ns,
-        end_time=span.end_time + ns, instrumentation_scope=span.instrumentation_scope)
-
-
 @pytest.fixture
-def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Iterator[Pipeline]:
-    """Both SDKs instrumented, spans exported into the test store by our exporter."""
+def pipeline(store: Store, store_dsn: str, meter_provider: MeterProvider) -> Iterator[AppPipeline]:
+    """Both SDKs instrumented, spans (and sampled-out calls' records) exported into the test store."""
     from otel_llm.instrumentation.anthropic import AnthropicInstrumentor
     from otel_llm.instrumentation.openai import OpenAIInstrumentor
 
-    exporter = Pipeline(ClickHouseSpanExporter(endpoint=store_dsn, database=store.database))
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = AppPipeline(store_dsn, store.database)
     instrumentors = [OpenAIInstrumentor(), AnthropicInstrumentor()]
     for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=provider, meter_provider=meter_provider)
-    yield exporter
+        instrumentor.instrument(meter_provider=meter_provider, **app.instrument_options)
+    yield app
     for instrumentor in instrumentors:
         instrumentor.uninstrument()
-    provider.shutdown()
+    app.close()
 
 
 def _days_ago(days: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -110,8 +69,8 @@ def _window() -> tuple[dt.datetime, dt.datetime]:
     return until - dt.timedelta(days=30), until
 
 
-def _advise(store: Store, exporter: Pipeline, **limits: Any) -> Advice:
-    assert exporter.force_flush(30_000)
+def _advise(store: Store, app: AppPipeline, **limits: Any) -> Advice:
+    assert app.flush()
     since, until = _window()
     thresholds = Thresholds(**{"retry_seconds": 0.0, **limits})
     return advise(ClickHouseSource(store.client), store.database, since, until, book=BOOK, thresholds=thresholds)
@@ -128,7 +87,7 @@ def _chat(client: Any, model: str, text: str, *, system: str | None = None, **kw
     client.chat.completions.create(model=model, messages=messages, **kwargs)
 
 
-def _send_known_traffic(pipeline: Pipeline, fp: FakeProvider, openai_client: Any, anthropic_client: Any) -> None:
+def _send_known_traffic(pipeline: AppPipeline, fp: FakeProvider, openai_client: Any, anthropic_client: Any) -> None:
     # faq: the same question four times (a response cache serves three).
     with otel_llm.tag(feature="faq", user_id="u1"):
         for _ in range(4):
@@ -167,7 +126,7 @@ def _send_known_traffic(pipeline: Pipeline, fp: FakeProvider, openai_client: Any
 
 
 def test_each_finding_is_priced_exactly_as_computed_by_hand(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
     anthropic_client: Any,
 ) -> None:
     _send_known_traffic(pipeline, fake_provider, openai_client, anthropic_client)
@@ -213,7 +172,7 @@ def test_each_finding_is_priced_exactly_as_computed_by_hand(
 
 
 def test_resends_within_seconds_are_retries_not_cache_hits(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
 ) -> None:
     with otel_llm.tag(feature="checkout", user_id="u1"):
         for _ in range(3):
@@ -237,7 +196,7 @@ def _summarize(anthropic_client: Any, fp: FakeProvider, model: str, *, cache: bo
 
 
 def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
 ) -> None:
     # About 1,500 prefix tokens: Sonnet 4.5 caches from 1,024, Haiku 4.5 only from 4,096.
     with otel_llm.tag(feature="sonnet_summaries", user_id="u1"):
@@ -257,7 +216,7 @@ def test_a_prefix_below_the_models_cache_minimum_is_not_promised_a_cache(
 
 
 def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, anthropic_client: Any,
 ) -> None:
     # Every send writes the cache again (a 0-second lifetime stands for sends 5+ minutes apart).
     with otel_llm.tag(feature="contracts", user_id="u1"):
@@ -273,7 +232,7 @@ def test_a_cache_that_expires_between_calls_is_priced_against_the_1_hour_cache(
 
 
 def test_traffic_with_nothing_to_save_gives_no_finding(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
     anthropic_client: Any,
 ) -> None:
     # Distinct requests, short system prompts, capped, streamed or for an end user, varied output.
@@ -293,7 +252,7 @@ def test_traffic_with_nothing_to_save_gives_no_finding(
 
 
 def test_interactive_daytime_traffic_gets_no_batch_finding_a_job_every_hour_does(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any,
 ) -> None:
     # helpdesk: people at work, untagged with a user, never streamed: 36 calls over three working
     # days, at every hour from 09 to 17 and minutes all over the hour. No schedule: no Batch API.
@@ -318,7 +277,7 @@ def test_interactive_daytime_traffic_gets_no_batch_finding_a_job_every_hour_does
 
 
 def test_the_cli_prints_the_total_first_and_json_for_scripts(
-    pipeline: Pipeline, store: Store, fake_provider: FakeProvider, openai_client: Any, run: Run,
+    pipeline: AppPipeline, store: Store, fake_provider: FakeProvider, openai_client: Any, run: Run,
 ) -> None:
     with otel_llm.tag(feature="nightly_report"):
         for day in range(6):
@@ -327,7 +286,7 @@ def test_the_cli_prints_the_total_first_and_json_for_scripts(
                 _chat(openai_client, "gpt-4o", f"Report for day {day}", max_tokens=30_000)
         fake_provider.enqueue(Script(prompt_tokens=10, completion_tokens=1))
         _chat(openai_client, "acme-9000", "unpriced", max_tokens=5)
-    assert pipeline.force_flush(30_000)
+    assert pipeline.flush()
 
     code, out, err = run("advise", "--since", "30d")
     assert (code, err) == (0, "")

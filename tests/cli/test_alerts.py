@@ -16,6 +16,7 @@ from tests.cli.conftest import Call, Run, insert_calls
 
 NOW = dt.datetime(2026, 11, 20, 12, 30)
 HOUR = dt.timedelta(hours=1)
+pytestmark = pytest.mark.totals
 RULES = """
 - {name: big-day, kind: daily_spend, threshold: 10}
 - {name: chat-spike, kind: spend_spike, by: feature}

@@ -22,6 +22,7 @@ import pytest
 from otel_llm import semconv
 from otel_llm.cli import main
 from tests.cli.conftest import as_json
+from tests.fixtures.sampling import SAMPLER_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "cli-test-token"
@@ -55,7 +56,9 @@ def filled_collector(work: Path, fill: str) -> Iterator[tuple[str, str]]:
     yields (its URL, the DSN) once it is ready, and stops it after."""
     dsn = f"chdb://{work / 'chdb'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    subprocess.run([sys.executable, "-c", fill, dsn], cwd=REPO, env=env, check=True, timeout=120)
+    # The fill is the app side: it keeps the suite's trace sampler (tests.fixtures.sampling).
+    app_env = {**env, **{k: v for k, v in os.environ.items() if k.startswith(SAMPLER_ENV)}}
+    subprocess.run([sys.executable, "-c", fill, dsn], cwd=REPO, env=app_env, check=True, timeout=120)
     process = subprocess.Popen(
         [sys.executable, "-m", "otel_llm.cli", "collector", "--endpoint", dsn, "--database", "otel",
          "--http-port", "0", "--grpc-port", "0", "--spool-dir", str(work / "spool"), "--auth-token", TOKEN],
@@ -77,6 +80,7 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     yield from filled_collector(tmp_path_factory.mktemp("cli-collector"), FILL)
 
 
+@pytest.mark.totals
 def test_report_through_the_collector_matches_the_store(
     collector: tuple[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

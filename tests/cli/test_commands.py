@@ -64,6 +64,7 @@ def test_sql_syntax_errors_are_the_engines_words_about_the_users_query(store: An
     assert "In scope" not in err and "parseQueryToJSON" not in err and err.rstrip().endswith("(SYNTAX_ERROR)")
 
 
+@pytest.mark.totals
 def test_top_types_marks_the_few_that_cost_80_percent(store: Any, run: Run) -> None:
     client, database = store
     calls = [Call(D(2026, 11, 20, 10), "summarize", cost="0.70"),
@@ -81,6 +82,7 @@ def test_top_types_marks_the_few_that_cost_80_percent(store: Any, run: Run) -> N
     assert rows[2]["cost_per_call"] == 0.025
 
 
+@pytest.mark.totals
 def test_top_calls_and_context_growth(store: Any, run: Run) -> None:
     client, database = store
     t0 = D(2026, 11, 20, 10)
@@ -97,6 +99,7 @@ def test_top_calls_and_context_growth(store: Any, run: Run) -> None:
     assert run("top", "everything")[0] == 2
 
 
+@pytest.mark.totals
 def test_top_rounds_the_share_and_says_why_a_section_is_empty(store: Any, run: Run) -> None:
     client, database = store
     insert_calls(client, database, [Call(D(2026, 11, 20, 10), "a", cost="0.1"),
@@ -161,6 +164,7 @@ def test_prices_show_labels_another_hosts_price(capsys: Any) -> None:
     assert (fields["provider"], fields["source"]) == ("openai", semconv.PRICING_SOURCE_OTHER_HOST)
 
 
+@pytest.mark.totals
 def test_prices_import_syncs_into_the_store_and_prices_new_rows(store: Any, run: Run, tmp_path: Path) -> None:
     client, database = store
     prices = tmp_path / "prices.yaml"

@@ -13,9 +13,12 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.fixtures.store import query_in_subprocess
 
 
+@pytest.mark.totals
 def test_demo_report_totals_equal_sql_on_the_same_store(tmp_path: Path) -> None:
     data = tmp_path / "store"
     env = {**os.environ, "OTEL_EXPORTER_CLICKHOUSE_ENDPOINT": "", "OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "",

@@ -8,9 +8,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Call, Run, as_json, insert_calls
 
 D = dt.datetime
+pytestmark = pytest.mark.totals
 EXPORTS = Path(__file__).parents[1] / "reconcile" / "exports"
 GPT4O, MINI, SONNET = "gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "claude-sonnet-4-20250514"
 

@@ -12,6 +12,7 @@ from tests.cli.conftest import Call, Run, as_json, insert_calls
 
 D = dt.datetime
 WINDOW = ["--since", "2026-11-20", "--until", "2026-11-22", "--service", "api"]
+pytestmark = pytest.mark.totals
 
 
 @pytest.fixture

@@ -6,12 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.fake_provider import FakeProvider, Script
 from tests.cli.conftest import Run, as_json
+from tests.fixtures.sampling import AppPipeline
 
 genai = pytest.importorskip("google.genai")
 from google.genai import types  # noqa: E402
@@ -19,16 +17,16 @@ from google.oauth2.credentials import Credentials  # noqa: E402
 
 from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor  # noqa: E402
 
+pytestmark = pytest.mark.totals
+
 
 def test_report_by_provider_shows_gemini_and_vertex_priced(
     store: Any, store_dsn: str, fake_provider: FakeProvider, run: Run
 ) -> None:
     _, database = store
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=database)
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = AppPipeline(store_dsn, database)
     instrumentor = GoogleGenAIInstrumentor()
-    instrumentor.instrument(tracer_provider=provider)
+    instrumentor.instrument(**app.instrument_options)
     try:
         options = types.HttpOptions(base_url=fake_provider.url)
         gemini = genai.Client(api_key="k", http_options=options)
@@ -48,7 +46,7 @@ def test_report_by_provider_shows_gemini_and_vertex_priced(
         vertex.models.generate_content(model="gemini-2.5-flash", contents="priced too")
     finally:
         instrumentor.uninstrument()
-        provider.shutdown()
+        app.close()
 
     code, out, err = run("report", "--by", "provider", "--format", "json")
     assert code == 0, err

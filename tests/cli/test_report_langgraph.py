@@ -9,38 +9,35 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from otel_llm import semconv
-from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.fake_provider import FakeProvider, Script
 from otel_llm.schema import sync_prices
 from tests.cli.conftest import Run, as_json
+from tests.fixtures.sampling import AppPipeline
 from tests.fixtures.store import Store
 
 langchain_openai = pytest.importorskip("langchain_openai")
 langgraph_graph = pytest.importorskip("langgraph.graph")
+pytestmark = pytest.mark.totals
 
 
 @pytest.fixture
-def exported(store: Store, store_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ClickHouseSpanExporter]:
+def exported(store: Store, store_dsn: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppPipeline]:
     from otel_llm.instrumentation.langchain import LangChainInstrumentor
     from otel_llm.instrumentation.openai import OpenAIInstrumentor
 
     monkeypatch.setenv(semconv.ENV_FEATURE_FROM_WORKFLOW, "true")
     sync_prices(store.client, store.database)
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = AppPipeline(store_dsn, store.database)
     meters = MeterProvider()
     instrumentors = [OpenAIInstrumentor(), LangChainInstrumentor()]
     for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=provider, meter_provider=meters)
-    yield exporter
+        instrumentor.instrument(meter_provider=meters, **app.instrument_options)
+    yield app
     for instrumentor in instrumentors:
         instrumentor.uninstrument()
-    provider.shutdown()
+    app.close()
     meters.shutdown()
 
 
@@ -65,7 +62,7 @@ def _blog_graph(model: Any, reviewer: Any) -> Any:
 
 
 def test_report_by_feature_shows_each_langgraph_node_priced(
-    exported: ClickHouseSpanExporter, fake_provider: FakeProvider, run: Run
+    exported: AppPipeline, fake_provider: FakeProvider, run: Run
 ) -> None:
     from tests.integration.instrumentation.langchain_models import HttpChatModel
 
@@ -81,7 +78,7 @@ def test_report_by_feature_shows_each_langgraph_node_priced(
     app = _blog_graph(model, reviewer)
     for _ in range(2):
         app.invoke({"messages": [("user", "Write about caching.")]})
-    assert exported.force_flush(timeout_millis=30_000)
+    assert exported.flush()
 
     code, out, err = run("report", "--by", "feature", "--format", "json", "--since", "1h")
     assert code == 0, err

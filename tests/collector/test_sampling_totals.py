@@ -1,7 +1,8 @@
 """Issue 13's proof through the collector: sampling traces at 1% changes no total.
 
-The app of ``tests/e2e/test_sampling_totals.py`` (2,000 calls through the real openai SDK over real
-HTTP to the fake provider, across features, users, models, streams, cache hits and failures)
+The app of ``tests/e2e/test_sampling_totals.py`` (2,000 calls through the real openai and anthropic
+SDKs over real HTTP to the fake provider, across features, users, models, streams, cache hits,
+5-minute and 1-hour cache writes, and failures)
 exports over OTLP/HTTP, spans and log records, to a real collector process, once with
 ``parentbased_traceidratio`` at 0.01 and once at 1.0, each to a collector of its own that
 forwards to a third (the trace backend). ``otel-llm report --collector`` by feature, by user and
@@ -23,7 +24,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from otel_llm.cli import main
 from otel_llm.fake_provider import FakeProvider
 from tests.collector.harness import RunningCollector, start_collector
-from tests.e2e.test_sampling_totals import CALLS, FEATURES, TOTALS, run_sampled
+from tests.e2e.test_sampling_totals import CACHE_WRITE_USD, CALLS, GROUPS, TOTALS, run_sampled
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +61,16 @@ def test_one_percent_sampling_through_the_collector_changes_no_total(
     sampled = _run(0.01, tmp_path / "sampled", fake_provider, backend)
     full = _run(1.0, tmp_path / "full", fake_provider, backend)
     try:
-        got, want = (c.sql(TOTALS.format(db="otel"))[0] for c in (sampled, full))
-        assert got[:-1] == want[:-1]  # calls, every token kind, cost, unpriced, errors
-        sampled_spans = got[-1]
-        assert (got[0], want[-1]) == (CALLS, CALLS)
+        got, want = ((*c.sql(TOTALS.format(db="otel"))[0], c.sql(CACHE_WRITE_USD.format(db="otel"))[0][0])
+                     for c in (sampled, full))  # fmt: skip
+        # calls, every token kind, cost, cost of the cache-writing calls, unpriced, errors, cache-write dollars
+        assert got[:11] + got[12:] == want[:11] + want[12:]
+        sampled_spans = got[11]
+        assert (got[0], want[11]) == (CALLS, CALLS)
         assert 5 <= sampled_spans <= 50  # binomial: 20 expected, sd 4.4
-        assert got[6] and got[7] and got[8] and got[3]  # cost, unpriced calls, errors, cache reads all present
-        for by, groups in (("feature", len(FEATURES)), ("user", 11), ("model", 5)):
+        assert got[3] and got[4] > got[5] > 0 and got[12]  # cache reads, writes (1-hour ones too), their dollars
+        assert got[7] and got[9] and got[10]  # cost, unpriced calls, errors all present
+        for by, groups in GROUPS.items():
             report = _report(sampled, by, capsys)
             assert len(report) == groups, report
             assert report == _report(full, by, capsys), by

@@ -22,6 +22,7 @@ from otel_llm.query.reads import (
 from tests.cli.conftest import Call, insert_calls
 
 D = dt.datetime
+pytestmark = pytest.mark.totals
 SINCE, UNTIL = D(2026, 11, 20), D(2026, 11, 22)
 
 

@@ -74,6 +74,7 @@ def test_before_request_refuses_a_prompt_bigger_than_the_budget() -> None:
         assert reservation is not None and reservation.span_attributes == {}
 
 
+@pytest.mark.totals
 def test_refresh_adds_what_other_processes_spent_today(store: Any) -> None:
     client, database = store
     today = NOW.replace(tzinfo=None)

@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 from opentelemetry._logs import NoOpLoggerProvider
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordLimits
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    InMemoryLogRecordExporter,
+    SimpleLogRecordProcessor,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
@@ -27,10 +31,10 @@ ATTRIBUTES = {
 }
 
 
-def _records(limits: LogRecordLimits | None = None, direct: bool = True) -> list[Any]:
+def _records(limits: LogRecordLimits | None = None, direct: bool = True, batch: bool = False) -> list[Any]:
     memory = InMemoryLogRecordExporter()
     provider = LoggerProvider(resource=Resource.create({"service.name": "emit"}), log_record_limits=limits)
-    provider.add_log_record_processor(SimpleLogRecordProcessor(memory))
+    provider.add_log_record_processor(BatchLogRecordProcessor(memory) if batch else SimpleLogRecordProcessor(memory))
     sdk_logger = provider.get_logger("otel_llm.instrumentation.openai", "1.0")
     logger = event_logger(sdk_logger) if direct else sdk_logger
     if direct and not isinstance(logger, _DirectLogger):
@@ -64,6 +68,14 @@ def test_the_direct_path_gives_the_sdk_emits_record() -> None:
     assert _fields(direct) == _fields(emitted)
     assert (direct.log_record.trace_id, direct.log_record.span_id) == (0xABC, 0xDEF)
     assert dict(direct.log_record.attributes)["otel_llm.call.duration_ns"] == 1234
+
+
+def test_the_batch_processors_copy_of_the_direct_record_is_the_same_record() -> None:
+    """BatchLogRecordProcessor copies each API record (the direct path's record copies its fields)."""
+    [direct] = _records(direct=True, batch=True)
+    [emitted] = _records(direct=False, batch=True)
+    assert _fields(direct) == _fields(emitted)
+    assert direct.log_record.observed_timestamp and direct.log_record.context is not None
 
 
 def test_attribute_limits_are_applied_by_the_sdk_as_without_the_direct_path() -> None:

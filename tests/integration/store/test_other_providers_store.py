@@ -9,16 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from otel_llm import semconv
-from otel_llm.exporter import ClickHouseSpanExporter
 from otel_llm.fake_provider import FakeProvider, Script
 from otel_llm.query import ClickHouseSource
 from otel_llm.query.reads import usage_by
 from otel_llm.schema import sync_prices
+from tests.fixtures.sampling import AppPipeline
 from tests.fixtures.store import Store
+
+pytestmark = pytest.mark.totals
 
 MESSAGES = [{"role": "user", "content": "Say hello."}]
 # (provider, hand-computed cost of the call made below)
@@ -38,16 +38,14 @@ def traced_into_store(store: Store, store_dsn: str, meter_provider: Any) -> Iter
     from otel_llm.instrumentation.mistralai import MistralInstrumentor
 
     sync_prices(store.client, store.database)
-    exporter = ClickHouseSpanExporter(endpoint=store_dsn, database=store.database)
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app = AppPipeline(store_dsn, store.database)
     instrumentors = [MistralInstrumentor(), GroqInstrumentor(), CohereInstrumentor()]
     for instrumentor in instrumentors:
-        instrumentor.instrument(tracer_provider=provider, meter_provider=meter_provider)
-    yield store, exporter
+        instrumentor.instrument(meter_provider=meter_provider, **app.instrument_options)
+    yield store, app
     for instrumentor in instrumentors:
         instrumentor.uninstrument()
-    provider.shutdown()
+    app.close()
 
 
 def test_report_by_provider_shows_each_sdks_call_priced(
@@ -72,8 +70,8 @@ def test_report_by_provider_shows_each_sdks_call_priced(
         cohere_client.chat(model="command-a-03-2025", messages=MESSAGES)
     assert fake_provider.pending == []
 
-    (client, database), exporter = traced_into_store
-    assert exporter.force_flush(timeout_millis=30_000)
+    (client, database), app = traced_into_store
+    assert app.flush()
     until = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(hours=1)
     report = usage_by(ClickHouseSource(client), database, ("provider",), since, until, metrics=("calls", "cost_usd"))
     assert {row[0]: row[1:] for row in report.rows} == {p: (1, cost) for p, cost in EXPECTED.items()}
