@@ -201,13 +201,14 @@ class ExportWorker:
                 batch.not_before = min(batch.not_before, now)
             self._cond.notify_all()
         self._thread.join(bound)
-        with self._cond:  # still inside an insert or a connect: abandon it
-            self._give_up()
         if self._config.embedded and self._thread.is_alive():
             # An embedded store's open or insert is native code in this process: left running while
             # the interpreter exits, it crashes the app (a segfault at exit). It is local work, so
-            # wait for it; its batch then lands and is counted written after all.
+            # wait for it; its batch lands, and past the deadline the thread starts nothing new and
+            # counts only what never started as dropped (no warning for a batch that was stored).
             self._thread.join(EMBEDDED_CALL_GRACE_S)
+        with self._cond:  # still inside an insert or a connect: abandon it
+            self._give_up()
 
     def stats(self) -> ExportStats:
         with self._cond:

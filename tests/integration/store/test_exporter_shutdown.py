@@ -231,8 +231,12 @@ def test_an_abandoned_insert_that_lands_later_is_counted_written_not_dropped(sto
     assert (stats.dropped_spans, stats.buffered_spans, stats.received_spans) == (0, 0, 12)
 
 
-def test_an_embedded_insert_in_progress_is_waited_for_past_the_bound(store: Store, store_dsn: str) -> None:
-    """Abandoning chdb's native call while the interpreter exits crashed apps at exit (-11)."""
+def test_an_embedded_insert_in_progress_is_waited_for_past_the_bound(
+    store: Store, store_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Abandoning chdb's native call while the interpreter exits crashed apps at exit (-11); the
+    batch it stores is not announced as dropped (a user read "dropped 1 log records" for nothing)."""
+    caplog.set_level(logging.INFO, logger="otel_llm.exporter")
     sinks: list[_GatedSink] = []
     exporter = _gated_exporter(store, store_dsn, sinks, endpoint=store_dsn)
     exporter.export(finished_spans(12))
@@ -244,5 +248,24 @@ def test_an_embedded_insert_in_progress_is_waited_for_past_the_bound(store: Stor
     assert not exporter._worker._thread.is_alive()
     stats = exporter.stats()
     assert (stats.written_spans, stats.dropped_spans, stats.buffered_spans) == (12, 0, 0)
+    client, database = store
+    assert int(client.command(f"SELECT count() FROM `{database}`.otel_traces")) == 12
+    assert "dropped" not in caplog.text and "after shutdown" not in caplog.text
+
+
+def test_past_the_embedded_call_nothing_new_starts_and_only_the_rest_is_dropped(
+    store: Store, store_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sinks: list[_GatedSink] = []
+    exporter = _gated_exporter(store, store_dsn, sinks, endpoint=store_dsn)
+    exporter.export(finished_spans(12))
+    _wait_for(lambda: bool(sinks) and sinks[0].entered.is_set())
+    exporter.export(finished_spans(5))  # waits behind the insert in progress
+    opener = threading.Timer(1.0, sinks[0].gate.set)
+    opener.start()
+    exporter.shutdown()
+    stats = exporter.stats()
+    assert (stats.written_spans, stats.dropped_spans, stats.buffered_spans) == (12, 5, 0)
+    assert "dropped 5 spans at shutdown" in caplog.text
     client, database = store
     assert int(client.command(f"SELECT count() FROM `{database}`.otel_traces")) == 12
