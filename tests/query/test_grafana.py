@@ -27,6 +27,8 @@ from tests.cli.conftest import Call, Run, as_json, insert_calls, run  # noqa: F4
 from tests.fixtures import foreign_spans
 from tests.fixtures.store import Store
 
+pytestmark = pytest.mark.totals
+
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "otel-llm.json"
 D = dt.datetime

@@ -27,9 +27,10 @@ from otel_llm.query import ClickHouseSource
 from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
 from otel_llm.ui.server import QUERY_LIMITS
-from tests.cli.conftest import Call
+from tests.cli.conftest import SCOPE, Call
 from tests.collector.conftest import emit
 from tests.collector.harness import RunningCollector, start_collector
+from tests.fixtures.sampling import AppCall, export_calls
 from tests.fixtures.store import Store, insert_spans, span_row
 
 HOSTILE_FEATURE = '<script>alert("feature")</script>'
@@ -99,11 +100,11 @@ def insert_savings(store: Store, now: dt.datetime) -> None:
     insert_spans(store.client, store.database, rows)
 
 
-def insert_known(store: Store, calls: list[tuple[Call, str]]) -> None:
-    rows = [span_row(call.attributes(), at=call.at.replace(tzinfo=dt.timezone.utc), service=call.service,
-                     resource={semconv.DEPLOYMENT_ENVIRONMENT: env}, status="Error" if call.error else "Unset")
-            for call, env in calls]
-    insert_spans(store.client, store.database, rows)
+def insert_known(store: Store, dsn: str, calls: list[tuple[Call, str]]) -> None:
+    """The known calls through the real exporters (spans, or usage records under a sampler)."""
+    export_calls(dsn, store.database, [
+        AppCall(call.attributes(), call.at.replace(tzinfo=dt.timezone.utc), call.service,
+                {semconv.DEPLOYMENT_ENVIRONMENT: env}, call.error) for call, env in calls], SCOPE)
 
 
 def cli_json(known: KnownStore, dsn: str, capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
@@ -117,9 +118,9 @@ def cli_json(known: KnownStore, dsn: str, capsys: pytest.CaptureFixture[str], *a
 
 
 @pytest.fixture
-def known(store: Store) -> KnownStore:
+def known(store: Store, store_dsn: str) -> KnownStore:
     now = _now()
-    insert_known(store, known_calls(now))
+    insert_known(store, store_dsn, known_calls(now))
     since = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time())
     return KnownStore(store, since, now.replace(minute=0, second=0) + dt.timedelta(hours=1))
 

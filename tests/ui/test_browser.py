@@ -44,6 +44,7 @@ def _number(text: str | None) -> float | None:
     return None if text in (None, "null") else float(text)
 
 
+@pytest.mark.totals
 async def test_pages_load_clean_and_show_the_cli_numbers(
     dashboard: DashboardServer, known: KnownStore, store_dsn: str, capsys: pytest.CaptureFixture[str],
     chromium: str, tmp_path: Path, shots: Path,
@@ -122,6 +123,7 @@ async def test_savings_page_shows_what_advise_prints_and_links_to_the_calls(
         assert page.problems() == []
 
 
+@pytest.mark.totals
 async def test_filter_form_and_keyboard(dashboard: DashboardServer, known: KnownStore, chromium: str,
                                         tmp_path: Path) -> None:
     async with browser(chromium, tmp_path / "profile") as page:
@@ -146,12 +148,14 @@ async def test_filter_form_and_keyboard(dashboard: DashboardServer, known: Known
         assert page.problems() == []
 
 
+@pytest.mark.totals
 async def test_main_refreshes_without_a_reload(dashboard: DashboardServer, known: KnownStore, chromium: str,
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, store_dsn: str) -> None:
     async with browser(chromium, tmp_path / "profile") as page:
         await page.goto(f"{dashboard.url}overview?{known.window}&refresh=5")
         await page.evaluate("window.sameDocument = true")
-        insert_known(known.store, [(Call(known.until - dt.timedelta(minutes=30), "chat", cost="0.5"), "prod")])
+        late = Call(known.until - dt.timedelta(minutes=30), "chat", cost="0.5")
+        insert_known(known.store, store_dsn, [(late, "prod")])
         for _ in range(40):
             if await page.evaluate(_TOTAL_CALLS) == "9":
                 break

@@ -55,6 +55,7 @@ def api(server: DashboardServer, page: str, query: str) -> dict[str, Any]:
     return json.loads(body)
 
 
+@pytest.mark.totals
 def test_overview_json_equalscli_json(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     payload = api(dashboard, "overview", known.window)
@@ -67,6 +68,7 @@ def test_overview_json_equalscli_json(dashboard: DashboardServer, known: KnownSt
     assert [u["model"] for u in payload["data"]["unpriced"]] == ["mystery-model"]
 
 
+@pytest.mark.totals
 def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: KnownStore, store_dsn: str,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     users = api(dashboard, "users", known.window)["data"]["users"]
@@ -81,6 +83,7 @@ def test_users_and_calls_json_equal_the_cli(dashboard: DashboardServer, known: K
     assert [c["trace_id"] for c in calls["calls"]] == [c["trace_id"] for c in top["calls"]]
 
 
+@pytest.mark.totals
 def test_alert_states_are_what_alerts_check_says(known: KnownStore, store_dsn: str, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     rules_file = tmp_path / "rules.yaml"
@@ -274,6 +277,7 @@ def test_a_rule_the_store_cannot_answer_is_shown_unknown_and_the_others_evaluate
         client.close()
 
 
+@pytest.mark.totals
 def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: KnownStore) -> None:
     status, _, body = get(dashboard, f"/calls?{known.window}&feature=summarize")
     assert status == 200
@@ -284,6 +288,7 @@ def test_unknown_cost_is_a_dash_never_zero(dashboard: DashboardServer, known: Kn
     assert "$0.00</td>" not in row.group(0)
 
 
+@pytest.mark.totals
 def test_filters_narrow_the_numbers(dashboard: DashboardServer, known: KnownStore) -> None:
     everything = api(dashboard, "overview", known.window)["data"]["totals"]
     worker = api(dashboard, "overview", known.window + "&service=worker")["data"]["totals"]
