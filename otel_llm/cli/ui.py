@@ -92,7 +92,8 @@ def command(args: argparse.Namespace) -> int:
                         trace_url=_trace_url(args.trace_url), rules_origin=path or "the default rules",
                         advice_every=dt.timedelta(minutes=args.savings_every))
     # Two sessions of one store: the pages' and the background savings advice's, so that no page
-    # waits behind a long advise query (one session runs its queries one after another).
+    # waits behind a long advise query (one session runs its queries one after another). Through a
+    # collector (--collector) both reach its one SQL endpoint, which still runs them in turn.
     with open_source(args) as source, open_source(args) as advice_source:
         if isinstance(source, ClickHouseSource):
             source.limits = dict(QUERY_LIMITS)
