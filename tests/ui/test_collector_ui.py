@@ -23,8 +23,9 @@ import pytest
 from otel_llm.store import connect
 from otel_llm.ui.advice import THREAD_NAME
 from otel_llm.ui.pages import PAGES
+from otel_llm.ui.server import ADVICE_LIMITS
 from otel_llm_collector.sql import SqlEndpoint
-from otel_llm_collector.ui import make_dashboard
+from otel_llm_collector.ui import advice_endpoint, make_dashboard
 from tests.collector.conftest import reap  # noqa: F401 (reap: the collector fixture's cleanup)
 from tests.collector.harness import REPO, RunningCollector, start_collector
 from tests.ui.cdp import browser, chromium_or_skip
@@ -178,3 +179,14 @@ def test_pages_do_not_wait_behind_the_advice_computation(known: KnownStore, stor
         for endpoint in {id(e): e for e in (pages, slow)}.values():
             endpoint.cancel()
             endpoint.close()
+
+
+def test_the_advice_endpoint_runs_read_only_under_the_advice_limits(store_dsn: str) -> None:
+    endpoint = advice_endpoint(partial(connect, store_dsn), max_rows=100)
+    try:
+        body = json.loads(endpoint.run(
+            "SELECT getSetting('max_execution_time'), getSetting('max_memory_usage'), getSetting('readonly')"))
+    finally:
+        endpoint.close()
+    limits = [float(value) for value in body["rows"][0]]
+    assert limits == [ADVICE_LIMITS["max_execution_time"], ADVICE_LIMITS["max_memory_usage"], 1]
