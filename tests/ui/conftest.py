@@ -13,8 +13,8 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from otel_llm.cli import main
 from otel_llm.query import ClickHouseSource
 from otel_llm.store import connect
 from otel_llm.ui import DashboardServer, Settings, make_server
+from otel_llm.ui.advice import THREAD_NAME
 from otel_llm.ui.server import QUERY_LIMITS
 from tests.cli.conftest import SCOPE, Call
 from tests.collector.conftest import emit
@@ -123,6 +124,31 @@ def known(store: Store, store_dsn: str) -> KnownStore:
     insert_known(store, store_dsn, known_calls(now))
     since = dt.datetime.combine(now.date() - dt.timedelta(days=2), dt.time())
     return KnownStore(store, since, now.replace(minute=0, second=0) + dt.timedelta(hours=1))
+
+
+@dataclass
+class BusyAdvice:
+    """Each savings read (the advice thread's) first keeps its session busy for three seconds with
+    a real query (``SELECT sleep(3)``), as a 10M-call store's advise reads do; ``woke`` records
+    when each of those queries ended."""
+
+    started: threading.Event = field(default_factory=threading.Event)
+    woke: list[float] = field(default_factory=list)
+
+    def before(self, run: Callable[[str], object]) -> None:
+        """Called before every read with the session's way to run a query."""
+        if threading.current_thread().name == THREAD_NAME:
+            self.started.set()
+            run("SELECT sleep(3)")
+            self.woke.append(time.monotonic())
+
+    def answered_first(self, answered: float) -> bool:
+        """Whether a page answered at ``answered`` before the first busy query had ended."""
+        deadline = time.monotonic() + 60
+        while not self.woke and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert self.woke
+        return answered < self.woke[0]
 
 
 def wait_for_advice(server: DashboardServer, query: str, timeout: float = 120.0) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 
 from otel_llm.store import connect
-from otel_llm.ui.advice import THREAD_NAME
 from otel_llm.ui.pages import PAGES
 from otel_llm.ui.server import ADVICE_LIMITS
 from otel_llm_collector.sql import SqlEndpoint
@@ -29,7 +27,7 @@ from otel_llm_collector.ui import advice_endpoint, make_dashboard
 from tests.collector.conftest import reap  # noqa: F401 (reap: the collector fixture's cleanup)
 from tests.collector.harness import REPO, RunningCollector, start_collector
 from tests.ui.cdp import browser, chromium_or_skip
-from tests.ui.conftest import KnownStore, collector_with_calls
+from tests.ui.conftest import BusyAdvice, KnownStore, collector_with_calls
 
 UI_TOKEN = "collector-ui-token-0123456789"
 
@@ -137,20 +135,14 @@ def test_the_ui_setting_from_flag_environment_and_file(tmp_path: Path, monkeypat
 
 
 class _SlowAdviceEndpoint(SqlEndpoint):
-    """An endpoint whose savings reads (the advice thread's) each first keep its session busy for
-    three seconds with a real query, as a 10M-call store's advise reads do; ``woke`` records when
-    each of those queries ended."""
+    """An endpoint whose savings reads are each held up by a busy query (:class:`BusyAdvice`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.started = threading.Event()
-        self.woke: list[float] = []
+        self.busy = BusyAdvice()
 
     def run(self, query: str, parameters: Any = None) -> bytes:
-        if threading.current_thread().name == THREAD_NAME:
-            self.started.set()
-            super().run("SELECT sleep(3)")
-            self.woke.append(time.monotonic())
+        self.busy.before(lambda busy_sql: super(_SlowAdviceEndpoint, self).run(busy_sql))
         return super().run(query, parameters)
 
 
@@ -165,15 +157,11 @@ def test_pages_do_not_wait_behind_the_advice_computation(known: KnownStore, stor
     host = {"Host": "127.0.0.1:4318"}
     try:
         assert dashboard.respond("GET", f"/savings?{known.window}", host).status == 200  # queues the computation
-        assert slow.started.wait(60)
+        assert slow.busy.started.wait(60)
         reply = dashboard.respond("GET", f"/overview?{known.window}", host)
         answered = time.monotonic()
         assert reply.status == 200 and b"Spend" in reply.body
-        deadline = time.monotonic() + 60
-        while not slow.woke and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert slow.woke
-        assert (answered < slow.woke[0]) is own_endpoint
+        assert slow.busy.answered_first(answered) is own_endpoint
     finally:
         dashboard.advice.close()
         for endpoint in {id(e): e for e in (pages, slow)}.values():

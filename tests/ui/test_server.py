@@ -28,6 +28,7 @@ from otel_llm.ui.server import QUERY_LIMITS, ReadOnlySource
 from tests.ui.conftest import (
     HOSTILE_FEATURE,
     HOSTILE_USER,
+    BusyAdvice,
     KnownStore,
     cli_json,
     insert_savings,
@@ -172,20 +173,14 @@ def test_savings_page_answers_at_once_then_shows_what_advise_prints(
 
 
 class _SlowAdvice(ClickHouseSource):
-    """A store whose savings reads (the advice thread's) each first keep the engine busy for three
-    seconds with a real query, as a 10M-call store's advise reads do; ``woke`` records when each
-    of those queries ended."""
+    """A store whose savings reads are each held up by a busy query (:class:`BusyAdvice`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.started = threading.Event()
-        self.woke: list[float] = []
+        self.busy = BusyAdvice()
 
     def query(self, sql: str, parameters: Any = None, *, readonly: bool = False) -> Any:
-        if threading.current_thread().name == THREAD_NAME:
-            self.started.set()
-            super().query("SELECT sleep(3)", readonly=readonly)
-            self.woke.append(time.monotonic())
+        self.busy.before(lambda busy_sql: super(_SlowAdvice, self).query(busy_sql, readonly=readonly))
         return super().query(sql, parameters, readonly=readonly)
 
 
@@ -202,15 +197,11 @@ def test_pages_do_not_wait_behind_the_advice_computation(known: KnownStore, stor
     thread.start()
     try:
         assert get(server, f"/savings?{known.window}")[0] == 200  # queues the computation
-        assert slow.started.wait(60)
+        assert slow.busy.started.wait(60)
         status, _, body = get(server, f"/overview?{known.window}")
         answered = time.monotonic()
         assert status == 200 and "Spend" in body
-        deadline = time.monotonic() + 60
-        while not slow.woke and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert slow.woke
-        assert (answered < slow.woke[0]) is own_session
+        assert slow.busy.answered_first(answered) is own_session
     finally:
         server.shutdown()
         server.server_close()
