@@ -156,7 +156,8 @@ class Results:
     settings: str
 
 
-def _block_us(scenario: Scenario, calls: int, warmup: int, clock: Callable[[], int]) -> float:
+def median_us(scenario: Scenario, calls: int, warmup: int, clock: Callable[[], int]) -> float:
+    """The median µs of ``calls`` timed calls of ``scenario`` after ``warmup`` untimed ones."""
     for _ in range(warmup):
         scenario()
     samples = []
@@ -184,7 +185,7 @@ def run(rows: Sequence[Contender], build_scenarios: ScenarioBuilder, args: argpa
                 names = names or list(scenarios)
                 for name, scenario in scenarios.items():
                     if name not in contender.absent:
-                        rounds[(name, contender.name)].append(_block_us(scenario, args.calls, args.warmup, clock))
+                        rounds[(name, contender.name)].append(median_us(scenario, args.calls, args.warmup, clock))
             finally:
                 contender.off()
             tracer_provider.force_flush()  # export this block's spans outside the next block's timing
