@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import importlib
 import io
@@ -47,3 +48,13 @@ def package_at(rev: str) -> str:
     sys.path.insert(0, str(root))
     importlib.import_module(name)
     return name
+
+
+def before_and_after_args(description: str) -> tuple[argparse.Namespace, str]:
+    """The before/after benchmarks' options (``--baseline REV``, ``--rounds N``), and the name the
+    baseline's whole package is importable under (:func:`package_at`)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--baseline", default="d2703e9", help="git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=21)
+    args = parser.parse_args()
+    return args, package_at(args.baseline)

@@ -14,7 +14,6 @@ estimate's error is measured, not assumed.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib
 import json
@@ -24,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _baseline import package_at
+from _baseline import before_and_after_args
 
 from otel_llm import semconv
 from otel_llm.instrumentation import _fingerprint
@@ -121,11 +120,7 @@ def token_counts(chat: dict[str, Any]) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default="d2703e9", help="git revision to compare with")
-    parser.add_argument("--rounds", type=int, default=21)
-    args = parser.parse_args()
-    old = package_at(args.baseline)
+    args, old = before_and_after_args(__doc__.splitlines()[0])
     before = importlib.import_module(f"{old}.instrumentation._fingerprint")
     openai_before = importlib.import_module(f"{old}.instrumentation.openai._extract").request_parts
     anthropic_before = importlib.import_module(f"{old}.instrumentation.anthropic._extract").request_parts

@@ -13,11 +13,10 @@ decode is not counted here, it was paid before too).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from typing import Any
 
-from _baseline import package_at
+from _baseline import before_and_after_args
 from bench_fingerprint import KEY, chat_request, interleaved, single_turn_request
 from google.genai import types
 
@@ -61,11 +60,7 @@ def invoke_body(chat: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default="d2703e9", help="git revision to compare with")
-    parser.add_argument("--rounds", type=int, default=21)
-    args = parser.parse_args()
-    old = package_at(args.baseline)
+    args, old = before_and_after_args(__doc__.splitlines()[0])
     shape_before = importlib.import_module(f"{old}.instrumentation._fingerprint").request_shape
     gemini_before = importlib.import_module(f"{old}.instrumentation.google_genai._extract").request_parts
     bedrock_before = importlib.import_module(f"{old}.instrumentation.bedrock._extract")
