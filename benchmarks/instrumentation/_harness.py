@@ -134,7 +134,7 @@ def contenders(suites: Sequence[Suite]) -> tuple[list[Contender], list[str]]:
     return [row for row in rows.values() if row.name == BASELINE or row.instrumentors], left_out
 
 
-class _CountingExporter(SpanExporter):
+class CountingExporter(SpanExporter):
     """Discards spans, counting them per instrumentation scope."""
 
     def __init__(self) -> None:
@@ -170,7 +170,7 @@ def median_us(scenario: Scenario, calls: int, warmup: int, clock: Callable[[], i
 
 def run(rows: Sequence[Contender], build_scenarios: ScenarioBuilder, args: argparse.Namespace) -> Results:
     """Every contender's block of every scenario, interleaved over ``args.rounds`` shuffled rounds."""
-    exporter = _CountingExporter()
+    exporter = CountingExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
     meter_provider = MeterProvider()

@@ -39,33 +39,22 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import defaultdict
 from typing import Any
 
 import openai
+from _harness import CountingExporter
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_llm.fake_provider import FakeProvider
 
 MODEL = "gpt-4o-mini"
 _HOP_BY_HOP = {"transfer-encoding", "content-length", "connection", "date", "server"}
-
-
-class _Count(SpanExporter):
-    """Discards spans, counting them per instrumentation scope."""
-
-    def __init__(self) -> None:
-        self.by_scope: Counter[str] = Counter()
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.by_scope.update(s.instrumentation_scope.name if s.instrumentation_scope else "?" for s in spans)
-        return SpanExportResult.SUCCESS
 
 
 def _record() -> tuple[int, dict[str, str], bytes]:
@@ -123,7 +112,7 @@ def _time(chain: Any, calls: int) -> tuple[float, float]:
 
 def worker(name: str, calls: int, recorded: tuple[int, dict[str, str], bytes]) -> dict[str, Any]:
     """One contender in this process: median µs per call and spans per call by scope."""
-    counter = _Count()
+    counter = CountingExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(BatchSpanProcessor(counter))
     meter_provider = MeterProvider()

@@ -40,7 +40,7 @@ import statistics
 import time
 import urllib.request
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
@@ -50,10 +50,11 @@ import httpx  # LiteLLM's own HTTP client library
 import httpx2  # the openai SDK's
 import litellm
 import openai
+from _harness import CountingExporter
 from litellm.llms.custom_httpx.http_handler import HTTPHandler
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_llm.fake_provider import CHUNKS_HEADER, FakeProvider
 from otel_llm.instrumentation.litellm import LiteLLMInstrumentor
@@ -70,17 +71,6 @@ _BODIES = {
         {"model": "claude-sonnet-4-5", "max_tokens": 1024, "messages": MESSAGES, "stream": True},
     ),
 }
-
-
-class _Count(SpanExporter):
-    """Discards spans, counting them per instrumentation scope."""
-
-    def __init__(self) -> None:
-        self.by_scope: Counter[str] = Counter()
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.by_scope.update(s.instrumentation_scope.name if s.instrumentation_scope else "?" for s in spans)
-        return SpanExportResult.SUCCESS
 
 
 def _record(chunks: int) -> dict[str, Recorded]:
@@ -200,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chunks", type=int, default=50)
     args = parser.parse_args(argv)
 
-    exporter = _Count()
+    exporter = CountingExporter()
     tracer_provider = TracerProvider()
     processor = BatchSpanProcessor(exporter)
     tracer_provider.add_span_processor(processor)
