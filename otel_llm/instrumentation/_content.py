@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.trace import Span
@@ -97,9 +97,11 @@ class ContentPolicy:
         max_length = env_int(semconv.ENV_CONTENT_MAX_LENGTH, DEFAULT_MAX_LENGTH, minimum=1)
         return cls(_mode_from_env(), max_length, redactor)
 
-    @property
-    def enabled(self) -> bool:
-        return self.mode is not ContentMode.NO_CONTENT
+    # Read on every call: a field set once, not a property computed per read.
+    enabled: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "enabled", self.mode is not ContentMode.NO_CONTENT)
 
     def _clean(self, text: str) -> str:
         if self.redactor is not None:

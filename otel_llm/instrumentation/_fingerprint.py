@@ -115,7 +115,7 @@ class RequestLayout(NamedTuple):
     cache_keys: frozenset[str] = _EXPLICIT_CACHE_KEYS
     automatic_cache_min_tokens: int | None = None
     user_role: str = "user"
-    tool_result_types: Collection[str] = ("tool_result",)
+    tool_result_types: frozenset[str] = frozenset(["tool_result"])
     part_keys: tuple[str, ...] = ("messages", "system", "tools", "model")
     content_key: str = "content"
 
@@ -153,7 +153,7 @@ def make_parts(
 
 
 _MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
-_CHAT_LAYOUT = RequestLayout(cache_keys=frozenset(), tool_result_types=(), part_keys=("messages", "tools", "model"))
+_CHAT_LAYOUT = RequestLayout(cache_keys=frozenset(), tool_result_types=frozenset(), part_keys=("messages", "tools", "model"))
 
 
 def chat_request_parts(kwargs: Mapping[str, Any]) -> RequestParts:
@@ -262,7 +262,7 @@ def _get(obj: Any, name: str) -> Any:
     return fields.get(name) if fields is not None else None
 
 
-def _is_tool_result(block: Any, tool_result_types: Collection[str]) -> bool:
+def _is_tool_result(block: Any, tool_result_types: frozenset[str]) -> bool:
     """A content block that carries a tool result: typed so (Anthropic ``{"type": "tool_result"}``)
     or keyed so (Bedrock Converse ``{"toolResult": ...}``, a Gemini part's ``function_response``).
     Runs once per user message (on its first block, almost always the last): one lookup of the fields."""
@@ -271,6 +271,8 @@ def _is_tool_result(block: Any, tool_result_types: Collection[str]) -> bool:
         return False
     if fields.get("type") in tool_result_types:
         return True
+    if tool_result_types.isdisjoint(fields):  # the usual case, in C: no key names a tool result
+        return False
     return any(fields.get(name) is not None for name in tool_result_types)
 
 
@@ -290,12 +292,16 @@ def _turns(
         return 0, len(messages)
     if not tool_result_types:
         return turns, roles.index(user_role)
+    kinds = tool_result_types if type(tool_result_types) is frozenset else frozenset(tool_result_types)
     turns, first = 0, len(messages)
-    for index in [i for i, role in enumerate(roles) if role == user_role]:
-        content = _get(messages[index], content_key)
+    for index, role in enumerate(roles):
+        if role != user_role:
+            continue
+        message = messages[index]
+        content = message.get(content_key) if type(message) is dict else _get(message, content_key)
         # The first block decides almost always: a question's first block is no tool result.
-        if (type(content) is list and content and _is_tool_result(content[0], tool_result_types)
-                and all(_is_tool_result(b, tool_result_types) for b in content)):
+        if (type(content) is list and content and _is_tool_result(content[0], kinds)
+                and all(_is_tool_result(b, kinds) for b in content)):
             continue
         if not turns:
             first = index

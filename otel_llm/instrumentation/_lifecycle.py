@@ -144,7 +144,6 @@ class Telemetry:
             report_bug("lifecycle.request_shape", exc)
             return NO_SHAPE
 
-    @guard("lifecycle.start_call")
     def start_call(
         self,
         *,
@@ -162,32 +161,39 @@ class Telemetry:
         ``request`` describes the request for its shape attributes (fingerprints, sizes; never
         content); every SDK package passes one. ``start_time_ns`` (epoch ns) backdates the call:
         a framework knows only after its model call returned that no provider SDK of ours traced
-        it (``_nesting``), and its own span must still cover the call.
+        it (``_nesting``), and its own span must still cover the call. Guarded by its own
+        ``try`` rather than ``@guard``: it runs on every call, and a decorator is a frame more.
         """
-        base: dict[str, Any] = {
-            semconv.GEN_AI_OPERATION_NAME: operation,
-            semconv.GEN_AI_PROVIDER_NAME: provider,
-        }
-        if request_model:
-            base[semconv.GEN_AI_REQUEST_MODEL] = request_model
-        if server_address:
-            base[semconv.SERVER_ADDRESS] = server_address
-        if server_port:
-            base[semconv.SERVER_PORT] = server_port
-        scope = current_model_scope()
-        if scope is None:
-            tags = current_tag_attributes()
-        else:  # inside a framework's model invocation: it names the work (``_nesting``)
-            scope.traced_calls += 1
-            # The app's tag > the scope's (workflow) feature > OTEL_LLM_DEFAULT_FEATURE.
-            tags = {**scope.attributes, **current_tag_attributes(scope.attributes.get(semconv.OTEL_LLM_FEATURE))}
-        shape = self._shape(request) if request is not None and self.record_shape else NO_SHAPE
-        span_attrs = {**attributes, **shape.attributes, **tags, **base}
-        name = f"{operation} {request_model}" if request_model else operation
-        span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=span_attrs, start_time=start_time_ns)
-        # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).
-        record = span_attrs if self.logger is not None and not span_is_exported(span) else None
-        return LLMCall(self, span, base, tags, record, shape, start_time_ns)  # base: its metric attributes
+        try:
+            base: dict[str, Any] = {
+                semconv.GEN_AI_OPERATION_NAME: operation,
+                semconv.GEN_AI_PROVIDER_NAME: provider,
+            }
+            if request_model:
+                base[semconv.GEN_AI_REQUEST_MODEL] = request_model
+            if server_address:
+                base[semconv.SERVER_ADDRESS] = server_address
+            if server_port:
+                base[semconv.SERVER_PORT] = server_port
+            scope = current_model_scope()
+            if scope is None:
+                tags = current_tag_attributes()
+            else:  # inside a framework's model invocation: it names the work (``_nesting``)
+                scope.traced_calls += 1
+                # The app's tag > the scope's (workflow) feature > OTEL_LLM_DEFAULT_FEATURE.
+                tags = {**scope.attributes, **current_tag_attributes(scope.attributes.get(semconv.OTEL_LLM_FEATURE))}
+            shape = self._shape(request) if request is not None and self.record_shape else NO_SHAPE
+            span_attrs = {**attributes, **shape.attributes, **tags, **base}
+            name = f"{operation} {request_model}" if request_model else operation
+            span = self.tracer.start_span(
+                name, kind=SpanKind.CLIENT, attributes=span_attrs, start_time=start_time_ns
+            )
+            # Sampled out: keep what the span would carry (the SDK copied span_attrs if it records).
+            record = span_attrs if self.logger is not None and not span_is_exported(span) else None
+            return LLMCall(self, span, base, tags, record, shape, start_time_ns)  # base: its metric attributes
+        except Exception as exc:
+            report_bug("lifecycle.start_call", exc)
+            return None
 
 
 class LLMCall:
@@ -273,7 +279,6 @@ class LLMCall:
             self._record[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = elapsed
         self._telemetry.time_to_first_chunk.record(elapsed, self._metric_attrs)
 
-    @guard("lifecycle.record_response")
     def record_response(
         self, attributes: Mapping[str, Any], usage: Usage | None, *, service_tier: str | None = None
     ) -> None:
@@ -281,27 +286,31 @@ class LLMCall:
 
         The service tier for pricing defaults to the one the response reports. Everything goes
         to the span in one ``set_attributes``: the SDK's per-call cost is a large part of ours.
+        Guarded by its own ``try`` (a bug here is logged once, the call is unaffected).
         """
-        merged = dict(attributes)
-        response_model = attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
-        if response_model:
-            self._metric_attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
-        if usage is not None and not usage.is_empty:
-            suspect = suspect_reason(usage)
-            if suspect is None:
-                tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
-                suspect = self._add_cost_attributes(merged, usage, response_model, tier)
-            if suspect is None:
-                self._usage = usage
-                self._add_usage_attributes(merged, usage)
-                if usage.input_tokens:
-                    merged.update(self._shape.with_usage(usage.input_tokens))
-            else:
-                self._add_usage_attributes(merged, within_int64(usage))
-                self._flag_suspect(merged, suspect, response_model)
-        self.span.set_attributes(merged)
-        if self._record is not None:
-            self._record.update(merged)
+        try:
+            merged = dict(attributes)
+            response_model = attributes.get(semconv.GEN_AI_RESPONSE_MODEL)
+            if response_model:
+                self._metric_attrs[semconv.GEN_AI_RESPONSE_MODEL] = response_model
+            if usage is not None and not usage.is_empty:
+                suspect = suspect_reason(usage)
+                if suspect is None:
+                    tier = service_tier or attributes.get(semconv.GEN_AI_RESPONSE_SERVICE_TIER)
+                    suspect = self._add_cost_attributes(merged, usage, response_model, tier)
+                if suspect is None:
+                    self._usage = usage
+                    self._add_usage_attributes(merged, usage)
+                    if usage.input_tokens:
+                        merged.update(self._shape.with_usage(usage.input_tokens))
+                else:
+                    self._add_usage_attributes(merged, within_int64(usage))
+                    self._flag_suspect(merged, suspect, response_model)
+            self.span.set_attributes(merged)
+            if self._record is not None:
+                self._record.update(merged)
+        except Exception as exc:
+            report_bug("lifecycle.record_response", exc)
 
     def _flag_suspect(self, attrs: dict[str, Any], reason: str, response_model: str | None) -> None:
         """Impossible usage: flagged and counted as unpriced; no cost, no token metric, no budget charge.

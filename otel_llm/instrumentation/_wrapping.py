@@ -42,7 +42,7 @@ from typing import Any
 import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
 
 from otel_llm.instrumentation import _observers
 from otel_llm.instrumentation._content import Message, Part
@@ -69,6 +69,11 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _INSIDE_KEY = otel_context.create_key("otel_llm.inside_call")
+# The keys OpenTelemetry's ``suppress_instrumentation()`` sets: the context's own, and the plain
+# string older instrumentations read (``is_instrumentation_enabled`` checks both; read here
+# directly, from the one context read per call, instead of through two more reads of it).
+_SUPPRESS_KEY = _SUPPRESS_INSTRUMENTATION_KEY
+_SUPPRESS_KEY_PLAIN = "suppress_instrumentation"
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
 WrapperFactory = Callable[[Telemetry], Wrapper]
@@ -151,19 +156,22 @@ def inside_llm_call() -> bool:
     return bool(otel_context.get_value(_INSIDE_KEY))
 
 
-def _should_trace() -> bool:
+def _should_trace(context: otel_context.Context | None = None) -> bool:
     """Not when instrumentation is suppressed, inside one of our calls, or inside another
-    project's inference span that asked the layers below to stay silent (``_nesting``)."""
-    if not is_instrumentation_enabled():
-        return False
-    context = otel_context.get_current()  # once, for both of our keys
-    return not (context.get(_INSIDE_KEY) or context.get(OPENLLMETRY_SUPPRESS_KEY))
+    project's inference span that asked the layers below to stay silent (``_nesting``).
+    ``context``: the current context when the caller has read it already (read once per call)."""
+    if context is None:
+        context = otel_context.get_current()
+    return not (context.get(_INSIDE_KEY) or context.get(OPENLLMETRY_SUPPRESS_KEY) or context.get(_SUPPRESS_KEY)
+                or context.get(_SUPPRESS_KEY_PLAIN))
 
 
-def _context_of(call: LLMCall) -> otel_context.Context:
-    """The current context with the call's span and both "inside" marks: two copies of it where
-    ``set_value`` per key would make three (a context is an immutable dict, copied per change)."""
-    marked = otel_context.Context({**otel_context.get_current(), _INSIDE_KEY: True, OPENLLMETRY_SUPPRESS_KEY: True})
+def _context_of(call: LLMCall, context: otel_context.Context | None = None) -> otel_context.Context:
+    """``context`` (default: the current one) with the call's span and both "inside" marks: two
+    copies of it where ``set_value`` per key would make three (a context is an immutable dict)."""
+    if context is None:
+        context = otel_context.get_current()
+    marked = otel_context.Context({**context, _INSIDE_KEY: True, OPENLLMETRY_SUPPRESS_KEY: True})
     return trace.set_span_in_context(call.span, marked)
 
 
@@ -185,11 +193,16 @@ def call_context(call: LLMCall) -> Iterator[None]:
 def _begin(
     handler: CallHandler, telemetry: Telemetry, instance: Any, kwargs: dict[str, Any]
 ) -> tuple[LLMCall | None, dict[str, Any], object | None]:
+    """Start the call (unless ``_should_trace`` says no) and make its context current;
+    (None, kwargs, None): call through untraced. The current context is read once for both."""
     try:
+        context = otel_context.get_current()
+        if not _should_trace(context):
+            return None, kwargs, None
         call, call_kwargs = handler.begin(telemetry, instance, kwargs)
         if call is None:
             return None, kwargs, None
-        return call, call_kwargs, otel_context.attach(_context_of(call))
+        return call, call_kwargs, otel_context.attach(_context_of(call, context))
     except Exception as exc:
         report_bug(f"{type(handler).__name__}.begin", exc)
         return None, kwargs, None
@@ -232,7 +245,7 @@ def _complete(handler: CallHandler, call: LLMCall, result: Any) -> Any:
 def sync_call(handler: CallHandler) -> WrapperFactory:
     def factory(telemetry: Telemetry) -> Wrapper:
         def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            if not telemetry.active or not _should_trace():
+            if not telemetry.active:
                 return wrapped(*args, **kwargs)
             call, call_kwargs, token = _begin(handler, telemetry, instance, kwargs)
             if call is None:
@@ -256,7 +269,7 @@ def sync_call(handler: CallHandler) -> WrapperFactory:
 def async_call(handler: CallHandler) -> WrapperFactory:
     def factory(telemetry: Telemetry) -> Wrapper:
         async def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-            if not telemetry.active or not _should_trace():
+            if not telemetry.active:
                 return await wrapped(*args, **kwargs)
             call, call_kwargs, token = _begin(handler, telemetry, instance, kwargs)
             if call is None:

@@ -175,7 +175,7 @@ def invoke_request_attributes(
 # ``cache_control`` in an InvokeModel body. Bedrock caches nothing without them.
 _CACHE_MARKERS = frozenset(["cachePoint", "cache_control"])
 # Tool results go back in a "user" message: Converse/Nova ``toolResult`` blocks, Anthropic ``tool_result``.
-_TOOL_RESULTS = ("toolResult", "tool_result")
+_TOOL_RESULTS = frozenset(["toolResult", "tool_result"])
 # Not the request the model sees: labels for the invocation logs (``requestMetadata``).
 _CONVERSE_PARTS = ("messages", "system", "modelId", "requestMetadata")
 _BODY_PARTS = ("messages", "system", "tools")

@@ -8,7 +8,8 @@ go through the same reader, and a value of the wrong type is dropped, never reco
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from enum import Enum
+from typing import Any, NamedTuple
 
 from otel_llm import semconv
 from otel_llm.instrumentation._fingerprint import RequestLayout, RequestParts, make_parts
@@ -20,6 +21,7 @@ __all__ = [
     "embed_usage",
     "field",
     "model_name",
+    "read_request",
     "request_attributes",
     "request_parts",
     "response_attributes",
@@ -73,17 +75,15 @@ def field(obj: Any, name: str) -> Any:
 
 
 def _enum_text(value: Any) -> str | None:
-    """The wire string of an SDK enum (``FinishReason.STOP`` -> ``STOP``) or of a plain string."""
-    value = getattr(value, "value", value)
+    """The wire string of an SDK enum (``FinishReason.STOP`` -> ``STOP``) or of a plain string.
+    An enum's is read as its ``_value_`` (what the ``value`` property returns, without the property)."""
+    if type(value) is not str:
+        value = value._value_ if isinstance(value, Enum) else getattr(value, "value", value)
     return value if isinstance(value, str) and value else None
 
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _number(value: Any) -> float | int | None:
-    return value if isinstance(value, _NUMBER) and not isinstance(value, bool) else None
 
 
 def model_name(model: Any) -> str | None:
@@ -104,53 +104,115 @@ def model_name(model: Any) -> str | None:
 
 def service_tier(config: Any) -> str | None:
     """The tier the request asked for (``config.service_tier``), when it has prices of its own."""
-    tier = _enum_text(field(config, "service_tier"))
+    return _priced_tier(field(config, "service_tier"))
+
+
+def _priced_tier(value: Any) -> str | None:
+    tier = _enum_text(value)
     return tier.lower() if tier and tier.lower() in _PRICED_TIERS else None
 
 
 def request_attributes(kwargs: Mapping[str, Any], *, stream: bool = False) -> dict[str, Any]:
     """Request attributes from ``model``/``config`` of a generate or embed call."""
+    return _attributes(model_name(kwargs.get("model")), _config_fields(kwargs.get("config")), stream)
+
+
+def _attributes(model: str | None, config: Mapping[str, Any], stream: bool) -> dict[str, Any]:
+    """The request attributes from the model and the config's given fields (``_config_fields``)."""
     attrs: dict[str, Any] = {}
-    model = model_name(kwargs.get("model"))
     if model:
         attrs[semconv.GEN_AI_REQUEST_MODEL] = model
     if stream:
         attrs[semconv.GEN_AI_REQUEST_STREAM] = True
-    config = kwargs.get("config")
-    if config is None:
+    if not config:
         return attrs
     for name, key in _NUMERIC_CONFIG:
-        value = _number(field(config, name))
-        if value is not None:
+        value = config.get(name)
+        if value is not None and isinstance(value, _NUMBER) and not isinstance(value, bool):
             attrs[key] = value
-    max_tokens = _int(field(config, "max_output_tokens"))
+    max_tokens = _int(config.get("max_output_tokens"))
     if max_tokens is not None:
         attrs[semconv.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
-    seed = _int(field(config, "seed"))
+    seed = _int(config.get("seed"))
     if seed is not None:
         attrs[semconv.GEN_AI_REQUEST_SEED] = seed
-    count = _int(field(config, "candidate_count"))
+    count = _int(config.get("candidate_count"))
     if count is not None and count != 1:
         attrs[semconv.GEN_AI_REQUEST_CHOICE_COUNT] = count
-    stops = field(config, "stop_sequences")
+    stops = config.get("stop_sequences")
     if isinstance(stops, Sequence) and not isinstance(stops, str) and stops and all(isinstance(s, str) for s in stops):
         attrs[semconv.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stops)
-    mime = field(config, "response_mime_type")
+    mime = config.get("response_mime_type")
     if isinstance(mime, str) and mime:
         attrs[semconv.GEN_AI_OUTPUT_TYPE] = "json" if mime == "application/json" else "text"
     return attrs
 
 
+class GeminiRequest(NamedTuple):
+    """What a call's span needs from its request, read in one pass over the config (a pydantic
+    model of some forty fields, read once instead of once per reader)."""
+
+    model: str | None
+    attributes: dict[str, Any]
+    parts: RequestParts
+    service_tier: str | None
+
+
+def read_request(kwargs: Mapping[str, Any], *, stream: bool = False, embeddings: bool = False) -> GeminiRequest:
+    """The request's model, attributes, parts (for its shape) and priced service tier."""
+    model = model_name(kwargs.get("model"))
+    config = _config_fields(kwargs.get("config"))
+    return GeminiRequest(
+        model,
+        _attributes(model, config, stream),
+        _parts(model, kwargs, config, embeddings),
+        _priced_tier(config.get("service_tier")) if config else None,
+    )
+
+
+_MAPPING, _MODEL, _OTHER = "mapping", "model", "other"
+_READ_AS: dict[type, str] = {}  # how each type's fields are read, per type (a handful)
+
+
+def _fields(obj: Any) -> Mapping[str, Any]:
+    """The fields of an SDK model (pydantic keeps them in ``__dict__``) or of a dict, to read
+    several with plain ``get``s: a response's dozen reads cost one look-up each, not a call each.
+    Another object is read through ``field`` (its attributes may be properties)."""
+    kind = type(obj)
+    if kind is dict:
+        return obj
+    how = _READ_AS.get(kind)
+    if how is None:
+        how = _READ_AS[kind] = _MAPPING if issubclass(kind, Mapping) else (
+            _MODEL if hasattr(kind, "__pydantic_fields__") else _OTHER)
+    if how is _MODEL:
+        return obj.__dict__
+    return obj if how is _MAPPING else _FieldReader(obj)
+
+
+class _FieldReader:
+    """``field`` of one object with a Mapping's ``get``, for what ``_fields`` cannot read directly."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def get(self, name: str) -> Any:
+        return field(self._obj, name)
+
+
 def response_attributes(response: Any) -> dict[str, Any]:
     """id, model version and finish reasons of a ``GenerateContentResponse`` (or a stream chunk)."""
     attrs: dict[str, Any] = {}
-    response_id = field(response, "response_id")
+    fields = _fields(response)
+    response_id = fields.get("response_id")
     if isinstance(response_id, str) and response_id:
         attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
-    model = field(response, "model_version")
+    model = fields.get("model_version")
     if isinstance(model, str) and model:
         attrs[semconv.GEN_AI_RESPONSE_MODEL] = model
-    reasons = finish_reasons(response)
+    reasons = _finish_reasons(fields.get("candidates"))
     if reasons:
         attrs[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = reasons
     return attrs
@@ -158,10 +220,13 @@ def response_attributes(response: Any) -> dict[str, Any]:
 
 def finish_reasons(response: Any) -> list[str]:
     """Each candidate's finish reason, lower-cased as the semconv examples spell them."""
-    candidates = field(response, "candidates")
+    return _finish_reasons(field(response, "candidates"))
+
+
+def _finish_reasons(candidates: Any) -> list[str]:
     if not isinstance(candidates, Sequence):
         return []
-    reasons = [_enum_text(field(c, "finish_reason")) for c in candidates]
+    reasons = [_enum_text(_fields(c).get("finish_reason")) for c in candidates]
     return [r.lower() for r in reasons if r]
 
 
@@ -173,15 +238,16 @@ def usage_from_metadata(metadata: Any) -> Usage | None:
     """
     if metadata is None:
         return None
-    candidates = field(metadata, "candidates_token_count")
+    fields = _fields(metadata)
+    candidates = fields.get("candidates_token_count")
     if candidates is None:
-        candidates = field(metadata, "response_token_count")
+        candidates = fields.get("response_token_count")
     usage = gemini_usage(
-        field(metadata, "prompt_token_count"),
+        fields.get("prompt_token_count"),
         candidates,
-        cached_content_token_count=field(metadata, "cached_content_token_count") or 0,
-        thoughts_token_count=field(metadata, "thoughts_token_count") or 0,
-        tool_use_prompt_token_count=field(metadata, "tool_use_prompt_token_count") or 0,
+        cached_content_token_count=fields.get("cached_content_token_count") or 0,
+        thoughts_token_count=fields.get("thoughts_token_count") or 0,
+        tool_use_prompt_token_count=fields.get("tool_use_prompt_token_count") or 0,
     )
     return None if usage.is_empty else usage
 
@@ -215,7 +281,7 @@ _SHAPE_PARTS = ("system_instruction", "tools")
 # Explicit cache use: a cache made with ``caches.create`` named in the request.
 _EXPLICIT_CACHE = frozenset(["cached_content"])
 # A function's result goes back as a "user" message of ``function_response`` parts: an agent step, no turn.
-_TOOL_RESULTS = ("function_response", "functionResponse")
+_TOOL_RESULTS = frozenset(["function_response", "functionResponse"])
 # Implicit caching is "enabled by default for all Gemini 2.5 and newer models"
 # (https://ai.google.dev/gemini-api/docs/caching), from each model's minimum (``pricing.caching``).
 _NO_IMPLICIT_CACHE = ("gemini-1.", "gemini-2.0-", "gemini-pro", "gemini-exp")
@@ -312,8 +378,10 @@ def request_parts(kwargs: Mapping[str, Any], *, embeddings: bool = False) -> Req
     ``config.system_instruction`` and ``config.tools``, the other config fields as parameters;
     ``config.cached_content`` is an explicit cache use, and Gemini 2.5+ caches a long prefix by
     itself (:func:`implicit_cache_min_tokens`). Texts to embed are no conversation: a parameter."""
-    model = model_name(kwargs.get("model"))
-    params = _config_fields(kwargs.get("config"))
+    return _parts(model_name(kwargs.get("model")), kwargs, _config_fields(kwargs.get("config")), embeddings)
+
+
+def _parts(model: str | None, kwargs: Mapping[str, Any], params: dict[str, Any], embeddings: bool) -> RequestParts:
     if embeddings:
         return RequestParts(model=model, params={**params, "contents": kwargs.get("contents")})
     tools = params.get("tools")

@@ -19,10 +19,8 @@ from otel_llm.instrumentation._stream import AsyncStreamProxy, SyncStreamProxy
 from otel_llm.instrumentation._wrapping import CallHandler, call_context
 from otel_llm.instrumentation.google_genai._extract import (
     embed_usage,
-    request_attributes,
-    request_parts,
+    read_request,
     response_attributes,
-    service_tier,
     usage_from_response,
 )
 from otel_llm.instrumentation.google_genai._messages import request_content, response_content
@@ -31,16 +29,32 @@ from otel_llm.instrumentation.google_genai._streams import GenerateStreamRecorde
 __all__ = ["ContentHandler", "EmbedHandler", "StreamHandler", "api_endpoint"]
 
 
+# The endpoint of each API client's settings, by (base URL, vertexai): the same for every call of
+# a client, so it is worked out once per setting (a handful per program).
+_ENDPOINTS: dict[tuple[object, bool], ClientEndpoint] = {}
+_MAX_ENDPOINTS = 256
+
+
 def api_endpoint(api_client: Any) -> ClientEndpoint:
     """Provider, host and port of a ``BaseApiClient``: Vertex AI when ``vertexai=True``, else Gemini.
 
     A base URL that is not Google's (a proxy, the fake provider) keeps the SDK's own provider, so
     its calls are still priced at Gemini's (or Vertex's) prices.
     """
-    options = getattr(api_client, "_http_options", None)
-    base_url = getattr(options, "base_url", None)
-    host, port = endpoint_of(base_url) if isinstance(base_url, str) else (None, None)
-    if getattr(api_client, "vertexai", False) is True:
+    base_url = getattr(getattr(api_client, "_http_options", None), "base_url", None)
+    vertexai = getattr(api_client, "vertexai", False) is True
+    key = (base_url if isinstance(base_url, str) else None, vertexai)
+    endpoint = _ENDPOINTS.get(key)
+    if endpoint is None:
+        if len(_ENDPOINTS) >= _MAX_ENDPOINTS:
+            _ENDPOINTS.clear()
+        endpoint = _ENDPOINTS[key] = _endpoint(*key)
+    return endpoint
+
+
+def _endpoint(base_url: str | None, vertexai: bool) -> ClientEndpoint:
+    host, port = endpoint_of(base_url) if base_url is not None else (None, None)
+    if vertexai:
         return ClientEndpoint(semconv.PROVIDER_GCP_VERTEX_AI, host, port)
     return ClientEndpoint(provider_for_host(host, semconv.PROVIDER_GCP_GEMINI), host, port)
 
@@ -49,18 +63,18 @@ def _start(
     telemetry: Telemetry, instance: Any, kwargs: dict[str, Any], operation: str, *, stream: bool = False
 ) -> LLMCall | None:
     provider, host, port = api_endpoint(getattr(instance, "_api_client", None))
-    attributes = request_attributes(kwargs, stream=stream)
+    request = read_request(kwargs, stream=stream, embeddings=operation == semconv.OP_EMBEDDINGS)
     call = telemetry.start_call(
         operation=operation,
         provider=provider,
-        request_model=attributes.get(semconv.GEN_AI_REQUEST_MODEL),
-        attributes=attributes,
+        request_model=request.model,
+        attributes=request.attributes,
         server_address=host,
         server_port=port,
-        request=request_parts(kwargs, embeddings=operation == semconv.OP_EMBEDDINGS),
+        request=request.parts,
     )
     if call is not None:
-        call.state = service_tier(kwargs.get("config"))
+        call.state = request.service_tier
         if telemetry.content.enabled:
             system, inputs = request_content(kwargs)
             telemetry.content.record(call.span, input_messages=inputs, system_instructions=system)

@@ -149,7 +149,7 @@ def _layout(automatic: int | None, responses_api: bool) -> RequestLayout:
     if layout is None:
         layout = _LAYOUTS[(automatic, responses_api)] = RequestLayout(
             cache_keys=frozenset() if automatic is not None else _CACHE_KEYS,
-            automatic_cache_min_tokens=automatic, tool_result_types=(),
+            automatic_cache_min_tokens=automatic, tool_result_types=frozenset(),
             part_keys=_RESPONSES_PARTS if responses_api else _CHAT_PARTS)
     return layout
 
