@@ -41,9 +41,21 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 
 from otel_llm.fake_provider import CHUNKS_HEADER
 
-__all__ = ["BASELINE", "OURS", "Candidate", "Contender", "Results", "Suite", "main", "recorded_reply", "run", "table"]
+__all__ = [
+    "BASELINE", "OURS", "SYSTEM", "TURNS", "Candidate", "Contender", "Results", "Suite", "main", "recorded_reply",
+    "run", "table",
+]
 
 BASELINE = "baseline"
+# A realistic conversation for the "chat of 9 turns" scenarios: a 1.6 KB system prompt, eight
+# earlier turns of about 230 characters, and the question (roles as Bedrock and OpenAI name them).
+SYSTEM = (
+    "You are the support assistant of Acme Corp. Answer briefly, cite the policy section, and never "
+    "promise refunds beyond the policy. "
+) * 12
+_EARLIER = "Some earlier part of the conversation about an order. " * 4
+TURNS = [("user" if i % 2 == 0 else "assistant", f"Turn {i}: {_EARLIER}") for i in range(8)]
+TURNS.append(("user", "So, can I return the blender I bought 40 days ago?"))
 OURS = "otel-llm"
 Scenario = Callable[[], object]
 ScenarioBuilder = Callable[[], Mapping[str, Scenario]]
@@ -64,11 +76,13 @@ def recorded_reply(url: str, body: str, chunks: int) -> tuple[int, dict[str, str
 @dataclass(frozen=True)
 class Candidate:
     """One instrumentation of one suite: its row name, a function returning the instrumentor
-    (raising ImportError when it is not installed), and notes for scenarios it skips by design."""
+    (raising ImportError when it is not installed), notes for scenarios it skips by design, and
+    ``only``: the scenarios it is measured on (None: all of its suite's)."""
 
     name: str
     make: Callable[[], Any]
     notes: Mapping[str, str] = field(default_factory=dict)
+    only: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,8 @@ def contenders(suites: Sequence[Suite]) -> tuple[list[Contender], list[str]]:
             else:
                 row.instrumentors.append(instrumentor)
                 row.notes.update(candidate.notes)
+                if candidate.only is not None:
+                    row.absent.update(name for name in suite.scenarios if name not in candidate.only)
     return [row for row in rows.values() if row.name == BASELINE or row.instrumentors], left_out
 
 

@@ -30,7 +30,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
-from _harness import OURS, Candidate, Suite, main, recorded_reply
+from _floor import SdkFloor
+from _harness import OURS, SYSTEM, TURNS, Candidate, Suite, main, recorded_reply
 from botocore.awsrequest import AWSResponse
 
 from otel_llm.fake_provider import FakeProvider
@@ -43,6 +44,8 @@ ANTHROPIC_BODY = json.dumps(
 )
 Recorded = tuple[int, dict[str, str], bytes]
 NOT_BEDROCK = "s3 list_buckets"
+CHAT = "converse, chat of 9 turns"
+PLAIN = ("converse", CHAT, "invoke_model")
 
 
 class _Raw(io.BytesIO):
@@ -89,8 +92,13 @@ def _scenarios(bedrock: Any, s3: Any) -> dict[str, Callable[[], object]]:
     def converse_stream() -> object:
         return sum(1 for _ in bedrock.converse_stream(modelId=MODEL, messages=MESSAGES)["stream"])
 
+    messages = [{"role": role, "content": [{"text": text}]} for role, text in TURNS]
     return {
         "converse": lambda: bedrock.converse(modelId=MODEL, messages=MESSAGES),
+        CHAT: lambda: bedrock.converse(
+            modelId=MODEL, messages=messages, system=[{"text": SYSTEM}],
+            inferenceConfig={"maxTokens": 256, "temperature": 0.2},
+        ),
         "converse_stream": converse_stream,
         "invoke_model": lambda: bedrock.invoke_model(modelId=MODEL, body=ANTHROPIC_BODY)["body"].read(),
         NOT_BEDROCK: lambda: s3.list_buckets(),
@@ -116,11 +124,13 @@ def _openllmetry() -> Any:
 
 SUITE = Suite(
     title=lambda args: f"boto3 {boto3.__version__} ({args.chunks}-delta stream)",
-    scenarios=("converse", "converse_stream", "invoke_model", NOT_BEDROCK),
+    scenarios=("converse", CHAT, "converse_stream", "invoke_model", NOT_BEDROCK),
     candidates=(
         Candidate(OURS, BedrockInstrumentor),
         Candidate("official", _official),
         Candidate("OpenLLMetry", _openllmetry, {NOT_BEDROCK: "does not trace non-Bedrock calls"}),
+        # otel-llm's span on converse: 12 attributes at start, 16 from the response.
+        Candidate("SDK floor", lambda: SdkFloor("botocore.client", "BaseClient._make_api_call", 12, 16), only=PLAIN),
     ),
     prepare=_prepare,
 )

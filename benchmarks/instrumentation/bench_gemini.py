@@ -28,7 +28,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from _harness import OURS, Candidate, Suite, main, recorded_reply
+from _floor import SdkFloor
+from _harness import OURS, SYSTEM, TURNS, Candidate, Suite, main, recorded_reply
 from google import genai
 from google.genai import types
 
@@ -37,6 +38,8 @@ from otel_llm.instrumentation.google_genai import GoogleGenAIInstrumentor
 
 MODEL = "gemini-2.5-flash"
 PROMPT = "Summarize the quarterly report in one sentence."
+CHAT = "generate_content, chat of 9 turns"
+PLAIN = ("generate_content", CHAT)
 Recorded = tuple[int, dict[str, str], bytes]
 
 
@@ -72,8 +75,11 @@ def _scenarios(client: genai.Client) -> dict[str, Callable[[], object]]:
     def stream() -> object:
         return sum(1 for _ in client.models.generate_content_stream(model=MODEL, contents=PROMPT))
 
+    contents = [{"role": "model" if role == "assistant" else "user", "parts": [{"text": text}]} for role, text in TURNS]
+    config = types.GenerateContentConfig(system_instruction=SYSTEM, max_output_tokens=256, temperature=0.2)
     return {
         "generate_content": lambda: client.models.generate_content(model=MODEL, contents=PROMPT),
+        CHAT: lambda: client.models.generate_content(model=MODEL, contents=contents, config=config),
         "generate_content_stream": stream,
     }
 
@@ -97,11 +103,13 @@ def _openllmetry() -> Any:
 
 SUITE = Suite(
     title=lambda args: f"google-genai {genai.__version__} ({args.chunks}-chunk stream)",
-    scenarios=("generate_content", "generate_content_stream"),
+    scenarios=("generate_content", CHAT, "generate_content_stream"),
     candidates=(
         Candidate(OURS, GoogleGenAIInstrumentor),
         Candidate("official", _official),
         Candidate("OpenLLMetry", _openllmetry),
+        # otel-llm's span on generate_content: 11 attributes at start, 18 from the response.
+        Candidate("SDK floor", lambda: SdkFloor("google.genai.models", "Models._generate_content", 11, 18), only=PLAIN),
     ),
     prepare=_prepare,
 )

@@ -153,7 +153,9 @@ def make_parts(
 
 
 _MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
-_CHAT_LAYOUT = RequestLayout(cache_keys=frozenset(), tool_result_types=frozenset(), part_keys=("messages", "tools", "model"))
+_CHAT_LAYOUT = RequestLayout(
+    cache_keys=frozenset(), tool_result_types=frozenset(), part_keys=("messages", "tools", "model")
+)
 
 
 def chat_request_parts(kwargs: Mapping[str, Any]) -> RequestParts:

@@ -26,7 +26,7 @@ def test_demo_report_totals_equal_sql_on_the_same_store(tmp_path: Path) -> None:
            "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake",
            "AWS_DEFAULT_REGION": "us-east-1", "GEMINI_API_KEY": "fake-gemini-key"}
     done = subprocess.run([sys.executable, "-m", "otel_llm.cli", "demo", "--data-dir", str(data), "--rounds", "2",
-                           "--format", "json"], capture_output=True, text=True, timeout=120, env=env, check=False)
+                           "--format", "json"], capture_output=True, text=True, timeout=300, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert "round 2/2" in done.stderr
     last_line = done.stderr.rstrip().splitlines()[-1]
@@ -74,7 +74,7 @@ def test_a_second_demo_says_it_adds_and_fresh_starts_over(tmp_path: Path) -> Non
               "from tests.cli.conftest import Call, insert_calls;"
               f"c = connect('chdb://{data}'); insert_calls(c, 'otel', [Call(dt.datetime.now(dt.timezone.utc)"
               ".replace(tzinfo=None), service='my-app')]); c.close()")
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=300)
     third, calls = demo("--fresh")
     assert calls == 12 and "deleted 24 calls of earlier demo runs (--fresh)" in third
     assert query_in_subprocess(f"chdb://{data}", "SELECT ServiceName, count() FROM otel.llm_calls GROUP BY 1 "

@@ -47,6 +47,10 @@ def test_each_contender_is_timed_on_every_scenario_and_exports_one_span_per_call
     assert f"'otel_llm.instrumentation.bedrock': {calls_per_scenario * bedrock_scenarios}" in spans_line
     for name in ("official", "OpenLLMetry"):  # a peer runs, or is named as left out with its reason
         assert name in timed or f"{name}: " in out
+    # The SDK floor is timed on the plain calls only (``only``), and does trace each of them.
+    floor_scenarios = {row.split(" | ")[0].removeprefix("| ") for row in rows if row.split(" | ")[1] == "SDK floor"}
+    assert floor_scenarios == set(bedrock.PLAIN)
+    assert f"'floor': {calls_per_scenario * len(bedrock.PLAIN)}" in spans_line
 
 
 def test_a_contender_whose_instrumentor_is_not_installed_has_no_row_and_a_reason(harness_modules) -> None:
