@@ -271,7 +271,8 @@ def _is_tool_result(block: Any, tool_result_types: frozenset[str]) -> bool:
     fields = block if type(block) is dict else getattr(block, "__dict__", None)
     if fields is None:  # a string block, or an object that is no block
         return False
-    if fields.get("type") in tool_result_types:
+    kind = fields.get("type")
+    if type(kind) is str and kind in tool_result_types:
         return True
     if tool_result_types.isdisjoint(fields):  # the usual case, in C: no key names a tool result
         return False

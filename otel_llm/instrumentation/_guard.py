@@ -11,8 +11,8 @@ Usage::
     with guarded("openai.extract_response"):
         attrs = response_attributes(result)
 
-    @guard("lifecycle.record_response")
-    def record_response(...): ...   # returns None instead of raising
+    @guard("lifecycle.record_first_chunk")
+    def record_first_chunk(...): ...   # returns None instead of raising
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from typing import Any
 import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from otel_llm.instrumentation import _observers
 from otel_llm.instrumentation._content import Message, Part
@@ -70,9 +70,13 @@ __all__ = [
 _log = logging.getLogger(__name__)
 _INSIDE_KEY = otel_context.create_key("otel_llm.inside_call")
 # The keys OpenTelemetry's ``suppress_instrumentation()`` sets: the context's own, and the plain
-# string older instrumentations read (``is_instrumentation_enabled`` checks both; read here
-# directly, from the one context read per call, instead of through two more reads of it).
-_SUPPRESS_KEY = _SUPPRESS_INSTRUMENTATION_KEY
+# string older instrumentations read. ``is_instrumentation_enabled`` checks both; they are read here
+# from the one context read per call instead. The first is private: an API without it is asked
+# through that public function.
+try:
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY as _SUPPRESS_KEY
+except ImportError:  # pragma: no cover - every opentelemetry-api this package accepts has it
+    _SUPPRESS_KEY = None
 _SUPPRESS_KEY_PLAIN = "suppress_instrumentation"
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
@@ -162,8 +166,12 @@ def _should_trace(context: otel_context.Context | None = None) -> bool:
     ``context``: the current context when the caller has read it already (read once per call)."""
     if context is None:
         context = otel_context.get_current()
-    return not (context.get(_INSIDE_KEY) or context.get(OPENLLMETRY_SUPPRESS_KEY) or context.get(_SUPPRESS_KEY)
-                or context.get(_SUPPRESS_KEY_PLAIN))
+    if _SUPPRESS_KEY is None:
+        if not is_instrumentation_enabled():
+            return False
+    elif context.get(_SUPPRESS_KEY) or context.get(_SUPPRESS_KEY_PLAIN):
+        return False
+    return not (context.get(_INSIDE_KEY) or context.get(OPENLLMETRY_SUPPRESS_KEY))
 
 
 def _context_of(call: LLMCall, context: otel_context.Context | None = None) -> otel_context.Context:

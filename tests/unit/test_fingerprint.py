@@ -116,6 +116,16 @@ def test_anthropic_cache_control_blocks_are_explicit_and_tool_results_are_not_tu
     assert shape_attributes(KEY, anthropic_parts(plain))[semconv.OTEL_LLM_REQUEST_CACHE_CONTROL] == "none"
 
 
+def test_a_block_whose_type_is_no_string_is_a_turn_and_keeps_the_shape() -> None:
+    # An unhashable ``type`` (a list) is not a tool result: the user message counts as a turn and
+    # the span keeps its shape, as with any other block that names no tool result.
+    kwargs = {"model": "claude-sonnet-4-5", "max_tokens": 10,
+              "messages": [{"role": "user", "content": [{"type": ["text"], "text": "hi"}]}]}
+    attrs = shape_attributes(KEY, anthropic_parts(kwargs))
+    assert attrs[semconv.OTEL_LLM_REQUEST_TURN_INDEX] == 1
+    assert semconv.OTEL_LLM_REQUEST_FINGERPRINT in attrs
+
+
 def test_objects_marshal_refuses_are_hashed_by_value() -> None:
     class Reply:  # stands for an SDK model passed back as a message
         __pydantic_fields_set__ = {"role", "content"}

@@ -177,3 +177,66 @@ def test_embeddings_are_hashed_as_parameters_not_turns() -> None:
 
 def test_no_contents_is_no_message() -> None:
     assert _shape(model="gemini-2.5-flash", contents=None)[semconv.OTEL_LLM_REQUEST_MESSAGE_COUNT] == 0
+
+
+class _SlotsConfig:
+    """A config object with no ``__dict__`` (slots) and a property: the SDK accepts any object
+    with the fields (its models read attributes), so the readers must too."""
+
+    __slots__ = ("max_output_tokens", "service_tier", "temperature")
+
+    def __init__(self) -> None:
+        self.temperature, self.max_output_tokens, self.service_tier = 0.3, 10, "FLEX"
+
+    @property
+    def seed(self) -> int:
+        return 7
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"temperature": 0.3, "max_output_tokens": 10, "service_tier": "flex", "seed": 7},
+        SimpleNamespace(temperature=0.3, max_output_tokens=10, service_tier="flex", seed=7),
+        _SlotsConfig(),
+    ],
+    ids=["dict", "namespace", "slots-and-property"],
+)
+def test_read_request_reads_every_kind_of_config_the_sdk_takes(config: object) -> None:
+    from otel_llm.instrumentation.google_genai._extract import read_request
+
+    request = read_request({"model": "gemini-2.5-flash", "contents": "hi", "config": config})
+    assert request.model == "gemini-2.5-flash"
+    assert request.attributes == {
+        semconv.GEN_AI_REQUEST_MODEL: "gemini-2.5-flash",
+        semconv.GEN_AI_REQUEST_TEMPERATURE: 0.3,
+        semconv.GEN_AI_REQUEST_MAX_TOKENS: 10,
+        semconv.GEN_AI_REQUEST_SEED: 7,
+    }
+    assert request.service_tier == "flex"  # priced at the tier asked for, whatever the config's type
+
+
+def test_read_request_with_the_sdks_own_config_model() -> None:
+    from google.genai import types
+
+    from otel_llm.instrumentation.google_genai._extract import read_request
+
+    config = types.GenerateContentConfig(temperature=0.2, max_output_tokens=256, service_tier="priority")
+    request = read_request({"model": "models/gemini-2.5-pro", "contents": "hi", "config": config}, stream=True)
+    assert request.attributes[semconv.GEN_AI_REQUEST_TEMPERATURE] == 0.2
+    assert request.attributes[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 256
+    assert request.attributes[semconv.GEN_AI_REQUEST_STREAM] is True
+    assert request.service_tier == "priority"
+    assert request.parts.max_tokens_set is True
+
+
+def test_each_candidates_reply_carries_its_own_finish_reason() -> None:
+    from otel_llm.instrumentation.google_genai._messages import response_content
+
+    response = {"candidates": [
+        {"content": {"role": "model", "parts": [{"text": "still going"}]}},  # names no finish reason
+        {"content": {"role": "model", "parts": [{"text": "done"}]}, "finish_reason": "STOP"},
+    ]}
+    first, second = response_content(response)
+    assert "finish_reason" not in first  # not the second candidate's
+    assert second["finish_reason"] == "stop"

@@ -20,6 +20,7 @@ from otel_llm.usage import Usage
 __all__ = [
     "embed_usage",
     "field",
+    "finish_reason",
     "model_name",
     "read_request",
     "request_attributes",
@@ -104,7 +105,7 @@ def model_name(model: Any) -> str | None:
 
 def service_tier(config: Any) -> str | None:
     """The tier the request asked for (``config.service_tier``), when it has prices of its own."""
-    return _priced_tier(field(config, "service_tier"))
+    return _priced_tier(_fields(config).get("service_tier")) if config is not None else None
 
 
 def _priced_tier(value: Any) -> str | None:
@@ -114,11 +115,13 @@ def _priced_tier(value: Any) -> str | None:
 
 def request_attributes(kwargs: Mapping[str, Any], *, stream: bool = False) -> dict[str, Any]:
     """Request attributes from ``model``/``config`` of a generate or embed call."""
-    return _attributes(model_name(kwargs.get("model")), _config_fields(kwargs.get("config")), stream)
+    config = kwargs.get("config")
+    return _attributes(model_name(kwargs.get("model")), _fields(config) if config is not None else {}, stream)
 
 
 def _attributes(model: str | None, config: Mapping[str, Any], stream: bool) -> dict[str, Any]:
-    """The request attributes from the model and the config's given fields (``_config_fields``)."""
+    """The request attributes from the model and the config's fields (``_fields``: a dict, a
+    model's ``__dict__``, or any other object read attribute by attribute)."""
     attrs: dict[str, Any] = {}
     if model:
         attrs[semconv.GEN_AI_REQUEST_MODEL] = model
@@ -149,8 +152,8 @@ def _attributes(model: str | None, config: Mapping[str, Any], stream: bool) -> d
 
 
 class GeminiRequest(NamedTuple):
-    """What a call's span needs from its request, read in one pass over the config (a pydantic
-    model of some forty fields, read once instead of once per reader)."""
+    """What a call's span needs from its request. The config (a pydantic model of some forty
+    fields) is read as its ``__dict__`` by every reader, not field by field through ``field``."""
 
     model: str | None
     attributes: dict[str, Any]
@@ -161,12 +164,13 @@ class GeminiRequest(NamedTuple):
 def read_request(kwargs: Mapping[str, Any], *, stream: bool = False, embeddings: bool = False) -> GeminiRequest:
     """The request's model, attributes, parts (for its shape) and priced service tier."""
     model = model_name(kwargs.get("model"))
-    config = _config_fields(kwargs.get("config"))
+    config = kwargs.get("config")
+    fields = _fields(config) if config is not None else {}
     return GeminiRequest(
         model,
-        _attributes(model, config, stream),
-        _parts(model, kwargs, config, embeddings),
-        _priced_tier(config.get("service_tier")) if config else None,
+        _attributes(model, fields, stream),
+        _parts(model, kwargs, _config_fields(config), embeddings),
+        _priced_tier(fields.get("service_tier")),
     )
 
 
@@ -218,16 +222,18 @@ def response_attributes(response: Any) -> dict[str, Any]:
     return attrs
 
 
-def finish_reasons(response: Any) -> list[str]:
-    """Each candidate's finish reason, lower-cased as the semconv examples spell them."""
-    return _finish_reasons(field(response, "candidates"))
-
-
 def _finish_reasons(candidates: Any) -> list[str]:
+    """Each candidate's finish reason, lower-cased as the semconv examples spell them."""
     if not isinstance(candidates, Sequence):
         return []
-    reasons = [_enum_text(_fields(c).get("finish_reason")) for c in candidates]
-    return [r.lower() for r in reasons if r]
+    reasons = [finish_reason(c) for c in candidates]
+    return [r for r in reasons if r]
+
+
+def finish_reason(candidate: Any) -> str | None:
+    """One candidate's finish reason, lower-cased; None when it names none."""
+    reason = _enum_text(_fields(candidate).get("finish_reason"))
+    return reason.lower() if reason else None
 
 
 def usage_from_metadata(metadata: Any) -> Usage | None:

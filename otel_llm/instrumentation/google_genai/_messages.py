@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from otel_llm.instrumentation._content import Message, Part, message, text_part, tool_call_part, tool_response_part
-from otel_llm.instrumentation.google_genai._extract import field, finish_reasons
+from otel_llm.instrumentation.google_genai._extract import field, finish_reason
 
 __all__ = ["request_content", "response_content", "streamed_content"]
 
@@ -81,13 +81,12 @@ def response_content(response: Any) -> list[Message]:
     candidates = field(response, "candidates")
     if not isinstance(candidates, Sequence):
         return []
-    reasons = finish_reasons(response)
     out: list[Message] = []
-    for index, candidate in enumerate(candidates):
+    for candidate in candidates:
         content = field(candidate, "content")
         if content is None:
             continue
-        out.append(message("assistant", _parts(content), reasons[index] if index < len(reasons) else None))
+        out.append(message("assistant", _parts(content), finish_reason(candidate)))
     return out
 
 
