@@ -6,7 +6,10 @@ fake provider's replies once and returns a builder of its scenarios. :func:`main
 more suites the one way every such benchmark on this shared machine must run, and prints the table:
 
 - one TracerProvider (a BatchSpanProcessor whose exporter counts and discards) and one
-  MeterProvider for every contender, so differences come from the instrumentations alone;
+  MeterProvider for every contender, so differences come from the instrumentations alone; the
+  MeterProvider has no reader, as ``OTEL_METRICS_EXPORTER=none`` builds it (otel-llm then records
+  no points; the peers record theirs into nothing), or, with ``--metric-reader``, one that
+  aggregates every point, as with a metrics exporter;
 - rounds, the contenders in a new random order each round, each contender switched on for one
   block of ``--calls`` calls per scenario and off again: drift of a machine shared with other
   work hits every contender alike, and no contender's wrappers stay installed under another's;
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
@@ -189,7 +193,9 @@ def run(rows: Sequence[Contender], build_scenarios: ScenarioBuilder, args: argpa
     exporter = CountingExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
-    meter_provider = MeterProvider()
+    # No reader by default, as ``OTEL_METRICS_EXPORTER=none`` (the README's commands) builds it;
+    # ``--metric-reader``: one that aggregates every point, as a metrics exporter would.
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()] if args.metric_reader else [])
     clock = _CLOCKS[args.clock]
     rounds: dict[tuple[str, str], list[float]] = defaultdict(list)
     names: list[str] = []
@@ -208,6 +214,7 @@ def run(rows: Sequence[Contender], build_scenarios: ScenarioBuilder, args: argpa
     tracer_provider.shutdown()
     meter_provider.shutdown()
     settings = f"{args.rounds} rounds x {args.calls} calls, {args.clock} clock"
+    settings += ", metrics read" if args.metric_reader else ", no metric reader"
     return Results(list(rows), names, dict(rounds), dict(exporter.by_scope), settings)
 
 
@@ -244,6 +251,8 @@ def main(suites: Sequence[Suite], description: str, argv: list[str] | None = Non
     parser.add_argument("--warmup", type=int, default=10, help="untimed calls per scenario before each block")
     parser.add_argument("--clock", choices=sorted(_CLOCKS), default="wall", help="wall clock or thread CPU time")
     parser.add_argument("--chunks", type=int, default=50, help="text chunks (deltas) per streamed reply")
+    parser.add_argument("--metric-reader", action="store_true",
+                        help="give the MeterProvider a reader (default: none, as OTEL_METRICS_EXPORTER=none)")
     args = parser.parse_args(argv)
 
     builders = [suite.prepare(args) for suite in suites]

@@ -35,7 +35,7 @@ from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._usage_record import event_logger
 from otel_llm.instrumentation._wrapping import Row, WrappedRow, unwrap_rows, wrap_rows
 
-__all__ = ["OTHER_SPANS_KEEP", "OTHER_SPANS_OFF", "LLMInstrumentor", "SpanSilencer", "other_spans_off"]
+__all__ = ["OTHER_SPANS_KEEP", "OTHER_SPANS_OFF", "LLMInstrumentor", "SpanSilencer", "metrics_read", "other_spans_off"]
 
 _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 OTHER_SPANS_OFF = "off"
@@ -54,6 +54,24 @@ def other_spans_off(kwargs: Mapping[str, Any], argument: str, env_var: str) -> b
     """The ``instrument(argument=...)`` choice, else ``env_var``: ``off`` (the default) or ``keep``."""
     mode = kwargs.get(argument) or env_choice(env_var, OTHER_SPANS_OFF, (OTHER_SPANS_OFF, OTHER_SPANS_KEEP))
     return mode == OTHER_SPANS_OFF
+
+
+def metrics_read(meter_provider: Any) -> bool:
+    """Whether anything will ever read the metric points recorded through ``meter_provider``.
+
+    False only for the SDK's ``MeterProvider`` built without a metric reader, as
+    ``OTEL_METRICS_EXPORTER=none`` builds it (the README's commands): its readers are fixed when
+    it is built, so its points would go nowhere, and the four of every call cost about 27 µs in
+    situ (benchmarks/instrumentation/RESULTS.md). The calls then record none. Anything else (the
+    API's proxy before the SDK is set up, a provider with readers, another implementation) is read.
+    """
+    if not type(meter_provider).__module__.startswith("opentelemetry.sdk.metrics"):
+        return True
+    # Private, so read with care: ``_metric_readers`` (every SDK release so far), else the config's.
+    readers = getattr(meter_provider, "_metric_readers", None)
+    if readers is None:
+        readers = getattr(getattr(meter_provider, "_sdk_config", None), "metric_readers", None)
+    return not (isinstance(readers, (list, tuple)) and not readers)
 
 
 def _our_version() -> str:
@@ -79,10 +97,13 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _instrument(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(self.scope, _our_version(), kwargs.get("tracer_provider"), schema_url=_SCHEMA_URL)
-        meter = metrics.get_meter(self.scope, _our_version(), kwargs.get("meter_provider"), schema_url=_SCHEMA_URL)
+        meter_provider = kwargs.get("meter_provider") or metrics.get_meter_provider()
+        read = metrics_read(meter_provider)
+        meter = (metrics.get_meter(self.scope, _our_version(), meter_provider, schema_url=_SCHEMA_URL) if read
+                 else metrics.NoOpMeterProvider().get_meter(self.scope))
         logger = _logs.get_logger(self.scope, _our_version(), kwargs.get("logger_provider"), schema_url=_SCHEMA_URL)
         content = ContentPolicy.from_env(kwargs.get("content_redactor"))
-        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content, event_logger(logger))
+        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content, event_logger(logger), metrics=read)
         self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(**kwargs), self._telemetry)
         self._silencer = self.span_silencer(**kwargs)
         if self._silencer is not None:

@@ -77,9 +77,12 @@ class Telemetry:
     """Instruments shared by every call of one instrumentor, built once (never per call)."""
 
     def __init__(
-        self, tracer: Tracer, meter: Meter, content: ContentPolicy | None = None, logger: Logger | None = None
+        self, tracer: Tracer, meter: Meter, content: ContentPolicy | None = None, logger: Logger | None = None,
+        *, metrics: bool = True,
     ) -> None:
         self.tracer = tracer
+        # False: nothing reads the meter's points (``_instrumentor.metrics_read``); calls record none.
+        self.metrics = metrics
         # Where the usage record of a sampled-out call goes; None: such calls go unrecorded.
         self.logger = logger
         # Cleared by uninstrument: a wrapper that could not be removed then calls straight through.
@@ -409,10 +412,11 @@ class LLMCall:
         if self._ended:
             return
         self._ended = True
-        try:
-            self._record_metrics()
-        except Exception as exc:
-            report_bug("lifecycle.metrics", exc)
+        if self._telemetry.metrics:
+            try:
+                self._record_metrics()
+            except Exception as exc:
+                report_bug("lifecycle.metrics", exc)
         if self.observed:
             notify_after_call(self.observed, self._usage, self._cost_usd)  # never raises
         if self._record is not None:
