@@ -15,7 +15,6 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_llm import semconv
@@ -38,12 +37,11 @@ def test_only_an_sdk_provider_built_without_readers_is_unread() -> None:
     assert metrics_read(object()) is True  # unknown: assumed read, never a point lost
 
 
-def _one_call(fake_provider: FakeProvider, meter_provider: MeterProvider) -> tuple[dict[str, Any], bool]:
+def _one_call(fake_provider: FakeProvider, tracer_provider: TracerProvider, exporter: InMemorySpanExporter,
+              meter_provider: MeterProvider) -> tuple[dict[str, Any], bool]:
     """One generate_content through an instrumentor on ``meter_provider``: its span's attributes,
     and whether the instrumentor records metric points."""
-    exporter = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter.clear()
     instrumentor = GoogleGenAIInstrumentor()
     instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
     try:
@@ -57,10 +55,13 @@ def _one_call(fake_provider: FakeProvider, meter_provider: MeterProvider) -> tup
     return {k: v for k, v in (span.attributes or {}).items() if k not in _PER_CALL}, records
 
 
-def test_an_unread_provider_gets_no_points_and_the_same_priced_span(fake_provider: FakeProvider) -> None:
+def test_an_unread_provider_gets_no_points_and_the_same_priced_span(
+    fake_provider: FakeProvider, tracer_provider: TracerProvider, span_exporter: InMemorySpanExporter
+) -> None:
     reader = InMemoryMetricReader()
-    read_attrs, read_records = _one_call(fake_provider, MeterProvider(metric_readers=[reader]))
-    unread_attrs, unread_records = _one_call(fake_provider, MeterProvider())
+    calls = (fake_provider, tracer_provider, span_exporter)
+    read_attrs, read_records = _one_call(*calls, MeterProvider(metric_readers=[reader]))
+    unread_attrs, unread_records = _one_call(*calls, MeterProvider())
 
     assert (read_records, unread_records) == (True, False)
     names = {m.name for rm in reader.get_metrics_data().resource_metrics for sm in rm.scope_metrics for m in sm.metrics}
