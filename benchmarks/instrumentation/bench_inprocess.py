@@ -52,6 +52,7 @@ import openai
 from opentelemetry import trace
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -179,7 +180,11 @@ def main() -> None:
     client = _client(_recorded_replies([args.chunks, SHORT_STREAM]))
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(BatchSpanProcessor(_Discard()))
-    meter_provider: MeterProvider | NoOpMeterProvider = NoOpMeterProvider() if args.no_metrics else MeterProvider()
+    # With a reader: otel-llm records no points into a MeterProvider that has none (nothing reads them),
+    # so a reader-less one would measure the same as --no-metrics.
+    meter_provider: MeterProvider | NoOpMeterProvider = (
+        NoOpMeterProvider() if args.no_metrics else MeterProvider(metric_readers=[InMemoryMetricReader()])
+    )
     attributes = _span_attributes(client, meter_provider)
     tracer = tracer_provider.get_tracer("floor")
 

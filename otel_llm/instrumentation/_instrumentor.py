@@ -35,7 +35,9 @@ from otel_llm.instrumentation._lifecycle import Telemetry
 from otel_llm.instrumentation._usage_record import event_logger
 from otel_llm.instrumentation._wrapping import Row, WrappedRow, unwrap_rows, wrap_rows
 
-__all__ = ["OTHER_SPANS_KEEP", "OTHER_SPANS_OFF", "LLMInstrumentor", "SpanSilencer", "metrics_read", "other_spans_off"]
+__all__ = [
+    "OTHER_SPANS_KEEP", "OTHER_SPANS_OFF", "LLMInstrumentor", "SpanSilencer", "measurement_consumer", "other_spans_off",
+]
 
 _SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
 OTHER_SPANS_OFF = "off"
@@ -56,22 +58,22 @@ def other_spans_off(kwargs: Mapping[str, Any], argument: str, env_var: str) -> b
     return mode == OTHER_SPANS_OFF
 
 
-def metrics_read(meter_provider: Any) -> bool:
-    """Whether anything will ever read the metric points recorded through ``meter_provider``.
+def measurement_consumer(meter_provider: Any) -> Any:
+    """What tells whether anyone reads ``meter_provider``'s points right now, or None: always read.
 
-    False only for the SDK's ``MeterProvider`` built without a metric reader, as
-    ``OTEL_METRICS_EXPORTER=none`` builds it (the README's commands): its readers are fixed when
-    it is built, so its points would go nowhere, and the four of every call cost about 27 µs in
-    situ (benchmarks/instrumentation/RESULTS.md). The calls then record none. Anything else (the
-    API's proxy before the SDK is set up, a provider with readers, another implementation) is read.
+    The SDK's ``MeterProvider`` hands every point to its measurement consumer, which keeps one
+    storage per metric reader in ``_reader_storages``, a dict it replaces whole when a reader is
+    added or removed. ``opentelemetry-instrument`` with ``OTEL_METRICS_EXPORTER=none`` (the
+    README's commands) builds it with no reader: until one is added (``add_metric_reader``),
+    every point goes nowhere, and the four of every call cost 25-35 µs in situ
+    (benchmarks/instrumentation/RESULTS.md). So a call records its points only while that dict
+    is not empty. Anything else (the API's proxy before the SDK is set up, another
+    implementation, an SDK whose internals differ) gives None, and every point is recorded.
     """
     if not type(meter_provider).__module__.startswith("opentelemetry.sdk.metrics"):
-        return True
-    # Private, so read with care: ``_metric_readers`` (every SDK release so far), else the config's.
-    readers = getattr(meter_provider, "_metric_readers", None)
-    if readers is None:
-        readers = getattr(getattr(meter_provider, "_sdk_config", None), "metric_readers", None)
-    return not (isinstance(readers, (list, tuple)) and not readers)
+        return None
+    consumer = getattr(meter_provider, "_measurement_consumer", None)
+    return consumer if isinstance(getattr(consumer, "_reader_storages", None), dict) else None
 
 
 def _our_version() -> str:
@@ -98,12 +100,12 @@ class LLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         tracer = trace.get_tracer(self.scope, _our_version(), kwargs.get("tracer_provider"), schema_url=_SCHEMA_URL)
         meter_provider = kwargs.get("meter_provider") or metrics.get_meter_provider()
-        read = metrics_read(meter_provider)
-        meter = (metrics.get_meter(self.scope, _our_version(), meter_provider, schema_url=_SCHEMA_URL) if read
-                 else metrics.NoOpMeterProvider().get_meter(self.scope))
+        meter = metrics.get_meter(self.scope, _our_version(), meter_provider, schema_url=_SCHEMA_URL)
         logger = _logs.get_logger(self.scope, _our_version(), kwargs.get("logger_provider"), schema_url=_SCHEMA_URL)
         content = ContentPolicy.from_env(kwargs.get("content_redactor"))
-        self._telemetry: Telemetry | None = Telemetry(tracer, meter, content, event_logger(logger), metrics=read)
+        self._telemetry: Telemetry | None = Telemetry(
+            tracer, meter, content, event_logger(logger), readers=measurement_consumer(meter_provider)
+        )
         self._wrapped: list[WrappedRow] = wrap_rows(self.wrap_table(**kwargs), self._telemetry)
         self._silencer = self.span_silencer(**kwargs)
         if self._silencer is not None:

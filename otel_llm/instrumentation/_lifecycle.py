@@ -78,11 +78,12 @@ class Telemetry:
 
     def __init__(
         self, tracer: Tracer, meter: Meter, content: ContentPolicy | None = None, logger: Logger | None = None,
-        *, metrics: bool = True,
+        *, readers: Any = None,
     ) -> None:
         self.tracer = tracer
-        # False: nothing reads the meter's points (``_instrumentor.metrics_read``); calls record none.
-        self.metrics = metrics
+        # The meter's measurement consumer (``_instrumentor.measurement_consumer``): a call records
+        # its metric points only while it has a reader. None: always.
+        self._readers = readers
         # Where the usage record of a sampled-out call goes; None: such calls go unrecorded.
         self.logger = logger
         # Cleared by uninstrument: a wrapper that could not be removed then calls straight through.
@@ -118,6 +119,12 @@ class Telemetry:
         self._price_book: Any = _NOT_LOADED
         self.record_shape = env_bool(semconv.ENV_REQUEST_SHAPE, True)
         self._fingerprint_key: bytes | None = None
+
+    @property
+    def metrics_read(self) -> bool:
+        """Whether a metric point recorded now reaches any reader."""
+        readers = self._readers
+        return readers is None or bool(readers._reader_storages)
 
     @property
     def price_book(self) -> Any:
@@ -280,7 +287,8 @@ class LLMCall:
         self.span.set_attribute(semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, elapsed)
         if self._record is not None:
             self._record[semconv.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = elapsed
-        self._telemetry.time_to_first_chunk.record(elapsed, self._metric_attrs)
+        if self._telemetry.metrics_read:
+            self._telemetry.time_to_first_chunk.record(elapsed, self._metric_attrs)
 
     def record_response(
         self, attributes: Mapping[str, Any], usage: Usage | None, *, service_tier: str | None = None
@@ -412,7 +420,7 @@ class LLMCall:
         if self._ended:
             return
         self._ended = True
-        if self._telemetry.metrics:
+        if self._telemetry.metrics_read:
             try:
                 self._record_metrics()
             except Exception as exc:
