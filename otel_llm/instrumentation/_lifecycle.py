@@ -420,11 +420,11 @@ class LLMCall:
         if self._ended:
             return
         self._ended = True
-        if self._telemetry.metrics_read:
-            try:
+        try:
+            if self._telemetry.metrics_read:
                 self._record_metrics()
-            except Exception as exc:
-                report_bug("lifecycle.metrics", exc)
+        except Exception as exc:
+            report_bug("lifecycle.metrics", exc)
         if self.observed:
             notify_after_call(self.observed, self._usage, self._cost_usd)  # never raises
         if self._record is not None:
