@@ -20,6 +20,7 @@ from otel_llm.usage import Usage
 __all__ = [
     "embed_usage",
     "field",
+    "fields_of",
     "finish_reason",
     "model_name",
     "read_request",
@@ -44,35 +45,9 @@ _NUMBER = (int, float)  # a tuple, not ``int | float``: the union would be built
 _PRICED_TIERS = frozenset({"standard", "flex", "priority"})
 
 
-# Whether a type is a Mapping, per type: the ABC check costs more than the read it guards, and
-# every response reads about a dozen fields.
-_IS_MAPPING: dict[type, bool] = {dict: True}
-
-
-def _is_mapping(kind: type) -> bool:
-    known = _IS_MAPPING.get(kind)
-    if known is None:
-        known = _IS_MAPPING[kind] = issubclass(kind, Mapping)
-    return known
-
-
 def field(obj: Any, name: str) -> Any:
-    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable.
-
-    A dozen reads per response: the per-type answer is looked up inline, not through a call.
-    """
-    if obj is None:
-        return None
-    kind = type(obj)
-    mapping = _IS_MAPPING.get(kind)
-    if mapping is None:
-        mapping = _is_mapping(kind)
-    if mapping:
-        return obj.get(name)
-    try:
-        return getattr(obj, name, None)
-    except Exception:  # a broken property on a foreign object is "not reported", not our crash
-        return None
+    """``obj.name`` of an SDK model, ``obj[name]`` of a dict; None if absent or unreadable."""
+    return None if obj is None else fields_of(obj).get(name)
 
 
 def _enum_text(value: Any) -> str | None:
@@ -105,7 +80,7 @@ def model_name(model: Any) -> str | None:
 
 def service_tier(config: Any) -> str | None:
     """The tier the request asked for (``config.service_tier``), when it has prices of its own."""
-    return _priced_tier(_fields(config).get("service_tier")) if config is not None else None
+    return _priced_tier(fields_of(config).get("service_tier")) if config is not None else None
 
 
 def _priced_tier(value: Any) -> str | None:
@@ -116,11 +91,11 @@ def _priced_tier(value: Any) -> str | None:
 def request_attributes(kwargs: Mapping[str, Any], *, stream: bool = False) -> dict[str, Any]:
     """Request attributes from ``model``/``config`` of a generate or embed call."""
     config = kwargs.get("config")
-    return _attributes(model_name(kwargs.get("model")), _fields(config) if config is not None else {}, stream)
+    return _attributes(model_name(kwargs.get("model")), fields_of(config) if config is not None else {}, stream)
 
 
 def _attributes(model: str | None, config: Mapping[str, Any], stream: bool) -> dict[str, Any]:
-    """The request attributes from the model and the config's fields (``_fields``: a dict, a
+    """The request attributes from the model and the config's fields (``fields_of``: a dict, a
     model's ``__dict__``, or any other object read attribute by attribute)."""
     attrs: dict[str, Any] = {}
     if model:
@@ -165,7 +140,7 @@ def read_request(kwargs: Mapping[str, Any], *, stream: bool = False, embeddings:
     """The request's model, attributes, parts (for its shape) and priced service tier."""
     model = model_name(kwargs.get("model"))
     config = kwargs.get("config")
-    fields = _fields(config) if config is not None else {}
+    fields = fields_of(config) if config is not None else {}
     return GeminiRequest(
         model,
         _attributes(model, fields, stream),
@@ -175,13 +150,15 @@ def read_request(kwargs: Mapping[str, Any], *, stream: bool = False, embeddings:
 
 
 _MAPPING, _MODEL, _OTHER = "mapping", "model", "other"
-_READ_AS: dict[type, str] = {}  # how each type's fields are read, per type (a handful)
+# How each type's fields are read, per type (a handful): the ABC and pydantic checks cost more
+# than the reads they guard, and every response reads about a dozen fields.
+_READ_AS: dict[type, str] = {dict: _MAPPING}
 
 
-def _fields(obj: Any) -> Mapping[str, Any]:
-    """The fields of an SDK model (pydantic keeps them in ``__dict__``) or of a dict, to read
-    several with plain ``get``s: a response's dozen reads cost one look-up each, not a call each.
-    Another object is read through ``field`` (its attributes may be properties)."""
+def fields_of(obj: Any) -> Mapping[str, Any]:
+    """The fields of an SDK model (pydantic keeps them in ``__dict__``; the SDK's models allow no
+    others) or of a mapping, to read several with plain ``get``s; any other object (a config with
+    slots or properties, a namespace) is read attribute by attribute."""
     kind = type(obj)
     if kind is dict:
         return obj
@@ -191,11 +168,11 @@ def _fields(obj: Any) -> Mapping[str, Any]:
             _MODEL if hasattr(kind, "__pydantic_fields__") else _OTHER)
     if how is _MODEL:
         return obj.__dict__
-    return obj if how is _MAPPING else _FieldReader(obj)
+    return obj if how is _MAPPING else _Attributes(obj)
 
 
-class _FieldReader:
-    """``field`` of one object with a Mapping's ``get``, for what ``_fields`` cannot read directly."""
+class _Attributes:
+    """One object's attributes behind a Mapping's ``get``, for what ``fields_of`` cannot read directly."""
 
     __slots__ = ("_obj",)
 
@@ -203,13 +180,16 @@ class _FieldReader:
         self._obj = obj
 
     def get(self, name: str) -> Any:
-        return field(self._obj, name)
+        try:
+            return getattr(self._obj, name, None)
+        except Exception:  # a broken property on a foreign object is "not reported", not our crash
+            return None
 
 
 def response_attributes(response: Any) -> dict[str, Any]:
     """id, model version and finish reasons of a ``GenerateContentResponse`` (or a stream chunk)."""
     attrs: dict[str, Any] = {}
-    fields = _fields(response)
+    fields = fields_of(response)
     response_id = fields.get("response_id")
     if isinstance(response_id, str) and response_id:
         attrs[semconv.GEN_AI_RESPONSE_ID] = response_id
@@ -232,7 +212,7 @@ def _finish_reasons(candidates: Any) -> list[str]:
 
 def finish_reason(candidate: Any) -> str | None:
     """One candidate's finish reason, lower-cased; None when it names none."""
-    reason = _enum_text(_fields(candidate).get("finish_reason"))
+    reason = _enum_text(fields_of(candidate).get("finish_reason"))
     return reason.lower() if reason else None
 
 
@@ -244,7 +224,7 @@ def usage_from_metadata(metadata: Any) -> Usage | None:
     """
     if metadata is None:
         return None
-    fields = _fields(metadata)
+    fields = fields_of(metadata)
     candidates = fields.get("candidates_token_count")
     if candidates is None:
         candidates = fields.get("response_token_count")

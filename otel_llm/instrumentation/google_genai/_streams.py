@@ -21,6 +21,7 @@ from otel_llm.instrumentation._lifecycle import LLMCall
 from otel_llm.instrumentation._stream import StreamRecorder
 from otel_llm.instrumentation.google_genai._extract import (
     field,
+    fields_of,
     response_attributes,
     usage_from_metadata,
 )
@@ -47,13 +48,9 @@ class GenerateStreamRecorder(StreamRecorder):
         if self._first is None:
             self._first = chunk
         self._last = chunk
-        # Every chunk of every stream comes here: the SDK's own response type (fields kept in the
-        # model's ``__dict__``) is read there directly; anything else (a dict) through ``field``.
-        fields = getattr(chunk, "__dict__", None) if type(chunk) is not dict else None
-        if fields is not None and "candidates" in fields and "usage_metadata" in fields:
-            candidates, metadata = fields["candidates"], fields["usage_metadata"]
-        else:
-            candidates, metadata = field(chunk, "candidates"), field(chunk, "usage_metadata")
+        # Every chunk of every stream comes here: its fields are read as one mapping (``fields_of``).
+        fields = fields_of(chunk)
+        candidates, metadata = fields.get("candidates"), fields.get("usage_metadata")
         if candidates and _names_finish_reason(candidates):
             self._reason_chunk = chunk
         if metadata is not None:
@@ -79,10 +76,7 @@ class GenerateStreamRecorder(StreamRecorder):
 def _names_finish_reason(candidates: Any) -> bool:
     try:
         for candidate in candidates:
-            fields = getattr(candidate, "__dict__", None) if type(candidate) is not dict else None
-            has = fields is not None and "finish_reason" in fields
-            reason = fields["finish_reason"] if has else field(candidate, "finish_reason")  # type: ignore[index]
-            if reason is not None:
+            if candidate is not None and fields_of(candidate).get("finish_reason") is not None:
                 return True
     except TypeError:  # not a list of candidates: nothing to read from it
         pass
